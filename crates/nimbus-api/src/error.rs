@@ -1,0 +1,96 @@
+//! The one mapping from failures to HTTP: status and Cloudinary's
+//! `{"error":{"message":"..."}}`. Exhaustive on purpose: a new error variant does not
+//! compile until it has a status. Internal failures are logged and never echoed.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use nimbus_app::AppError;
+
+/// Errors of the HTTP layer: the application's, plus what only HTTP can get wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("Unknown API endpoint {0}")]
+    UnknownEndpoint(String),
+    #[error("Invalid request body - {0}")]
+    BadBody(String),
+}
+
+/// Cloudinary's non-standard "rate limited" status.
+pub const RATE_LIMITED: u16 = 420;
+
+fn app_status(e: &AppError) -> StatusCode {
+    use AppError as E;
+    match e {
+        E::MissingParam(_)
+        | E::InvalidParam { .. }
+        | E::InvalidId(_)
+        | E::EmptyFile
+        | E::FileTooLarge { .. }
+        | E::InvalidImage
+        | E::InvalidDataUri(_)
+        | E::RemoteNotAllowed { .. }
+        | E::RemoteTimeout { .. }
+        | E::RemoteFailed { .. }
+        | E::StaleRequest { .. }
+        | E::PresetNotFound(_)
+        | E::PresetNotUnsigned(_)
+        | E::TargetExists(_)
+        | E::InvalidCommand(_)
+        | E::FolderNotEmpty(_)
+        | E::MalformedBody(_)
+        | E::TransformationUnsupported(_) => StatusCode::BAD_REQUEST,
+        E::MissingCredentials
+        | E::UnknownCloud(_)
+        | E::UnknownApiKey(_)
+        | E::RevokedApiKey(_)
+        | E::SecretMismatch(_)
+        | E::InvalidSignature { .. }
+        | E::UrlSignatureRequired => StatusCode::UNAUTHORIZED,
+        E::ResourceNotFound(_) | E::FolderNotFound(_) => StatusCode::NOT_FOUND,
+        E::AlreadyExists(_) => StatusCode::CONFLICT,
+        E::RateLimited => {
+            StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS)
+        }
+        E::Catalog(_) | E::Blob(_) | E::Io(_) | E::Cpu(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::App(e) => app_status(e),
+            Self::UnknownEndpoint(_) => StatusCode::NOT_FOUND,
+            Self::BadBody(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The message shown to the client: internal details stay in the log.
+    pub fn public_message(&self) -> String {
+        if self.status().is_server_error() {
+            tracing::error!(error = %self, "internal error");
+            if matches!(self, Self::App(AppError::Cpu("too many jobs waiting"))) {
+                return "Server busy, try again".to_owned();
+            }
+            return "Internal server error".to_owned();
+        }
+        self.to_string()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = self.public_message();
+        let body = serde_json::json!({ "error": { "message": message } });
+        let mut resp = (status, axum::Json(body)).into_response();
+        resp.headers_mut().insert(
+            "content-type",
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        resp
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

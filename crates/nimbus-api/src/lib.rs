@@ -1,0 +1,46 @@
+//! Nimbus's HTTP surface, shaped exactly like Cloudinary's: the Upload API and Admin API
+//! under `/v1_1/{cloud}/...` (one typed [`endpoint::Endpoint`] per operation), delivery of
+//! originals under `/{cloud}/{resource_type}/{type}/...`, and health probes.
+//!
+//! Handlers translate HTTP to service calls and back; rules live in `nimbus-app`. Errors
+//! become responses in one place ([`error`]). Must not depend on sqlx or object_store.
+
+pub mod endpoint;
+pub mod error;
+pub mod extract;
+pub mod rate_limit;
+mod routes;
+pub mod wire;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get};
+use nimbus_app::App;
+
+/// Shared state of all handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub limiter: Arc<rate_limit::RateLimiter>,
+}
+
+/// The whole HTTP application.
+pub fn router(app: App) -> Router {
+    let body_limit = usize::try_from(app.config.max_file_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1024 * 1024);
+    let state = AppState {
+        limiter: Arc::new(rate_limit::RateLimiter::new(app.config.admin_rate_limit)),
+        app,
+    };
+    Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/v1_1/{*rest}", any(routes::api))
+        .fallback(routes::delivery::deliver)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(routes::trace_layer())
+        .with_state(state)
+}

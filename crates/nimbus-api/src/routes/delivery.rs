@@ -1,0 +1,219 @@
+//! Delivery of originals: `GET|HEAD /{cloud}/{resource_type}/{type}/[s--SIG--/][v123/]{id}.{ext}`,
+//! streamed from the blob store with validators (ETag, Last-Modified, 304) and single byte
+//! ranges (206/416). Errors carry Cloudinary's `X-Cld-Error` header.
+
+use std::ops::Range;
+use std::time::{Duration, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use nimbus_core::delivery::DeliveryPath;
+use nimbus_core::{Asset, DeliveryType};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::wire;
+
+/// Originals are immutable per version URL; a year would do, a month is Cloudinary's habit.
+const CACHE_PUBLIC: &str = "public, max-age=2592000";
+const CACHE_PRIVATE: &str = "private, max-age=3600";
+
+pub async fn deliver(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return error(ApiError::UnknownEndpoint(format!(
+            "{method} {}",
+            uri.path()
+        )));
+    }
+    let path = match DeliveryPath::parse(uri.path()) {
+        Ok(p) => p,
+        Err(e) => return error_with(StatusCode::NOT_FOUND, &e.to_string()),
+    };
+    let asset = match state.app.resolve_delivery(&path).await {
+        Ok(a) => a,
+        Err(e) => return error(e.into()),
+    };
+    match stream(&state, &asset, &method, &headers).await {
+        Ok(r) => r,
+        Err(e) => error(e),
+    }
+}
+
+async fn stream(
+    state: &AppState,
+    asset: &Asset,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let etag = format!("\"{}\"", asset.etag);
+    let size = u64::try_from(asset.bytes).unwrap_or(0);
+    let mut resp_headers = HeaderMap::new();
+    let put = |h: &mut HeaderMap, k: header::HeaderName, v: &str| {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(k, v);
+        }
+    };
+    put(&mut resp_headers, header::ETAG, &etag);
+    put(
+        &mut resp_headers,
+        header::LAST_MODIFIED,
+        &httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(asset.version.max(0) as u64)),
+    );
+    put(
+        &mut resp_headers,
+        header::CACHE_CONTROL,
+        if asset.delivery_type == DeliveryType::Upload {
+            CACHE_PUBLIC
+        } else {
+            CACHE_PRIVATE
+        },
+    );
+    put(
+        &mut resp_headers,
+        header::CONTENT_TYPE,
+        wire::content_type(asset),
+    );
+    put(&mut resp_headers, header::ACCEPT_RANGES, "bytes");
+    put(&mut resp_headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        if etag_matches(inm, &etag) {
+            return Ok((StatusCode::NOT_MODIFIED, resp_headers).into_response());
+        }
+    }
+    let range_ok = headers
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v == etag);
+    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        Some(r) if range_ok => match parse_range(r, size) {
+            RangeSpec::Full => None,
+            RangeSpec::Part(r) => Some(r),
+            RangeSpec::Unsatisfiable => {
+                put(
+                    &mut resp_headers,
+                    header::CONTENT_RANGE,
+                    &format!("bytes */{size}"),
+                );
+                return Ok((StatusCode::RANGE_NOT_SATISFIABLE, resp_headers).into_response());
+            }
+        },
+        _ => None,
+    };
+    let (status, len) = match &range {
+        Some(r) => {
+            put(
+                &mut resp_headers,
+                header::CONTENT_RANGE,
+                &format!("bytes {}-{}/{size}", r.start, r.end - 1),
+            );
+            (StatusCode::PARTIAL_CONTENT, r.end - r.start)
+        }
+        None => (StatusCode::OK, size),
+    };
+    put(&mut resp_headers, header::CONTENT_LENGTH, &len.to_string());
+    if method == Method::HEAD {
+        return Ok((status, resp_headers).into_response());
+    }
+    let read = state
+        .app
+        .blobs
+        .get(&asset.blob_key, range)
+        .await
+        .map_err(nimbus_app::AppError::from)?;
+    Ok((status, resp_headers, Body::from_stream(read.stream)).into_response())
+}
+
+fn etag_matches(header: &str, etag: &str) -> bool {
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum RangeSpec {
+    Full,
+    Part(Range<u64>),
+    Unsatisfiable,
+}
+
+/// One `bytes=` range; several ranges are answered with the whole file (allowed by RFC 9110).
+fn parse_range(h: &str, size: u64) -> RangeSpec {
+    let Some(spec) = h.trim().strip_prefix("bytes=") else {
+        return RangeSpec::Full;
+    };
+    if spec.contains(',') {
+        return RangeSpec::Full;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return RangeSpec::Full;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let r = match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
+        (Some(start), Some(end)) if start <= end => start..(end + 1).min(size),
+        (Some(start), None) if b.is_empty() => start..size,
+        (None, Some(n)) if a.is_empty() => size.saturating_sub(n)..size,
+        _ => return RangeSpec::Full,
+    };
+    if r.start >= size || r.is_empty() {
+        RangeSpec::Unsatisfiable
+    } else {
+        RangeSpec::Part(r)
+    }
+}
+
+fn error(e: ApiError) -> Response {
+    let status = e.status();
+    error_with(status, &e.public_message())
+}
+
+fn error_with(status: StatusCode, message: &str) -> Response {
+    let mut h = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&message.replace(['\r', '\n'], " ")) {
+        h.insert("x-cld-error", v);
+    }
+    let cache = if status == StatusCode::UNAUTHORIZED || status.is_server_error() {
+        "no-store"
+    } else {
+        "public, max-age=60"
+    };
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    let body = serde_json::json!({ "error": { "message": message } });
+    (status, h, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), RangeSpec::Part(0..10));
+        assert_eq!(parse_range("bytes=90-", 100), RangeSpec::Part(90..100));
+        assert_eq!(parse_range("bytes=-10", 100), RangeSpec::Part(90..100));
+        assert_eq!(parse_range("bytes=95-200", 100), RangeSpec::Part(95..100));
+        assert_eq!(parse_range("bytes=100-", 100), RangeSpec::Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), RangeSpec::Full);
+        assert_eq!(parse_range("items=0-1", 100), RangeSpec::Full);
+        assert_eq!(parse_range("bytes=5-1", 100), RangeSpec::Full);
+    }
+
+    #[test]
+    fn etags() {
+        assert!(etag_matches("\"a\", \"b\"", "\"b\""));
+        assert!(etag_matches("*", "\"b\""));
+        assert!(etag_matches("W/\"b\"", "\"b\""));
+        assert!(!etag_matches("\"c\"", "\"b\""));
+    }
+}

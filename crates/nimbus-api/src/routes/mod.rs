@@ -1,0 +1,217 @@
+//! Dispatch of `/v1_1/{cloud}/...` to the handlers of each API family.
+
+mod account;
+pub mod delivery;
+mod folders;
+pub mod health;
+mod presets;
+mod resources;
+mod upload;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use nimbus_app::params::Params;
+use nimbus_app::ports::Environment;
+use nimbus_core::ResourceType;
+use percent_encoding::percent_decode_str;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
+use tower_http::trace::TraceLayer;
+
+use crate::AppState;
+use crate::endpoint::Endpoint;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{admin_params, basic_auth};
+
+/// One traced span per request: method and path only. Query strings, signatures and
+/// client addresses stay out of the log.
+pub fn trace_layer() -> TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    impl Fn(&Request<Body>) -> tracing::Span + Clone,
+> {
+    TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+        tracing::info_span!("request", method = %req.method(), path = %redact(req.uri().path()))
+    })
+}
+
+/// Hides `s--SIG--` components of delivery paths.
+fn redact(path: &str) -> String {
+    path.split('/')
+        .map(|s| {
+            if s.starts_with("s--") && s.ends_with("--") && s.len() > 4 {
+                "s--redacted--"
+            } else {
+                s
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// An authenticated Admin API call.
+pub(crate) struct AdminCall {
+    pub env: Environment,
+    pub cloud: String,
+    pub secret: String,
+    pub params: Params,
+}
+
+pub(crate) fn resource_type(s: &str) -> ApiResult<ResourceType> {
+    match s.parse::<ResourceType>() {
+        Ok(ResourceType::Auto) | Err(_) => Err(nimbus_app::AppError::InvalidId(
+            nimbus_core::IdError::ResourceType(s.to_owned()),
+        )
+        .into()),
+        Ok(rt) => Ok(rt),
+    }
+}
+
+fn json(v: serde_json::Value) -> Response {
+    let mut r = axum::Json(v).into_response();
+    r.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+/// `/v1_1/{cloud}/...`
+pub async fn api(State(state): State<AppState>, req: Request) -> Response {
+    let request_id = hex::encode(rand::random::<[u8; 8]>());
+    let mut resp = match dispatch(&state, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+async fn dispatch(state: &AppState, req: Request) -> ApiResult<Response> {
+    let path = req.uri().path().to_owned();
+    let mut segs: Vec<String> = path
+        .trim_start_matches("/v1_1/")
+        .split('/')
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    if segs.len() > 1 && segs.last().is_some_and(String::is_empty) {
+        segs.pop();
+    }
+    let cloud = segs.first().cloned().unwrap_or_default();
+    let endpoint = Endpoint::parse(req.method(), &segs[1.min(segs.len())..])
+        .ok_or_else(|| ApiError::UnknownEndpoint(format!("{} {path}", req.method())))?;
+    if let Endpoint::Upload {
+        resource_type,
+        action,
+    } = &endpoint
+    {
+        return upload::handle(state, &cloud, resource_type, action, req).await;
+    }
+    let head = req.method() == Method::HEAD;
+    let (parts, body) = req.into_parts();
+    let (env, key) = state
+        .app
+        .authenticate_basic(&cloud, basic_auth(&parts.headers))
+        .await?;
+    let budget = state.limiter.hit(env.id, state.app.now());
+    let mut resp = if budget.allowed {
+        let params = admin_params(parts.uri.query(), &parts.headers, body).await?;
+        let call = AdminCall {
+            env,
+            cloud,
+            secret: key.secret,
+            params,
+        };
+        match admin(state, endpoint, call).await {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        }
+    } else {
+        ApiError::App(nimbus_app::AppError::RateLimited).into_response()
+    };
+    let h = resp.headers_mut();
+    h.insert("x-featureratelimit-limit", HeaderValue::from(budget.limit));
+    h.insert(
+        "x-featureratelimit-remaining",
+        HeaderValue::from(budget.remaining),
+    );
+    let reset = httpdate::fmt_http_date(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(budget.reset_at.max(0) as u64),
+    );
+    if let Ok(v) = HeaderValue::from_str(&reset) {
+        h.insert("x-featureratelimit-reset", v);
+    }
+    if head {
+        *resp.body_mut() = Body::empty();
+    }
+    Ok(resp)
+}
+
+async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResult<Response> {
+    use Endpoint as E;
+    let app = &state.app;
+    let v = match endpoint {
+        E::Upload { .. } => return Err(ApiError::UnknownEndpoint("upload".into())),
+        E::Ping => account::ping(),
+        E::Usage => account::usage(app, &call).await?,
+        E::Config => account::config(&call),
+        E::ResourceTypes => account::resource_types(),
+        E::Tags { resource_type } => account::tags(app, &call, &resource_type).await?,
+        E::ListResources {
+            resource_type,
+            delivery_type,
+        } => resources::list(app, &call, &resource_type, delivery_type.as_deref()).await?,
+        E::ResourcesByTag { resource_type, tag } => {
+            resources::by_tag(app, &call, &resource_type, tag).await?
+        }
+        E::ResourcesByContext { resource_type } => {
+            resources::by_context(app, &call, &resource_type).await?
+        }
+        E::ResourcesByAssetIds => resources::by_asset_ids(app, &call).await?,
+        E::ResourcesByAssetFolder => resources::by_asset_folder(app, &call).await?,
+        E::Resource {
+            resource_type,
+            delivery_type,
+            public_id,
+        } => resources::get(app, &call, &resource_type, &delivery_type, &public_id).await?,
+        E::ResourceByAssetId { asset_id } => {
+            resources::get_by_asset_id(app, &call, &asset_id).await?
+        }
+        E::UpdateResource {
+            resource_type,
+            delivery_type,
+            public_id,
+        } => resources::update(app, &call, &resource_type, &delivery_type, &public_id).await?,
+        E::DeleteResources {
+            resource_type,
+            delivery_type,
+        } => resources::delete(app, &call, &resource_type, &delivery_type).await?,
+        E::DeleteByTag { resource_type, tag } => {
+            resources::delete_by_tag(app, &call, &resource_type, tag).await?
+        }
+        E::DeleteByAssetIds => resources::delete_by_asset_ids(app, &call).await?,
+        E::RootFolders => folders::list(app, &call, None).await?,
+        E::SubFolders { path } => folders::list(app, &call, Some(&path)).await?,
+        E::CreateFolder { path } => folders::create(app, &call, &path).await?,
+        E::DeleteFolder { path } => folders::delete(app, &call, &path).await?,
+        E::ListPresets => presets::list(app, &call).await?,
+        E::CreatePreset => presets::create(app, &call).await?,
+        E::Preset { name } => presets::get(app, &call, &name).await?,
+        E::UpdatePreset { name } => presets::update(app, &call, &name).await?,
+        E::DeletePreset { name } => presets::delete(app, &call, &name).await?,
+    };
+    Ok(json(v))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_signatures() {
+        assert_eq!(
+            super::redact("/demo/image/private/s--abcdefgh--/x.jpg"),
+            "/demo/image/private/s--redacted--/x.jpg"
+        );
+    }
+}

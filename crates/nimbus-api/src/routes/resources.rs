@@ -1,0 +1,217 @@
+//! Admin API resources: list, get, update, delete.
+//! Docs: <https://cloudinary.com/documentation/admin_api#resources>.
+
+use nimbus_app::App;
+use nimbus_app::assets::{DeleteSelector, Deleted, decode_cursor, max_results};
+use nimbus_app::ports::ListQuery;
+use nimbus_core::{Asset, DeliveryType};
+use serde_json::{Map, Value, json};
+
+use super::{AdminCall, resource_type};
+use crate::error::ApiResult;
+use crate::wire::{self, Include};
+
+/// Keys kept in every listed resource, whatever `fields` asks for.
+const ALWAYS: [&str; 4] = ["public_id", "asset_id", "resource_type", "type"];
+
+fn base_query(call: &AdminCall) -> ApiResult<ListQuery> {
+    let p = &call.params;
+    Ok(ListQuery {
+        prefix: p.get("prefix").map(str::to_owned),
+        after: p.get("next_cursor").map(decode_cursor).transpose()?,
+        limit: max_results(p)?,
+        ascending: matches!(p.get("direction"), Some("asc" | "1" | "ascending")),
+        ..Default::default()
+    })
+}
+
+fn page(app: &App, call: &AdminCall, assets: &[Asset], next: Option<String>) -> Value {
+    let p = &call.params;
+    let fields = p.list("fields");
+    let include = Include {
+        tags: p.bool("tags") == Some(true) || fields.iter().any(|f| f == "tags"),
+        context: p.bool("context") == Some(true) || fields.iter().any(|f| f == "context"),
+    };
+    let resources: Vec<Value> = assets
+        .iter()
+        .map(|a| {
+            let mut m = wire::resource(app, &call.cloud, a, include, Some(&call.secret));
+            if !fields.is_empty() {
+                m.retain(|k, _| ALWAYS.contains(&k.as_str()) || fields.iter().any(|f| f == k));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let mut v = json!({ "resources": resources });
+    if let Some(n) = next {
+        v["next_cursor"] = json!(n);
+    }
+    v
+}
+
+async fn run(app: &App, call: &AdminCall, q: ListQuery) -> ApiResult<Value> {
+    let (assets, next) = app.list_assets(call.env.id, &q).await?;
+    Ok(page(app, call, &assets, next))
+}
+
+pub async fn list(app: &App, call: &AdminCall, rt: &str, dt: Option<&str>) -> ApiResult<Value> {
+    let mut q = base_query(call)?;
+    q.resource_type = Some(resource_type(rt)?);
+    q.delivery_type = dt
+        .or(call.params.get("type"))
+        .map(str::parse::<DeliveryType>)
+        .transpose()
+        .map_err(nimbus_app::AppError::from)?;
+    q.public_ids = call.params.list("public_ids");
+    if !q.public_ids.is_empty() {
+        q.limit = q.public_ids.len().max(1) as u32;
+    }
+    run(app, call, q).await
+}
+
+pub async fn by_tag(app: &App, call: &AdminCall, rt: &str, tag: String) -> ApiResult<Value> {
+    let mut q = base_query(call)?;
+    q.resource_type = Some(resource_type(rt)?);
+    q.tag = Some(tag);
+    run(app, call, q).await
+}
+
+pub async fn by_context(app: &App, call: &AdminCall, rt: &str) -> ApiResult<Value> {
+    let mut q = base_query(call)?;
+    q.resource_type = Some(resource_type(rt)?);
+    let key = call
+        .params
+        .get("key")
+        .ok_or(nimbus_app::AppError::MissingParam("key"))?;
+    q.context = Some((key.to_owned(), call.params.get("value").map(str::to_owned)));
+    run(app, call, q).await
+}
+
+pub async fn by_asset_ids(app: &App, call: &AdminCall) -> ApiResult<Value> {
+    let mut q = base_query(call)?;
+    q.asset_ids = call.params.list("asset_ids");
+    q.limit = q.asset_ids.len().max(1) as u32;
+    run(app, call, q).await
+}
+
+pub async fn by_asset_folder(app: &App, call: &AdminCall) -> ApiResult<Value> {
+    let mut q = base_query(call)?;
+    let folder = call
+        .params
+        .get("asset_folder")
+        .ok_or(nimbus_app::AppError::MissingParam("asset_folder"))?;
+    q.asset_folder = Some(folder.trim_matches('/').to_owned());
+    run(app, call, q).await
+}
+
+fn detail(app: &App, call: &AdminCall, a: &Asset) -> Value {
+    let mut m: Map<String, Value> =
+        wire::resource(app, &call.cloud, a, Include::ALL, Some(&call.secret));
+    m.insert("derived".into(), json!([]));
+    Value::Object(m)
+}
+
+pub async fn get(
+    app: &App,
+    call: &AdminCall,
+    rt: &str,
+    dt: &str,
+    public_id: &str,
+) -> ApiResult<Value> {
+    let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
+    let a = app
+        .get_asset(call.env.id, resource_type(rt)?, dt, public_id)
+        .await?;
+    Ok(detail(app, call, &a))
+}
+
+pub async fn get_by_asset_id(app: &App, call: &AdminCall, asset_id: &str) -> ApiResult<Value> {
+    let a = app.get_asset_by_id(call.env.id, asset_id).await?;
+    Ok(detail(app, call, &a))
+}
+
+pub async fn update(
+    app: &App,
+    call: &AdminCall,
+    rt: &str,
+    dt: &str,
+    public_id: &str,
+) -> ApiResult<Value> {
+    let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
+    let a = app
+        .update_asset(call.env.id, resource_type(rt)?, dt, public_id, &call.params)
+        .await?;
+    Ok(detail(app, call, &a))
+}
+
+fn deleted(d: &Deleted) -> Value {
+    let mut results = Map::new();
+    let mut counts = Map::new();
+    for (id, found) in &d.results {
+        let removed = *found && !d.kept_original;
+        results.insert(
+            id.clone(),
+            json!(if *found { "deleted" } else { "not_found" }),
+        );
+        counts.insert(
+            id.clone(),
+            json!({ "original": u8::from(removed), "derived": 0 }),
+        );
+    }
+    let mut v =
+        json!({ "deleted": results, "deleted_counts": counts, "partial": d.next_cursor.is_some() });
+    if let Some(n) = &d.next_cursor {
+        v["next_cursor"] = json!(n);
+    }
+    v
+}
+
+pub async fn delete(app: &App, call: &AdminCall, rt: &str, dt: &str) -> ApiResult<Value> {
+    let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
+    let p = &call.params;
+    let selector = if let Some(prefix) = p.get("prefix") {
+        DeleteSelector::Prefix(prefix.to_owned())
+    } else if p.bool("all") == Some(true) {
+        DeleteSelector::All
+    } else {
+        let ids = p.list("public_ids");
+        if ids.is_empty() {
+            return Err(nimbus_app::AppError::MissingParam("public_ids").into());
+        }
+        DeleteSelector::PublicIds(ids)
+    };
+    let d = app
+        .delete_assets(call.env.id, resource_type(rt)?, dt, selector, p)
+        .await?;
+    Ok(deleted(&d))
+}
+
+pub async fn delete_by_tag(app: &App, call: &AdminCall, rt: &str, tag: String) -> ApiResult<Value> {
+    let d = app
+        .delete_assets(
+            call.env.id,
+            resource_type(rt)?,
+            DeliveryType::Upload,
+            DeleteSelector::Tag(tag),
+            &call.params,
+        )
+        .await?;
+    Ok(deleted(&d))
+}
+
+pub async fn delete_by_asset_ids(app: &App, call: &AdminCall) -> ApiResult<Value> {
+    let ids = call.params.list("asset_ids");
+    if ids.is_empty() {
+        return Err(nimbus_app::AppError::MissingParam("asset_ids").into());
+    }
+    let d = app
+        .delete_assets(
+            call.env.id,
+            nimbus_core::ResourceType::Image,
+            DeliveryType::Upload,
+            DeleteSelector::AssetIds(ids.clone()),
+            &call.params,
+        )
+        .await?;
+    Ok(deleted(&d))
+}

@@ -1,0 +1,95 @@
+//! Upload API actions: upload, destroy, rename, explicit, tags, context.
+//! Docs: <https://cloudinary.com/documentation/image_upload_api_reference>.
+
+use axum::extract::Request;
+use axum::response::Response;
+use nimbus_core::ResourceType;
+use serde_json::{Value, json};
+
+use super::json;
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{basic_auth, upload_params};
+use crate::wire::{self, Include};
+
+pub async fn handle(
+    state: &AppState,
+    cloud: &str,
+    rt: &str,
+    action: &str,
+    req: Request,
+) -> ApiResult<Response> {
+    let app = &state.app;
+    // Refuse what cannot succeed before reading a possibly large body.
+    app.environment(cloud).await?;
+    let rt = match (rt.parse::<ResourceType>(), action) {
+        (Ok(ResourceType::Auto), "upload") => ResourceType::Auto,
+        _ => super::resource_type(rt)?,
+    };
+    let basic = basic_auth(req.headers());
+    let (params, file) = upload_params(app, req).await?;
+    let caller = app
+        .authenticate_upload(cloud, action, basic, &params)
+        .await?;
+    let env = caller.env.id;
+    let secret = caller.api_key.as_ref().map(|k| k.secret.as_str());
+    let v: Value = match action {
+        "upload" => {
+            let up = app.upload(&caller, rt, params, file).await?;
+            wire::upload_response(
+                app,
+                cloud,
+                &up,
+                caller.api_key.as_ref().map(|k| k.key.as_str()),
+                secret,
+            )
+        }
+        "destroy" => {
+            json!({ "result": if app.destroy(env, rt, &params).await? { "ok" } else { "not found" } })
+        }
+        "rename" => Value::Object(wire::resource(
+            app,
+            cloud,
+            &app.rename(env, rt, &params).await?,
+            Include::ALL,
+            secret,
+        )),
+        "explicit" => {
+            let a = app.explicit(env, rt, &params).await?;
+            let up = nimbus_app::upload::Uploaded {
+                asset: a,
+                existing: false,
+                overwritten: false,
+            };
+            let mut v = wire::upload_response(
+                app,
+                cloud,
+                &up,
+                caller.api_key.as_ref().map(|k| k.key.as_str()),
+                secret,
+            );
+            v["eager"] = json!([]);
+            v
+        }
+        "tags" => {
+            let ids: Vec<String> = app
+                .tags_command(env, rt, &params)
+                .await?
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            json!({ "public_ids": ids })
+        }
+        "context" => {
+            let ids: Vec<String> = app
+                .context_command(env, rt, &params)
+                .await?
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            json!({ "public_ids": ids })
+        }
+        other => return Err(crate::error::ApiError::UnknownEndpoint(other.to_owned())),
+    };
+    Ok(json(v))
+}

@@ -1,0 +1,186 @@
+//! Response bodies in Cloudinary's shapes.
+//! Docs: <https://cloudinary.com/documentation/image_upload_api_reference#upload_response>.
+
+use nimbus_app::App;
+use nimbus_app::ports::Preset;
+use nimbus_core::delivery::smart_escape;
+use nimbus_core::signature::{self, Algorithm};
+use nimbus_core::timefmt::iso8601;
+use nimbus_core::{Asset, DeliveryType};
+use serde_json::{Map, Value, json};
+
+/// Which optional parts of a resource to include.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Include {
+    pub tags: bool,
+    pub context: bool,
+}
+
+impl Include {
+    pub const ALL: Include = Include {
+        tags: true,
+        context: true,
+    };
+}
+
+/// The delivery URL of an asset's original. `private`/`authenticated` URLs are signed with
+/// `secret` when one is given.
+pub fn delivery_url(app: &App, cloud: &str, a: &Asset, secret: Option<&str>) -> String {
+    let file = match &a.format {
+        Some(f) => format!("{}.{f}", smart_escape(a.public_id.as_str())),
+        None => smart_escape(a.public_id.as_str()),
+    };
+    let sig = match (a.delivery_type, secret) {
+        (DeliveryType::Upload, _) | (_, None) => String::new(),
+        (_, Some(secret)) => format!(
+            "s--{}--/",
+            signature::url_signature(&file, secret, Algorithm::Sha1, false)
+        ),
+    };
+    format!(
+        "{}/{cloud}/{}/{}/{sig}v{}/{file}",
+        app.config.public_base_url, a.resource_type, a.delivery_type, a.version
+    )
+}
+
+/// A resource as the Admin API returns it.
+pub fn resource(
+    app: &App,
+    cloud: &str,
+    a: &Asset,
+    include: Include,
+    secret: Option<&str>,
+) -> Map<String, Value> {
+    let url = delivery_url(app, cloud, a, secret);
+    let mut m = Map::new();
+    m.insert("asset_id".into(), json!(a.asset_id));
+    m.insert("public_id".into(), json!(a.public_id.as_str()));
+    if let Some(f) = &a.format {
+        m.insert("format".into(), json!(f));
+    }
+    m.insert("version".into(), json!(a.version));
+    m.insert("version_id".into(), json!(a.version_id));
+    m.insert("resource_type".into(), json!(a.resource_type.as_str()));
+    m.insert("type".into(), json!(a.delivery_type.as_str()));
+    m.insert("created_at".into(), json!(iso8601(a.created_at)));
+    m.insert("uploaded_at".into(), json!(iso8601(a.version)));
+    m.insert("bytes".into(), json!(a.bytes));
+    if let (Some(w), Some(h)) = (a.width, a.height) {
+        m.insert("width".into(), json!(w));
+        m.insert("height".into(), json!(h));
+        m.insert("pages".into(), json!(1));
+    }
+    m.insert("asset_folder".into(), json!(a.asset_folder));
+    m.insert("display_name".into(), json!(a.display_name));
+    if let Some(f) = &a.original_filename {
+        m.insert("original_filename".into(), json!(f));
+    }
+    m.insert("etag".into(), json!(a.etag));
+    m.insert("placeholder".into(), json!(false));
+    m.insert("access_mode".into(), json!("public"));
+    m.insert("url".into(), json!(url));
+    // Nimbus serves whatever scheme its public base URL has; both fields point there.
+    m.insert("secure_url".into(), json!(url));
+    if include.tags {
+        m.insert("tags".into(), json!(a.tags));
+    }
+    if include.context && !a.context.is_empty() {
+        m.insert("context".into(), context(&a.context));
+    }
+    m
+}
+
+pub fn context(c: &[(String, String)]) -> Value {
+    let custom: Map<String, Value> = c.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    json!({ "custom": custom })
+}
+
+/// The upload response: the resource plus `signature`, `api_key` and the outcome flags.
+pub fn upload_response(
+    app: &App,
+    cloud: &str,
+    up: &nimbus_app::upload::Uploaded,
+    api_key: Option<&str>,
+    secret: Option<&str>,
+) -> Value {
+    let a = &up.asset;
+    let mut m = resource(app, cloud, a, Include::ALL, secret);
+    if let Some(secret) = secret {
+        let sig = signature::response_signature(
+            a.public_id.as_str(),
+            a.version,
+            secret,
+            app.config.signature_algorithm,
+        );
+        m.insert("signature".into(), json!(sig));
+    }
+    if let Some(k) = api_key {
+        m.insert("api_key".into(), json!(k));
+    }
+    if up.existing {
+        m.insert("existing".into(), json!(true));
+    }
+    if up.overwritten {
+        m.insert("overwritten".into(), json!(true));
+    }
+    Value::Object(m)
+}
+
+/// Preset settings with Cloudinary's value types: lists for tags, booleans for flags.
+pub fn preset(p: &Preset) -> Value {
+    let mut settings = Map::new();
+    for (k, v) in &p.settings {
+        let value = match k.as_str() {
+            "tags" | "allowed_formats" => json!(nimbus_core::params::parse_tags(v)),
+            "overwrite"
+            | "unique_filename"
+            | "use_filename"
+            | "use_asset_folder_as_public_id_prefix"
+            | "discard_original_filename"
+            | "invalidate"
+            | "backup" => nimbus_core::params::parse_bool(v).map_or_else(|| json!(v), |b| json!(b)),
+            _ => json!(v),
+        };
+        settings.insert(k.clone(), value);
+    }
+    json!({ "name": p.name, "unsigned": p.unsigned, "settings": settings })
+}
+
+/// `Content-Type` for a delivered file.
+pub fn content_type(a: &Asset) -> &'static str {
+    let ext = match &a.format {
+        Some(f) => f.as_str(),
+        None => a.public_id.as_str().rsplit_once('.').map_or("", |(_, e)| e),
+    };
+    match ext.to_ascii_lowercase().as_str() {
+        "jpg" | "jpeg" | "jpe" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "bmp" => "image/bmp",
+        "tif" | "tiff" => "image/tiff",
+        "ico" => "image/x-icon",
+        "svg" => "image/svg+xml",
+        "heic" | "heif" => "image/heic",
+        "psd" => "image/vnd.adobe.photoshop",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "mov" => "video/quicktime",
+        "avi" => "video/x-msvideo",
+        "ogv" => "video/ogg",
+        "flv" => "video/x-flv",
+        "pdf" => "application/pdf",
+        "json" => "application/json",
+        "txt" => "text/plain; charset=utf-8",
+        "csv" => "text/csv",
+        "html" | "htm" => "text/html",
+        "css" => "text/css",
+        "js" => "text/javascript",
+        "xml" => "application/xml",
+        "zip" => "application/zip",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        _ => "application/octet-stream",
+    }
+}

@@ -1,0 +1,141 @@
+//! Who is calling: environment by cloud name, then Basic credentials, a signed request or an
+//! unsigned upload preset. Messages follow Cloudinary's; a key of another environment is
+//! indistinguishable from an unknown key.
+
+use nimbus_core::signature::{self, UNSIGNED_PARAMS};
+
+use crate::error::AppResult;
+use crate::params::Params;
+use crate::ports::{ApiKey, Environment, Preset};
+use crate::{App, AppError};
+
+/// Parameters left out of the signature on the `tags`, `context` and `metadata` actions.
+const NON_SIGNABLE_ON_BULK: [&str; 2] = ["notification_url", "batch_id"];
+
+/// An authenticated Upload API call.
+#[derive(Debug, Clone)]
+pub struct UploadCaller {
+    pub env: Environment,
+    /// The key that signed the call; `None` for unsigned preset uploads.
+    pub api_key: Option<ApiKey>,
+    /// The unsigned preset that authorised the call.
+    pub unsigned_preset: Option<Preset>,
+}
+
+impl App {
+    pub async fn environment(&self, cloud: &str) -> AppResult<Environment> {
+        self.catalog
+            .env_by_cloud(cloud)
+            .await?
+            .ok_or_else(|| AppError::UnknownCloud(cloud.to_owned()))
+    }
+
+    /// The live key `key` of `env`.
+    async fn key_of(&self, env: &Environment, key: &str) -> AppResult<ApiKey> {
+        let found = self.catalog.api_key(key).await?;
+        match found {
+            Some(k) if k.env_id == env.id => {
+                if k.revoked_at.is_some() {
+                    Err(AppError::RevokedApiKey(key.to_owned()))
+                } else {
+                    Ok(k)
+                }
+            }
+            _ => Err(AppError::UnknownApiKey(key.to_owned())),
+        }
+    }
+
+    /// Admin API: HTTP Basic `key:secret`.
+    pub async fn authenticate_basic(
+        &self,
+        cloud: &str,
+        basic: Option<(String, String)>,
+    ) -> AppResult<(Environment, ApiKey)> {
+        let env = self.environment(cloud).await?;
+        let (key, secret) = basic.ok_or(AppError::MissingCredentials)?;
+        let k = self.key_of(&env, &key).await?;
+        if !signature::ct_eq(&k.secret, &secret) {
+            return Err(AppError::SecretMismatch(key));
+        }
+        Ok((env, k))
+    }
+
+    /// Upload API: Basic credentials, or `api_key` + `timestamp` + `signature`, or (for
+    /// `upload` only) an unsigned preset.
+    pub async fn authenticate_upload(
+        &self,
+        cloud: &str,
+        action: &str,
+        basic: Option<(String, String)>,
+        params: &Params,
+    ) -> AppResult<UploadCaller> {
+        if basic.is_some() {
+            let (env, key) = self.authenticate_basic(cloud, basic).await?;
+            return Ok(UploadCaller {
+                env,
+                api_key: Some(key),
+                unsigned_preset: None,
+            });
+        }
+        let env = self.environment(cloud).await?;
+        if let Some(sig) = params.get("signature") {
+            let key = params
+                .get("api_key")
+                .ok_or(AppError::MissingParam("api_key"))?;
+            let key = self.key_of(&env, key).await?;
+            let ts: i64 = params
+                .get("timestamp")
+                .ok_or(AppError::MissingParam("timestamp"))?
+                .parse()
+                .map_err(|_| AppError::InvalidParam {
+                    name: "timestamp",
+                    value: params.get("timestamp").unwrap_or("").to_owned(),
+                })?;
+            let bulk = matches!(action, "tags" | "context" | "metadata");
+            let signed: Vec<(&str, &str)> = params
+                .iter()
+                .filter(|(k, _)| {
+                    !UNSIGNED_PARAMS.contains(k) && !(bulk && NON_SIGNABLE_ON_BULK.contains(k))
+                })
+                .collect();
+            signature::verify_request(&signed, sig, &key.secret).map_err(|to_sign| {
+                AppError::InvalidSignature {
+                    given: sig.to_owned(),
+                    to_sign,
+                }
+            })?;
+            let now = self.now();
+            if signature::is_stale(ts, now) {
+                return Err(AppError::StaleRequest { timestamp: ts, now });
+            }
+            return Ok(UploadCaller {
+                env,
+                api_key: Some(key),
+                unsigned_preset: None,
+            });
+        }
+        if let Some(key) = params.get("api_key") {
+            // A key without a signature: say what is wrong with the key first.
+            self.key_of(&env, key).await?;
+            return Err(AppError::MissingParam("signature"));
+        }
+        match (action, params.get("upload_preset")) {
+            ("upload", Some(name)) => {
+                let preset = self
+                    .catalog
+                    .preset(env.id, name)
+                    .await?
+                    .ok_or_else(|| AppError::PresetNotFound(name.to_owned()))?;
+                if !preset.unsigned {
+                    return Err(AppError::PresetNotUnsigned(name.to_owned()));
+                }
+                Ok(UploadCaller {
+                    env,
+                    api_key: None,
+                    unsigned_preset: Some(preset),
+                })
+            }
+            _ => Err(AppError::MissingCredentials),
+        }
+    }
+}

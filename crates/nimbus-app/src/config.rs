@@ -1,0 +1,45 @@
+//! Settings the services read. The binary fills them from flags, a TOML file and
+//! `NIMBUS_*` variables; tests build them directly.
+
+use std::path::PathBuf;
+
+use nimbus_core::signature::Algorithm;
+
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Base of the `url`/`secure_url` fields, e.g. `http://127.0.0.1:8080` (no trailing `/`).
+    pub public_base_url: String,
+    /// Where uploads are staged before they reach the blob store.
+    pub staging_dir: PathBuf,
+    /// Largest accepted file, in bytes.
+    pub max_file_bytes: u64,
+    /// Remote `file=https://...` fetches: timeout and hosts/IPs allowed despite being private.
+    pub remote_timeout_secs: u64,
+    pub remote_allowlist: Vec<String>,
+    /// Algorithm of the signatures the server emits (response `signature`).
+    pub signature_algorithm: Algorithm,
+    /// Threads for blocking work, and how many jobs may wait for one.
+    pub cpu_threads: usize,
+    pub cpu_queue: usize,
+    /// Admin API calls allowed per hour per environment (sent as rate-limit headers).
+    pub admin_rate_limit: u32,
+}
+
+impl AppConfig {
+    pub fn new(public_base_url: impl Into<String>, staging_dir: PathBuf) -> Self {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Self {
+            public_base_url: public_base_url.into().trim_end_matches('/').to_owned(),
+            staging_dir,
+            max_file_bytes: 100 * 1024 * 1024,
+            remote_timeout_secs: 20,
+            remote_allowlist: Vec::new(),
+            signature_algorithm: Algorithm::Sha1,
+            cpu_threads: cores,
+            cpu_queue: 256,
+            admin_rate_limit: 5000,
+        }
+    }
+}

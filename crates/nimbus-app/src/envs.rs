@@ -1,0 +1,118 @@
+//! Product environments and their API keys.
+
+use nimbus_core::CloudName;
+use nimbus_core::cloudinary_url::CloudinaryUrl;
+
+use crate::error::AppResult;
+use crate::ports::{ApiKey, Environment};
+use crate::{App, AppError};
+
+/// Length of generated API secrets (`[a-z0-9]`, about 140 bits).
+const SECRET_LEN: usize = 27;
+
+impl App {
+    /// Creates an environment; with `credentials` it gets exactly that key and secret.
+    pub async fn create_environment(
+        &self,
+        cloud: &str,
+        credentials: Option<(String, String)>,
+    ) -> AppResult<(Environment, CloudinaryUrl)> {
+        let cloud_name = CloudName::parse(cloud)?;
+        let (key, secret) =
+            credentials.unwrap_or_else(|| (self.ids.digits(15), self.ids.token(SECRET_LEN)));
+        let env = self
+            .catalog
+            .create_env(cloud_name.as_str(), &key, &secret, self.now())
+            .await?
+            .ok_or_else(|| AppError::AlreadyExists(format!("Environment {cloud}")))?;
+        Ok((
+            env,
+            CloudinaryUrl {
+                api_key: key,
+                api_secret: secret,
+                cloud: cloud_name,
+            },
+        ))
+    }
+
+    /// On start: make sure the environment of `CLOUDINARY_URL` exists with its key, or, with
+    /// no such URL and an empty catalog, create one with generated credentials. Returns the
+    /// credentials of an environment created here.
+    pub async fn bootstrap(&self, url: Option<&CloudinaryUrl>) -> AppResult<Option<CloudinaryUrl>> {
+        match url {
+            Some(u) => match self.catalog.env_by_cloud(u.cloud.as_str()).await? {
+                None => {
+                    let (_, created) = self
+                        .create_environment(
+                            u.cloud.as_str(),
+                            Some((u.api_key.clone(), u.api_secret.clone())),
+                        )
+                        .await?;
+                    Ok(Some(created))
+                }
+                Some(env) => {
+                    match self.catalog.api_key(&u.api_key).await? {
+                        None => {
+                            self.catalog
+                                .create_key(env.id, &u.api_key, &u.api_secret, self.now())
+                                .await?;
+                        }
+                        Some(k) if k.env_id != env.id || k.secret != u.api_secret => {
+                            tracing::warn!(api_key = %u.api_key, "CLOUDINARY_URL names a key that exists with other settings; left unchanged");
+                        }
+                        Some(_) => {}
+                    }
+                    Ok(None)
+                }
+            },
+            None if self.catalog.list_envs().await?.is_empty() => {
+                let (_, created) = self.create_environment("nimbus", None).await?;
+                Ok(Some(created))
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub async fn list_environments(&self) -> AppResult<Vec<Environment>> {
+        Ok(self.catalog.list_envs().await?)
+    }
+
+    pub async fn delete_environment(&self, cloud: &str) -> AppResult<()> {
+        if self.catalog.delete_env(cloud).await? {
+            Ok(())
+        } else {
+            Err(AppError::UnknownCloud(cloud.to_owned()))
+        }
+    }
+
+    pub async fn create_api_key(&self, cloud: &str) -> AppResult<CloudinaryUrl> {
+        let env = self.environment(cloud).await?;
+        let key = self
+            .catalog
+            .create_key(
+                env.id,
+                &self.ids.digits(15),
+                &self.ids.token(SECRET_LEN),
+                self.now(),
+            )
+            .await?;
+        Ok(CloudinaryUrl {
+            api_key: key.key,
+            api_secret: key.secret,
+            cloud: CloudName::parse(cloud)?,
+        })
+    }
+
+    pub async fn list_api_keys(&self, cloud: &str) -> AppResult<Vec<ApiKey>> {
+        let env = self.environment(cloud).await?;
+        Ok(self.catalog.list_keys(env.id).await?)
+    }
+
+    pub async fn revoke_api_key(&self, key: &str) -> AppResult<()> {
+        if self.catalog.revoke_key(key, self.now()).await? {
+            Ok(())
+        } else {
+            Err(AppError::UnknownApiKey(key.to_owned()))
+        }
+    }
+}

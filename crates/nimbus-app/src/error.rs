@@ -1,0 +1,101 @@
+//! Every way a service call can fail. `nimbus-api` maps each variant to an HTTP status and
+//! Cloudinary's `{"error":{"message":...}}` in one exhaustive match.
+
+use nimbus_core::IdError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    // --- the request is wrong (400) ---
+    #[error("Missing required parameter - {0}")]
+    MissingParam(&'static str),
+    #[error("Invalid value {value} for parameter {name}")]
+    InvalidParam { name: &'static str, value: String },
+    #[error("{0}")]
+    InvalidId(#[from] IdError),
+    #[error("Empty file")]
+    EmptyFile,
+    #[error("File size too large. Got {got}. Maximum is {max}.")]
+    FileTooLarge { got: u64, max: u64 },
+    #[error("Invalid image file")]
+    InvalidImage,
+    #[error("Invalid file - {0}")]
+    InvalidDataUri(&'static str),
+    #[error("Error in loading {url} - address not allowed")]
+    RemoteNotAllowed { url: String },
+    #[error("Error in loading {url} - timed out")]
+    RemoteTimeout { url: String },
+    #[error("Error in loading {url} - {reason}")]
+    RemoteFailed { url: String, reason: String },
+    #[error(
+        "Stale request - reported time is {timestamp} which is more than 1 hour ago (server time {now})"
+    )]
+    StaleRequest { timestamp: i64, now: i64 },
+    #[error("Upload preset not found - {0}")]
+    PresetNotFound(String),
+    #[error("Upload preset must be whitelisted for unsigned uploads - {0}")]
+    PresetNotUnsigned(String),
+    #[error("Resource already exists - {0}")]
+    TargetExists(String),
+    #[error("Invalid command {0}")]
+    InvalidCommand(String),
+    #[error("Folder is not empty - {0}")]
+    FolderNotEmpty(String),
+    #[error("Invalid multipart body - {0}")]
+    MalformedBody(String),
+
+    // --- who is asking is not established (401) ---
+    #[error("Must supply api_key")]
+    MissingCredentials,
+    #[error("Invalid cloud_name {0}")]
+    UnknownCloud(String),
+    #[error("Unknown API key {0}")]
+    UnknownApiKey(String),
+    #[error("API key {0} has been revoked")]
+    RevokedApiKey(String),
+    #[error("api_secret mismatch for API key {0}")]
+    SecretMismatch(String),
+    #[error("Invalid Signature {given}. String to sign - '{to_sign}'.")]
+    InvalidSignature { given: String, to_sign: String },
+    #[error("Invalid URL signature")]
+    UrlSignatureRequired,
+
+    // --- what was asked for does not exist (404) ---
+    #[error("Resource not found - {0}")]
+    ResourceNotFound(String),
+    #[error("Folder not found - {0}")]
+    FolderNotFound(String),
+    #[error("Transformations are not supported yet - {0}")]
+    TransformationUnsupported(String),
+
+    // --- it exists already (409) ---
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+
+    // --- too busy (420) ---
+    #[error("Rate Limit Exceeded")]
+    RateLimited,
+
+    // --- our side failed (500, logged, never echoed) ---
+    #[error("catalog error: {0}")]
+    Catalog(String),
+    #[error("blob store error: {0}")]
+    Blob(String),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cpu pool: {0}")]
+    Cpu(&'static str),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl From<crate::ports::CatalogError> for AppError {
+    fn from(e: crate::ports::CatalogError) -> Self {
+        Self::Catalog(e.0)
+    }
+}
+
+impl From<crate::ports::BlobError> for AppError {
+    fn from(e: crate::ports::BlobError) -> Self {
+        Self::Blob(e.to_string())
+    }
+}

@@ -1,0 +1,71 @@
+//! Nimbus's application services and the ports their adapters implement.
+//!
+//! Services: environments and keys ([`envs`]), request authentication ([`auth`]), upload
+//! ([`upload`]), asset administration ([`assets`]), folders, upload presets, delivery of
+//! originals ([`deliver`]) and the orphan-blob sweeper. Ports ([`ports`]): the catalog
+//! repositories, the blob store, the clock and the id generator.
+//!
+//! This crate decides *what* happens; it must not depend on axum, sqlx or object_store.
+//! Blocking work (file writes, hashing, header probes) goes through [`cpu`], the one place
+//! that sends work off the async threads.
+
+pub mod assets;
+pub mod auth;
+pub mod config;
+pub mod cpu;
+pub mod deliver;
+pub mod envs;
+pub mod error;
+pub mod folders;
+pub mod params;
+pub mod ports;
+pub mod presets;
+pub mod remote;
+pub mod staging;
+pub mod sweeper;
+pub mod upload;
+
+use std::sync::Arc;
+
+pub use config::AppConfig;
+pub use error::AppError;
+pub use ports::{BlobStore, Catalog, Clock, IdGen};
+
+/// Everything a request handler needs: configuration and ports. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub config: Arc<AppConfig>,
+    pub catalog: Arc<dyn Catalog>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGen>,
+    pub cpu: cpu::CpuPool,
+    pub remote: remote::RemoteFetcher,
+}
+
+impl App {
+    pub fn new(
+        config: AppConfig,
+        catalog: Arc<dyn Catalog>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGen>,
+    ) -> Result<Self, AppError> {
+        let cpu = cpu::CpuPool::new(config.cpu_threads, config.cpu_queue);
+        let remote = remote::RemoteFetcher::new(&config)?;
+        Ok(Self {
+            config: Arc::new(config),
+            catalog,
+            blobs,
+            clock,
+            ids,
+            cpu,
+            remote,
+        })
+    }
+
+    /// `created_at`-style now, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}

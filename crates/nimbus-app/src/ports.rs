@@ -1,0 +1,332 @@
+//! The ports: what the services need from the outside world. `nimbus-db` implements the
+//! catalog, `nimbus-blob` the blob store; tests may plug anything that passes the same
+//! conformance suites.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::Path;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use nimbus_core::{Asset, Context, DeliveryType, PublicId, ResourceType};
+
+/// Catalog failures are infrastructure failures: "not found" is an `Option`, never an error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CatalogError(pub String);
+
+pub type CatalogResult<T> = Result<T, CatalogError>;
+
+/// A product environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    pub id: i64,
+    pub cloud_name: String,
+    pub created_at: i64,
+}
+
+/// An API key/secret pair of an environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub key: String,
+    pub secret: String,
+    pub env_id: i64,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// An upload preset: named defaults for upload parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preset {
+    pub name: String,
+    pub unsigned: bool,
+    /// Upload parameters in their wire form (`tags` = `a,b`, `context` = `k=v|...`).
+    pub settings: Vec<(String, String)>,
+}
+
+/// Which asset: the catalog's natural key within an environment.
+#[derive(Debug, Clone, Copy)]
+pub struct AssetKey<'a> {
+    pub resource_type: ResourceType,
+    pub delivery_type: DeliveryType,
+    pub public_id: &'a PublicId,
+}
+
+/// Filters and paging of an asset listing. Empty lists and `None` filter nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub resource_type: Option<ResourceType>,
+    pub delivery_type: Option<DeliveryType>,
+    pub prefix: Option<String>,
+    pub tag: Option<String>,
+    pub public_ids: Vec<String>,
+    pub asset_ids: Vec<String>,
+    pub asset_folder: Option<String>,
+    /// `context` key, and value if given.
+    pub context: Option<(String, Option<String>)>,
+    /// Continue after this position (a previous page's `next`).
+    pub after: Option<i64>,
+    pub limit: u32,
+    pub ascending: bool,
+}
+
+/// One page of assets; `next` is where the following page starts, if there is one.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub assets: Vec<Asset>,
+    pub next: Option<i64>,
+}
+
+/// What saving an uploaded asset did.
+#[derive(Debug, Clone)]
+pub enum Saved {
+    Inserted(Asset),
+    /// The id existed and was overwritten; the previous version's blob is no longer referenced.
+    Replaced {
+        asset: Asset,
+        old_blob: String,
+    },
+    /// The id existed and `overwrite` was off: nothing changed.
+    Existing(Asset),
+}
+
+/// Changes to an asset's descriptive fields; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct AssetPatch {
+    pub tags: Option<Vec<String>>,
+    pub context: Option<Context>,
+    pub display_name: Option<String>,
+    pub asset_folder: Option<String>,
+}
+
+/// What a rename did.
+#[derive(Debug, Clone)]
+pub enum Renamed {
+    Done {
+        asset: Asset,
+        replaced_blob: Option<String>,
+    },
+    NotFound,
+    TargetExists,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagCommand<'a> {
+    Add(&'a str),
+    Remove(&'a str),
+    Replace(&'a str),
+    RemoveAll,
+}
+
+/// Totals of an environment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub resources: i64,
+    pub bytes: i64,
+}
+
+#[async_trait]
+pub trait EnvRepo: Send + Sync {
+    /// Creates an environment with its first key. Fails if the cloud name is taken.
+    async fn create_env(
+        &self,
+        cloud: &str,
+        key: &str,
+        secret: &str,
+        now: i64,
+    ) -> CatalogResult<Option<Environment>>;
+    async fn env_by_cloud(&self, cloud: &str) -> CatalogResult<Option<Environment>>;
+    async fn list_envs(&self) -> CatalogResult<Vec<Environment>>;
+    /// Deletes an environment and its catalog rows (blobs are left to the sweeper).
+    async fn delete_env(&self, cloud: &str) -> CatalogResult<bool>;
+    async fn api_key(&self, key: &str) -> CatalogResult<Option<ApiKey>>;
+    async fn create_key(
+        &self,
+        env_id: i64,
+        key: &str,
+        secret: &str,
+        now: i64,
+    ) -> CatalogResult<ApiKey>;
+    async fn list_keys(&self, env_id: i64) -> CatalogResult<Vec<ApiKey>>;
+    async fn revoke_key(&self, key: &str, now: i64) -> CatalogResult<bool>;
+}
+
+#[async_trait]
+pub trait AssetRepo: Send + Sync {
+    /// Inserts the asset, or replaces the current one with the same key when `overwrite`
+    /// (keeping its `asset_id` and `created_at`), atomically with its tags.
+    async fn save_asset(&self, env: i64, asset: &Asset, overwrite: bool) -> CatalogResult<Saved>;
+    async fn asset(&self, env: i64, key: AssetKey<'_>) -> CatalogResult<Option<Asset>>;
+    async fn asset_by_id(&self, env: i64, asset_id: &str) -> CatalogResult<Option<Asset>>;
+    async fn list_assets(&self, env: i64, q: &ListQuery) -> CatalogResult<Page>;
+    async fn update_asset(
+        &self,
+        env: i64,
+        key: AssetKey<'_>,
+        patch: &AssetPatch,
+        now: i64,
+    ) -> CatalogResult<Option<Asset>>;
+    async fn rename_asset(
+        &self,
+        env: i64,
+        from: AssetKey<'_>,
+        to: AssetKey<'_>,
+        overwrite: bool,
+        now: i64,
+    ) -> CatalogResult<Renamed>;
+    /// Deletes the assets that exist; returns each deleted id with its blob key.
+    async fn delete_assets(
+        &self,
+        env: i64,
+        rt: ResourceType,
+        dt: DeliveryType,
+        ids: &[PublicId],
+    ) -> CatalogResult<Vec<(PublicId, String)>>;
+    /// Applies a tag command to the given ids; returns the ids that exist.
+    async fn tag_assets(
+        &self,
+        env: i64,
+        rt: ResourceType,
+        dt: DeliveryType,
+        ids: &[PublicId],
+        cmd: TagCommand<'_>,
+        now: i64,
+    ) -> CatalogResult<Vec<PublicId>>;
+    /// Distinct tags of a resource type, sorted, after `after`, at most `limit`.
+    async fn list_tags(
+        &self,
+        env: i64,
+        rt: ResourceType,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> CatalogResult<Vec<String>>;
+    async fn usage(&self, env: i64) -> CatalogResult<Usage>;
+    /// Which of `keys` are referenced by some asset (any environment).
+    async fn blob_keys_in_use(&self, keys: &[String]) -> CatalogResult<HashSet<String>>;
+}
+
+#[async_trait]
+pub trait FolderRepo: Send + Sync {
+    /// Records `path` and all its ancestors; returns whether `path` itself is new.
+    async fn ensure_folder(&self, env: i64, path: &str, now: i64) -> CatalogResult<bool>;
+    async fn folder_exists(&self, env: i64, path: &str) -> CatalogResult<bool>;
+    /// Direct children of `parent` (`None`: root folders), sorted.
+    async fn list_folders(&self, env: i64, parent: Option<&str>) -> CatalogResult<Vec<String>>;
+    /// Whether any asset or subfolder lives under `path`.
+    async fn folder_has_content(&self, env: i64, path: &str) -> CatalogResult<bool>;
+    async fn delete_folder(&self, env: i64, path: &str) -> CatalogResult<bool>;
+}
+
+#[async_trait]
+pub trait PresetRepo: Send + Sync {
+    /// Inserts (`create`) or updates a preset; returns false if that was impossible
+    /// (exists on create, missing on update).
+    async fn put_preset(
+        &self,
+        env: i64,
+        preset: &Preset,
+        create: bool,
+        now: i64,
+    ) -> CatalogResult<bool>;
+    async fn preset(&self, env: i64, name: &str) -> CatalogResult<Option<Preset>>;
+    async fn list_presets(&self, env: i64) -> CatalogResult<Vec<Preset>>;
+    async fn delete_preset(&self, env: i64, name: &str) -> CatalogResult<bool>;
+}
+
+/// The whole catalog: one adapter implements all repositories over one database.
+#[async_trait]
+pub trait Catalog: EnvRepo + AssetRepo + FolderRepo + PresetRepo {
+    /// Cheap round trip, for readiness checks.
+    async fn ping(&self) -> CatalogResult<()>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob not found: {0}")]
+    NotFound(String),
+    #[error("blob store: {0}")]
+    Other(String),
+}
+
+/// A blob being read: its total size and the requested bytes as a stream.
+pub struct BlobRead {
+    pub size: u64,
+    pub last_modified: i64,
+    pub stream: BoxStream<'static, Result<Bytes, std::io::Error>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobMeta {
+    pub key: String,
+    pub size: u64,
+    pub last_modified: i64,
+}
+
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Stores the file at `path` under `key` atomically (readers see all of it or nothing),
+    /// streaming it rather than loading it whole.
+    async fn put_file(&self, key: &str, path: &Path) -> Result<(), BlobError>;
+    /// Reads `range` (all when `None`) of the blob.
+    async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<BlobRead, BlobError>;
+    async fn head(&self, key: &str) -> Result<BlobMeta, BlobError>;
+    /// Deletes a blob; deleting a missing blob is not an error.
+    async fn delete(&self, key: &str) -> Result<(), BlobError>;
+    async fn list(&self, prefix: &str) -> Result<Vec<BlobMeta>, BlobError>;
+    async fn ping(&self) -> Result<(), BlobError>;
+}
+
+/// The time, in Unix seconds.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> i64;
+}
+
+/// Fresh identifiers.
+pub trait IdGen: Send + Sync {
+    /// 32 lower-case hex chars (asset ids, version ids).
+    fn hex32(&self) -> String;
+    /// `len` chars of `[a-z0-9]` (generated public ids, suffixes, keys).
+    fn token(&self, len: usize) -> String;
+    /// `len` decimal digits (API keys look like Cloudinary's 15-digit keys).
+    fn digits(&self, len: usize) -> String;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// Ids from the thread-local CSPRNG.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomIds;
+
+impl IdGen for RandomIds {
+    fn hex32(&self) -> String {
+        hex::encode(rand::random::<[u8; 16]>())
+    }
+    fn token(&self, len: usize) -> String {
+        use rand::Rng as _;
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut rng = rand::rng();
+        (0..len)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+            .collect()
+    }
+    fn digits(&self, len: usize) -> String {
+        use rand::Rng as _;
+        let mut rng = rand::rng();
+        (0..len)
+            .map(|i| char::from(b'0' + rng.random_range(u8::from(i == 0)..10)))
+            .collect()
+    }
+}

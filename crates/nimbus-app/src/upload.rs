@@ -1,0 +1,385 @@
+//! The upload flow: resolve the file (staged multipart part, data URI or remote URL), probe
+//! it, decide the public id and folder, put the blob, then write the catalog row in one
+//! transaction. A crash at any point leaves either the old asset or the new one; a blob
+//! put without its row is an orphan the sweeper removes.
+//!
+//! Docs: <https://cloudinary.com/documentation/image_upload_api_reference#upload>.
+
+use nimbus_core::params::{parse_pipe_pairs, parse_tags};
+use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
+use nimbus_imaging::MediaKind;
+
+use crate::auth::UploadCaller;
+use crate::error::AppResult;
+use crate::params::Params;
+use crate::ports::{AssetKey, Saved};
+use crate::staging::{StagedFile, StagingWriter, decode_data_uri};
+use crate::{App, AppError};
+
+/// Where the uploaded bytes come from.
+pub enum FileSource {
+    /// A multipart file part, already staged.
+    Staged(StagedFile),
+    /// A `file` text field: a data URI or a remote URL.
+    Text(String),
+}
+
+/// The result of an upload, for the response.
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    pub asset: Asset,
+    /// The id existed and `overwrite` was off: this is the existing asset.
+    pub existing: bool,
+    pub overwritten: bool,
+}
+
+/// Length of generated public ids, as Cloudinary's.
+const GENERATED_ID_LEN: usize = 20;
+
+impl App {
+    /// A writer for a new staged file, named uniquely.
+    pub async fn staging_writer(&self, filename: Option<String>) -> AppResult<StagingWriter> {
+        StagingWriter::create(
+            &self.config.staging_dir,
+            self.ids.hex32(),
+            self.config.max_file_bytes,
+            filename,
+        )
+        .await
+    }
+
+    async fn resolve_file(&self, source: FileSource) -> AppResult<StagedFile> {
+        match source {
+            FileSource::Staged(f) => Ok(f),
+            FileSource::Text(text) if text.starts_with("data:") => {
+                let bytes = self.cpu.run(move || decode_data_uri(&text)).await??;
+                let mut w = self.staging_writer(None).await?;
+                w.push(&bytes).await?;
+                w.finish().await
+            }
+            FileSource::Text(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                let name = url
+                    .split(['?', '#'])
+                    .next()
+                    .and_then(|u| u.rsplit('/').next())
+                    .filter(|n| !n.is_empty())
+                    .map(|n| percent_decode(n));
+                let w = self.staging_writer(name).await?;
+                self.remote.fetch(&url, w).await
+            }
+            FileSource::Text(other) => Err(AppError::InvalidParam {
+                name: "file",
+                value: truncate(&other, 64),
+            }),
+        }
+    }
+
+    pub async fn upload(
+        &self,
+        caller: &UploadCaller,
+        rt: ResourceType,
+        mut params: Params,
+        file: Option<FileSource>,
+    ) -> AppResult<Uploaded> {
+        let signed = caller.api_key.is_some();
+        if let Some(p) = &caller.unsigned_preset {
+            params.with_defaults(&p.settings);
+        } else if let Some(name) = params.get("upload_preset").map(str::to_owned) {
+            let preset = self
+                .catalog
+                .preset(caller.env.id, &name)
+                .await?
+                .ok_or(AppError::PresetNotFound(name))?;
+            params.with_defaults(&preset.settings);
+        }
+        let file = self
+            .resolve_file(file.ok_or(AppError::MissingParam("file"))?)
+            .await?;
+        let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
+
+        let (rt, format, width, height) = self.identify(rt, &file).await?;
+        let public_id =
+            self.choose_public_id(&params, rt, file.filename.as_deref(), format.as_deref())?;
+        let overwrite = params.bool("overwrite").unwrap_or(signed);
+        let key = AssetKey {
+            resource_type: rt,
+            delivery_type: dt,
+            public_id: &public_id,
+        };
+        let previous = self.catalog.asset(caller.env.id, key).await?;
+        if let Some(prev) = &previous {
+            if !overwrite {
+                return Ok(Uploaded {
+                    asset: prev.clone(),
+                    existing: true,
+                    overwritten: false,
+                });
+            }
+        }
+
+        let now = self.now();
+        let version = previous.as_ref().map_or(now, |p| now.max(p.version + 1));
+        let version_id = self.ids.hex32();
+        let blob_key = format!("originals/{}/{}", &version_id[..2], version_id);
+        let asset_folder = params
+            .get("asset_folder")
+            .or(params.get("folder"))
+            .map(|f| f.trim_matches('/').to_owned())
+            .unwrap_or_else(|| public_id.folder().to_owned());
+        let display_name = params
+            .get("display_name")
+            .map(str::to_owned)
+            .unwrap_or_else(|| public_id.name().to_owned());
+        let original_filename = if params.bool("discard_original_filename") == Some(true) {
+            None
+        } else {
+            params
+                .get("filename_override")
+                .map(str::to_owned)
+                .or_else(|| {
+                    file.filename
+                        .as_deref()
+                        .map(|f| strip_extension(basename(f)).to_owned())
+                })
+        };
+        let asset = Asset {
+            asset_id: previous
+                .as_ref()
+                .map_or_else(|| self.ids.hex32(), |p| p.asset_id.clone()),
+            resource_type: rt,
+            delivery_type: dt,
+            public_id: public_id.clone(),
+            version,
+            version_id,
+            format,
+            width,
+            height,
+            bytes: file.bytes as i64,
+            etag: file.md5.clone(),
+            blob_key: blob_key.clone(),
+            original_filename,
+            display_name,
+            asset_folder,
+            tags: params.get("tags").map(parse_tags).unwrap_or_default(),
+            context: params
+                .get("context")
+                .map(parse_pipe_pairs)
+                .unwrap_or_default(),
+            created_at: previous.as_ref().map_or(now, |p| p.created_at),
+            updated_at: now,
+        };
+
+        self.blobs.put_file(&blob_key, &file.path).await?;
+        drop(file);
+        let saved = match self
+            .catalog
+            .save_asset(caller.env.id, &asset, overwrite)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                self.delete_blob_quietly(&blob_key).await;
+                return Err(e.into());
+            }
+        };
+        if !asset.asset_folder.is_empty() {
+            self.catalog
+                .ensure_folder(caller.env.id, &asset.asset_folder, now)
+                .await?;
+        }
+        Ok(match saved {
+            Saved::Inserted(a) => Uploaded {
+                asset: a,
+                existing: false,
+                overwritten: false,
+            },
+            Saved::Replaced { asset, old_blob } => {
+                self.delete_blob_quietly(&old_blob).await;
+                Uploaded {
+                    asset,
+                    existing: false,
+                    overwritten: true,
+                }
+            }
+            Saved::Existing(a) => {
+                self.delete_blob_quietly(&blob_key).await;
+                Uploaded {
+                    asset: a,
+                    existing: true,
+                    overwritten: false,
+                }
+            }
+        })
+    }
+
+    /// Removes a blob nobody references; on failure the sweeper will.
+    pub(crate) async fn delete_blob_quietly(&self, key: &str) {
+        if let Err(e) = self.blobs.delete(key).await {
+            tracing::warn!(blob = key, error = %e, "could not delete an unreferenced blob; the sweeper will");
+        }
+    }
+
+    /// Resource type, format and dimensions, from the file's header.
+    async fn identify(
+        &self,
+        rt: ResourceType,
+        file: &StagedFile,
+    ) -> AppResult<(ResourceType, Option<String>, Option<i64>, Option<i64>)> {
+        let kind = nimbus_imaging::sniff(&file.head);
+        let rt = match rt {
+            ResourceType::Auto => match kind {
+                MediaKind::Image => ResourceType::Image,
+                MediaKind::Video => ResourceType::Video,
+                MediaKind::Other => ResourceType::Raw,
+            },
+            other => other,
+        };
+        match rt {
+            ResourceType::Image => {
+                let path = file.path.clone();
+                let probed = self
+                    .cpu
+                    .run(move || nimbus_imaging::probe_file(&path))
+                    .await?
+                    .map_err(|e| match e {
+                        nimbus_imaging::ProbeError::NotAnImage => AppError::InvalidImage,
+                        nimbus_imaging::ProbeError::Io(io) => AppError::Io(io),
+                    })?;
+                Ok((
+                    rt,
+                    Some(probed.format.to_owned()),
+                    Some(probed.width as i64),
+                    Some(probed.height as i64),
+                ))
+            }
+            ResourceType::Video => {
+                let format = nimbus_imaging::video_format(&file.head)
+                    .map(str::to_owned)
+                    .or_else(|| {
+                        file.filename
+                            .as_deref()
+                            .and_then(extension)
+                            .map(str::to_ascii_lowercase)
+                    });
+                Ok((rt, format, None, None))
+            }
+            _ => Ok((ResourceType::Raw, None, None, None)),
+        }
+    }
+
+    fn choose_public_id(
+        &self,
+        params: &Params,
+        rt: ResourceType,
+        filename: Option<&str>,
+        format: Option<&str>,
+    ) -> AppResult<PublicId> {
+        let raw_ext = match rt {
+            ResourceType::Raw => filename.and_then(extension),
+            _ => None,
+        };
+        let name = match params.get("public_id") {
+            Some(id) => {
+                let id = match (rt, format) {
+                    // An image id given with its own extension keeps only the name.
+                    (ResourceType::Image | ResourceType::Video, Some(f)) => {
+                        id.strip_suffix(&format!(".{f}")).unwrap_or(id)
+                    }
+                    _ => id,
+                };
+                id.to_owned()
+            }
+            None => {
+                let stem = if params.bool("use_filename") == Some(true) {
+                    filename
+                        .map(|f| sanitize(strip_extension(basename(f))))
+                        .filter(|s| !s.is_empty())
+                } else {
+                    None
+                };
+                let mut id = match stem {
+                    Some(stem) if params.bool("unique_filename") != Some(false) => {
+                        format!("{stem}_{}", self.ids.token(6))
+                    }
+                    Some(stem) => stem,
+                    None => self.ids.token(GENERATED_ID_LEN),
+                };
+                if let Some(ext) = raw_ext {
+                    id.push('.');
+                    id.push_str(ext);
+                }
+                id
+            }
+        };
+        let mut full = String::new();
+        if let Some(folder) = params
+            .get("folder")
+            .map(|f| f.trim_matches('/'))
+            .filter(|f| !f.is_empty())
+        {
+            full.push_str(folder);
+            full.push('/');
+        }
+        if let Some(prefix) = params.get("public_id_prefix") {
+            full.push_str(prefix);
+        }
+        full.push_str(&name);
+        Ok(PublicId::parse(&full)?)
+    }
+}
+
+fn basename(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+fn strip_extension(name: &str) -> &str {
+    match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => name,
+    }
+}
+
+fn extension(name: &str) -> Option<&str> {
+    basename(name)
+        .rsplit_once('.')
+        .map(|(_, e)| e)
+        .filter(|e| !e.is_empty() && e.len() <= 10)
+}
+
+/// Keeps letters, digits, `-`, `_` and `.`; everything else becomes `_`.
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names() {
+        assert_eq!(basename("/tmp/cap/small.txt"), "small.txt");
+        assert_eq!(strip_extension("small.txt"), "small");
+        assert_eq!(strip_extension(".hidden"), ".hidden");
+        assert_eq!(extension("a/b.PDF"), Some("PDF"));
+        assert_eq!(sanitize("my pic?"), "my_pic_");
+        assert_eq!(percent_decode("a%20b%zz"), "a b%zz");
+    }
+}

@@ -1,0 +1,158 @@
+//! Nimbus's blob store: originals (and later derived images) as objects, through the
+//! `object_store` crate — the local filesystem for the embedded default, an in-memory store
+//! for tests, S3-compatible storage for scale-out (same adapter, another backend).
+//!
+//! Implements `nimbus_app::ports::BlobStore`. Must not depend on axum or sqlx.
+
+use std::ops::Range;
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use nimbus_app::ports::{BlobError, BlobMeta, BlobRead, BlobStore};
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
+use tokio::io::AsyncReadExt as _;
+
+/// Files up to this size are put in one request; larger ones in parts of this size.
+const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// A [`BlobStore`] over any `object_store` backend.
+#[derive(Clone)]
+pub struct ObjectBlobStore {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl std::fmt::Debug for ObjectBlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ObjectBlobStore({})", self.store)
+    }
+}
+
+fn err(e: object_store::Error) -> BlobError {
+    match e {
+        object_store::Error::NotFound { path, .. } => BlobError::NotFound(path),
+        other => BlobError::Other(other.to_string()),
+    }
+}
+
+fn io_err(e: std::io::Error) -> BlobError {
+    BlobError::Other(e.to_string())
+}
+
+fn path(key: &str) -> Result<Path, BlobError> {
+    Path::parse(key).map_err(|e| BlobError::Other(format!("invalid blob key {key:?}: {e}")))
+}
+
+impl ObjectBlobStore {
+    /// Blobs under `dir` on the local filesystem (created if missing).
+    pub fn local(dir: &FsPath) -> Result<Self, BlobError> {
+        std::fs::create_dir_all(dir).map_err(io_err)?;
+        let store = LocalFileSystem::new_with_prefix(dir).map_err(err)?;
+        Ok(Self {
+            store: Arc::new(store),
+        })
+    }
+
+    /// Blobs in memory, for tests.
+    pub fn in_memory() -> Self {
+        Self {
+            store: Arc::new(InMemory::new()),
+        }
+    }
+
+    /// Any other backend (S3-compatible, ...).
+    pub fn from_store(store: Arc<dyn ObjectStore>) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl BlobStore for ObjectBlobStore {
+    async fn put_file(&self, key: &str, file: &FsPath) -> Result<(), BlobError> {
+        let location = path(key)?;
+        let mut f = tokio::fs::File::open(file).await.map_err(io_err)?;
+        let len = f.metadata().await.map_err(io_err)?.len();
+        if len <= PART_SIZE as u64 {
+            let mut buf = Vec::with_capacity(len as usize);
+            f.read_to_end(&mut buf).await.map_err(io_err)?;
+            self.store
+                .put(&location, PutPayload::from(buf))
+                .await
+                .map_err(err)?;
+            return Ok(());
+        }
+        let upload = self.store.put_multipart(&location).await.map_err(err)?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+        let mut buf = vec![0u8; 1024 * 1024];
+        loop {
+            let n = f.read(&mut buf).await.map_err(io_err)?;
+            if n == 0 {
+                break;
+            }
+            writer.wait_for_capacity(2).await.map_err(err)?;
+            writer.write(&buf[..n]);
+        }
+        writer.finish().await.map_err(err)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<BlobRead, BlobError> {
+        let opts = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..Default::default()
+        };
+        let res = self.store.get_opts(&path(key)?, opts).await.map_err(err)?;
+        let size = res.meta.size;
+        let last_modified = res.meta.last_modified.timestamp();
+        let stream = res
+            .into_stream()
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .boxed();
+        Ok(BlobRead {
+            size,
+            last_modified,
+            stream,
+        })
+    }
+
+    async fn head(&self, key: &str) -> Result<BlobMeta, BlobError> {
+        let m = self.store.head(&path(key)?).await.map_err(err)?;
+        Ok(BlobMeta {
+            key: key.to_owned(),
+            size: m.size,
+            last_modified: m.last_modified.timestamp(),
+        })
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        match self.store.delete(&path(key)?).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(err(e)),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<BlobMeta>, BlobError> {
+        let p = path(prefix.trim_end_matches('/'))?;
+        self.store
+            .list(Some(&p))
+            .map_ok(|m| BlobMeta {
+                key: m.location.to_string(),
+                size: m.size,
+                last_modified: m.last_modified.timestamp(),
+            })
+            .try_collect()
+            .await
+            .map_err(err)
+    }
+
+    async fn ping(&self) -> Result<(), BlobError> {
+        match self.store.head(&Path::from("nimbus-readiness-probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(err(e)),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The `nimbus` binary: `serve`, environment and key administration, migrations and the
+//! orphan sweep. This is the composition root: it reads configuration and wires the
+//! adapters (`nimbus-db`, `nimbus-blob`) into the services (`nimbus-app`) behind the HTTP
+//! surface (`nimbus-api`).
+
+mod admin;
+mod serve;
+mod settings;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nimbus",
+    version,
+    about = "Self-hosted media platform, wire-compatible with Cloudinary's APIs"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: settings::CommonArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve(settings::ServeArgs),
+    /// Manage product environments.
+    Env {
+        #[command(subcommand)]
+        command: admin::EnvCommand,
+    },
+    /// Manage API keys of an environment.
+    Keys {
+        #[command(subcommand)]
+        command: admin::KeysCommand,
+    },
+    /// Apply catalog migrations and exit.
+    Migrate,
+    /// Delete blobs no asset references (older than the grace period) and exit.
+    Sweep {
+        /// Only blobs at least this old are considered, in seconds.
+        #[arg(long, default_value_t = 3600)]
+        grace_secs: i64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    settings::init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("nimbus: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result: Result<(), Box<dyn std::error::Error>> = runtime.block_on(async move {
+        let settings = settings::Settings::load(
+            &cli.common,
+            match &cli.command {
+                Command::Serve(s) => Some(s),
+                _ => None,
+            },
+        )?;
+        match cli.command {
+            Command::Serve(_) => serve::run(settings).await,
+            Command::Env { command } => admin::env(settings, command).await,
+            Command::Keys { command } => admin::keys(settings, command).await,
+            Command::Migrate => serve::build_app(&settings)
+                .await
+                .map(|_| println!("catalog is up to date")),
+            Command::Sweep { grace_secs } => {
+                let (app, _) = serve::build_app(&settings).await?;
+                let n = app.sweep_orphans(grace_secs).await?;
+                println!("removed {n} orphan blob(s)");
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nimbus: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

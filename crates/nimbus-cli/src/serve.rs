@@ -1,0 +1,137 @@
+//! `nimbus serve`: wire the adapters, bootstrap the first environment, serve until SIGTERM
+//! or SIGINT, letting in-flight requests finish.
+
+use std::error::Error;
+use std::sync::Arc;
+use std::time::Duration;
+
+use nimbus_app::ports::{RandomIds, SystemClock};
+use nimbus_app::{App, AppConfig};
+use nimbus_blob::ObjectBlobStore;
+use nimbus_core::cloudinary_url::CloudinaryUrl;
+use nimbus_db::SqlCatalog;
+
+use crate::settings::Settings;
+
+/// How often the orphan sweeper runs, and how old an unreferenced blob must be to go.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+const SWEEP_GRACE_SECS: i64 = 3600;
+
+/// Opens the catalog (migrating it) and the blob store; returns the application.
+pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>> {
+    std::fs::create_dir_all(&s.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", s.data_dir.display()))?;
+    let staging = s.data_dir.join("staging");
+    std::fs::create_dir_all(&staging)?;
+    let catalog = SqlCatalog::connect(&s.database_url)
+        .await
+        .map_err(|e| format!("catalog: {e}"))?;
+    let blobs = ObjectBlobStore::local(&s.data_dir.join("blobs"))
+        .map_err(|e| format!("blob store: {e}"))?;
+    let public = s
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", s.listen));
+    let mut config = AppConfig::new(public, staging);
+    if let Some(n) = s.max_file_bytes {
+        config.max_file_bytes = n;
+    }
+    if let Some(n) = s.remote_timeout_secs {
+        config.remote_timeout_secs = n;
+    }
+    if let Some(n) = s.admin_rate_limit {
+        config.admin_rate_limit = n;
+    }
+    config.remote_allowlist.clone_from(&s.remote_allowlist);
+    let app = App::new(
+        config,
+        Arc::new(catalog.clone()),
+        Arc::new(blobs),
+        Arc::new(SystemClock),
+        Arc::new(RandomIds),
+    )?;
+    Ok((app, catalog))
+}
+
+/// Removes staged files a crash left behind (they belong to no request any more).
+fn clear_staging(dir: &std::path::Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "part") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
+    let listener = tokio::net::TcpListener::bind(s.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
+    s.listen = listener.local_addr()?;
+    let (app, catalog) = build_app(&s).await?;
+    clear_staging(&app.config.staging_dir);
+
+    let from_env = match std::env::var("CLOUDINARY_URL") {
+        Ok(u) if !u.trim().is_empty() => {
+            Some(CloudinaryUrl::parse(&u).map_err(|e| format!("CLOUDINARY_URL: {e}"))?)
+        }
+        _ => None,
+    };
+    if let Some(created) = app.bootstrap(from_env.as_ref()).await? {
+        println!("Created product environment '{}'.", created.cloud);
+        if from_env.is_none() {
+            print_credentials(&created, &app.config.public_base_url);
+        }
+    }
+
+    let sweeper_app = app.clone();
+    let sweeper = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = sweeper_app.sweep_orphans(SWEEP_GRACE_SECS).await {
+                tracing::warn!(error = %e, "orphan sweep failed");
+            }
+        }
+    });
+
+    println!("Nimbus listening on http://{}", s.listen);
+    tracing::info!(listen = %s.listen, data_dir = %s.data_dir.display(), "serving");
+    axum::serve(listener, nimbus_api::router(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    sweeper.abort();
+    catalog.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Prints the credentials of a generated environment (once, on stdout, never to the log).
+pub fn print_credentials(u: &CloudinaryUrl, public: &str) {
+    let host = public.split("://").nth(1).unwrap_or(public);
+    println!("CLOUDINARY_URL={}", u.render());
+    println!(
+        "Python SDK: cloudinary.config(cloud_name=\"{}\", api_key=\"{}\", api_secret=\"{}\", upload_prefix=\"{public}\", secure=False, cname=\"{host}\")",
+        u.cloud, u.api_key, u.api_secret
+    );
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,130 @@
+//! Configuration: command-line flags, `NIMBUS_*` environment variables, an optional TOML
+//! file, then defaults — in that order of precedence.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Deserialize;
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Data directory (SQLite catalog, blobs, staging).
+    #[arg(long, global = true, env = "NIMBUS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Catalog database: `sqlite://file.db` or `postgres://...` (default: SQLite in the data dir).
+    #[arg(long, global = true, env = "NIMBUS_DATABASE_URL")]
+    database_url: Option<String>,
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "NIMBUS_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// Options of `nimbus serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "NIMBUS_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Base URL clients reach this server at, used in `url`/`secure_url` (default: http://LISTEN).
+    #[arg(long, env = "NIMBUS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Largest accepted upload, in bytes.
+    #[arg(long, env = "NIMBUS_MAX_FILE_BYTES")]
+    max_file_bytes: Option<u64>,
+    /// Timeout of remote-URL uploads, in seconds.
+    #[arg(long, env = "NIMBUS_REMOTE_TIMEOUT_SECS")]
+    remote_timeout_secs: Option<u64>,
+    /// Hosts or IPs remote-URL uploads may reach although they are private (comma-separated).
+    #[arg(long, env = "NIMBUS_REMOTE_ALLOWLIST", value_delimiter = ',')]
+    remote_allowlist: Option<Vec<String>>,
+    /// Admin API calls per hour and environment.
+    #[arg(long, env = "NIMBUS_ADMIN_RATE_LIMIT")]
+    admin_rate_limit: Option<u32>,
+}
+
+/// The TOML file: the same settings, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    public_url: Option<String>,
+    max_file_bytes: Option<u64>,
+    remote_timeout_secs: Option<u64>,
+    remote_allowlist: Option<Vec<String>>,
+    admin_rate_limit: Option<u32>,
+}
+
+/// The resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub public_url: Option<String>,
+    pub max_file_bytes: Option<u64>,
+    pub remote_timeout_secs: Option<u64>,
+    pub remote_allowlist: Vec<String>,
+    pub admin_rate_limit: Option<u32>,
+}
+
+impl Settings {
+    pub fn load(common: &CommonArgs, serve: Option<&ServeArgs>) -> Result<Self, String> {
+        let file: FileConfig = match &common.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text)
+                    .map_err(|e| format!("invalid config {}: {e}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = common
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./nimbus-data"));
+        let database_url = common
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| sqlite_url(&data_dir.join("catalog.db")));
+        let s = serve;
+        Ok(Self {
+            listen: s
+                .and_then(|s| s.listen)
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir,
+            database_url,
+            public_url: s.and_then(|s| s.public_url.clone()).or(file.public_url),
+            max_file_bytes: s.and_then(|s| s.max_file_bytes).or(file.max_file_bytes),
+            remote_timeout_secs: s
+                .and_then(|s| s.remote_timeout_secs)
+                .or(file.remote_timeout_secs),
+            remote_allowlist: s
+                .and_then(|s| s.remote_allowlist.clone())
+                .or(file.remote_allowlist)
+                .unwrap_or_default(),
+            admin_rate_limit: s.and_then(|s| s.admin_rate_limit).or(file.admin_rate_limit),
+        })
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+/// Logs to stderr; `NIMBUS_LOG` (or `RUST_LOG`) sets the filter, `info` by default.
+pub fn init_tracing() {
+    let filter = std::env::var("NIMBUS_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}

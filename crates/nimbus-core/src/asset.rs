@@ -1,0 +1,48 @@
+//! The asset as the catalog keeps it.
+
+use crate::ids::{DeliveryType, PublicId, ResourceType};
+
+/// Custom context: ordered key/value pairs (`context.custom` on the wire).
+pub type Context = Vec<(String, String)>;
+
+/// One stored asset (its current version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    /// 32 hex chars, immutable for the asset's life.
+    pub asset_id: String,
+    pub resource_type: ResourceType,
+    pub delivery_type: DeliveryType,
+    pub public_id: PublicId,
+    /// Unix seconds of the current version's upload.
+    pub version: i64,
+    /// 32 hex chars, new for every version.
+    pub version_id: String,
+    /// File extension without the dot; `None` for raw assets.
+    pub format: Option<String>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub bytes: i64,
+    /// MD5 of the stored bytes, hex.
+    pub etag: String,
+    /// Key of the original in the blob store.
+    pub blob_key: String,
+    pub original_filename: Option<String>,
+    pub display_name: String,
+    pub asset_folder: String,
+    pub tags: Vec<String>,
+    pub context: Context,
+    /// Unix seconds of the first upload.
+    pub created_at: i64,
+    /// Unix seconds of the last change.
+    pub updated_at: i64,
+}
+
+impl Asset {
+    /// The file name a delivery URL ends with: public id plus the format's extension.
+    pub fn file_name(&self) -> String {
+        match &self.format {
+            Some(f) => format!("{}.{f}", self.public_id),
+            None => self.public_id.to_string(),
+        }
+    }
+}

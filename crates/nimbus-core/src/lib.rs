@@ -1,0 +1,18 @@
+//! Nimbus's pure domain: identifiers, the asset model, Cloudinary's request and delivery-URL
+//! signatures, the wire encodings of upload parameters (tags, context, arrays) and the
+//! delivery-URL grammar.
+//!
+//! This crate owns rules, not effects. It must never depend on tokio, sqlx, axum,
+//! object_store or image crates, and it never reads the clock or a random source: the time
+//! and any generated ids are passed in by the caller (`.ci/run` checks the dependency tree).
+
+pub mod asset;
+pub mod cloudinary_url;
+pub mod delivery;
+pub mod ids;
+pub mod params;
+pub mod signature;
+pub mod timefmt;
+
+pub use asset::{Asset, Context};
+pub use ids::{CloudName, DeliveryType, IdError, PublicId, ResourceType};

@@ -1,0 +1,558 @@
+//! Assets and their tags.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use nimbus_app::ports::{
+    AssetKey, AssetPatch, AssetRepo, CatalogResult, ListQuery, Page, Renamed, Saved, TagCommand,
+    Usage,
+};
+use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row as _};
+
+use crate::binds::Binds;
+use crate::rows::{self, ASSET_COLS, context_to_json};
+use crate::{SqlCatalog, db_err};
+
+/// Upper bound for "starts with" ranges: `p <= x < p || MAX` selects the ids starting with `p`.
+const PREFIX_END: char = char::MAX;
+
+/// Loads the tags of the given rows, in their order of addition.
+async fn attach_tags(conn: &mut AnyConnection, rows: &mut [(i64, Asset)]) -> CatalogResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut b = Binds::default();
+    let list = b.int_list(rows.iter().map(|(pk, _)| *pk));
+    let sql = format!(
+        "SELECT asset_pk, tag FROM asset_tags WHERE asset_pk IN {list} ORDER BY asset_pk, position"
+    );
+    let tag_rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+    let mut by_pk: HashMap<i64, Vec<String>> = HashMap::new();
+    for r in &tag_rows {
+        by_pk
+            .entry(r.try_get("asset_pk").map_err(db_err)?)
+            .or_default()
+            .push(r.try_get("tag").map_err(db_err)?);
+    }
+    for (pk, a) in rows.iter_mut() {
+        a.tags = by_pk.remove(pk).unwrap_or_default();
+    }
+    Ok(())
+}
+
+async fn set_tags(
+    conn: &mut AnyConnection,
+    env: i64,
+    pk: i64,
+    tags: &[String],
+) -> CatalogResult<()> {
+    sqlx::query("DELETE FROM asset_tags WHERE asset_pk = $1")
+        .bind(pk)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    for (i, t) in tags.iter().enumerate() {
+        sqlx::query("INSERT INTO asset_tags (asset_pk, env_id, tag, position) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(pk)
+            .bind(env)
+            .bind(t.as_str())
+            .bind(i as i64)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+fn key_filter(b: &mut Binds, env: i64, key: AssetKey<'_>) -> String {
+    format!(
+        "env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id = {}",
+        b.int(env),
+        b.text(key.resource_type.as_str()),
+        b.text(key.delivery_type.as_str()),
+        b.text(key.public_id.as_str())
+    )
+}
+
+async fn fetch_one(
+    conn: &mut AnyConnection,
+    env: i64,
+    key: AssetKey<'_>,
+    lock: &str,
+) -> CatalogResult<Option<(i64, Asset)>> {
+    let mut b = Binds::default();
+    let sql = format!(
+        "SELECT {ASSET_COLS} FROM assets WHERE {}{lock}",
+        key_filter(&mut b, env, key)
+    );
+    let row: Option<AnyRow> = b
+        .apply(&sql)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let Some(row) = row else { return Ok(None) };
+    let mut one = vec![rows::asset(&row)?];
+    attach_tags(conn, &mut one).await?;
+    Ok(one.pop())
+}
+
+async fn insert(conn: &mut AnyConnection, env: i64, a: &Asset) -> CatalogResult<Option<i64>> {
+    let pk: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO assets (env_id, asset_id, resource_type, delivery_type, public_id, version, version_id, format, width, height, bytes, etag, blob_key, original_filename, display_name, asset_folder, context, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         ON CONFLICT (env_id, resource_type, delivery_type, public_id) DO NOTHING RETURNING id",
+    )
+    .bind(env)
+    .bind(a.asset_id.as_str())
+    .bind(a.resource_type.as_str())
+    .bind(a.delivery_type.as_str())
+    .bind(a.public_id.as_str())
+    .bind(a.version)
+    .bind(a.version_id.as_str())
+    .bind(a.format.clone())
+    .bind(a.width)
+    .bind(a.height)
+    .bind(a.bytes)
+    .bind(a.etag.as_str())
+    .bind(a.blob_key.as_str())
+    .bind(a.original_filename.clone())
+    .bind(a.display_name.as_str())
+    .bind(a.asset_folder.as_str())
+    .bind(context_to_json(&a.context))
+    .bind(a.created_at)
+    .bind(a.updated_at)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(pk)
+}
+
+/// Replaces the content columns of row `pk` with `a`'s (asset id and creation time stay).
+async fn replace(conn: &mut AnyConnection, pk: i64, a: &Asset) -> CatalogResult<()> {
+    sqlx::query(
+        "UPDATE assets SET version = $1, version_id = $2, format = $3, width = $4, height = $5, bytes = $6, etag = $7, blob_key = $8, \
+         original_filename = $9, display_name = $10, asset_folder = $11, context = $12, updated_at = $13 WHERE id = $14",
+    )
+    .bind(a.version)
+    .bind(a.version_id.as_str())
+    .bind(a.format.clone())
+    .bind(a.width)
+    .bind(a.height)
+    .bind(a.bytes)
+    .bind(a.etag.as_str())
+    .bind(a.blob_key.as_str())
+    .bind(a.original_filename.clone())
+    .bind(a.display_name.as_str())
+    .bind(a.asset_folder.as_str())
+    .bind(context_to_json(&a.context))
+    .bind(a.updated_at)
+    .bind(pk)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl AssetRepo for SqlCatalog {
+    async fn save_asset(&self, env: i64, asset: &Asset, overwrite: bool) -> CatalogResult<Saved> {
+        let mut tx = self.write_tx().await?;
+        let key = AssetKey {
+            resource_type: asset.resource_type,
+            delivery_type: asset.delivery_type,
+            public_id: &asset.public_id,
+        };
+        let saved = if let Some(pk) = insert(&mut tx.tx, env, asset).await? {
+            set_tags(&mut tx.tx, env, pk, &asset.tags).await?;
+            Saved::Inserted(asset.clone())
+        } else {
+            let (pk, old) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update())
+                .await?
+                .ok_or_else(|| {
+                    nimbus_app::ports::CatalogError("asset vanished during save".into())
+                })?;
+            if overwrite {
+                replace(&mut tx.tx, pk, asset).await?;
+                set_tags(&mut tx.tx, env, pk, &asset.tags).await?;
+                let stored = Asset {
+                    asset_id: old.asset_id.clone(),
+                    created_at: old.created_at,
+                    ..asset.clone()
+                };
+                Saved::Replaced {
+                    asset: stored,
+                    old_blob: old.blob_key,
+                }
+            } else {
+                Saved::Existing(old)
+            }
+        };
+        tx.commit().await?;
+        Ok(saved)
+    }
+
+    async fn asset(&self, env: i64, key: AssetKey<'_>) -> CatalogResult<Option<Asset>> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        Ok(fetch_one(&mut conn, env, key, "").await?.map(|(_, a)| a))
+    }
+
+    async fn asset_by_id(&self, env: i64, asset_id: &str) -> CatalogResult<Option<Asset>> {
+        let q = ListQuery {
+            asset_ids: vec![asset_id.to_owned()],
+            limit: 1,
+            ..Default::default()
+        };
+        Ok(self.list_assets(env, &q).await?.assets.pop())
+    }
+
+    async fn list_assets(&self, env: i64, q: &ListQuery) -> CatalogResult<Page> {
+        let mut b = Binds::default();
+        let mut conds = vec![format!("env_id = {}", b.int(env))];
+        if let Some(rt) = q.resource_type {
+            conds.push(format!("resource_type = {}", b.text(rt.as_str())));
+        }
+        if let Some(dt) = q.delivery_type {
+            conds.push(format!("delivery_type = {}", b.text(dt.as_str())));
+        }
+        if let Some(p) = &q.prefix {
+            conds.push(format!(
+                "public_id >= {} AND public_id < {}",
+                b.text(p.as_str()),
+                b.text(format!("{p}{PREFIX_END}"))
+            ));
+        }
+        if let Some(t) = &q.tag {
+            conds.push(format!(
+                "id IN (SELECT asset_pk FROM asset_tags WHERE env_id = {} AND tag = {})",
+                b.int(env),
+                b.text(t.as_str())
+            ));
+        }
+        if !q.public_ids.is_empty() {
+            conds.push(format!(
+                "public_id IN {}",
+                b.text_list(q.public_ids.iter().map(String::as_str))
+            ));
+        }
+        if !q.asset_ids.is_empty() {
+            conds.push(format!(
+                "asset_id IN {}",
+                b.text_list(q.asset_ids.iter().map(String::as_str))
+            ));
+        }
+        if let Some(f) = &q.asset_folder {
+            conds.push(format!("asset_folder = {}", b.text(f.as_str())));
+        }
+        if let Some(after) = q.after {
+            let op = if q.ascending { ">" } else { "<" };
+            conds.push(format!("id {op} {}", b.int(after)));
+        }
+        // Context filters are applied after the fetch (context is stored as JSON text).
+        let order = if q.ascending { "ASC" } else { "DESC" };
+        let limit = q.limit.max(1) as i64;
+        let fetch = if q.context.is_some() {
+            i64::MAX / 2
+        } else {
+            limit + 1
+        };
+        let sql = format!(
+            "SELECT {ASSET_COLS} FROM assets WHERE {} ORDER BY id {order} LIMIT {}",
+            conds.join(" AND "),
+            b.int(fetch)
+        );
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let rows_ = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+        let mut out = rows_
+            .iter()
+            .map(rows::asset)
+            .collect::<CatalogResult<Vec<_>>>()?;
+        if let Some((k, v)) = &q.context {
+            out.retain(|(_, a)| {
+                a.context
+                    .iter()
+                    .any(|(ck, cv)| ck == k && v.as_ref().is_none_or(|v| v == cv))
+            });
+        }
+        let next = if out.len() as i64 > limit {
+            out.truncate(limit as usize);
+            out.last().map(|(pk, _)| *pk)
+        } else {
+            None
+        };
+        attach_tags(&mut conn, &mut out).await?;
+        Ok(Page {
+            assets: out.into_iter().map(|(_, a)| a).collect(),
+            next,
+        })
+    }
+
+    async fn update_asset(
+        &self,
+        env: i64,
+        key: AssetKey<'_>,
+        patch: &AssetPatch,
+        now: i64,
+    ) -> CatalogResult<Option<Asset>> {
+        let mut tx = self.write_tx().await?;
+        let Some((pk, mut a)) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update()).await?
+        else {
+            return Ok(None);
+        };
+        if let Some(tags) = &patch.tags {
+            set_tags(&mut tx.tx, env, pk, tags).await?;
+            a.tags.clone_from(tags);
+        }
+        if let Some(c) = &patch.context {
+            a.context.clone_from(c);
+        }
+        if let Some(d) = &patch.display_name {
+            a.display_name.clone_from(d);
+        }
+        if let Some(f) = &patch.asset_folder {
+            a.asset_folder.clone_from(f);
+        }
+        a.updated_at = now;
+        sqlx::query("UPDATE assets SET context = $1, display_name = $2, asset_folder = $3, updated_at = $4 WHERE id = $5")
+            .bind(context_to_json(&a.context))
+            .bind(a.display_name.as_str())
+            .bind(a.asset_folder.as_str())
+            .bind(now)
+            .bind(pk)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await?;
+        Ok(Some(a))
+    }
+
+    async fn rename_asset(
+        &self,
+        env: i64,
+        from: AssetKey<'_>,
+        to: AssetKey<'_>,
+        overwrite: bool,
+        now: i64,
+    ) -> CatalogResult<Renamed> {
+        let mut tx = self.write_tx().await?;
+        let lock = self.dialect.for_update();
+        let Some((pk, mut a)) = fetch_one(&mut tx.tx, env, from, lock).await? else {
+            return Ok(Renamed::NotFound);
+        };
+        let mut replaced_blob = None;
+        if let Some((tpk, target)) = fetch_one(&mut tx.tx, env, to, lock).await? {
+            if tpk == pk {
+                return Ok(Renamed::Done {
+                    asset: a,
+                    replaced_blob: None,
+                });
+            }
+            if !overwrite {
+                return Ok(Renamed::TargetExists);
+            }
+            sqlx::query("DELETE FROM asset_tags WHERE asset_pk = $1")
+                .bind(tpk)
+                .execute(&mut *tx.tx)
+                .await
+                .map_err(db_err)?;
+            sqlx::query("DELETE FROM assets WHERE id = $1")
+                .bind(tpk)
+                .execute(&mut *tx.tx)
+                .await
+                .map_err(db_err)?;
+            replaced_blob = Some(target.blob_key);
+        }
+        sqlx::query(
+            "UPDATE assets SET public_id = $1, delivery_type = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(to.public_id.as_str())
+        .bind(to.delivery_type.as_str())
+        .bind(now)
+        .bind(pk)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await?;
+        a.public_id = to.public_id.clone();
+        a.delivery_type = to.delivery_type;
+        a.updated_at = now;
+        Ok(Renamed::Done {
+            asset: a,
+            replaced_blob,
+        })
+    }
+
+    async fn delete_assets(
+        &self,
+        env: i64,
+        rt: ResourceType,
+        dt: DeliveryType,
+        ids: &[PublicId],
+    ) -> CatalogResult<Vec<(PublicId, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write_tx().await?;
+        let mut b = Binds::default();
+        let sql = format!(
+            "SELECT id, public_id, blob_key FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}{}",
+            b.int(env),
+            b.text(rt.as_str()),
+            b.text(dt.as_str()),
+            b.text_list(ids.iter().map(PublicId::as_str)),
+            self.dialect.for_update()
+        );
+        let found = b.apply(&sql).fetch_all(&mut *tx.tx).await.map_err(db_err)?;
+        let mut out = Vec::with_capacity(found.len());
+        let mut pks = Vec::with_capacity(found.len());
+        for r in &found {
+            let pid: String = r.try_get("public_id").map_err(db_err)?;
+            pks.push(r.try_get::<i64, _>("id").map_err(db_err)?);
+            if let Ok(p) = PublicId::parse(&pid) {
+                out.push((p, r.try_get("blob_key").map_err(db_err)?));
+            }
+        }
+        if !pks.is_empty() {
+            for table_col in ["asset_tags WHERE asset_pk", "assets WHERE id"] {
+                let mut b = Binds::default();
+                let sql = format!(
+                    "DELETE FROM {table_col} IN {}",
+                    b.int_list(pks.iter().copied())
+                );
+                b.apply(&sql).execute(&mut *tx.tx).await.map_err(db_err)?;
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn tag_assets(
+        &self,
+        env: i64,
+        rt: ResourceType,
+        dt: DeliveryType,
+        ids: &[PublicId],
+        cmd: TagCommand<'_>,
+        now: i64,
+    ) -> CatalogResult<Vec<PublicId>> {
+        let mut tx = self.write_tx().await?;
+        let mut b = Binds::default();
+        let sql = format!(
+            "SELECT id, public_id FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}{}",
+            b.int(env),
+            b.text(rt.as_str()),
+            b.text(dt.as_str()),
+            b.text_list(ids.iter().map(PublicId::as_str)),
+            self.dialect.for_update()
+        );
+        let found = b.apply(&sql).fetch_all(&mut *tx.tx).await.map_err(db_err)?;
+        let mut out = Vec::new();
+        for r in &found {
+            let pk: i64 = r.try_get("id").map_err(db_err)?;
+            let pid: String = r.try_get("public_id").map_err(db_err)?;
+            match cmd {
+                TagCommand::Add(t) => {
+                    sqlx::query(
+                        "INSERT INTO asset_tags (asset_pk, env_id, tag, position) \
+                         SELECT $1, $2, $3, COALESCE(MAX(position), -1) + 1 FROM asset_tags WHERE asset_pk = $1 \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(pk)
+                    .bind(env)
+                    .bind(t)
+                    .execute(&mut *tx.tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                TagCommand::Remove(t) => {
+                    sqlx::query("DELETE FROM asset_tags WHERE asset_pk = $1 AND tag = $2")
+                        .bind(pk)
+                        .bind(t)
+                        .execute(&mut *tx.tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                TagCommand::Replace(t) => {
+                    set_tags(&mut tx.tx, env, pk, &nimbus_core::params::parse_tags(t)).await?
+                }
+                TagCommand::RemoveAll => set_tags(&mut tx.tx, env, pk, &[]).await?,
+            }
+            sqlx::query("UPDATE assets SET updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(pk)
+                .execute(&mut *tx.tx)
+                .await
+                .map_err(db_err)?;
+            if let Ok(p) = PublicId::parse(&pid) {
+                out.push(p);
+            }
+        }
+        tx.commit().await?;
+        out.sort();
+        Ok(out)
+    }
+
+    async fn list_tags(
+        &self,
+        env: i64,
+        rt: ResourceType,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> CatalogResult<Vec<String>> {
+        let mut b = Binds::default();
+        let mut conds = vec![
+            format!("t.env_id = {}", b.int(env)),
+            format!("a.resource_type = {}", b.text(rt.as_str())),
+        ];
+        if let Some(p) = prefix {
+            conds.push(format!(
+                "t.tag >= {} AND t.tag < {}",
+                b.text(p),
+                b.text(format!("{p}{PREFIX_END}"))
+            ));
+        }
+        if let Some(a) = after {
+            conds.push(format!("t.tag > {}", b.text(a)));
+        }
+        let sql = format!(
+            "SELECT DISTINCT t.tag AS tag FROM asset_tags t JOIN assets a ON a.id = t.asset_pk WHERE {} ORDER BY t.tag LIMIT {}",
+            conds.join(" AND "),
+            b.int(i64::from(limit))
+        );
+        let rows_ = b.apply(&sql).fetch_all(&self.pool).await.map_err(db_err)?;
+        rows_
+            .iter()
+            .map(|r| r.try_get::<String, _>("tag").map_err(db_err))
+            .collect()
+    }
+
+    async fn usage(&self, env: i64) -> CatalogResult<Usage> {
+        let row = sqlx::query("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS b FROM assets WHERE env_id = $1")
+            .bind(env)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(Usage {
+            resources: row.try_get("n").map_err(db_err)?,
+            bytes: row.try_get("b").map_err(db_err)?,
+        })
+    }
+
+    async fn blob_keys_in_use(&self, keys: &[String]) -> CatalogResult<HashSet<String>> {
+        if keys.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut b = Binds::default();
+        let sql = format!(
+            "SELECT blob_key FROM assets WHERE blob_key IN {}",
+            b.text_list(keys.iter().map(String::as_str))
+        );
+        let rows_ = b.apply(&sql).fetch_all(&self.pool).await.map_err(db_err)?;
+        rows_
+            .iter()
+            .map(|r| r.try_get::<String, _>("blob_key").map_err(db_err))
+            .collect()
+    }
+}

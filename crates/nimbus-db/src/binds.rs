@@ -1,0 +1,50 @@
+//! Queries built at run time: SQL text with `$n` placeholders plus the values to bind.
+
+use sqlx::Any;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Int(i64),
+    Text(String),
+}
+
+/// Collects bind values and hands out their placeholders.
+#[derive(Debug, Default)]
+pub(crate) struct Binds(Vec<Value>);
+
+impl Binds {
+    /// Adds a value; returns its placeholder (`$n`).
+    pub(crate) fn int(&mut self, v: i64) -> String {
+        self.0.push(Value::Int(v));
+        format!("${}", self.0.len())
+    }
+
+    pub(crate) fn text(&mut self, v: impl Into<String>) -> String {
+        self.0.push(Value::Text(v.into()));
+        format!("${}", self.0.len())
+    }
+
+    /// `($a, $b, ...)` for an `IN` list of texts.
+    pub(crate) fn text_list<'a>(&mut self, vs: impl IntoIterator<Item = &'a str>) -> String {
+        let ps: Vec<String> = vs.into_iter().map(|v| self.text(v)).collect();
+        format!("({})", ps.join(", "))
+    }
+
+    pub(crate) fn int_list(&mut self, vs: impl IntoIterator<Item = i64>) -> String {
+        let ps: Vec<String> = vs.into_iter().map(|v| self.int(v)).collect();
+        format!("({})", ps.join(", "))
+    }
+
+    pub(crate) fn apply<'q>(self, sql: &'q str) -> Query<'q, Any, AnyArguments<'q>> {
+        let mut q = sqlx::query(sql);
+        for v in self.0 {
+            q = match v {
+                Value::Int(i) => q.bind(i),
+                Value::Text(s) => q.bind(s),
+            };
+        }
+        q
+    }
+}

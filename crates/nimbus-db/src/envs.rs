@@ -1,0 +1,169 @@
+//! Environments and API keys.
+
+use async_trait::async_trait;
+use nimbus_app::ports::{ApiKey, CatalogResult, EnvRepo, Environment};
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+
+use crate::{SqlCatalog, db_err};
+
+fn env_row(r: &AnyRow) -> CatalogResult<Environment> {
+    Ok(Environment {
+        id: r.try_get("id").map_err(db_err)?,
+        cloud_name: r.try_get("cloud_name").map_err(db_err)?,
+        created_at: r.try_get("created_at").map_err(db_err)?,
+    })
+}
+
+fn key_row(r: &AnyRow) -> CatalogResult<ApiKey> {
+    Ok(ApiKey {
+        key: r.try_get("api_key").map_err(db_err)?,
+        secret: r.try_get("api_secret").map_err(db_err)?,
+        env_id: r.try_get("env_id").map_err(db_err)?,
+        created_at: r.try_get("created_at").map_err(db_err)?,
+        revoked_at: r.try_get("revoked_at").map_err(db_err)?,
+    })
+}
+
+/// Tables holding an environment's rows, children first.
+const ENV_TABLES: [&str; 5] = [
+    "asset_tags",
+    "assets",
+    "folders",
+    "upload_presets",
+    "api_keys",
+];
+
+#[async_trait]
+impl EnvRepo for SqlCatalog {
+    async fn create_env(
+        &self,
+        cloud: &str,
+        key: &str,
+        secret: &str,
+        now: i64,
+    ) -> CatalogResult<Option<Environment>> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("INSERT INTO environments (cloud_name, created_at) VALUES ($1, $2) ON CONFLICT (cloud_name) DO NOTHING RETURNING id, cloud_name, created_at")
+            .bind(cloud)
+            .bind(now)
+            .fetch_optional(&mut *tx.tx)
+            .await
+            .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let env = env_row(&row)?;
+        sqlx::query("INSERT INTO api_keys (api_key, env_id, api_secret, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(key)
+            .bind(env.id)
+            .bind(secret)
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await?;
+        Ok(Some(env))
+    }
+
+    async fn env_by_cloud(&self, cloud: &str) -> CatalogResult<Option<Environment>> {
+        let row = sqlx::query(
+            "SELECT id, cloud_name, created_at FROM environments WHERE cloud_name = $1",
+        )
+        .bind(cloud)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(env_row).transpose()
+    }
+
+    async fn list_envs(&self) -> CatalogResult<Vec<Environment>> {
+        let rows =
+            sqlx::query("SELECT id, cloud_name, created_at FROM environments ORDER BY cloud_name")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        rows.iter().map(env_row).collect()
+    }
+
+    async fn delete_env(&self, cloud: &str) -> CatalogResult<bool> {
+        let Some(env) = self.env_by_cloud(cloud).await? else {
+            return Ok(false);
+        };
+        let mut tx = self.write_tx().await?;
+        for table in ENV_TABLES {
+            sqlx::query(&format!("DELETE FROM {table} WHERE env_id = $1"))
+                .bind(env.id)
+                .execute(&mut *tx.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let n = sqlx::query("DELETE FROM environments WHERE id = $1")
+            .bind(env.id)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    async fn api_key(&self, key: &str) -> CatalogResult<Option<ApiKey>> {
+        let row = sqlx::query("SELECT api_key, api_secret, env_id, created_at, revoked_at FROM api_keys WHERE api_key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(key_row).transpose()
+    }
+
+    async fn create_key(
+        &self,
+        env_id: i64,
+        key: &str,
+        secret: &str,
+        now: i64,
+    ) -> CatalogResult<ApiKey> {
+        let tx = self.write_tx().await?;
+        let mut tx = tx;
+        sqlx::query("INSERT INTO api_keys (api_key, env_id, api_secret, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(key)
+            .bind(env_id)
+            .bind(secret)
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await?;
+        Ok(ApiKey {
+            key: key.to_owned(),
+            secret: secret.to_owned(),
+            env_id,
+            created_at: now,
+            revoked_at: None,
+        })
+    }
+
+    async fn list_keys(&self, env_id: i64) -> CatalogResult<Vec<ApiKey>> {
+        let rows = sqlx::query("SELECT api_key, api_secret, env_id, created_at, revoked_at FROM api_keys WHERE env_id = $1 ORDER BY created_at, api_key")
+            .bind(env_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(key_row).collect()
+    }
+
+    async fn revoke_key(&self, key: &str, now: i64) -> CatalogResult<bool> {
+        let tx = self.write_tx().await?;
+        let mut tx = tx;
+        let n = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE api_key = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(key)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,145 @@
+//! Nimbus's catalog on SQL: SQLite (embedded default) and PostgreSQL (scale-out), behind the
+//! repository ports of `nimbus-app`.
+//!
+//! One implementation serves both dialects through sqlx's `Any` driver: the queries use only
+//! SQL both understand (`$n` placeholders, `ON CONFLICT`, `RETURNING`), and the few real
+//! differences (row locks, write serialisation, schema types) live in [`Dialect`] and in one
+//! migrations tree per dialect. Must not depend on axum or object_store.
+
+mod assets;
+mod binds;
+mod envs;
+mod folders;
+mod migrate;
+mod presets;
+mod rows;
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use nimbus_app::ports::{Catalog, CatalogError, CatalogResult};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor as _};
+use tokio::sync::Mutex;
+
+/// The SQL dialect behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Row lock for read-then-write transactions (SQLite serialises writers instead).
+    fn for_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// The catalog over one database.
+#[derive(Clone)]
+pub struct SqlCatalog {
+    pool: AnyPool,
+    dialect: Dialect,
+    /// SQLite has one writer at a time; taking this before a write transaction turns
+    /// would-be `SQLITE_BUSY` upgrades into a short wait. Unused on PostgreSQL.
+    write_lock: Arc<Mutex<()>>,
+}
+
+fn db_err(e: sqlx::Error) -> CatalogError {
+    CatalogError(e.to_string())
+}
+
+impl SqlCatalog {
+    /// Connects (creating a SQLite file if needed) and applies pending migrations.
+    /// `url`: `sqlite://path/to/file.db` or `postgres://...`.
+    pub async fn connect(url: &str) -> CatalogResult<Self> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Dialect::Postgres
+        } else if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            return Err(CatalogError(format!(
+                "unsupported database URL scheme: {}",
+                url.split(':').next().unwrap_or("")
+            )));
+        };
+        let url = match dialect {
+            Dialect::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(db_err)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match dialect {
+                Dialect::Sqlite => 8,
+                Dialect::Postgres => 16,
+            })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(db_err)?;
+        let catalog = Self {
+            pool,
+            dialect,
+            write_lock: Arc::new(Mutex::new(())),
+        };
+        migrate::run(&catalog).await?;
+        Ok(catalog)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Begins a write transaction (on SQLite, after taking the writer lock).
+    async fn write_tx(&self) -> CatalogResult<WriteTx<'_>> {
+        let guard = match self.dialect {
+            Dialect::Sqlite => Some(self.write_lock.lock().await),
+            Dialect::Postgres => None,
+        };
+        let tx = self.pool.begin().await.map_err(db_err)?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+}
+
+/// A write transaction holding the SQLite writer lock for its whole life.
+struct WriteTx<'a> {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _guard: Option<tokio::sync::MutexGuard<'a, ()>>,
+}
+
+impl WriteTx<'_> {
+    async fn commit(self) -> CatalogResult<()> {
+        self.tx.commit().await.map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl Catalog for SqlCatalog {
+    async fn ping(&self) -> CatalogResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! Schema migrations: numbered SQL files per dialect, applied once each, in order, each in
+//! its own transaction together with its bookkeeping row.
+
+use nimbus_app::ports::CatalogResult;
+
+use crate::{Dialect, SqlCatalog, db_err};
+
+const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+pub(crate) async fn run(c: &SqlCatalog) -> CatalogResult<()> {
+    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS nimbus_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        .execute(&c.pool)
+        .await
+        .map_err(db_err)?;
+    let steps = match c.dialect {
+        Dialect::Sqlite => SQLITE,
+        Dialect::Postgres => POSTGRES,
+    };
+    for (version, sql) in steps {
+        let mut tx = c.write_tx().await?;
+        if c.dialect == Dialect::Postgres {
+            // Several nodes may start at once: one migrates, the others wait here.
+            sqlx::raw_sql("LOCK TABLE nimbus_migrations IN EXCLUSIVE MODE")
+                .execute(&mut *tx.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM nimbus_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *tx.tx)
+                .await
+                .map_err(db_err)?;
+        if done.is_some() {
+            continue;
+        }
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(db_err)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        sqlx::query("INSERT INTO nimbus_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await?;
+        tracing::info!(version, "applied catalog migration");
+    }
+    Ok(())
+}
