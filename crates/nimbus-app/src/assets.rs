@@ -210,7 +210,7 @@ impl App {
                 if let Some(b) = replaced_blob {
                     self.delete_blob_quietly(&b).await;
                 }
-                Ok(asset)
+                Ok(*asset)
             }
             Renamed::NotFound => Err(AppError::ResourceNotFound(from.to_owned())),
             Renamed::TargetExists => Err(AppError::TargetExists(to.to_owned())),

@@ -95,7 +95,7 @@ impl App {
             let signed: Vec<(&str, &str)> = params
                 .iter()
                 .filter(|(k, _)| {
-                    !UNSIGNED_PARAMS.contains(k) && !(bulk && NON_SIGNABLE_ON_BULK.contains(k))
+                    !(UNSIGNED_PARAMS.contains(k) || (bulk && NON_SIGNABLE_ON_BULK.contains(k)))
                 })
                 .collect();
             signature::verify_request(&signed, sig, &key.secret).map_err(|to_sign| {

@@ -104,7 +104,7 @@ pub struct AssetPatch {
 #[derive(Debug, Clone)]
 pub enum Renamed {
     Done {
-        asset: Asset,
+        asset: Box<Asset>,
         replaced_blob: Option<String>,
     },
     NotFound,

@@ -63,7 +63,7 @@ impl App {
                     .next()
                     .and_then(|u| u.rsplit('/').next())
                     .filter(|n| !n.is_empty())
-                    .map(|n| percent_decode(n));
+                    .map(percent_decode);
                 let w = self.staging_writer(name).await?;
                 self.remote.fetch(&url, w).await
             }

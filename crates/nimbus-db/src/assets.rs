@@ -344,7 +344,7 @@ impl AssetRepo for SqlCatalog {
         if let Some((tpk, target)) = fetch_one(&mut tx.tx, env, to, lock).await? {
             if tpk == pk {
                 return Ok(Renamed::Done {
-                    asset: a,
+                    asset: Box::new(a),
                     replaced_blob: None,
                 });
             }
@@ -378,7 +378,7 @@ impl AssetRepo for SqlCatalog {
         a.delivery_type = to.delivery_type;
         a.updated_at = now;
         Ok(Renamed::Done {
-            asset: a,
+            asset: Box::new(a),
             replaced_blob,
         })
     }

@@ -1,0 +1,9 @@
+//! Nimbus integration tests: one binary (link time matters on two cores).
+#![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
+mod catalog;
+mod delivery;
+mod errors;
+mod isolation;
+mod resources;
+mod upload;
