@@ -7,8 +7,7 @@
 use axum::http::Method;
 
 /// Upload API actions served under `/{resource_type}/{action}`.
-pub const UPLOAD_ACTIONS: [&str; 6] =
-    ["upload", "destroy", "rename", "explicit", "tags", "context"];
+pub const UPLOAD_ACTIONS: [&str; 6] = ["upload", "destroy", "rename", "explicit", "tags", "context"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -173,9 +172,7 @@ impl Endpoint {
 
 /// Asset ids are 32 lower-case hex chars; resource types never are.
 fn is_asset_id(s: &str) -> bool {
-    s.len() == 32
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]
@@ -185,11 +182,7 @@ mod tests {
     fn parse(m: Method, path: &str) -> Option<Endpoint> {
         let segs: Vec<String> = path
             .split('/')
-            .map(|s| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
+            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
             .collect();
         Endpoint::parse(&m, &segs)
     }
@@ -285,11 +278,7 @@ mod tests {
                 }),
             ),
             (Method::DELETE, "resources", Some(E::DeleteByAssetIds)),
-            (
-                Method::GET,
-                "resources/by_asset_ids",
-                Some(E::ResourcesByAssetIds),
-            ),
+            (Method::GET, "resources/by_asset_ids", Some(E::ResourcesByAssetIds)),
             (
                 Method::GET,
                 "resources/0123456789abcdef0123456789abcdef",
@@ -305,21 +294,13 @@ mod tests {
                 }),
             ),
             (Method::GET, "folders", Some(E::RootFolders)),
-            (
-                Method::GET,
-                "folders/f1/sub",
-                Some(E::SubFolders { path: s("f1/sub") }),
-            ),
+            (Method::GET, "folders/f1/sub", Some(E::SubFolders { path: s("f1/sub") })),
             (
                 Method::POST,
                 "folders/f1%2Fsub",
                 Some(E::CreateFolder { path: s("f1/sub") }),
             ),
-            (
-                Method::DELETE,
-                "folders/f1",
-                Some(E::DeleteFolder { path: s("f1") }),
-            ),
+            (Method::DELETE, "folders/f1", Some(E::DeleteFolder { path: s("f1") })),
             (Method::POST, "upload_presets", Some(E::CreatePreset)),
             (
                 Method::PUT,

@@ -34,7 +34,7 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::RemoteTimeout { .. }
         | E::RemoteFailed { .. }
         | E::StaleRequest { .. }
-        | E::PresetNotFound(_)
+        | E::UploadPresetMissing(_)
         | E::PresetNotUnsigned(_)
         | E::TargetExists(_)
         | E::InvalidCommand(_)
@@ -48,11 +48,9 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::SecretMismatch(_)
         | E::InvalidSignature { .. }
         | E::UrlSignatureRequired => StatusCode::UNAUTHORIZED,
-        E::ResourceNotFound(_) | E::FolderNotFound(_) => StatusCode::NOT_FOUND,
+        E::ResourceNotFound(_) | E::FolderNotFound(_) | E::PresetNotFound(_) => StatusCode::NOT_FOUND,
         E::AlreadyExists(_) => StatusCode::CONFLICT,
-        E::RateLimited => {
-            StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS)
-        }
+        E::RateLimited => StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
         E::Catalog(_) | E::Blob(_) | E::Io(_) | E::Cpu(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

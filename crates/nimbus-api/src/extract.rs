@@ -19,12 +19,8 @@ pub const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 /// `Authorization: Basic base64(key:secret)`.
 pub fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let b64 = v
-        .strip_prefix("Basic ")
-        .or_else(|| v.strip_prefix("basic "))?;
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .ok()?;
+    let b64 = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic "))?;
+    let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
     let text = String::from_utf8(raw).ok()?;
     let (k, s) = text.split_once(':')?;
     Some((k.to_owned(), s.to_owned()))
@@ -55,13 +51,8 @@ fn form_urlencoded_pairs(raw: &[u8]) -> Vec<(String, String)> {
 }
 
 fn decode_form(b: &[u8]) -> String {
-    let plus: Vec<u8> = b
-        .iter()
-        .map(|c| if *c == b'+' { b' ' } else { *c })
-        .collect();
-    percent_encoding::percent_decode(&plus)
-        .decode_utf8_lossy()
-        .into_owned()
+    let plus: Vec<u8> = b.iter().map(|c| if *c == b'+' { b' ' } else { *c }).collect();
+    percent_encoding::percent_decode(&plus).decode_utf8_lossy().into_owned()
 }
 
 /// Adds the members of a JSON object body. Arrays become lists, `null` is absent, nested
@@ -107,11 +98,7 @@ fn content_type(headers: &HeaderMap) -> String {
 }
 
 /// Query string plus a JSON or form body.
-pub async fn admin_params(
-    query: Option<&str>,
-    headers: &HeaderMap,
-    body: Body,
-) -> ApiResult<Params> {
+pub async fn admin_params(query: Option<&str>, headers: &HeaderMap, body: Body) -> ApiResult<Params> {
     let mut params = Params::new();
     if let Some(q) = query {
         add_urlencoded(&mut params, q.as_bytes());
@@ -139,10 +126,7 @@ pub async fn upload_params(app: &App, req: Request) -> ApiResult<(Params, Option
     if !ct.starts_with("multipart/form-data") {
         let (parts, body) = req.into_parts();
         let mut params = admin_params(parts.uri.query(), &parts.headers, body).await?;
-        let file = params
-            .remove("file")
-            .filter(|f| !f.is_empty())
-            .map(FileSource::Text);
+        let file = params.remove("file").filter(|f| !f.is_empty()).map(FileSource::Text);
         return Ok((params, file));
     }
     let mut mp = Multipart::from_request(req, &())
@@ -164,10 +148,7 @@ pub async fn upload_params(app: &App, req: Request) -> ApiResult<(Params, Option
     while let Some(mut field) = mp.next_field().await.map_err(malformed)? {
         let name = field.name().unwrap_or("").to_owned();
         let is_file_part = name == "file"
-            && (field.file_name().is_some()
-                || field
-                    .content_type()
-                    .is_some_and(|c| !c.starts_with("text/plain")));
+            && (field.file_name().is_some() || field.content_type().is_some_and(|c| !c.starts_with("text/plain")));
         if is_file_part {
             let filename = field.file_name().map(str::to_owned);
             let mut w = app.staging_writer(filename).await?;
@@ -196,22 +177,18 @@ mod tests {
     #[test]
     fn encodings() {
         let mut p = Params::new();
-        add_urlencoded(
-            &mut p,
-            b"public_ids[]=a&public_ids[]=b%20c&fields=x&fields=y&q=a+b",
-        );
+        add_urlencoded(&mut p, b"public_ids[]=a&public_ids[]=b%20c&fields=x&fields=y&q=a+b");
         assert_eq!(p.get("public_ids"), Some("a,b c"));
         assert_eq!(p.get("fields"), Some("x,y"));
         assert_eq!(p.get("q"), Some("a b"));
         let mut p = Params::new();
-        add_json(&mut p, br#"{"public_ids": ["a", "b"], "keep_original": true, "n": 3, "x": null, "transformations": null}"#).unwrap();
+        add_json(
+            &mut p,
+            br#"{"public_ids": ["a", "b"], "keep_original": true, "n": 3, "x": null, "transformations": null}"#,
+        )
+        .unwrap();
         assert_eq!(
-            (
-                p.get("public_ids"),
-                p.get("keep_original"),
-                p.get("n"),
-                p.get("x")
-            ),
+            (p.get("public_ids"), p.get("keep_original"), p.get("n"), p.get("x")),
             (Some("a,b"), Some("true"), Some("3"), None)
         );
         assert!(add_json(&mut p, b"[1]").is_err());
@@ -224,9 +201,6 @@ mod tests {
             header::AUTHORIZATION,
             "Basic MTIzNDU2Nzg5MDEyMzQ1OmFiY2Q=".parse().unwrap(),
         );
-        assert_eq!(
-            basic_auth(&h),
-            Some(("123456789012345".into(), "abcd".into()))
-        );
+        assert_eq!(basic_auth(&h), Some(("123456789012345".into(), "abcd".into())));
     }
 }

@@ -44,13 +44,7 @@ pub fn delivery_url(app: &App, cloud: &str, a: &Asset, secret: Option<&str>) -> 
 }
 
 /// A resource as the Admin API returns it.
-pub fn resource(
-    app: &App,
-    cloud: &str,
-    a: &Asset,
-    include: Include,
-    secret: Option<&str>,
-) -> Map<String, Value> {
+pub fn resource(app: &App, cloud: &str, a: &Asset, include: Include, secret: Option<&str>) -> Map<String, Value> {
     let url = delivery_url(app, cloud, a, secret);
     let mut m = Map::new();
     m.insert("asset_id".into(), json!(a.asset_id));
@@ -106,12 +100,8 @@ pub fn upload_response(
     let a = &up.asset;
     let mut m = resource(app, cloud, a, Include::ALL, secret);
     if let Some(secret) = secret {
-        let sig = signature::response_signature(
-            a.public_id.as_str(),
-            a.version,
-            secret,
-            app.config.signature_algorithm,
-        );
+        let sig =
+            signature::response_signature(a.public_id.as_str(), a.version, secret, app.config.signature_algorithm);
         m.insert("signature".into(), json!(sig));
     }
     if let Some(k) = api_key {

@@ -61,19 +61,11 @@ pub fn max_results(params: &Params) -> AppResult<u32> {
 }
 
 fn pids(ids: &[String]) -> AppResult<Vec<PublicId>> {
-    ids.iter()
-        .map(|s| PublicId::parse(s).map_err(AppError::from))
-        .collect()
+    ids.iter().map(|s| PublicId::parse(s).map_err(AppError::from)).collect()
 }
 
 impl App {
-    pub async fn get_asset(
-        &self,
-        env: i64,
-        rt: ResourceType,
-        dt: DeliveryType,
-        public_id: &str,
-    ) -> AppResult<Asset> {
+    pub async fn get_asset(&self, env: i64, rt: ResourceType, dt: DeliveryType, public_id: &str) -> AppResult<Asset> {
         let id = PublicId::parse(public_id)?;
         self.catalog
             .asset(
@@ -95,11 +87,7 @@ impl App {
             .ok_or_else(|| AppError::ResourceNotFound(asset_id.to_owned()))
     }
 
-    pub async fn list_assets(
-        &self,
-        env: i64,
-        q: &ListQuery,
-    ) -> AppResult<(Vec<Asset>, Option<String>)> {
+    pub async fn list_assets(&self, env: i64, q: &ListQuery) -> AppResult<(Vec<Asset>, Option<String>)> {
         let Page { assets, next } = self.catalog.list_assets(env, q).await?;
         Ok((assets, next.map(encode_cursor)))
     }
@@ -121,9 +109,7 @@ impl App {
                 .or_else(|| params.iter().any(|(k, _)| k == "tags").then(Vec::new)),
             context: params.get("context").map(parse_pipe_pairs),
             display_name: params.get("display_name").map(str::to_owned),
-            asset_folder: params
-                .get("asset_folder")
-                .map(|f| f.trim_matches('/').to_owned()),
+            asset_folder: params.get("asset_folder").map(|f| f.trim_matches('/').to_owned()),
         };
         let now = self.now();
         let asset = self
@@ -148,18 +134,14 @@ impl App {
 
     /// Upload API `explicit`: applies descriptive parameters to an existing asset.
     pub async fn explicit(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Asset> {
-        let public_id = params
-            .get("public_id")
-            .ok_or(AppError::MissingParam("public_id"))?;
+        let public_id = params.get("public_id").ok_or(AppError::MissingParam("public_id"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         self.update_asset(env, rt, dt, public_id, params).await
     }
 
     /// Upload API `destroy`: whether the asset existed.
     pub async fn destroy(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<bool> {
-        let public_id = params
-            .get("public_id")
-            .ok_or(AppError::MissingParam("public_id"))?;
+        let public_id = params.get("public_id").ok_or(AppError::MissingParam("public_id"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let id = PublicId::parse(public_id)?;
         let gone = self
@@ -203,10 +185,7 @@ impl App {
             )
             .await?;
         match outcome {
-            Renamed::Done {
-                asset,
-                replaced_blob,
-            } => {
+            Renamed::Done { asset, replaced_blob } => {
                 if let Some(b) = replaced_blob {
                     self.delete_blob_quietly(&b).await;
                 }
@@ -218,15 +197,8 @@ impl App {
     }
 
     /// Upload API `tags`: returns the public ids that exist.
-    pub async fn tags_command(
-        &self,
-        env: i64,
-        rt: ResourceType,
-        params: &Params,
-    ) -> AppResult<Vec<PublicId>> {
-        let command = params
-            .get("command")
-            .ok_or(AppError::MissingParam("command"))?;
+    pub async fn tags_command(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Vec<PublicId>> {
+        let command = params.get("command").ok_or(AppError::MissingParam("command"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let ids = pids(&params.list("public_ids"))?;
         if ids.is_empty() {
@@ -271,13 +243,7 @@ impl App {
         }
     }
 
-    async fn remove_tag_everywhere(
-        &self,
-        env: i64,
-        rt: ResourceType,
-        dt: DeliveryType,
-        tag: &str,
-    ) -> AppResult<()> {
+    async fn remove_tag_everywhere(&self, env: i64, rt: ResourceType, dt: DeliveryType, tag: &str) -> AppResult<()> {
         let mut after = None;
         loop {
             let q = ListQuery {
@@ -303,15 +269,8 @@ impl App {
     }
 
     /// Upload API `context`: `add` merges pairs, `remove_all` clears.
-    pub async fn context_command(
-        &self,
-        env: i64,
-        rt: ResourceType,
-        params: &Params,
-    ) -> AppResult<Vec<PublicId>> {
-        let command = params
-            .get("command")
-            .ok_or(AppError::MissingParam("command"))?;
+    pub async fn context_command(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Vec<PublicId>> {
+        let command = params.get("command").ok_or(AppError::MissingParam("command"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let ids = pids(&params.list("public_ids"))?;
         if ids.is_empty() {
@@ -319,9 +278,7 @@ impl App {
         }
         let add = match command {
             "add" => Some(parse_pipe_pairs(
-                params
-                    .get("context")
-                    .ok_or(AppError::MissingParam("context"))?,
+                params.get("context").ok_or(AppError::MissingParam("context"))?,
             )),
             "remove_all" => None,
             other => return Err(AppError::InvalidCommand(other.to_owned())),
@@ -353,12 +310,7 @@ impl App {
                 context: Some(context),
                 ..Default::default()
             };
-            if self
-                .catalog
-                .update_asset(env, key, &patch, self.now())
-                .await?
-                .is_some()
-            {
+            if self.catalog.update_asset(env, key, &patch, self.now()).await?.is_some() {
                 found.push(id);
             }
         }

@@ -79,9 +79,7 @@ impl App {
         }
         let env = self.environment(cloud).await?;
         if let Some(sig) = params.get("signature") {
-            let key = params
-                .get("api_key")
-                .ok_or(AppError::MissingParam("api_key"))?;
+            let key = params.get("api_key").ok_or(AppError::MissingParam("api_key"))?;
             let key = self.key_of(&env, key).await?;
             let ts: i64 = params
                 .get("timestamp")
@@ -94,15 +92,11 @@ impl App {
             let bulk = matches!(action, "tags" | "context" | "metadata");
             let signed: Vec<(&str, &str)> = params
                 .iter()
-                .filter(|(k, _)| {
-                    !(UNSIGNED_PARAMS.contains(k) || (bulk && NON_SIGNABLE_ON_BULK.contains(k)))
-                })
+                .filter(|(k, _)| !(UNSIGNED_PARAMS.contains(k) || (bulk && NON_SIGNABLE_ON_BULK.contains(k))))
                 .collect();
-            signature::verify_request(&signed, sig, &key.secret).map_err(|to_sign| {
-                AppError::InvalidSignature {
-                    given: sig.to_owned(),
-                    to_sign,
-                }
+            signature::verify_request(&signed, sig, &key.secret).map_err(|to_sign| AppError::InvalidSignature {
+                given: sig.to_owned(),
+                to_sign,
             })?;
             let now = self.now();
             if signature::is_stale(ts, now) {
@@ -125,7 +119,7 @@ impl App {
                     .catalog
                     .preset(env.id, name)
                     .await?
-                    .ok_or_else(|| AppError::PresetNotFound(name.to_owned()))?;
+                    .ok_or_else(|| AppError::UploadPresetMissing(name.to_owned()))?;
                 if !preset.unsigned {
                     return Err(AppError::PresetNotUnsigned(name.to_owned()));
                 }

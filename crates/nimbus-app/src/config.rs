@@ -27,9 +27,7 @@ pub struct AppConfig {
 
 impl AppConfig {
     pub fn new(public_base_url: impl Into<String>, staging_dir: PathBuf) -> Self {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Self {
             public_base_url: public_base_url.into().trim_end_matches('/').to_owned(),
             staging_dir,

@@ -18,10 +18,7 @@ impl App {
             .await?
             .ok_or_else(|| AppError::ResourceNotFound(path.public_id.to_string()))?;
         if path.delivery_type.original_needs_signature() || path.signature.is_some() {
-            let given = path
-                .signature
-                .as_deref()
-                .ok_or(AppError::UrlSignatureRequired)?;
+            let given = path.signature.as_deref().ok_or(AppError::UrlSignatureRequired)?;
             let to_sign = path.string_to_sign();
             let keys = self.catalog.list_keys(env.id).await?;
             let ok = keys

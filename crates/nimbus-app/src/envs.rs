@@ -18,8 +18,7 @@ impl App {
         credentials: Option<(String, String)>,
     ) -> AppResult<(Environment, CloudinaryUrl)> {
         let cloud_name = CloudName::parse(cloud)?;
-        let (key, secret) =
-            credentials.unwrap_or_else(|| (self.ids.digits(15), self.ids.token(SECRET_LEN)));
+        let (key, secret) = credentials.unwrap_or_else(|| (self.ids.digits(15), self.ids.token(SECRET_LEN)));
         let env = self
             .catalog
             .create_env(cloud_name.as_str(), &key, &secret, self.now())
@@ -43,10 +42,7 @@ impl App {
             Some(u) => match self.catalog.env_by_cloud(u.cloud.as_str()).await? {
                 None => {
                     let (_, created) = self
-                        .create_environment(
-                            u.cloud.as_str(),
-                            Some((u.api_key.clone(), u.api_secret.clone())),
-                        )
+                        .create_environment(u.cloud.as_str(), Some((u.api_key.clone(), u.api_secret.clone())))
                         .await?;
                     Ok(Some(created))
                 }
@@ -89,12 +85,7 @@ impl App {
         let env = self.environment(cloud).await?;
         let key = self
             .catalog
-            .create_key(
-                env.id,
-                &self.ids.digits(15),
-                &self.ids.token(SECRET_LEN),
-                self.now(),
-            )
+            .create_key(env.id, &self.ids.digits(15), &self.ids.token(SECRET_LEN), self.now())
             .await?;
         Ok(CloudinaryUrl {
             api_key: key.key,

@@ -26,12 +26,11 @@ pub enum AppError {
     RemoteTimeout { url: String },
     #[error("Error in loading {url} - {reason}")]
     RemoteFailed { url: String, reason: String },
-    #[error(
-        "Stale request - reported time is {timestamp} which is more than 1 hour ago (server time {now})"
-    )]
+    #[error("Stale request - reported time is {timestamp} which is more than 1 hour ago (server time {now})")]
     StaleRequest { timestamp: i64, now: i64 },
+    /// An upload names a preset that does not exist.
     #[error("Upload preset not found - {0}")]
-    PresetNotFound(String),
+    UploadPresetMissing(String),
     #[error("Upload preset must be whitelisted for unsigned uploads - {0}")]
     PresetNotUnsigned(String),
     #[error("Resource already exists - {0}")]
@@ -62,6 +61,9 @@ pub enum AppError {
     // --- what was asked for does not exist (404) ---
     #[error("Resource not found - {0}")]
     ResourceNotFound(String),
+    /// The Admin API addresses a preset that does not exist.
+    #[error("Upload preset not found - {0}")]
+    PresetNotFound(String),
     #[error("Folder not found - {0}")]
     FolderNotFound(String),
     #[error("Transformations are not supported yet - {0}")]

@@ -11,6 +11,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod chunked;
 pub mod config;
 pub mod cpu;
 pub mod deliver;

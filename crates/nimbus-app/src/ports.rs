@@ -129,25 +129,13 @@ pub struct Usage {
 #[async_trait]
 pub trait EnvRepo: Send + Sync {
     /// Creates an environment with its first key. Fails if the cloud name is taken.
-    async fn create_env(
-        &self,
-        cloud: &str,
-        key: &str,
-        secret: &str,
-        now: i64,
-    ) -> CatalogResult<Option<Environment>>;
+    async fn create_env(&self, cloud: &str, key: &str, secret: &str, now: i64) -> CatalogResult<Option<Environment>>;
     async fn env_by_cloud(&self, cloud: &str) -> CatalogResult<Option<Environment>>;
     async fn list_envs(&self) -> CatalogResult<Vec<Environment>>;
     /// Deletes an environment and its catalog rows (blobs are left to the sweeper).
     async fn delete_env(&self, cloud: &str) -> CatalogResult<bool>;
     async fn api_key(&self, key: &str) -> CatalogResult<Option<ApiKey>>;
-    async fn create_key(
-        &self,
-        env_id: i64,
-        key: &str,
-        secret: &str,
-        now: i64,
-    ) -> CatalogResult<ApiKey>;
+    async fn create_key(&self, env_id: i64, key: &str, secret: &str, now: i64) -> CatalogResult<ApiKey>;
     async fn list_keys(&self, env_id: i64) -> CatalogResult<Vec<ApiKey>>;
     async fn revoke_key(&self, key: &str, now: i64) -> CatalogResult<bool>;
 }
@@ -223,13 +211,7 @@ pub trait FolderRepo: Send + Sync {
 pub trait PresetRepo: Send + Sync {
     /// Inserts (`create`) or updates a preset; returns false if that was impossible
     /// (exists on create, missing on update).
-    async fn put_preset(
-        &self,
-        env: i64,
-        preset: &Preset,
-        create: bool,
-        now: i64,
-    ) -> CatalogResult<bool>;
+    async fn put_preset(&self, env: i64, preset: &Preset, create: bool, now: i64) -> CatalogResult<bool>;
     async fn preset(&self, env: i64, name: &str) -> CatalogResult<Option<Preset>>;
     async fn list_presets(&self, env: i64) -> CatalogResult<Vec<Preset>>;
     async fn delete_preset(&self, env: i64, name: &str) -> CatalogResult<bool>;

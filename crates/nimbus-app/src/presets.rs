@@ -6,21 +6,10 @@ use crate::ports::Preset;
 use crate::{App, AppError};
 
 /// Parameters that describe the preset itself or the request, not the uploads.
-const NOT_SETTINGS: [&str; 6] = [
-    "name",
-    "unsigned",
-    "live",
-    "api_key",
-    "timestamp",
-    "signature",
-];
+const NOT_SETTINGS: [&str; 6] = ["name", "unsigned", "live", "api_key", "timestamp", "signature"];
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || "-_ .".contains(c))
+    !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_alphanumeric() || "-_ .".contains(c))
 }
 
 fn settings_of(params: &Params) -> Vec<(String, String)> {
@@ -48,11 +37,7 @@ impl App {
             unsigned: params.bool("unsigned").unwrap_or(false),
             settings: settings_of(params),
         };
-        if !self
-            .catalog
-            .put_preset(env, &preset, true, self.now())
-            .await?
-        {
+        if !self.catalog.put_preset(env, &preset, true, self.now()).await? {
             return Err(AppError::AlreadyExists(format!("Upload preset {name}")));
         }
         Ok(name)
@@ -70,9 +55,7 @@ impl App {
                 None => preset.settings.push((k, v)),
             }
         }
-        self.catalog
-            .put_preset(env, &preset, false, self.now())
-            .await?;
+        self.catalog.put_preset(env, &preset, false, self.now()).await?;
         Ok(())
     }
 

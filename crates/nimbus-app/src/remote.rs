@@ -24,11 +24,7 @@ impl Allowlist {
         self.0.iter().any(|a| a.eq_ignore_ascii_case(host))
     }
     fn ip_allowed(&self, ip: IpAddr) -> bool {
-        is_public(ip)
-            || self
-                .0
-                .iter()
-                .any(|a| a.parse::<IpAddr>().is_ok_and(|x| x == ip))
+        is_public(ip) || self.0.iter().any(|a| a.parse::<IpAddr>().is_ok_and(|x| x == ip))
     }
 }
 
@@ -68,8 +64,7 @@ impl Resolve for GuardedResolver {
         let allow = self.0.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let host_ok = allow.host_allowed(&host);
             let ok: Vec<SocketAddr> = addrs
                 .into_iter()
@@ -117,11 +112,7 @@ impl RemoteFetcher {
     }
 
     /// Fetches `url` into `writer` (which enforces the size limit).
-    pub async fn fetch(
-        &self,
-        url: &str,
-        mut writer: StagingWriter,
-    ) -> Result<StagedFile, AppError> {
+    pub async fn fetch(&self, url: &str, mut writer: StagingWriter) -> Result<StagedFile, AppError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| AppError::RemoteFailed {
             url: url.to_owned(),
             reason: e.to_string(),
@@ -133,17 +124,10 @@ impl RemoteFetcher {
             });
         }
         if literal_ip_blocked(&self.allow, &parsed) || parsed.host_str().is_none() {
-            return Err(AppError::RemoteNotAllowed {
-                url: url.to_owned(),
-            });
+            return Err(AppError::RemoteNotAllowed { url: url.to_owned() });
         }
         let classify = |e: reqwest::Error| classify(url, e);
-        let resp = self
-            .client
-            .get(parsed.clone())
-            .send()
-            .await
-            .map_err(classify)?;
+        let resp = self.client.get(parsed.clone()).send().await.map_err(classify)?;
         if !resp.status().is_success() {
             return Err(AppError::RemoteFailed {
                 url: url.to_owned(),
@@ -170,16 +154,12 @@ fn classify(url: &str, e: reqwest::Error) -> AppError {
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(s) = src {
         if s.is::<Blocked>() {
-            return AppError::RemoteNotAllowed {
-                url: url.to_owned(),
-            };
+            return AppError::RemoteNotAllowed { url: url.to_owned() };
         }
         src = s.source();
     }
     if e.is_timeout() {
-        AppError::RemoteTimeout {
-            url: url.to_owned(),
-        }
+        AppError::RemoteTimeout { url: url.to_owned() }
     } else {
         AppError::RemoteFailed {
             url: url.to_owned(),

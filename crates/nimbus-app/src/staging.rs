@@ -53,12 +53,7 @@ pub struct StagingWriter {
 }
 
 impl StagingWriter {
-    pub async fn create(
-        dir: &Path,
-        name: String,
-        max: u64,
-        filename: Option<String>,
-    ) -> Result<Self, AppError> {
+    pub async fn create(dir: &Path, name: String, max: u64, filename: Option<String>) -> Result<Self, AppError> {
         let path = dir.join(format!("{name}.part"));
         let p = path.clone();
         let file = tokio::task::spawn_blocking(move || File::create(&p))
@@ -102,10 +97,7 @@ impl StagingWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let mut sink = self
-            .sink
-            .take()
-            .ok_or(AppError::Cpu("staging writer poisoned"))?;
+        let mut sink = self.sink.take().ok_or(AppError::Cpu("staging writer poisoned"))?;
         let buf = std::mem::replace(&mut self.buf, Vec::with_capacity(FLUSH_AT));
         let sink = tokio::task::spawn_blocking(move || -> std::io::Result<Sink> {
             sink.hasher.update(&buf);
@@ -124,10 +116,7 @@ impl StagingWriter {
         if self.bytes == 0 {
             return Err(AppError::EmptyFile);
         }
-        let sink = self
-            .sink
-            .take()
-            .ok_or(AppError::Cpu("staging writer poisoned"))?;
+        let sink = self.sink.take().ok_or(AppError::Cpu("staging writer poisoned"))?;
         let md5 = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
             sink.file.sync_data()?;
             Ok(hex::encode(sink.hasher.finalize()))
@@ -162,14 +151,9 @@ pub fn decode_data_uri(uri: &str) -> Result<Vec<u8>, AppError> {
         .split_once(',')
         .ok_or(AppError::InvalidDataUri("data URI without a comma"))?;
     if !meta.ends_with(";base64") {
-        return Err(AppError::InvalidDataUri(
-            "only base64 data URIs are supported",
-        ));
+        return Err(AppError::InvalidDataUri("only base64 data URIs are supported"));
     }
-    let cleaned: String = payload
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
+    let cleaned: String = payload.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
         .decode(cleaned.as_bytes())
         .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(cleaned.as_bytes()))
@@ -184,23 +168,16 @@ mod tests {
     async fn stages_hashes_and_limits() {
         let dir = std::env::temp_dir().join(format!("nimbus-staging-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut w = StagingWriter::create(&dir, "a".into(), 10, None)
-            .await
-            .unwrap();
+        let mut w = StagingWriter::create(&dir, "a".into(), 10, None).await.unwrap();
         w.push(b"hello").await.unwrap();
         let f = w.finish().await.unwrap();
-        assert_eq!(
-            (f.bytes, f.md5.as_str()),
-            (5, "5d41402abc4b2a76b9719d911017c592")
-        );
+        assert_eq!((f.bytes, f.md5.as_str()), (5, "5d41402abc4b2a76b9719d911017c592"));
         assert_eq!(std::fs::read(&f.path).unwrap(), b"hello");
         let path = f.path.clone();
         drop(f);
         assert!(!path.exists());
 
-        let mut w = StagingWriter::create(&dir, "b".into(), 4, None)
-            .await
-            .unwrap();
+        let mut w = StagingWriter::create(&dir, "b".into(), 4, None).await.unwrap();
         assert!(matches!(
             w.push(b"hello").await,
             Err(AppError::FileTooLarge { got: 5, max: 4 })
@@ -208,18 +185,13 @@ mod tests {
         drop(w);
         assert!(!dir.join("b.part").exists());
 
-        let w = StagingWriter::create(&dir, "c".into(), 4, None)
-            .await
-            .unwrap();
+        let w = StagingWriter::create(&dir, "c".into(), 4, None).await.unwrap();
         assert!(matches!(w.finish().await, Err(AppError::EmptyFile)));
     }
 
     #[test]
     fn data_uris() {
-        assert_eq!(
-            decode_data_uri("data:text/plain;base64,aGVsbG8=").unwrap(),
-            b"hello"
-        );
+        assert_eq!(decode_data_uri("data:text/plain;base64,aGVsbG8=").unwrap(), b"hello");
         assert!(decode_data_uri("data:text/plain,hello").is_err());
         assert!(decode_data_uri("data:;base64,!!!").is_err());
     }

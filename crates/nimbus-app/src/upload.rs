@@ -89,17 +89,14 @@ impl App {
                 .catalog
                 .preset(caller.env.id, &name)
                 .await?
-                .ok_or(AppError::PresetNotFound(name))?;
+                .ok_or(AppError::UploadPresetMissing(name))?;
             params.with_defaults(&preset.settings);
         }
-        let file = self
-            .resolve_file(file.ok_or(AppError::MissingParam("file"))?)
-            .await?;
+        let file = self.resolve_file(file.ok_or(AppError::MissingParam("file"))?).await?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
 
         let (rt, format, width, height) = self.identify(rt, &file).await?;
-        let public_id =
-            self.choose_public_id(&params, rt, file.filename.as_deref(), format.as_deref())?;
+        let public_id = self.choose_public_id(&params, rt, file.filename.as_deref(), format.as_deref())?;
         let overwrite = params.bool("overwrite").unwrap_or(signed);
         let key = AssetKey {
             resource_type: rt,
@@ -133,14 +130,11 @@ impl App {
         let original_filename = if params.bool("discard_original_filename") == Some(true) {
             None
         } else {
-            params
-                .get("filename_override")
-                .map(str::to_owned)
-                .or_else(|| {
-                    file.filename
-                        .as_deref()
-                        .map(|f| strip_extension(basename(f)).to_owned())
-                })
+            params.get("filename_override").map(str::to_owned).or_else(|| {
+                file.filename
+                    .as_deref()
+                    .map(|f| strip_extension(basename(f)).to_owned())
+            })
         };
         let asset = Asset {
             asset_id: previous
@@ -161,21 +155,14 @@ impl App {
             display_name,
             asset_folder,
             tags: params.get("tags").map(parse_tags).unwrap_or_default(),
-            context: params
-                .get("context")
-                .map(parse_pipe_pairs)
-                .unwrap_or_default(),
+            context: params.get("context").map(parse_pipe_pairs).unwrap_or_default(),
             created_at: previous.as_ref().map_or(now, |p| p.created_at),
             updated_at: now,
         };
 
         self.blobs.put_file(&blob_key, &file.path).await?;
         drop(file);
-        let saved = match self
-            .catalog
-            .save_asset(caller.env.id, &asset, overwrite)
-            .await
-        {
+        let saved = match self.catalog.save_asset(caller.env.id, &asset, overwrite).await {
             Ok(s) => s,
             Err(e) => {
                 self.delete_blob_quietly(&blob_key).await;
@@ -253,14 +240,12 @@ impl App {
                 ))
             }
             ResourceType::Video => {
-                let format = nimbus_imaging::video_format(&file.head)
-                    .map(str::to_owned)
-                    .or_else(|| {
-                        file.filename
-                            .as_deref()
-                            .and_then(extension)
-                            .map(str::to_ascii_lowercase)
-                    });
+                let format = nimbus_imaging::video_format(&file.head).map(str::to_owned).or_else(|| {
+                    file.filename
+                        .as_deref()
+                        .and_then(extension)
+                        .map(str::to_ascii_lowercase)
+                });
                 Ok((rt, format, None, None))
             }
             _ => Ok((ResourceType::Raw, None, None, None)),
@@ -360,9 +345,7 @@ fn sanitize(s: &str) -> String {
 }
 
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 fn truncate(s: &str, n: usize) -> String {

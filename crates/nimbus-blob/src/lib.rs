@@ -52,9 +52,7 @@ impl ObjectBlobStore {
     pub fn local(dir: &FsPath) -> Result<Self, BlobError> {
         std::fs::create_dir_all(dir).map_err(io_err)?;
         let store = LocalFileSystem::new_with_prefix(dir).map_err(err)?;
-        Ok(Self {
-            store: Arc::new(store),
-        })
+        Ok(Self { store: Arc::new(store) })
     }
 
     /// Blobs in memory, for tests.
@@ -79,10 +77,7 @@ impl BlobStore for ObjectBlobStore {
         if len <= PART_SIZE as u64 {
             let mut buf = Vec::with_capacity(len as usize);
             f.read_to_end(&mut buf).await.map_err(io_err)?;
-            self.store
-                .put(&location, PutPayload::from(buf))
-                .await
-                .map_err(err)?;
+            self.store.put(&location, PutPayload::from(buf)).await.map_err(err)?;
             return Ok(());
         }
         let upload = self.store.put_multipart(&location).await.map_err(err)?;

@@ -70,17 +70,12 @@ pub async fn env(s: Settings, cmd: EnvCommand) -> Result<(), Box<dyn Error>> {
 pub async fn keys(s: Settings, cmd: KeysCommand) -> Result<(), Box<dyn Error>> {
     let (app, catalog) = build_app(&s).await?;
     match cmd {
-        KeysCommand::Create { cloud_name } => println!(
-            "CLOUDINARY_URL={}",
-            app.create_api_key(&cloud_name).await?.render()
-        ),
+        KeysCommand::Create { cloud_name } => {
+            println!("CLOUDINARY_URL={}", app.create_api_key(&cloud_name).await?.render())
+        }
         KeysCommand::List { cloud_name } => {
             for k in app.list_api_keys(&cloud_name).await? {
-                let state = if k.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
+                let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
                 println!(
                     "{}\t{state}\tcreated {}",
                     k.key,

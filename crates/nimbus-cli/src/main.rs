@@ -49,10 +49,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     settings::init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("nimbus: cannot start the async runtime: {e}");

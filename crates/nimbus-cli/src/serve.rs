@@ -19,19 +19,14 @@ const SWEEP_GRACE_SECS: i64 = 3600;
 
 /// Opens the catalog (migrating it) and the blob store; returns the application.
 pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>> {
-    std::fs::create_dir_all(&s.data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", s.data_dir.display()))?;
+    std::fs::create_dir_all(&s.data_dir).map_err(|e| format!("cannot create {}: {e}", s.data_dir.display()))?;
     let staging = s.data_dir.join("staging");
     std::fs::create_dir_all(&staging)?;
     let catalog = SqlCatalog::connect(&s.database_url)
         .await
         .map_err(|e| format!("catalog: {e}"))?;
-    let blobs = ObjectBlobStore::local(&s.data_dir.join("blobs"))
-        .map_err(|e| format!("blob store: {e}"))?;
-    let public = s
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", s.listen));
+    let blobs = ObjectBlobStore::local(&s.data_dir.join("blobs")).map_err(|e| format!("blob store: {e}"))?;
+    let public = s.public_url.clone().unwrap_or_else(|| format!("http://{}", s.listen));
     let mut config = AppConfig::new(public, staging);
     if let Some(n) = s.max_file_bytes {
         config.max_file_bytes = n;
@@ -73,9 +68,7 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
     clear_staging(&app.config.staging_dir);
 
     let from_env = match std::env::var("CLOUDINARY_URL") {
-        Ok(u) if !u.trim().is_empty() => {
-            Some(CloudinaryUrl::parse(&u).map_err(|e| format!("CLOUDINARY_URL: {e}"))?)
-        }
+        Ok(u) if !u.trim().is_empty() => Some(CloudinaryUrl::parse(&u).map_err(|e| format!("CLOUDINARY_URL: {e}"))?),
         _ => None,
     };
     if let Some(created) = app.bootstrap(from_env.as_ref()).await? {

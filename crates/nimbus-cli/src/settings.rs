@@ -75,10 +75,8 @@ impl Settings {
     pub fn load(common: &CommonArgs, serve: Option<&ServeArgs>) -> Result<Self, String> {
         let file: FileConfig = match &common.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                toml::from_str(&text)
-                    .map_err(|e| format!("invalid config {}: {e}", path.display()))?
+                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("invalid config {}: {e}", path.display()))?
             }
             None => FileConfig::default(),
         };
@@ -102,9 +100,7 @@ impl Settings {
             database_url,
             public_url: s.and_then(|s| s.public_url.clone()).or(file.public_url),
             max_file_bytes: s.and_then(|s| s.max_file_bytes).or(file.max_file_bytes),
-            remote_timeout_secs: s
-                .and_then(|s| s.remote_timeout_secs)
-                .or(file.remote_timeout_secs),
+            remote_timeout_secs: s.and_then(|s| s.remote_timeout_secs).or(file.remote_timeout_secs),
             remote_allowlist: s
                 .and_then(|s| s.remote_allowlist.clone())
                 .or(file.remote_allowlist)

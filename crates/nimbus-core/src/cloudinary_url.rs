@@ -43,10 +43,7 @@ impl CloudinaryUrl {
 
     /// The URL back in its textual form.
     pub fn render(&self) -> String {
-        format!(
-            "cloudinary://{}:{}@{}",
-            self.api_key, self.api_secret, self.cloud
-        )
+        format!("cloudinary://{}:{}@{}", self.api_key, self.api_secret, self.cloud)
     }
 }
 

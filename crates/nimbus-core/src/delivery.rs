@@ -17,9 +17,8 @@ use crate::ids::{CloudName, DeliveryType, IdError, PublicId, ResourceType};
 
 /// Transformation parameter keys a component may use.
 pub const KNOWN_KEYS: &[&str] = &[
-    "a", "ac", "af", "ar", "b", "bo", "br", "c", "co", "cs", "d", "dl", "dn", "dpr", "du", "e",
-    "eo", "f", "fl", "fn", "fps", "g", "h", "ki", "l", "o", "p", "pg", "q", "r", "so", "sp", "t",
-    "u", "vc", "vs", "w", "x", "y", "z",
+    "a", "ac", "af", "ar", "b", "bo", "br", "c", "co", "cs", "d", "dl", "dn", "dpr", "du", "e", "eo", "f", "fl", "fn",
+    "fps", "g", "h", "ki", "l", "o", "p", "pg", "q", "r", "so", "sp", "t", "u", "vc", "vs", "w", "x", "y", "z",
 ];
 
 /// A parsed delivery path.
@@ -193,11 +192,7 @@ mod tests {
         assert_eq!(d.signature.as_deref(), Some("__qjBcC6"));
         assert_eq!(d.transformations, vec!["c_scale,w_100"]);
         assert_eq!(d.string_to_sign(), "c_scale,w_100/sample.jpg");
-        assert!(crate::signature::verify_url(
-            &d.string_to_sign(),
-            "__qjBcC6",
-            "abcd"
-        ));
+        assert!(crate::signature::verify_url(&d.string_to_sign(), "__qjBcC6", "abcd"));
     }
 
     #[test]
@@ -212,10 +207,7 @@ mod tests {
     #[test]
     fn raw_keeps_its_extension_and_ids_are_decoded() {
         let d = p("/demo/raw/upload/v1/doc.pdf");
-        assert_eq!(
-            (d.public_id.as_str(), d.format.as_deref()),
-            ("doc.pdf", None)
-        );
+        assert_eq!((d.public_id.as_str(), d.format.as_deref()), ("doc.pdf", None));
         let d = p("/demo/image/private/my%20image%20%C3%BC%26%3F%23.png");
         assert_eq!(d.public_id.as_str(), "my image ü&?#");
         assert_eq!(d.delivery_type, DeliveryType::Private);

@@ -99,10 +99,7 @@ mod tests {
         let pairs = parse_pipe_pairs(r"caption=a\=b\|c|alt=x");
         assert_eq!(
             pairs,
-            vec![
-                ("caption".into(), "a=b|c".into()),
-                ("alt".into(), "x".into())
-            ]
+            vec![("caption".into(), "a=b|c".into()), ("alt".into(), "x".into())]
         );
         assert_eq!(
             encode_pipe_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
@@ -114,10 +111,7 @@ mod tests {
     fn odd_context_strings() {
         assert_eq!(parse_pipe_pairs("k=a=b"), vec![("k".into(), "a=b".into())]);
         assert_eq!(parse_pipe_pairs("k"), vec![("k".into(), "".into())]);
-        assert_eq!(
-            parse_pipe_pairs(r"k=c:\d"),
-            vec![("k".into(), r"c:\d".into())]
-        );
+        assert_eq!(parse_pipe_pairs(r"k=c:\d"), vec![("k".into(), r"c:\d".into())]);
         assert!(parse_pipe_pairs("||").is_empty());
     }
 

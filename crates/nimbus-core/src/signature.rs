@@ -44,10 +44,7 @@ pub fn hex_digest(algo: Algorithm, text: &str, secret: &str) -> String {
 /// The string a signed Upload API request signs: `k=v` pairs of every non-empty parameter
 /// but the excluded ones, sorted, joined by `&`. Arrays arrive already joined by commas.
 /// In signature version 2 (the SDKs' default) an `&` inside a pair becomes `%26`.
-pub fn string_to_sign<'a>(
-    params: impl IntoIterator<Item = (&'a str, &'a str)>,
-    escape_ampersand: bool,
-) -> String {
+pub fn string_to_sign<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>, escape_ampersand: bool) -> String {
     let mut pairs: Vec<String> = params
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
@@ -65,22 +62,12 @@ pub fn string_to_sign<'a>(
 }
 
 /// Parameters that are never part of a request signature.
-pub const UNSIGNED_PARAMS: [&str; 5] = [
-    "file",
-    "cloud_name",
-    "resource_type",
-    "api_key",
-    "signature",
-];
+pub const UNSIGNED_PARAMS: [&str; 5] = ["file", "cloud_name", "resource_type", "api_key", "signature"];
 
 /// Checks a request signature against `params` (already without [`UNSIGNED_PARAMS`]).
 /// The algorithm follows from the length (40 hex: SHA-1, 64: SHA-256); both signature
 /// versions are accepted. On mismatch returns the version-2 string to sign, for the error.
-pub fn verify_request<'a>(
-    params: &[(&'a str, &'a str)],
-    signature: &str,
-    secret: &str,
-) -> Result<(), String> {
+pub fn verify_request<'a>(params: &[(&'a str, &'a str)], signature: &str, secret: &str) -> Result<(), String> {
     let algo = match signature.len() {
         64 => Algorithm::Sha256,
         _ => Algorithm::Sha1,
@@ -104,21 +91,13 @@ pub fn is_stale(timestamp: i64, now: i64) -> bool {
 
 /// The `signature` field of an upload response: `public_id=<id>&version=<v>` signed (v1).
 pub fn response_signature(public_id: &str, version: i64, secret: &str, algo: Algorithm) -> String {
-    hex_digest(
-        algo,
-        &format!("public_id={public_id}&version={version}"),
-        secret,
-    )
+    hex_digest(algo, &format!("public_id={public_id}&version={version}"), secret)
 }
 
 /// The `SIG` of a delivery URL's `s--SIG--` component for `to_sign` (transformation
 /// components and escaped public id with extension, joined by `/`; never the version).
 pub fn url_signature(to_sign: &str, secret: &str, algo: Algorithm, long: bool) -> String {
-    let (algo, len) = if long {
-        (Algorithm::Sha256, 32)
-    } else {
-        (algo, 8)
-    };
+    let (algo, len) = if long { (Algorithm::Sha256, 32) } else { (algo, 8) };
     let b64 = URL_SAFE.encode(digest(algo, to_sign, secret));
     b64[..len].to_owned()
 }
@@ -126,10 +105,7 @@ pub fn url_signature(to_sign: &str, secret: &str, algo: Algorithm, long: bool) -
 /// Checks a delivery URL signature: 32 chars is always SHA-256; 8 chars may be either.
 pub fn verify_url(to_sign: &str, given: &str, secret: &str) -> bool {
     match given.len() {
-        32 => ct_eq(
-            &url_signature(to_sign, secret, Algorithm::Sha256, true),
-            given,
-        ),
+        32 => ct_eq(&url_signature(to_sign, secret, Algorithm::Sha256, true), given),
         8 => [Algorithm::Sha1, Algorithm::Sha256]
             .into_iter()
             .any(|a| ct_eq(&url_signature(to_sign, secret, a, false), given)),
@@ -169,9 +145,7 @@ mod tests {
             hex_digest(Algorithm::Sha256, &s, "abcd"),
             "43ade0ee9f14cc38269650b7c995b2beb41742d85b4a6b2411373ff124461aba"
         );
-        assert!(
-            verify_request(&params, "76f02ecd3152c6bed707b13230090630bd0d6510", "abcd").is_ok()
-        );
+        assert!(verify_request(&params, "76f02ecd3152c6bed707b13230090630bd0d6510", "abcd").is_ok());
         assert!(
             verify_request(
                 &params,
@@ -186,12 +160,8 @@ mod tests {
     #[test]
     fn ampersands_are_escaped_in_version_2() {
         let params = [("public_id", "a&b"), ("timestamp", "1315060510")];
-        assert!(
-            verify_request(&params, "0a9fe2d8ce2fab414604306325ec19423e4fbf2b", "abcd").is_ok()
-        );
-        assert!(
-            verify_request(&params, "77168d08545b7820e52f6d8d8d56c127bf7ff3f4", "abcd").is_ok()
-        );
+        assert!(verify_request(&params, "0a9fe2d8ce2fab414604306325ec19423e4fbf2b", "abcd").is_ok());
+        assert!(verify_request(&params, "77168d08545b7820e52f6d8d8d56c127bf7ff3f4", "abcd").is_ok());
     }
 
     #[test]
@@ -221,18 +191,12 @@ mod tests {
 
     #[test]
     fn url_signatures_match_the_sdk() {
-        assert_eq!(
-            url_signature("sample", "abcd", Algorithm::Sha1, false),
-            "y-tjJGJv"
-        );
+        assert_eq!(url_signature("sample", "abcd", Algorithm::Sha1, false), "y-tjJGJv");
         assert_eq!(
             url_signature("c_scale,w_100/sample.jpg", "abcd", Algorithm::Sha1, false),
             "__qjBcC6"
         );
-        assert_eq!(
-            url_signature("sample", "abcd", Algorithm::Sha256, false),
-            "J3bQPfNN"
-        );
+        assert_eq!(url_signature("sample", "abcd", Algorithm::Sha256, false), "J3bQPfNN");
         assert_eq!(
             url_signature("c_scale,w_100/sample", "abcd", Algorithm::Sha1, true),
             "XSDncolyWiwH1WAZ0SHek_-SsEa-b5gf"

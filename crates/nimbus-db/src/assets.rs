@@ -4,8 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use nimbus_app::ports::{
-    AssetKey, AssetPatch, AssetRepo, CatalogResult, ListQuery, Page, Renamed, Saved, TagCommand,
-    Usage,
+    AssetKey, AssetPatch, AssetRepo, CatalogResult, ListQuery, Page, Renamed, Saved, TagCommand, Usage,
 };
 use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use sqlx::any::AnyRow;
@@ -25,9 +24,7 @@ async fn attach_tags(conn: &mut AnyConnection, rows: &mut [(i64, Asset)]) -> Cat
     }
     let mut b = Binds::default();
     let list = b.int_list(rows.iter().map(|(pk, _)| *pk));
-    let sql = format!(
-        "SELECT asset_pk, tag FROM asset_tags WHERE asset_pk IN {list} ORDER BY asset_pk, position"
-    );
+    let sql = format!("SELECT asset_pk, tag FROM asset_tags WHERE asset_pk IN {list} ORDER BY asset_pk, position");
     let tag_rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
     let mut by_pk: HashMap<i64, Vec<String>> = HashMap::new();
     for r in &tag_rows {
@@ -42,26 +39,23 @@ async fn attach_tags(conn: &mut AnyConnection, rows: &mut [(i64, Asset)]) -> Cat
     Ok(())
 }
 
-async fn set_tags(
-    conn: &mut AnyConnection,
-    env: i64,
-    pk: i64,
-    tags: &[String],
-) -> CatalogResult<()> {
+async fn set_tags(conn: &mut AnyConnection, env: i64, pk: i64, tags: &[String]) -> CatalogResult<()> {
     sqlx::query("DELETE FROM asset_tags WHERE asset_pk = $1")
         .bind(pk)
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
     for (i, t) in tags.iter().enumerate() {
-        sqlx::query("INSERT INTO asset_tags (asset_pk, env_id, tag, position) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
-            .bind(pk)
-            .bind(env)
-            .bind(t.as_str())
-            .bind(i as i64)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO asset_tags (asset_pk, env_id, tag, position) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(pk)
+        .bind(env)
+        .bind(t.as_str())
+        .bind(i as i64)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
     }
     Ok(())
 }
@@ -87,11 +81,7 @@ async fn fetch_one(
         "SELECT {ASSET_COLS} FROM assets WHERE {}{lock}",
         key_filter(&mut b, env, key)
     );
-    let row: Option<AnyRow> = b
-        .apply(&sql)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
+    let row: Option<AnyRow> = b.apply(&sql).fetch_optional(&mut *conn).await.map_err(db_err)?;
     let Some(row) = row else { return Ok(None) };
     let mut one = vec![rows::asset(&row)?];
     attach_tags(conn, &mut one).await?;
@@ -170,9 +160,7 @@ impl AssetRepo for SqlCatalog {
         } else {
             let (pk, old) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update())
                 .await?
-                .ok_or_else(|| {
-                    nimbus_app::ports::CatalogError("asset vanished during save".into())
-                })?;
+                .ok_or_else(|| nimbus_app::ports::CatalogError("asset vanished during save".into()))?;
             if overwrite {
                 replace(&mut tx.tx, pk, asset).await?;
                 set_tags(&mut tx.tx, env, pk, &asset.tags).await?;
@@ -252,11 +240,7 @@ impl AssetRepo for SqlCatalog {
         // Context filters are applied after the fetch (context is stored as JSON text).
         let order = if q.ascending { "ASC" } else { "DESC" };
         let limit = q.limit.max(1) as i64;
-        let fetch = if q.context.is_some() {
-            i64::MAX / 2
-        } else {
-            limit + 1
-        };
+        let fetch = if q.context.is_some() { i64::MAX / 2 } else { limit + 1 };
         let sql = format!(
             "SELECT {ASSET_COLS} FROM assets WHERE {} ORDER BY id {order} LIMIT {}",
             conds.join(" AND "),
@@ -264,10 +248,7 @@ impl AssetRepo for SqlCatalog {
         );
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let rows_ = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
-        let mut out = rows_
-            .iter()
-            .map(rows::asset)
-            .collect::<CatalogResult<Vec<_>>>()?;
+        let mut out = rows_.iter().map(rows::asset).collect::<CatalogResult<Vec<_>>>()?;
         if let Some((k, v)) = &q.context {
             out.retain(|(_, a)| {
                 a.context
@@ -296,8 +277,7 @@ impl AssetRepo for SqlCatalog {
         now: i64,
     ) -> CatalogResult<Option<Asset>> {
         let mut tx = self.write_tx().await?;
-        let Some((pk, mut a)) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update()).await?
-        else {
+        let Some((pk, mut a)) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update()).await? else {
             return Ok(None);
         };
         if let Some(tags) = &patch.tags {
@@ -314,15 +294,17 @@ impl AssetRepo for SqlCatalog {
             a.asset_folder.clone_from(f);
         }
         a.updated_at = now;
-        sqlx::query("UPDATE assets SET context = $1, display_name = $2, asset_folder = $3, updated_at = $4 WHERE id = $5")
-            .bind(context_to_json(&a.context))
-            .bind(a.display_name.as_str())
-            .bind(a.asset_folder.as_str())
-            .bind(now)
-            .bind(pk)
-            .execute(&mut *tx.tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE assets SET context = $1, display_name = $2, asset_folder = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(context_to_json(&a.context))
+        .bind(a.display_name.as_str())
+        .bind(a.asset_folder.as_str())
+        .bind(now)
+        .bind(pk)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await?;
         Ok(Some(a))
     }
@@ -363,16 +345,14 @@ impl AssetRepo for SqlCatalog {
                 .map_err(db_err)?;
             replaced_blob = Some(target.blob_key);
         }
-        sqlx::query(
-            "UPDATE assets SET public_id = $1, delivery_type = $2, updated_at = $3 WHERE id = $4",
-        )
-        .bind(to.public_id.as_str())
-        .bind(to.delivery_type.as_str())
-        .bind(now)
-        .bind(pk)
-        .execute(&mut *tx.tx)
-        .await
-        .map_err(db_err)?;
+        sqlx::query("UPDATE assets SET public_id = $1, delivery_type = $2, updated_at = $3 WHERE id = $4")
+            .bind(to.public_id.as_str())
+            .bind(to.delivery_type.as_str())
+            .bind(now)
+            .bind(pk)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(db_err)?;
         tx.commit().await?;
         a.public_id = to.public_id.clone();
         a.delivery_type = to.delivery_type;
@@ -416,10 +396,7 @@ impl AssetRepo for SqlCatalog {
         if !pks.is_empty() {
             for table_col in ["asset_tags WHERE asset_pk", "assets WHERE id"] {
                 let mut b = Binds::default();
-                let sql = format!(
-                    "DELETE FROM {table_col} IN {}",
-                    b.int_list(pks.iter().copied())
-                );
+                let sql = format!("DELETE FROM {table_col} IN {}", b.int_list(pks.iter().copied()));
                 b.apply(&sql).execute(&mut *tx.tx).await.map_err(db_err)?;
             }
         }
@@ -473,9 +450,7 @@ impl AssetRepo for SqlCatalog {
                         .await
                         .map_err(db_err)?;
                 }
-                TagCommand::Replace(t) => {
-                    set_tags(&mut tx.tx, env, pk, &nimbus_core::params::parse_tags(t)).await?
-                }
+                TagCommand::Replace(t) => set_tags(&mut tx.tx, env, pk, &nimbus_core::params::parse_tags(t)).await?,
                 TagCommand::RemoveAll => set_tags(&mut tx.tx, env, pk, &[]).await?,
             }
             sqlx::query("UPDATE assets SET updated_at = $1 WHERE id = $2")
@@ -529,11 +504,13 @@ impl AssetRepo for SqlCatalog {
     }
 
     async fn usage(&self, env: i64) -> CatalogResult<Usage> {
-        let row = sqlx::query("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS b FROM assets WHERE env_id = $1")
-            .bind(env)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS b FROM assets WHERE env_id = $1",
+        )
+        .bind(env)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
         Ok(Usage {
             resources: row.try_get("n").map_err(db_err)?,
             bytes: row.try_get("b").map_err(db_err)?,

@@ -26,23 +26,11 @@ fn key_row(r: &AnyRow) -> CatalogResult<ApiKey> {
 }
 
 /// Tables holding an environment's rows, children first.
-const ENV_TABLES: [&str; 5] = [
-    "asset_tags",
-    "assets",
-    "folders",
-    "upload_presets",
-    "api_keys",
-];
+const ENV_TABLES: [&str; 5] = ["asset_tags", "assets", "folders", "upload_presets", "api_keys"];
 
 #[async_trait]
 impl EnvRepo for SqlCatalog {
-    async fn create_env(
-        &self,
-        cloud: &str,
-        key: &str,
-        secret: &str,
-        now: i64,
-    ) -> CatalogResult<Option<Environment>> {
+    async fn create_env(&self, cloud: &str, key: &str, secret: &str, now: i64) -> CatalogResult<Option<Environment>> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query("INSERT INTO environments (cloud_name, created_at) VALUES ($1, $2) ON CONFLICT (cloud_name) DO NOTHING RETURNING id, cloud_name, created_at")
             .bind(cloud)
@@ -65,22 +53,19 @@ impl EnvRepo for SqlCatalog {
     }
 
     async fn env_by_cloud(&self, cloud: &str) -> CatalogResult<Option<Environment>> {
-        let row = sqlx::query(
-            "SELECT id, cloud_name, created_at FROM environments WHERE cloud_name = $1",
-        )
-        .bind(cloud)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let row = sqlx::query("SELECT id, cloud_name, created_at FROM environments WHERE cloud_name = $1")
+            .bind(cloud)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         row.as_ref().map(env_row).transpose()
     }
 
     async fn list_envs(&self) -> CatalogResult<Vec<Environment>> {
-        let rows =
-            sqlx::query("SELECT id, cloud_name, created_at FROM environments ORDER BY cloud_name")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
+        let rows = sqlx::query("SELECT id, cloud_name, created_at FROM environments ORDER BY cloud_name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter().map(env_row).collect()
     }
 
@@ -107,21 +92,16 @@ impl EnvRepo for SqlCatalog {
     }
 
     async fn api_key(&self, key: &str) -> CatalogResult<Option<ApiKey>> {
-        let row = sqlx::query("SELECT api_key, api_secret, env_id, created_at, revoked_at FROM api_keys WHERE api_key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let row =
+            sqlx::query("SELECT api_key, api_secret, env_id, created_at, revoked_at FROM api_keys WHERE api_key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
         row.as_ref().map(key_row).transpose()
     }
 
-    async fn create_key(
-        &self,
-        env_id: i64,
-        key: &str,
-        secret: &str,
-        now: i64,
-    ) -> CatalogResult<ApiKey> {
+    async fn create_key(&self, env_id: i64, key: &str, secret: &str, now: i64) -> CatalogResult<ApiKey> {
         let tx = self.write_tx().await?;
         let mut tx = tx;
         sqlx::query("INSERT INTO api_keys (api_key, env_id, api_secret, created_at) VALUES ($1, $2, $3, $4)")
@@ -154,15 +134,13 @@ impl EnvRepo for SqlCatalog {
     async fn revoke_key(&self, key: &str, now: i64) -> CatalogResult<bool> {
         let tx = self.write_tx().await?;
         let mut tx = tx;
-        let n = sqlx::query(
-            "UPDATE api_keys SET revoked_at = $1 WHERE api_key = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(key)
-        .execute(&mut *tx.tx)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
+        let n = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE api_key = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(key)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
         tx.commit().await?;
         Ok(n > 0)
     }

@@ -38,24 +38,22 @@ impl FolderRepo for SqlCatalog {
     }
 
     async fn folder_exists(&self, env: i64, path: &str) -> CatalogResult<bool> {
-        let n: Option<i64> =
-            sqlx::query_scalar("SELECT env_id FROM folders WHERE env_id = $1 AND path = $2")
-                .bind(env)
-                .bind(path)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_err)?;
+        let n: Option<i64> = sqlx::query_scalar("SELECT env_id FROM folders WHERE env_id = $1 AND path = $2")
+            .bind(env)
+            .bind(path)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         Ok(n.is_some())
     }
 
     async fn list_folders(&self, env: i64, parent: Option<&str>) -> CatalogResult<Vec<String>> {
-        let rows =
-            sqlx::query("SELECT path FROM folders WHERE env_id = $1 AND parent = $2 ORDER BY path")
-                .bind(env)
-                .bind(parent.unwrap_or(""))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_err)?;
+        let rows = sqlx::query("SELECT path FROM folders WHERE env_id = $1 AND parent = $2 ORDER BY path")
+            .bind(env)
+            .bind(parent.unwrap_or(""))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter()
             .map(|r| r.try_get::<String, _>("path").map_err(db_err))
             .collect()
@@ -77,14 +75,13 @@ impl FolderRepo for SqlCatalog {
         if assets.is_some() {
             return Ok(true);
         }
-        let folders: Option<i64> = sqlx::query_scalar(
-            "SELECT env_id FROM folders WHERE env_id = $1 AND parent = $2 LIMIT 1",
-        )
-        .bind(env)
-        .bind(path)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let folders: Option<i64> =
+            sqlx::query_scalar("SELECT env_id FROM folders WHERE env_id = $1 AND parent = $2 LIMIT 1")
+                .bind(env)
+                .bind(path)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
         Ok(folders.is_some())
     }
 

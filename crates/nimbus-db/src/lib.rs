@@ -136,10 +136,7 @@ impl WriteTx<'_> {
 #[async_trait]
 impl Catalog for SqlCatalog {
     async fn ping(&self) -> CatalogResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
         Ok(())
     }
 }

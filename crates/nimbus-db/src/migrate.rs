@@ -9,10 +9,12 @@ const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_ini
 const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
 
 pub(crate) async fn run(c: &SqlCatalog) -> CatalogResult<()> {
-    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS nimbus_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        .execute(&c.pool)
-        .await
-        .map_err(db_err)?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS nimbus_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&c.pool)
+    .await
+    .map_err(db_err)?;
     let steps = match c.dialect {
         Dialect::Sqlite => SQLITE,
         Dialect::Postgres => POSTGRES,
@@ -26,19 +28,15 @@ pub(crate) async fn run(c: &SqlCatalog) -> CatalogResult<()> {
                 .await
                 .map_err(db_err)?;
         }
-        let done: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM nimbus_migrations WHERE version = $1")
-                .bind(*version)
-                .fetch_optional(&mut *tx.tx)
-                .await
-                .map_err(db_err)?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT version FROM nimbus_migrations WHERE version = $1")
+            .bind(*version)
+            .fetch_optional(&mut *tx.tx)
+            .await
+            .map_err(db_err)?;
         if done.is_some() {
             continue;
         }
-        sqlx::raw_sql(sql)
-            .execute(&mut *tx.tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::raw_sql(sql).execute(&mut *tx.tx).await.map_err(db_err)?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)

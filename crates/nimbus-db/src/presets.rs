@@ -19,15 +19,8 @@ fn preset_row(r: &AnyRow) -> CatalogResult<Preset> {
 
 #[async_trait]
 impl PresetRepo for SqlCatalog {
-    async fn put_preset(
-        &self,
-        env: i64,
-        p: &Preset,
-        create: bool,
-        now: i64,
-    ) -> CatalogResult<bool> {
-        let settings =
-            serde_json::to_string(&p.settings).map_err(|e| CatalogError(e.to_string()))?;
+    async fn put_preset(&self, env: i64, p: &Preset, create: bool, now: i64) -> CatalogResult<bool> {
+        let settings = serde_json::to_string(&p.settings).map_err(|e| CatalogError(e.to_string()))?;
         let mut tx = self.write_tx().await?;
         let n = if create {
             sqlx::query("INSERT INTO upload_presets (env_id, name, unsigned, settings, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING")
@@ -55,25 +48,21 @@ impl PresetRepo for SqlCatalog {
     }
 
     async fn preset(&self, env: i64, name: &str) -> CatalogResult<Option<Preset>> {
-        let row = sqlx::query(
-            "SELECT name, unsigned, settings FROM upload_presets WHERE env_id = $1 AND name = $2",
-        )
-        .bind(env)
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let row = sqlx::query("SELECT name, unsigned, settings FROM upload_presets WHERE env_id = $1 AND name = $2")
+            .bind(env)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         row.as_ref().map(preset_row).transpose()
     }
 
     async fn list_presets(&self, env: i64) -> CatalogResult<Vec<Preset>> {
-        let rows = sqlx::query(
-            "SELECT name, unsigned, settings FROM upload_presets WHERE env_id = $1 ORDER BY name",
-        )
-        .bind(env)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let rows = sqlx::query("SELECT name, unsigned, settings FROM upload_presets WHERE env_id = $1 ORDER BY name")
+            .bind(env)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
         rows.iter().map(preset_row).collect()
     }
 

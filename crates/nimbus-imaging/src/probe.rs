@@ -89,11 +89,7 @@ pub fn sniff(head: &[u8]) -> MediaKind {
         || head.starts_with(b"OggS")
         || head.starts_with(b"FLV")
         || (head.first() == Some(&0x47) && head.get(188) == Some(&0x47));
-    if is_video {
-        MediaKind::Video
-    } else {
-        MediaKind::Other
-    }
+    if is_video { MediaKind::Video } else { MediaKind::Other }
 }
 
 /// Major brands of ISO BMFF files that are still images (HEIF family, AVIF).
@@ -109,11 +105,7 @@ fn iso_brand(head: &[u8]) -> Option<&[u8]> {
 /// Video container format from its signature, as a Cloudinary format name.
 pub fn video_format(head: &[u8]) -> Option<&'static str> {
     if let Some(brand) = iso_brand(head) {
-        return Some(if brand.starts_with(b"qt") {
-            "mov"
-        } else {
-            "mp4"
-        });
+        return Some(if brand.starts_with(b"qt") { "mov" } else { "mp4" });
     }
     if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
         return Some("webm");

@@ -78,8 +78,7 @@ impl Drop for ScratchDir {
 
 /// PostgreSQL server for tests: `NIMBUS_TEST_POSTGRES` or the local default.
 pub fn postgres_admin_url() -> String {
-    std::env::var("NIMBUS_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("NIMBUS_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// Creates a fresh PostgreSQL database and returns its URL; `None` if no server answers
@@ -101,9 +100,7 @@ pub async fn scratch_postgres() -> Option<String> {
         }
     };
     let name = format!("nimbus_t_{:016x}", rand::random::<u64>());
-    pool.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
+    pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
     pool.close().await;
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
     Some(format!("{base}/{name}"))
@@ -147,12 +144,7 @@ impl TestResponse {
     pub fn error(&self) -> String {
         self.json()["error"]["message"]
             .as_str()
-            .unwrap_or_else(|| {
-                panic!(
-                    "no error message in {}",
-                    String::from_utf8_lossy(&self.body)
-                )
-            })
+            .unwrap_or_else(|| panic!("no error message in {}", String::from_utf8_lossy(&self.body)))
             .to_owned()
     }
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -209,18 +201,8 @@ impl TestApp {
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+        TestResponse { status, headers, body }
     }
 
     /// An Admin API call with the default credentials; `body` is sent as JSON.

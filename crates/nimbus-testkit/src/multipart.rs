@@ -14,10 +14,7 @@ const BOUNDARY: &str = "nimbus-test-boundary-7d3f";
 impl Multipart {
     pub fn new(fields: &[(&str, &str)]) -> Self {
         Self {
-            fields: fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            fields: fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             file: None,
         }
     }
@@ -62,10 +59,7 @@ impl Multipart {
         let mut body = Vec::new();
         for (k, v) in &self.fields {
             body.extend_from_slice(
-                format!(
-                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-                )
-                .as_bytes(),
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
             );
         }
         if let Some((name, bytes)) = &self.file {

@@ -44,9 +44,7 @@ pub fn resource_types() -> Value {
 }
 
 pub async fn tags(app: &App, call: &AdminCall, rt: &str) -> ApiResult<Value> {
-    let (tags, next) = app
-        .list_tags(call.env.id, resource_type(rt)?, &call.params)
-        .await?;
+    let (tags, next) = app.list_tags(call.env.id, resource_type(rt)?, &call.params).await?;
     let mut v = json!({ "tags": tags });
     if let Some(n) = next {
         v["next_cursor"] = json!(n);

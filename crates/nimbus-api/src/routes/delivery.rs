@@ -20,17 +20,9 @@ use crate::wire;
 const CACHE_PUBLIC: &str = "public, max-age=2592000";
 const CACHE_PRIVATE: &str = "private, max-age=3600";
 
-pub async fn deliver(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+pub async fn deliver(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
-        return error(ApiError::UnknownEndpoint(format!(
-            "{method} {}",
-            uri.path()
-        )));
+        return error(ApiError::UnknownEndpoint(format!("{method} {}", uri.path())));
     }
     let path = match DeliveryPath::parse(uri.path()) {
         Ok(p) => p,
@@ -46,12 +38,7 @@ pub async fn deliver(
     }
 }
 
-async fn stream(
-    state: &AppState,
-    asset: &Asset,
-    method: &Method,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+async fn stream(state: &AppState, asset: &Asset, method: &Method, headers: &HeaderMap) -> Result<Response, ApiError> {
     let etag = format!("\"{}\"", asset.etag);
     let size = u64::try_from(asset.bytes).unwrap_or(0);
     let mut resp_headers = HeaderMap::new();
@@ -75,18 +62,11 @@ async fn stream(
             CACHE_PRIVATE
         },
     );
-    put(
-        &mut resp_headers,
-        header::CONTENT_TYPE,
-        wire::content_type(asset),
-    );
+    put(&mut resp_headers, header::CONTENT_TYPE, wire::content_type(asset));
     put(&mut resp_headers, header::ACCEPT_RANGES, "bytes");
     put(&mut resp_headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
 
-    if let Some(inm) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         if etag_matches(inm, &etag) {
             return Ok((StatusCode::NOT_MODIFIED, resp_headers).into_response());
         }
@@ -100,11 +80,7 @@ async fn stream(
             RangeSpec::Full => None,
             RangeSpec::Part(r) => Some(r),
             RangeSpec::Unsatisfiable => {
-                put(
-                    &mut resp_headers,
-                    header::CONTENT_RANGE,
-                    &format!("bytes */{size}"),
-                );
+                put(&mut resp_headers, header::CONTENT_RANGE, &format!("bytes */{size}"));
                 return Ok((StatusCode::RANGE_NOT_SATISFIABLE, resp_headers).into_response());
             }
         },

@@ -26,13 +26,11 @@ use crate::extract::{admin_params, basic_auth};
 
 /// One traced span per request: method and path only. Query strings, signatures and
 /// client addresses stay out of the log.
-pub fn trace_layer() -> TraceLayer<
-    SharedClassifier<ServerErrorsAsFailures>,
-    impl Fn(&Request<Body>) -> tracing::Span + Clone,
-> {
-    TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
-        tracing::info_span!("request", method = %req.method(), path = %redact(req.uri().path()))
-    })
+pub fn trace_layer()
+-> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, impl Fn(&Request<Body>) -> tracing::Span + Clone> {
+    TraceLayer::new_for_http().make_span_with(
+        |req: &Request<Body>| tracing::info_span!("request", method = %req.method(), path = %redact(req.uri().path())),
+    )
 }
 
 /// Hides `s--SIG--` components of delivery paths.
@@ -59,10 +57,9 @@ pub(crate) struct AdminCall {
 
 pub(crate) fn resource_type(s: &str) -> ApiResult<ResourceType> {
     match s.parse::<ResourceType>() {
-        Ok(ResourceType::Auto) | Err(_) => Err(nimbus_app::AppError::InvalidId(
-            nimbus_core::IdError::ResourceType(s.to_owned()),
-        )
-        .into()),
+        Ok(ResourceType::Auto) | Err(_) => {
+            Err(nimbus_app::AppError::InvalidId(nimbus_core::IdError::ResourceType(s.to_owned())).into())
+        }
         Ok(rt) => Ok(rt),
     }
 }
@@ -102,19 +99,12 @@ async fn dispatch(state: &AppState, req: Request) -> ApiResult<Response> {
     let cloud = segs.first().cloned().unwrap_or_default();
     let endpoint = Endpoint::parse(req.method(), &segs[1.min(segs.len())..])
         .ok_or_else(|| ApiError::UnknownEndpoint(format!("{} {path}", req.method())))?;
-    if let Endpoint::Upload {
-        resource_type,
-        action,
-    } = &endpoint
-    {
+    if let Endpoint::Upload { resource_type, action } = &endpoint {
         return upload::handle(state, &cloud, resource_type, action, req).await;
     }
     let head = req.method() == Method::HEAD;
     let (parts, body) = req.into_parts();
-    let (env, key) = state
-        .app
-        .authenticate_basic(&cloud, basic_auth(&parts.headers))
-        .await?;
+    let (env, key) = state.app.authenticate_basic(&cloud, basic_auth(&parts.headers)).await?;
     let budget = state.limiter.hit(env.id, state.app.now());
     let mut resp = if budget.allowed {
         let params = admin_params(parts.uri.query(), &parts.headers, body).await?;
@@ -133,13 +123,9 @@ async fn dispatch(state: &AppState, req: Request) -> ApiResult<Response> {
     };
     let h = resp.headers_mut();
     h.insert("x-featureratelimit-limit", HeaderValue::from(budget.limit));
-    h.insert(
-        "x-featureratelimit-remaining",
-        HeaderValue::from(budget.remaining),
-    );
-    let reset = httpdate::fmt_http_date(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(budget.reset_at.max(0) as u64),
-    );
+    h.insert("x-featureratelimit-remaining", HeaderValue::from(budget.remaining));
+    let reset =
+        httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(budget.reset_at.max(0) as u64));
     if let Ok(v) = HeaderValue::from_str(&reset) {
         h.insert("x-featureratelimit-reset", v);
     }
@@ -163,12 +149,8 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
             resource_type,
             delivery_type,
         } => resources::list(app, &call, &resource_type, delivery_type.as_deref()).await?,
-        E::ResourcesByTag { resource_type, tag } => {
-            resources::by_tag(app, &call, &resource_type, tag).await?
-        }
-        E::ResourcesByContext { resource_type } => {
-            resources::by_context(app, &call, &resource_type).await?
-        }
+        E::ResourcesByTag { resource_type, tag } => resources::by_tag(app, &call, &resource_type, tag).await?,
+        E::ResourcesByContext { resource_type } => resources::by_context(app, &call, &resource_type).await?,
         E::ResourcesByAssetIds => resources::by_asset_ids(app, &call).await?,
         E::ResourcesByAssetFolder => resources::by_asset_folder(app, &call).await?,
         E::Resource {
@@ -176,9 +158,7 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
             delivery_type,
             public_id,
         } => resources::get(app, &call, &resource_type, &delivery_type, &public_id).await?,
-        E::ResourceByAssetId { asset_id } => {
-            resources::get_by_asset_id(app, &call, &asset_id).await?
-        }
+        E::ResourceByAssetId { asset_id } => resources::get_by_asset_id(app, &call, &asset_id).await?,
         E::UpdateResource {
             resource_type,
             delivery_type,
@@ -188,9 +168,7 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
             resource_type,
             delivery_type,
         } => resources::delete(app, &call, &resource_type, &delivery_type).await?,
-        E::DeleteByTag { resource_type, tag } => {
-            resources::delete_by_tag(app, &call, &resource_type, tag).await?
-        }
+        E::DeleteByTag { resource_type, tag } => resources::delete_by_tag(app, &call, &resource_type, tag).await?,
         E::DeleteByAssetIds => resources::delete_by_asset_ids(app, &call).await?,
         E::RootFolders => folders::list(app, &call, None).await?,
         E::SubFolders { path } => folders::list(app, &call, Some(&path)).await?,

@@ -8,12 +8,7 @@ use crate::error::ApiResult;
 use crate::wire;
 
 pub async fn list(app: &App, call: &AdminCall) -> ApiResult<Value> {
-    let presets: Vec<Value> = app
-        .list_presets(call.env.id)
-        .await?
-        .iter()
-        .map(wire::preset)
-        .collect();
+    let presets: Vec<Value> = app.list_presets(call.env.id).await?.iter().map(wire::preset).collect();
     Ok(json!({ "presets": presets }))
 }
 

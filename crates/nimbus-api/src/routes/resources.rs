@@ -105,23 +105,14 @@ pub async fn by_asset_folder(app: &App, call: &AdminCall) -> ApiResult<Value> {
 }
 
 fn detail(app: &App, call: &AdminCall, a: &Asset) -> Value {
-    let mut m: Map<String, Value> =
-        wire::resource(app, &call.cloud, a, Include::ALL, Some(&call.secret));
+    let mut m: Map<String, Value> = wire::resource(app, &call.cloud, a, Include::ALL, Some(&call.secret));
     m.insert("derived".into(), json!([]));
     Value::Object(m)
 }
 
-pub async fn get(
-    app: &App,
-    call: &AdminCall,
-    rt: &str,
-    dt: &str,
-    public_id: &str,
-) -> ApiResult<Value> {
+pub async fn get(app: &App, call: &AdminCall, rt: &str, dt: &str, public_id: &str) -> ApiResult<Value> {
     let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
-    let a = app
-        .get_asset(call.env.id, resource_type(rt)?, dt, public_id)
-        .await?;
+    let a = app.get_asset(call.env.id, resource_type(rt)?, dt, public_id).await?;
     Ok(detail(app, call, &a))
 }
 
@@ -130,13 +121,7 @@ pub async fn get_by_asset_id(app: &App, call: &AdminCall, asset_id: &str) -> Api
     Ok(detail(app, call, &a))
 }
 
-pub async fn update(
-    app: &App,
-    call: &AdminCall,
-    rt: &str,
-    dt: &str,
-    public_id: &str,
-) -> ApiResult<Value> {
+pub async fn update(app: &App, call: &AdminCall, rt: &str, dt: &str, public_id: &str) -> ApiResult<Value> {
     let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
     let a = app
         .update_asset(call.env.id, resource_type(rt)?, dt, public_id, &call.params)
@@ -149,17 +134,10 @@ fn deleted(d: &Deleted) -> Value {
     let mut counts = Map::new();
     for (id, found) in &d.results {
         let removed = *found && !d.kept_original;
-        results.insert(
-            id.clone(),
-            json!(if *found { "deleted" } else { "not_found" }),
-        );
-        counts.insert(
-            id.clone(),
-            json!({ "original": u8::from(removed), "derived": 0 }),
-        );
+        results.insert(id.clone(), json!(if *found { "deleted" } else { "not_found" }));
+        counts.insert(id.clone(), json!({ "original": u8::from(removed), "derived": 0 }));
     }
-    let mut v =
-        json!({ "deleted": results, "deleted_counts": counts, "partial": d.next_cursor.is_some() });
+    let mut v = json!({ "deleted": results, "deleted_counts": counts, "partial": d.next_cursor.is_some() });
     if let Some(n) = &d.next_cursor {
         v["next_cursor"] = json!(n);
     }

@@ -11,14 +11,20 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{basic_auth, upload_params};
 use crate::wire::{self, Include};
+use axum::http::HeaderMap;
+use nimbus_app::chunked::ChunkInfo;
+use nimbus_app::upload::FileSource;
 
-pub async fn handle(
-    state: &AppState,
-    cloud: &str,
-    rt: &str,
-    action: &str,
-    req: Request,
-) -> ApiResult<Response> {
+/// A chunk of a chunked upload, from its headers.
+fn chunk_info(h: &HeaderMap) -> ApiResult<Option<ChunkInfo>> {
+    let get = |n: &str| h.get(n).and_then(|v| v.to_str().ok());
+    match (get("x-unique-upload-id"), get("content-range")) {
+        (Some(id), Some(range)) => Ok(Some(ChunkInfo::parse(id, range)?)),
+        _ => Ok(None),
+    }
+}
+
+pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: Request) -> ApiResult<Response> {
     let app = &state.app;
     // Refuse what cannot succeed before reading a possibly large body.
     app.environment(cloud).await?;
@@ -27,22 +33,30 @@ pub async fn handle(
         _ => super::resource_type(rt)?,
     };
     let basic = basic_auth(req.headers());
-    let (params, file) = upload_params(app, req).await?;
-    let caller = app
-        .authenticate_upload(cloud, action, basic, &params)
-        .await?;
+    let chunk = chunk_info(req.headers())?;
+    let (params, mut file) = upload_params(app, req).await?;
+    let caller = app.authenticate_upload(cloud, action, basic, &params).await?;
     let env = caller.env.id;
     let secret = caller.api_key.as_ref().map(|k| k.secret.as_str());
     let v: Value = match action {
         "upload" => {
+            if let Some(info) = &chunk {
+                let Some(FileSource::Staged(part)) = file else {
+                    return Err(nimbus_app::AppError::MissingParam("file").into());
+                };
+                match app.append_chunk(env, info, part).await? {
+                    Some(whole) => file = Some(FileSource::Staged(whole)),
+                    None => {
+                        // The Python SDK sends this public_id back with the next chunk.
+                        let public_id = params.get("public_id").map_or_else(|| app.ids.token(20), str::to_owned);
+                        return Ok(json(
+                            serde_json::json!({ "public_id": public_id, "done": false, "bytes": info.end + 1, "upload_id": info.upload_id }),
+                        ));
+                    }
+                }
+            }
             let up = app.upload(&caller, rt, params, file).await?;
-            wire::upload_response(
-                app,
-                cloud,
-                &up,
-                caller.api_key.as_ref().map(|k| k.key.as_str()),
-                secret,
-            )
+            wire::upload_response(app, cloud, &up, caller.api_key.as_ref().map(|k| k.key.as_str()), secret)
         }
         "destroy" => {
             json!({ "result": if app.destroy(env, rt, &params).await? { "ok" } else { "not found" } })
@@ -61,13 +75,7 @@ pub async fn handle(
                 existing: false,
                 overwritten: false,
             };
-            let mut v = wire::upload_response(
-                app,
-                cloud,
-                &up,
-                caller.api_key.as_ref().map(|k| k.key.as_str()),
-                secret,
-            );
+            let mut v = wire::upload_response(app, cloud, &up, caller.api_key.as_ref().map(|k| k.key.as_str()), secret);
             v["eager"] = json!([]);
             v
         }

@@ -1,8 +1,8 @@
 //! The catalog conformance suite: the same checks on SQLite and on PostgreSQL.
 
 use nimbus_app::ports::{
-    AssetKey, AssetPatch, AssetRepo, Catalog, EnvRepo, FolderRepo, ListQuery, Preset, PresetRepo,
-    Renamed, Saved, TagCommand,
+    AssetKey, AssetPatch, AssetRepo, Catalog, EnvRepo, FolderRepo, ListQuery, Preset, PresetRepo, Renamed, Saved,
+    TagCommand,
 };
 use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use nimbus_db::SqlCatalog;
@@ -65,10 +65,7 @@ async fn suite(c: &SqlCatalog) {
     let got = c.asset(env.id, key(&a.public_id)).await.unwrap().unwrap();
     assert_eq!(got, a, "round trip, tags and context in order");
     assert!(
-        c.asset(other.id, key(&a.public_id))
-            .await
-            .unwrap()
-            .is_none(),
+        c.asset(other.id, key(&a.public_id)).await.unwrap().is_none(),
         "other environment sees nothing"
     );
     let mut a2 = asset(2, "f1/a");
@@ -86,19 +83,11 @@ async fn suite(c: &SqlCatalog) {
     }
     let got = c.asset(env.id, key(&a.public_id)).await.unwrap().unwrap();
     assert_eq!(
-        (
-            got.tags.clone(),
-            got.blob_key.as_str(),
-            got.asset_id.as_str()
-        ),
+        (got.tags.clone(), got.blob_key.as_str(), got.asset_id.as_str()),
         (vec!["x".to_owned()], "originals/2", a.asset_id.as_str())
     );
     assert_eq!(
-        c.asset_by_id(env.id, &a.asset_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .public_id,
+        c.asset_by_id(env.id, &a.asset_id).await.unwrap().unwrap().public_id,
         a.public_id
     );
 
@@ -108,9 +97,7 @@ async fn suite(c: &SqlCatalog) {
             .await
             .unwrap();
     }
-    c.save_asset(other.id, &asset(50, "p/item3"), false)
-        .await
-        .unwrap();
+    c.save_asset(other.id, &asset(50, "p/item3"), false).await.unwrap();
     let mut seen = Vec::new();
     let mut q = ListQuery {
         resource_type: Some(ResourceType::Image),
@@ -126,11 +113,7 @@ async fn suite(c: &SqlCatalog) {
         }
     }
     assert_eq!(seen.len(), 8, "{seen:?}");
-    assert_eq!(
-        seen.first().map(String::as_str),
-        Some("p/item9"),
-        "newest first"
-    );
+    assert_eq!(seen.first().map(String::as_str), Some("p/item9"), "newest first");
     let prefixed = c
         .list_assets(
             env.id,
@@ -144,11 +127,7 @@ async fn suite(c: &SqlCatalog) {
         .await
         .unwrap();
     assert_eq!(prefixed.assets.len(), 7);
-    assert_eq!(
-        prefixed.assets[0].public_id.as_str(),
-        "p/item3",
-        "ascending"
-    );
+    assert_eq!(prefixed.assets[0].public_id.as_str(), "p/item3", "ascending");
     let none = c
         .list_assets(
             env.id,
@@ -184,11 +163,7 @@ async fn suite(c: &SqlCatalog) {
         )
         .await
         .unwrap();
-    assert_eq!(
-        by_ctx.assets.len(),
-        8,
-        "the overwritten f1/a carries the same context"
-    );
+    assert_eq!(by_ctx.assets.len(), 8, "the overwritten f1/a carries the same context");
 
     // Tags.
     let ids: Vec<PublicId> = ["p/item3", "p/item4", "missing"]
@@ -219,11 +194,7 @@ async fn suite(c: &SqlCatalog) {
         .await
         .unwrap();
     assert_eq!(tagged.assets.len(), 2);
-    assert_eq!(
-        tagged.assets[0].tags,
-        vec!["t1", "t2", "new"],
-        "added tags go last"
-    );
+    assert_eq!(tagged.assets[0].tags, vec!["t1", "t2", "new"], "added tags go last");
     c.tag_assets(
         env.id,
         ResourceType::Image,
@@ -256,22 +227,9 @@ async fn suite(c: &SqlCatalog) {
     )
     .await
     .unwrap();
-    assert_eq!(
-        c.asset(env.id, key(&ids[0])).await.unwrap().unwrap().tags,
-        vec!["only"]
-    );
-    assert!(
-        c.asset(env.id, key(&ids[1]))
-            .await
-            .unwrap()
-            .unwrap()
-            .tags
-            .is_empty()
-    );
-    let tags = c
-        .list_tags(env.id, ResourceType::Image, None, None, 100)
-        .await
-        .unwrap();
+    assert_eq!(c.asset(env.id, key(&ids[0])).await.unwrap().unwrap().tags, vec!["only"]);
+    assert!(c.asset(env.id, key(&ids[1])).await.unwrap().unwrap().tags.is_empty());
+    let tags = c.list_tags(env.id, ResourceType::Image, None, None, 100).await.unwrap();
     assert_eq!(tags, vec!["only", "t1", "t2", "x"]);
     assert_eq!(
         c.list_tags(env.id, ResourceType::Image, Some("t"), Some("t1"), 100)
@@ -286,20 +244,14 @@ async fn suite(c: &SqlCatalog) {
         display_name: Some("Nice".into()),
         ..Default::default()
     };
-    let up = c
-        .update_asset(env.id, key(&ids[0]), &patch, 9)
-        .await
-        .unwrap()
-        .unwrap();
+    let up = c.update_asset(env.id, key(&ids[0]), &patch, 9).await.unwrap().unwrap();
     assert_eq!(
         (up.display_name.as_str(), up.context.len(), up.updated_at),
         ("Nice", 1, 9)
     );
     let to = PublicId::parse("renamed/x").unwrap();
     assert!(matches!(
-        c.rename_asset(env.id, key(&ids[2]), key(&to), false, 10)
-            .await
-            .unwrap(),
+        c.rename_asset(env.id, key(&ids[2]), key(&to), false, 10).await.unwrap(),
         Renamed::NotFound
     ));
     assert!(matches!(
@@ -308,22 +260,11 @@ async fn suite(c: &SqlCatalog) {
             .unwrap(),
         Renamed::TargetExists
     ));
-    match c
-        .rename_asset(env.id, key(&ids[0]), key(&to), false, 10)
-        .await
-        .unwrap()
-    {
-        Renamed::Done {
-            asset,
-            replaced_blob,
-        } => assert!(asset.public_id == to && replaced_blob.is_none()),
+    match c.rename_asset(env.id, key(&ids[0]), key(&to), false, 10).await.unwrap() {
+        Renamed::Done { asset, replaced_blob } => assert!(asset.public_id == to && replaced_blob.is_none()),
         other => panic!("{other:?}"),
     }
-    match c
-        .rename_asset(env.id, key(&to), key(&ids[1]), true, 11)
-        .await
-        .unwrap()
-    {
+    match c.rename_asset(env.id, key(&to), key(&ids[1]), true, 11).await.unwrap() {
         Renamed::Done { replaced_blob, .. } => {
             assert_eq!(replaced_blob.as_deref(), Some("originals/4"))
         }
@@ -342,11 +283,7 @@ async fn suite(c: &SqlCatalog) {
     assert!(c.asset(env.id, key(&ids[1])).await.unwrap().is_none());
     assert_eq!(c.usage(env.id).await.unwrap().resources, 6);
     let in_use = c
-        .blob_keys_in_use(&[
-            "originals/2".into(),
-            "originals/3".into(),
-            "originals/99".into(),
-        ])
+        .blob_keys_in_use(&["originals/2".into(), "originals/3".into(), "originals/99".into()])
         .await
         .unwrap();
     assert!(in_use.contains("originals/2") && !in_use.contains("originals/99"));
@@ -355,16 +292,10 @@ async fn suite(c: &SqlCatalog) {
     assert!(c.ensure_folder(env.id, "a/b/c", 1).await.unwrap());
     assert!(!c.ensure_folder(env.id, "a/b", 1).await.unwrap());
     assert_eq!(c.list_folders(env.id, None).await.unwrap(), vec!["a"]);
-    assert_eq!(
-        c.list_folders(env.id, Some("a/b")).await.unwrap(),
-        vec!["a/b/c"]
-    );
+    assert_eq!(c.list_folders(env.id, Some("a/b")).await.unwrap(), vec!["a/b/c"]);
     assert!(c.folder_has_content(env.id, "a").await.unwrap());
     assert!(!c.folder_has_content(env.id, "a/b/c").await.unwrap());
-    assert!(
-        c.folder_has_content(env.id, "p").await.unwrap()
-            || !c.folder_exists(env.id, "p").await.unwrap()
-    );
+    assert!(c.folder_has_content(env.id, "p").await.unwrap() || !c.folder_exists(env.id, "p").await.unwrap());
     assert!(c.delete_folder(env.id, "a/b/c").await.unwrap());
     assert!(!c.folder_exists(env.id, "a/b/c").await.unwrap());
 
@@ -375,10 +306,7 @@ async fn suite(c: &SqlCatalog) {
         settings: vec![("folder".into(), "f".into())],
     };
     assert!(c.put_preset(env.id, &p, true, 1).await.unwrap());
-    assert!(
-        !c.put_preset(env.id, &p, true, 1).await.unwrap(),
-        "create twice"
-    );
+    assert!(!c.put_preset(env.id, &p, true, 1).await.unwrap(), "create twice");
     assert_eq!(c.preset(env.id, "pre").await.unwrap(), Some(p.clone()));
     assert!(c.preset(other.id, "pre").await.unwrap().is_none());
     assert!(

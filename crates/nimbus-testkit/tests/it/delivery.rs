@@ -8,12 +8,7 @@ async fn streams_the_original_with_validators_and_ranges() {
     let t = TestApp::new().await;
     let bytes = png(40, 30);
     let v = t
-        .upload_api(
-            "image",
-            "upload",
-            &[("public_id", "f/pic")],
-            Some(("a.png", &bytes)),
-        )
+        .upload_api("image", "upload", &[("public_id", "f/pic")], Some(("a.png", &bytes)))
         .await
         .json();
     let url = v["url"]
@@ -27,10 +22,7 @@ async fn streams_the_original_with_validators_and_ranges() {
     assert_eq!(r.header("content-type"), Some("image/png"));
     let etag = r.header("etag").unwrap().to_owned();
     assert_eq!(etag, format!("\"{}\"", v["etag"].as_str().unwrap()));
-    assert!(
-        r.header("last-modified").is_some()
-            && r.header("cache-control").unwrap().contains("max-age")
-    );
+    assert!(r.header("last-modified").is_some() && r.header("cache-control").unwrap().contains("max-age"));
     // Without a version, with v1 (the SDK's forced version), without extension.
     for u in [
         "/demo/image/upload/f/pic.png",
@@ -44,37 +36,23 @@ async fn streams_the_original_with_validators_and_ranges() {
     assert!(r.body.is_empty());
     let r = t.get(&url, &[("range", "bytes=0-9")]).await;
     assert_eq!((r.status.as_u16(), r.body.as_slice()), (206, &bytes[..10]));
-    assert_eq!(
-        r.header("content-range").unwrap(),
-        format!("bytes 0-9/{}", bytes.len())
-    );
+    assert_eq!(r.header("content-range").unwrap(), format!("bytes 0-9/{}", bytes.len()));
     let r = t.get(&url, &[("range", "bytes=-5")]).await;
     assert_eq!(r.body, &bytes[bytes.len() - 5..]);
     let r = t.get(&url, &[("range", "bytes=9999-")]).await;
     assert_eq!(r.status, 416);
-    let r = t
-        .get(&url, &[("range", "bytes=0-9"), ("if-range", "\"other\"")])
-        .await;
+    let r = t.get(&url, &[("range", "bytes=0-9"), ("if-range", "\"other\"")]).await;
     assert_eq!(r.status, 200, "a stale If-Range gets the whole file");
 }
 
 #[tokio::test]
 async fn missing_and_unsupported() {
     let t = TestApp::new().await;
-    t.upload_api(
-        "image",
-        "upload",
-        &[("public_id", "p")],
-        Some(("a.png", &png(4, 4))),
-    )
-    .await;
+    t.upload_api("image", "upload", &[("public_id", "p")], Some(("a.png", &png(4, 4))))
+        .await;
     let r = t.get("/demo/image/upload/nothing.png", &[]).await;
     assert_eq!(r.status, 404);
-    assert!(
-        r.header("x-cld-error")
-            .unwrap()
-            .contains("Resource not found")
-    );
+    assert!(r.header("x-cld-error").unwrap().contains("Resource not found"));
     let r = t.get("/demo/image/upload/c_scale,w_100/p.png", &[]).await;
     assert_eq!(r.status, 400, "transformations come later, and say so");
     assert!(r.header("x-cld-error").unwrap().contains("c_scale,w_100"));
@@ -83,14 +61,8 @@ async fn missing_and_unsupported() {
         400,
         "no format conversion yet"
     );
-    assert_eq!(
-        t.get("/ghostcloud/image/upload/p.png", &[]).await.status,
-        404
-    );
-    assert_eq!(
-        t.get("/demo/image/upload/a/../p.png", &[]).await.status,
-        404
-    );
+    assert_eq!(t.get("/ghostcloud/image/upload/p.png", &[]).await.status, 404);
+    assert_eq!(t.get("/demo/image/upload/a/../p.png", &[]).await.status, 404);
 }
 
 #[tokio::test]
@@ -109,29 +81,18 @@ async fn private_and_authenticated_need_signed_urls() {
             .json();
         let sig = url_signature("secret%20pic.png", SECRET, Algorithm::Sha1, false);
         assert!(
-            v["url"]
-                .as_str()
-                .unwrap()
-                .contains(&format!("/s--{sig}--/")),
+            v["url"].as_str().unwrap().contains(&format!("/s--{sig}--/")),
             "response URLs are signed: {}",
             v["url"]
         );
-        let r = t
-            .get(&format!("/demo/image/{dt}/secret%20pic.png"), &[])
-            .await;
+        let r = t.get(&format!("/demo/image/{dt}/secret%20pic.png"), &[]).await;
         assert_eq!(r.status, 401, "{dt} unsigned");
         let r = t
-            .get(
-                &format!("/demo/image/{dt}/s--AAAAAAAA--/secret%20pic.png"),
-                &[],
-            )
+            .get(&format!("/demo/image/{dt}/s--AAAAAAAA--/secret%20pic.png"), &[])
             .await;
         assert_eq!(r.status, 401, "{dt} bad signature");
         let r = t
-            .get(
-                &format!("/demo/image/{dt}/s--{sig}--/v1/secret%20pic.png"),
-                &[],
-            )
+            .get(&format!("/demo/image/{dt}/s--{sig}--/v1/secret%20pic.png"), &[])
             .await;
         assert_eq!(
             (r.status.as_u16(), r.body.as_slice()),
@@ -140,12 +101,9 @@ async fn private_and_authenticated_need_signed_urls() {
         );
         let long = url_signature("secret%20pic.png", SECRET, Algorithm::Sha256, true);
         assert_eq!(
-            t.get(
-                &format!("/demo/image/{dt}/s--{long}--/secret%20pic.png"),
-                &[]
-            )
-            .await
-            .status,
+            t.get(&format!("/demo/image/{dt}/s--{long}--/secret%20pic.png"), &[])
+                .await
+                .status,
             200
         );
     }

@@ -8,66 +8,32 @@ use nimbus_testkit::{Db, KEY, Multipart, SECRET, T0, TestApp, png};
 
 #[tokio::test]
 async fn file_problems() {
-    let t = TestApp::on(Db::Sqlite, |c| c.max_file_bytes = 1000)
-        .await
-        .unwrap();
-    let r = t
-        .upload_api("image", "upload", &[("public_id", "x")], None)
-        .await;
+    let t = TestApp::on(Db::Sqlite, |c| c.max_file_bytes = 1000).await.unwrap();
+    let r = t.upload_api("image", "upload", &[("public_id", "x")], None).await;
     assert_eq!(
         (r.status.as_u16(), r.error()),
         (400, "Missing required parameter - file".to_owned())
     );
-    let r = t
-        .upload_api("image", "upload", &[], Some(("empty.png", b"")))
-        .await;
-    assert_eq!(
-        (r.status.as_u16(), r.error()),
-        (400, "Empty file".to_owned())
-    );
+    let r = t.upload_api("image", "upload", &[], Some(("empty.png", b""))).await;
+    assert_eq!((r.status.as_u16(), r.error()), (400, "Empty file".to_owned()));
     let r = t
         .upload_api("image", "upload", &[], Some(("big.png", &vec![7u8; 1001])))
         .await;
     assert_eq!(r.status, 400);
-    assert!(
-        r.error().starts_with("File size too large. Got"),
-        "{}",
-        r.error()
-    );
+    assert!(r.error().starts_with("File size too large. Got"), "{}", r.error());
     let r = t
-        .upload_api(
-            "image",
-            "upload",
-            &[],
-            Some(("bad.png", b"this is not an image")),
-        )
+        .upload_api("image", "upload", &[], Some(("bad.png", b"this is not an image")))
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.error()),
-        (400, "Invalid image file".to_owned())
-    );
+    assert_eq!((r.status.as_u16(), r.error()), (400, "Invalid image file".to_owned()));
     let r = t
-        .upload_api(
-            "image",
-            "upload",
-            &[],
-            Some(("trunc.png", &png(1, 1)[..12])),
-        )
+        .upload_api("image", "upload", &[], Some(("trunc.png", &png(1, 1)[..12])))
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.error()),
-        (400, "Invalid image file".to_owned())
-    );
+    assert_eq!((r.status.as_u16(), r.error()), (400, "Invalid image file".to_owned()));
     // Nothing half-written: no asset, no staged or stored file left behind.
-    let list = t
-        .admin(axum::http::Method::GET, "resources/image", None)
-        .await
-        .json();
+    let list = t.admin(axum::http::Method::GET, "resources/image", None).await.json();
     assert_eq!(list["resources"], serde_json::json!([]));
     assert_eq!(
-        std::fs::read_dir(&t.app.config.staging_dir)
-            .unwrap()
-            .count(),
+        std::fs::read_dir(&t.app.config.staging_dir).unwrap().count(),
         0,
         "staging is clean"
     );
@@ -80,28 +46,17 @@ async fn file_problems() {
 #[tokio::test]
 async fn identifiers() {
     let t = TestApp::new().await;
-    let r = t
-        .upload_api("foo", "upload", &[], Some(("a.png", &png(1, 1))))
-        .await;
+    let r = t.upload_api("foo", "upload", &[], Some(("a.png", &png(1, 1)))).await;
     assert_eq!(
         (r.status.as_u16(), r.error()),
         (400, "Invalid resource type - foo".to_owned())
     );
     for bad in ["../etc/passwd", "/abs", "a/../b", "a//b"] {
         let r = t
-            .upload_api(
-                "image",
-                "upload",
-                &[("public_id", bad)],
-                Some(("a.png", &png(1, 1))),
-            )
+            .upload_api("image", "upload", &[("public_id", bad)], Some(("a.png", &png(1, 1))))
             .await;
         assert_eq!(r.status, 400, "{bad}");
-        assert!(
-            r.error().starts_with("Invalid public_id"),
-            "{bad}: {}",
-            r.error()
-        );
+        assert!(r.error().starts_with("Invalid public_id"), "{bad}: {}", r.error());
     }
     let mp = Multipart::signed(&[], T0, KEY, SECRET).file(Some(("a.png", &png(1, 1))));
     let r = t.post_multipart("/v1_1/nosuchcloud/image/upload", mp).await;
@@ -124,12 +79,7 @@ async fn signatures_keys_and_time() {
         r.error()
     );
 
-    let mp = Multipart::new(&[
-        ("public_id", "x"),
-        ("timestamp", "1700000000"),
-        ("api_key", KEY),
-    ])
-    .file(file);
+    let mp = Multipart::new(&[("public_id", "x"), ("timestamp", "1700000000"), ("api_key", KEY)]).file(file);
     let r = t.post_multipart("/v1_1/demo/image/upload", mp).await;
     assert_eq!(
         (r.status.as_u16(), r.error()),
@@ -138,10 +88,7 @@ async fn signatures_keys_and_time() {
 
     let mp = Multipart::new(&[("public_id", "x")]).file(file);
     let r = t.post_multipart("/v1_1/demo/image/upload", mp).await;
-    assert_eq!(
-        (r.status.as_u16(), r.error()),
-        (401, "Must supply api_key".to_owned())
-    );
+    assert_eq!((r.status.as_u16(), r.error()), (401, "Must supply api_key".to_owned()));
 
     let mp = Multipart::signed(&[], T0 - 3601, KEY, SECRET).file(file);
     let r = t.post_multipart("/v1_1/demo/image/upload", mp).await;
@@ -189,15 +136,8 @@ async fn signatures_keys_and_time() {
 async fn sha256_signatures_are_accepted() {
     let t = TestApp::new().await;
     let ts = T0.to_string();
-    let to_sign = nimbus_core::signature::string_to_sign(
-        [("public_id", "s256"), ("timestamp", ts.as_str())],
-        true,
-    );
-    let sig = nimbus_core::signature::hex_digest(
-        nimbus_core::signature::Algorithm::Sha256,
-        &to_sign,
-        SECRET,
-    );
+    let to_sign = nimbus_core::signature::string_to_sign([("public_id", "s256"), ("timestamp", ts.as_str())], true);
+    let sig = nimbus_core::signature::hex_digest(nimbus_core::signature::Algorithm::Sha256, &to_sign, SECRET);
     let mp = Multipart::new(&[
         ("public_id", "s256"),
         ("timestamp", &ts),
@@ -234,18 +174,14 @@ async fn remote_urls() {
             held.push(s);
         }
     });
-    let t = TestApp::on(Db::Sqlite, |c| c.remote_timeout_secs = 1)
-        .await
-        .unwrap();
+    let t = TestApp::on(Db::Sqlite, |c| c.remote_timeout_secs = 1).await.unwrap();
     for url in [
         "http://10.1.2.3/x.png",
         "http://169.254.169.254/latest/meta-data",
         &format!("http://127.0.0.1:{port}/x.png"),
         &format!("http://localhost:{port}/x.png"),
     ] {
-        let r = t
-            .upload_api("image", "upload", &[("file", url)], None)
-            .await;
+        let r = t.upload_api("image", "upload", &[("file", url)], None).await;
         assert_eq!(r.status, 400, "{url}");
         assert!(
             r.error().starts_with("Error in loading") && r.error().contains("not allowed"),
@@ -293,19 +229,14 @@ async fn remote_url_from_an_allowed_host() {
             let _ = s.write_all(&served).await;
         }
     });
-    let t = TestApp::on(Db::Sqlite, |c| {
-        c.remote_allowlist = vec!["127.0.0.1".into()]
-    })
-    .await
-    .unwrap();
+    let t = TestApp::on(Db::Sqlite, |c| c.remote_allowlist = vec!["127.0.0.1".into()])
+        .await
+        .unwrap();
     let r = t
         .upload_api(
             "image",
             "upload",
-            &[(
-                "file",
-                &format!("http://127.0.0.1:{port}/dir/remote%20pic.png"),
-            )],
+            &[("file", &format!("http://127.0.0.1:{port}/dir/remote%20pic.png"))],
             None,
         )
         .await;
@@ -333,31 +264,21 @@ async fn unknown_assets() {
         (r.status.as_u16(), r.error()),
         (404, "Resource not found - ghost".to_owned())
     );
-    let r = t
-        .upload_api("image", "destroy", &[("public_id", "ghost")], None)
-        .await;
+    let r = t.upload_api("image", "destroy", &[("public_id", "ghost")], None).await;
     assert_eq!(
         (r.status.as_u16(), r.json()["result"].as_str()),
         (200, Some("not found"))
     );
     let r = t
-        .admin(
-            axum::http::Method::GET,
-            "resources/image/upload/ghost",
-            None,
-        )
+        .admin(axum::http::Method::GET, "resources/image/upload/ghost", None)
         .await;
     assert_eq!(
         (r.status.as_u16(), r.error()),
         (404, "Resource not found - ghost".to_owned())
     );
-    let r = t
-        .upload_api("image", "explicit", &[("public_id", "ghost")], None)
-        .await;
+    let r = t.upload_api("image", "explicit", &[("public_id", "ghost")], None).await;
     assert_eq!(r.status, 404);
-    let r = t
-        .admin(axum::http::Method::GET, "nonsense/path", None)
-        .await;
+    let r = t.admin(axum::http::Method::GET, "nonsense/path", None).await;
     assert_eq!(r.status, 404);
     r.error();
 }
@@ -378,11 +299,7 @@ async fn unsigned_presets_must_exist_and_be_unsigned() {
     let mp = Multipart::new(&[("upload_preset", "missing")]).file(Some(("a.png", &png(1, 1))));
     let r = t.post_multipart("/v1_1/demo/image/upload", mp).await;
     assert_eq!(r.status, 400);
-    assert!(
-        r.error().starts_with("Upload preset not found"),
-        "{}",
-        r.error()
-    );
+    assert!(r.error().starts_with("Upload preset not found"), "{}", r.error());
     let mp = Multipart::new(&[("upload_preset", "closed"), ("public_id", "x")]);
     let r = t.post_multipart("/v1_1/demo/image/destroy", mp).await;
     assert_eq!(r.status, 401, "presets never authorise other actions");

@@ -9,12 +9,7 @@ async fn keys_work_only_in_their_environment() {
     let (_, other) = t.app.create_environment("other", None).await.unwrap();
     let (ok, os) = (other.api_key.as_str(), other.api_secret.as_str());
     let v = t
-        .upload_api(
-            "image",
-            "upload",
-            &[("public_id", "mine")],
-            Some(("a.png", &png(1, 1))),
-        )
+        .upload_api("image", "upload", &[("public_id", "mine")], Some(("a.png", &png(1, 1))))
         .await
         .json();
     let asset_id = v["asset_id"].as_str().unwrap().to_owned();
@@ -36,22 +31,12 @@ async fn keys_work_only_in_their_environment() {
     let mp = Multipart::signed(&[("public_id", "mine")], T0, ok, os);
     let r = t.post_multipart("/v1_1/demo/image/destroy", mp).await;
     assert_eq!(r.status, 401);
-    let mp =
-        Multipart::signed(&[("public_id", "mine")], T0, ok, os).file(Some(("a.png", &png(2, 2))));
-    assert_eq!(
-        t.post_multipart("/v1_1/demo/image/upload", mp).await.status,
-        401
-    );
+    let mp = Multipart::signed(&[("public_id", "mine")], T0, ok, os).file(Some(("a.png", &png(2, 2))));
+    assert_eq!(t.post_multipart("/v1_1/demo/image/upload", mp).await.status, 401);
 
     // Demo's key on the other environment's URLs.
     let r = t
-        .admin_as(
-            KEY,
-            SECRET,
-            Method::GET,
-            "/v1_1/other/resources/image",
-            None,
-        )
+        .admin_as(KEY, SECRET, Method::GET, "/v1_1/other/resources/image", None)
         .await;
     assert_eq!(r.status, 401);
     // The other environment, with its own key, sees none of demo's assets.
@@ -61,23 +46,11 @@ async fn keys_work_only_in_their_environment() {
         .json();
     assert_eq!(v["resources"], serde_json::json!([]));
     let r = t
-        .admin_as(
-            ok,
-            os,
-            Method::GET,
-            &format!("/v1_1/other/resources/{asset_id}"),
-            None,
-        )
+        .admin_as(ok, os, Method::GET, &format!("/v1_1/other/resources/{asset_id}"), None)
         .await;
     assert_eq!(r.status, 404);
     let r = t
-        .admin_as(
-            ok,
-            os,
-            Method::GET,
-            "/v1_1/other/resources/image/upload/mine",
-            None,
-        )
+        .admin_as(ok, os, Method::GET, "/v1_1/other/resources/image/upload/mine", None)
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(
@@ -87,14 +60,10 @@ async fn keys_work_only_in_their_environment() {
     );
     // Demo's asset is intact.
     assert_eq!(
-        t.admin(Method::GET, "resources/image/upload/mine", None)
-            .await
-            .status,
+        t.admin(Method::GET, "resources/image/upload/mine", None).await.status,
         200
     );
     // Wrong secret for a right key.
-    let r = t
-        .admin_as(KEY, "nope", Method::GET, "/v1_1/demo/ping", None)
-        .await;
+    let r = t.admin_as(KEY, "nope", Method::GET, "/v1_1/demo/ping", None).await;
     assert_eq!(r.status, 401);
 }

@@ -31,10 +31,7 @@ async fn listing_and_pagination() {
         };
         let r = t.admin(Method::GET, &q, None).await;
         assert_eq!(r.header("x-featureratelimit-limit"), Some("5000"));
-        assert!(
-            r.header("x-featureratelimit-reset")
-                .is_some_and(|v| v.ends_with("GMT"))
-        );
+        assert!(r.header("x-featureratelimit-reset").is_some_and(|v| v.ends_with("GMT")));
         let v = r.json();
         for res in v["resources"].as_array().unwrap() {
             assert!(res.get("tags").is_none(), "tags only on request");
@@ -86,9 +83,7 @@ async fn listing_and_pagination() {
         .json();
     let first = v["resources"][0].as_object().unwrap();
     assert!(
-        first.contains_key("bytes")
-            && first.contains_key("public_id")
-            && !first.contains_key("url"),
+        first.contains_key("bytes") && first.contains_key("public_id") && !first.contains_key("url"),
         "{first:?}"
     );
     let r = t
@@ -111,10 +106,7 @@ async fn detail_update_by_asset_id() {
     );
     assert_eq!(
         v["url"].as_str().unwrap(),
-        format!(
-            "http://nimbus.test/demo/image/upload/v{}/f1/my%20pic.png",
-            v["version"]
-        )
+        format!("http://nimbus.test/demo/image/upload/v{}/f1/my%20pic.png", v["version"])
     );
     let by_id = t
         .admin(
@@ -125,7 +117,14 @@ async fn detail_update_by_asset_id() {
         .await
         .json();
     assert_eq!(by_id["public_id"], "f1/my pic");
-    let up = t.admin(Method::POST, "resources/image/upload/f1%2Fmy%20pic", Some(json!({"tags": "x,y", "context": "alt=hello", "display_name": "Mine", "asset_folder": "moved"}))).await.json();
+    let up = t
+        .admin(
+            Method::POST,
+            "resources/image/upload/f1%2Fmy%20pic",
+            Some(json!({"tags": "x,y", "context": "alt=hello", "display_name": "Mine", "asset_folder": "moved"})),
+        )
+        .await
+        .json();
     assert_eq!(
         (up["tags"].clone(), up["context"]["custom"]["alt"].clone()),
         (json!(["x", "y"]), json!("hello"))
@@ -135,20 +134,12 @@ async fn detail_update_by_asset_id() {
         (Some("Mine"), Some("moved"))
     );
     let v = t
-        .admin(
-            Method::GET,
-            "resources/by_asset_folder?asset_folder=moved",
-            None,
-        )
+        .admin(Method::GET, "resources/by_asset_folder?asset_folder=moved", None)
         .await
         .json();
     assert_eq!(v["resources"].as_array().unwrap().len(), 1);
     let v = t
-        .admin(
-            Method::GET,
-            "resources/image/context?key=alt&value=hello",
-            None,
-        )
+        .admin(Method::GET, "resources/image/context?key=alt&value=hello", None)
         .await
         .json();
     assert_eq!(v["resources"].as_array().unwrap().len(), 1);
@@ -169,11 +160,7 @@ async fn deletes() {
     assert_eq!(v["deleted"], json!({"d1": "deleted", "nope": "not_found"}));
     assert_eq!(v["deleted_counts"]["d1"]["original"], 1);
     let v = t
-        .admin(
-            Method::DELETE,
-            "resources/image/upload",
-            Some(json!({"prefix": "p/"})),
-        )
+        .admin(Method::DELETE, "resources/image/upload", Some(json!({"prefix": "p/"})))
         .await
         .json();
     assert_eq!(v["deleted"].as_object().unwrap().len(), 2);
@@ -185,16 +172,10 @@ async fn deletes() {
         )
         .await
         .json();
-    assert_eq!(
-        v["deleted_counts"]["k"]["original"], 0,
-        "keep_original keeps it"
-    );
+    assert_eq!(v["deleted_counts"]["k"]["original"], 0, "keep_original keeps it");
     let still = t.admin(Method::GET, "resources/image/upload/k", None).await;
     assert_eq!(still.status, 200);
-    let v = t
-        .admin(Method::DELETE, "resources/image/tags/all", None)
-        .await
-        .json();
+    let v = t.admin(Method::DELETE, "resources/image/tags/all", None).await.json();
     assert_eq!(v["deleted"].as_object().unwrap().len(), 2);
     let v = t.admin(Method::GET, "usage", None).await.json();
     assert_eq!(
@@ -202,21 +183,14 @@ async fn deletes() {
         (Some(0), Some(0))
     );
     seed(&t, &["z"]).await;
-    let z = t
-        .admin(Method::GET, "resources/image/upload/z", None)
-        .await
-        .json();
+    let z = t.admin(Method::GET, "resources/image/upload/z", None).await.json();
     let body = format!(
         "asset_ids[]={}&asset_ids[]=ffffffffffffffffffffffffffffffff",
         z["asset_id"].as_str().unwrap()
     );
     let auth = format!(
         "Basic {}",
-        base64_engine(&format!(
-            "{}:{}",
-            nimbus_testkit::KEY,
-            nimbus_testkit::SECRET
-        ))
+        base64_engine(&format!("{}:{}", nimbus_testkit::KEY, nimbus_testkit::SECRET))
     );
     let req = axum::http::Request::delete("/v1_1/demo/resources")
         .header("authorization", auth)
@@ -225,10 +199,7 @@ async fn deletes() {
         .unwrap();
     let v = t.call(req).await.json();
     assert_eq!(v["deleted"][z["asset_id"].as_str().unwrap()], "deleted");
-    assert_eq!(
-        v["deleted"]["ffffffffffffffffffffffffffffffff"],
-        "not_found"
-    );
+    assert_eq!(v["deleted"]["ffffffffffffffffffffffffffffffff"], "not_found");
 }
 
 fn base64_engine(s: &str) -> String {
@@ -239,35 +210,22 @@ fn base64_engine(s: &str) -> String {
 #[tokio::test]
 async fn tags_folders_presets_ping() {
     let t = TestApp::new().await;
-    assert_eq!(
-        t.admin(Method::GET, "ping", None).await.json(),
-        json!({"status": "ok"})
-    );
+    assert_eq!(t.admin(Method::GET, "ping", None).await.json(), json!({"status": "ok"}));
     for (id, tag) in [("a", "red"), ("b", "green"), ("c", "blue")] {
         t.upload_api(
             "image",
             "upload",
-            &[
-                ("public_id", id),
-                ("tags", tag),
-                ("asset_folder", "pics/2026"),
-            ],
+            &[("public_id", id), ("tags", tag), ("asset_folder", "pics/2026")],
             Some(("a.png", &png(1, 1))),
         )
         .await;
     }
-    let v = t
-        .admin(Method::GET, "tags/image?max_results=2", None)
-        .await
-        .json();
+    let v = t.admin(Method::GET, "tags/image?max_results=2", None).await.json();
     assert_eq!(v["tags"], json!(["blue", "green"]));
     let v = t
         .admin(
             Method::GET,
-            &format!(
-                "tags/image?next_cursor={}",
-                v["next_cursor"].as_str().unwrap()
-            ),
+            &format!("tags/image?next_cursor={}", v["next_cursor"].as_str().unwrap()),
             None,
         )
         .await
@@ -282,16 +240,9 @@ async fn tags_folders_presets_ping() {
         t.admin(Method::GET, "folders/pics", None).await.json()["folders"][0]["name"],
         "2026"
     );
-    let v = t
-        .admin(Method::POST, "folders/new%2Fsub", None)
-        .await
-        .json();
+    let v = t.admin(Method::POST, "folders/new%2Fsub", None).await.json();
     assert_eq!(
-        (
-            v["success"].as_bool(),
-            v["path"].as_str(),
-            v["name"].as_str()
-        ),
+        (v["success"].as_bool(), v["path"].as_str(), v["name"].as_str()),
         (Some(true), Some("new/sub"), Some("sub"))
     );
     assert_eq!(
@@ -300,24 +251,15 @@ async fn tags_folders_presets_ping() {
         "not empty"
     );
     assert_eq!(
-        t.admin(Method::DELETE, "folders/new/sub", None)
-            .await
-            .json()["deleted"],
+        t.admin(Method::DELETE, "folders/new/sub", None).await.json()["deleted"],
         json!(["new/sub"])
     );
-    assert_eq!(
-        t.admin(Method::GET, "folders/ghost", None).await.status,
-        404
-    );
+    assert_eq!(t.admin(Method::GET, "folders/ghost", None).await.status, 404);
 
     assert_eq!(
-        t.admin(
-            Method::POST,
-            "upload_presets",
-            Some(json!({"name": "p1", "tags": "a"}))
-        )
-        .await
-        .json()["name"],
+        t.admin(Method::POST, "upload_presets", Some(json!({"name": "p1", "tags": "a"})))
+            .await
+            .json()["name"],
         "p1"
     );
     assert_eq!(
@@ -337,20 +279,12 @@ async fn tags_folders_presets_ping() {
         "updated"
     );
     let v = t.admin(Method::GET, "upload_presets", None).await.json();
+    assert_eq!(v["presets"][0]["settings"], json!({"tags": ["a"], "folder": "x"}));
     assert_eq!(
-        v["presets"][0]["settings"],
-        json!({"tags": ["a"], "folder": "x"})
-    );
-    assert_eq!(
-        t.admin(Method::DELETE, "upload_presets/p1", None)
-            .await
-            .json()["message"],
+        t.admin(Method::DELETE, "upload_presets/p1", None).await.json()["message"],
         "deleted"
     );
-    assert_eq!(
-        t.admin(Method::GET, "upload_presets/p1", None).await.status,
-        400
-    );
+    assert_eq!(t.admin(Method::GET, "upload_presets/p1", None).await.status, 404);
 }
 
 #[tokio::test]
@@ -366,14 +300,7 @@ async fn admin_rate_limit() {
     );
     assert_eq!(t.admin(Method::GET, "ping", None).await.status, 200);
     let r = t.admin(Method::GET, "ping", None).await;
-    assert_eq!(
-        (r.status.as_u16(), r.error()),
-        (420, "Rate Limit Exceeded".to_owned())
-    );
+    assert_eq!((r.status.as_u16(), r.error()), (420, "Rate Limit Exceeded".to_owned()));
     t.clock.advance(3600);
-    assert_eq!(
-        t.admin(Method::GET, "ping", None).await.status,
-        200,
-        "a new hour"
-    );
+    assert_eq!(t.admin(Method::GET, "ping", None).await.status, 200, "a new hour");
 }

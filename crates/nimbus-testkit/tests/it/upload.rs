@@ -22,19 +22,11 @@ async fn upload_by_file_returns_cloudinarys_fields() {
     let v = r.json();
     assert_eq!(v["public_id"], "f1/sample");
     assert_eq!(
-        (
-            v["width"].as_i64(),
-            v["height"].as_i64(),
-            v["format"].as_str()
-        ),
+        (v["width"].as_i64(), v["height"].as_i64(), v["format"].as_str()),
         (Some(64), Some(48), Some("png"))
     );
     assert_eq!(
-        (
-            v["resource_type"].as_str(),
-            v["type"].as_str(),
-            v["version"].as_i64()
-        ),
+        (v["resource_type"].as_str(), v["type"].as_str(), v["version"].as_i64()),
         (Some("image"), Some("upload"), Some(T0))
     );
     assert_eq!(v["tags"], serde_json::json!(["a", "b"]));
@@ -73,29 +65,16 @@ async fn data_uri_generated_ids_filenames_and_auto() {
         "data:image/jpeg;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(jpeg(30, 20))
     );
-    let v = t
-        .upload_api("image", "upload", &[("file", &uri)], None)
-        .await
-        .json();
-    assert_eq!(
-        (v["format"].as_str(), v["width"].as_i64()),
-        (Some("jpg"), Some(30))
-    );
+    let v = t.upload_api("image", "upload", &[("file", &uri)], None).await.json();
+    assert_eq!((v["format"].as_str(), v["width"].as_i64()), (Some("jpg"), Some(30)));
     let id = v["public_id"].as_str().unwrap();
-    assert!(
-        id.len() == 20 && id.chars().all(|c| c.is_ascii_alphanumeric()),
-        "{id}"
-    );
+    assert!(id.len() == 20 && id.chars().all(|c| c.is_ascii_alphanumeric()), "{id}");
 
     let v = t
         .upload_api(
             "image",
             "upload",
-            &[
-                ("use_filename", "1"),
-                ("unique_filename", "0"),
-                ("folder", "docs"),
-            ],
+            &[("use_filename", "1"), ("unique_filename", "0"), ("folder", "docs")],
             Some(("my photo.png", &png(2, 2))),
         )
         .await
@@ -130,12 +109,7 @@ async fn data_uri_generated_ids_filenames_and_auto() {
 async fn overwrite_rules() {
     let t = TestApp::new().await;
     let first = t
-        .upload_api(
-            "image",
-            "upload",
-            &[("public_id", "same")],
-            Some(("a.png", &png(1, 1))),
-        )
+        .upload_api("image", "upload", &[("public_id", "same")], Some(("a.png", &png(1, 1))))
         .await
         .json();
     t.clock.advance(5);
@@ -153,12 +127,7 @@ async fn overwrite_rules() {
         (Some(true), Some(1))
     );
     let over = t
-        .upload_api(
-            "image",
-            "upload",
-            &[("public_id", "same")],
-            Some(("b.png", &png(2, 2))),
-        )
+        .upload_api("image", "upload", &[("public_id", "same")], Some(("b.png", &png(2, 2))))
         .await
         .json();
     assert_eq!(
@@ -173,11 +142,16 @@ async fn overwrite_rules() {
 #[tokio::test]
 async fn presets_signed_and_unsigned() {
     let t = TestApp::new().await;
-    let r = t.admin(axum::http::Method::POST, "upload_presets", Some(serde_json::json!({"name": "open", "unsigned": true, "folder": "inbox", "tags": "from-preset"}))).await;
+    let r = t
+        .admin(
+            axum::http::Method::POST,
+            "upload_presets",
+            Some(serde_json::json!({"name": "open", "unsigned": true, "folder": "inbox", "tags": "from-preset"})),
+        )
+        .await;
     assert_eq!(r.json()["message"], "created");
     // Unsigned: no api_key, no signature.
-    let mp = Multipart::new(&[("upload_preset", "open"), ("timestamp", "1")])
-        .file(Some(("p.png", &png(4, 4))));
+    let mp = Multipart::new(&[("upload_preset", "open"), ("timestamp", "1")]).file(Some(("p.png", &png(4, 4))));
     let r = t.post_multipart("/v1_1/demo/image/upload", mp).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let v = r.json();
@@ -208,20 +182,10 @@ async fn presets_signed_and_unsigned() {
 #[tokio::test]
 async fn destroy_rename_explicit_tags_context() {
     let t = TestApp::new().await;
-    t.upload_api(
-        "image",
-        "upload",
-        &[("public_id", "a")],
-        Some(("a.png", &png(1, 1))),
-    )
-    .await;
-    t.upload_api(
-        "image",
-        "upload",
-        &[("public_id", "b")],
-        Some(("b.png", &png(1, 1))),
-    )
-    .await;
+    t.upload_api("image", "upload", &[("public_id", "a")], Some(("a.png", &png(1, 1))))
+        .await;
+    t.upload_api("image", "upload", &[("public_id", "b")], Some(("b.png", &png(1, 1))))
+        .await;
 
     let r = t
         .upload_api(
@@ -242,22 +206,13 @@ async fn destroy_rename_explicit_tags_context() {
         .upload_api(
             "image",
             "context",
-            &[
-                ("command", "add"),
-                ("context", "k=v"),
-                ("public_ids[]", "a"),
-            ],
+            &[("command", "add"), ("context", "k=v"), ("public_ids[]", "a")],
             None,
         )
         .await;
     assert_eq!(r.json()["public_ids"], serde_json::json!(["a"]));
     let v = t
-        .upload_api(
-            "image",
-            "explicit",
-            &[("public_id", "a"), ("type", "upload")],
-            None,
-        )
+        .upload_api("image", "explicit", &[("public_id", "a"), ("type", "upload")], None)
         .await
         .json();
     assert_eq!(
@@ -288,11 +243,7 @@ async fn destroy_rename_explicit_tags_context() {
         .upload_api(
             "image",
             "rename",
-            &[
-                ("from_public_id", "b"),
-                ("to_public_id", "c/d"),
-                ("overwrite", "1"),
-            ],
+            &[("from_public_id", "b"), ("to_public_id", "c/d"), ("overwrite", "1")],
             None,
         )
         .await;
@@ -325,22 +276,13 @@ async fn destroy_rename_explicit_tags_context() {
 async fn sweeper_removes_only_old_orphans() {
     let t = TestApp::new().await;
     let v = t
-        .upload_api(
-            "image",
-            "upload",
-            &[("public_id", "keep")],
-            Some(("a.png", &png(1, 1))),
-        )
+        .upload_api("image", "upload", &[("public_id", "keep")], Some(("a.png", &png(1, 1))))
         .await
         .json();
     assert_eq!(v["public_id"], "keep");
     let orphan = t.dir.path().join("orphan.bin");
     std::fs::write(&orphan, b"left by a crash").unwrap();
-    t.app
-        .blobs
-        .put_file("originals/zz/orphan", &orphan)
-        .await
-        .unwrap();
+    t.app.blobs.put_file("originals/zz/orphan", &orphan).await.unwrap();
     // Blobs are stamped with the real time; move the test clock past the grace period.
     let real_now = i64::try_from(std::time::UNIX_EPOCH.elapsed().unwrap().as_secs()).unwrap();
     t.clock.set(real_now);
@@ -353,10 +295,59 @@ async fn sweeper_removes_only_old_orphans() {
     assert_eq!(t.app.sweep_orphans(3600).await.unwrap(), 1);
     assert!(t.app.blobs.head("originals/zz/orphan").await.is_err());
     let r = t
-        .get(
-            &format!("/demo/image/upload/v{}/keep.png", v["version"]),
-            &[],
-        )
+        .get(&format!("/demo/image/upload/v{}/keep.png", v["version"]), &[])
         .await;
     assert_eq!(r.status, 200, "referenced blobs survive");
+}
+
+#[tokio::test]
+async fn chunked_uploads_assemble_the_file() {
+    let t = TestApp::new().await;
+    let whole: Vec<u8> = (0..30u8).collect();
+    // Python sends the real total on every chunk; Node sends -1 until the last one.
+    for (id, totals) in [("py", ["30", "30", "30"]), ("node", ["-1", "-1", "30"])] {
+        let mut public_id = String::new();
+        for (i, total) in totals.iter().enumerate() {
+            let (a, b) = (i * 12, (i * 12 + 11).min(29));
+            let mut fields = vec![];
+            if !public_id.is_empty() && id == "py" {
+                fields.push(("public_id", public_id.as_str()));
+            }
+            let (ct, body) = Multipart::signed(&fields, T0, KEY, SECRET)
+                .file(Some(("big.bin", &whole[a..=b])))
+                .finish();
+            let req = axum::http::Request::post("/v1_1/demo/raw/upload")
+                .header("content-type", ct)
+                .header("x-unique-upload-id", format!("{id}upload"))
+                .header("content-range", format!("bytes {a}-{b}/{total}"))
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let r = t.call(req).await;
+            assert_eq!(r.status, 200, "{id} chunk {i}: {}", String::from_utf8_lossy(&r.body));
+            let v = r.json();
+            public_id = v["public_id"].as_str().unwrap().to_owned();
+            if i == 2 {
+                assert_eq!(v["bytes"].as_u64(), Some(30), "{id}");
+                let url = v["url"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("http://nimbus.test")
+                    .to_owned();
+                assert_eq!(t.get(&url, &[]).await.body, whole, "{id}: the assembled file");
+            } else {
+                assert_eq!(v["done"].as_bool(), Some(false));
+            }
+        }
+    }
+    // A chunk that does not follow an earlier one is refused.
+    let (ct, body) = Multipart::signed(&[], T0, KEY, SECRET)
+        .file(Some(("x.bin", &whole[..5])))
+        .finish();
+    let req = axum::http::Request::post("/v1_1/demo/raw/upload")
+        .header("content-type", ct)
+        .header("x-unique-upload-id", "orphanchunk")
+        .header("content-range", "bytes 10-14/30")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    assert_eq!(t.call(req).await.status, 400);
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command: every Rust test (the catalog conformance suite on SQLite and PostgreSQL
+# included), then the official Cloudinary SDKs (Python and Node) against a real server, on
+# SQLite and on PostgreSQL. Needs the machine set up by scripts/setup.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PGPASSWORD=${PGPASSWORD:-postgres}
+export NIMBUS_TEST_POSTGRES=${NIMBUS_TEST_POSTGRES:-postgres://postgres:postgres@127.0.0.1:5432/test}
+export NIMBUS_REQUIRE_POSTGRES=${NIMBUS_REQUIRE_POSTGRES:-1}
+
+# Scratch databases of earlier runs.
+psql -h 127.0.0.1 -U postgres -d test -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'nimbus\_%'" 2>/dev/null |
+  while read -r db; do psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null || true; done
+
+cargo nextest run --workspace --locked --no-fail-fast
+
+cargo build --locked -p nimbus-cli
+echo "== SDK scenarios on SQLite"
+bash tests/sdk/run.sh
+echo "== SDK scenarios on PostgreSQL"
+db="nimbus_sdk_$$"
+psql -h 127.0.0.1 -U postgres -d test -qc "CREATE DATABASE $db" >/dev/null
+trap 'psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
+NIMBUS_TEST_DATABASE_URL="postgres://postgres:postgres@127.0.0.1:5432/$db" bash tests/sdk/run.sh

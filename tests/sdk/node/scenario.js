@@ -1,0 +1,325 @@
+#!/usr/bin/env node
+// Scenario: the official Cloudinary Node SDK against a running Nimbus server.
+//
+// Run by tests/sdk/run.sh with
+//   CLOUDINARY_URL=cloudinary://KEY:SECRET@CLOUD?upload_prefix=http://127.0.0.1:PORT
+// in the environment. It must be set before 'cloudinary' is required: the SDK picks its
+// http or https client once, at load time, from upload_prefix.
+//
+// Exercises what the Node SDK puts on the wire differently from the Python one:
+// chunked multipart Upload API requests, form-urlencoded Admin API bodies, repeated
+// `fields=` query parameters, and `-1` totals in Content-Range for chunked uploads.
+//
+// Every step runs even when an earlier one failed; the last line is "N passed, N failed".
+
+'use strict';
+
+const assert = require('assert');
+const crypto = require('crypto');
+const fs = require('fs');
+const http = require('http');
+const os = require('os');
+const path = require('path');
+const zlib = require('zlib');
+
+if (!/upload_prefix=http:/.test(process.env.CLOUDINARY_URL || '')) {
+  console.error('CLOUDINARY_URL with ?upload_prefix=http://127.0.0.1:PORT must be set');
+  process.exit(2);
+}
+
+const cloudinary = require('cloudinary').v2;
+
+const cfg = cloudinary.config();
+const BASE = cfg.upload_prefix.replace(/\/$/, '');
+// Delivery URLs built by the SDK point at the server too.
+cloudinary.config({ cname: BASE.replace(/^https?:\/\//, ''), secure: false, analytics: false });
+const CLOUD = cfg.cloud_name;
+const RUN = crypto.randomBytes(3).toString('hex');
+const P = `node${RUN}`;
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'nimbus-node-sdk-'));
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+// A real PNG (RGB, 8 bit) of the given size, with content that differs per seed.
+function makePng(width, height, seed) {
+  const crcTable = [];
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    crcTable[n] = c >>> 0;
+  }
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // colour type RGB
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  let x = seed * 2654435761 >>> 0;
+  for (let i = 0; i < raw.length; i++) {
+    if (i % (width * 3 + 1) === 0) { raw[i] = 0; continue; } // filter byte
+    x = (x * 1103515245 + 12345) >>> 0;
+    raw[i] = x >>> 24;
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+function writeTmp(name, data) {
+  const dir = fs.mkdtempSync(path.join(TMP, 'f'));
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, data);
+  return p;
+}
+
+function get(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers }, (res) => {
+      const parts = [];
+      res.on('data', (d) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts) }));
+    });
+    req.setTimeout(30000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+// Node's Admin API rejects with {error: {message, http_code}, ...}, its Upload API with
+// {message, http_code}; accept both.
+async function expectReject(promise, httpCode, contains) {
+  let result;
+  try {
+    result = await promise;
+  } catch (err) {
+    const e = (err && err.error) || err || {};
+    const msg = String(e.message);
+    assert.strictEqual(e.http_code, httpCode, `expected HTTP ${httpCode}, got ${e.http_code}: ${msg}`);
+    if (contains) assert.ok(msg.includes(contains), `message ${JSON.stringify(msg)} lacks ${JSON.stringify(contains)}`);
+    console.log(`    got expected ${httpCode}: ${msg}`);
+    return msg;
+  }
+  throw new Error(`expected HTTP ${httpCode}, but the call succeeded: ${JSON.stringify(result).slice(0, 300)}`);
+}
+
+async function uploadPng(publicId, seed, opts = {}) {
+  const data = makePng(24, 16, seed);
+  const r = await cloudinary.uploader.upload(writeTmp('img.png', data), { public_id: publicId, ...opts });
+  return [r, data];
+}
+
+const state = {};
+const steps = [];
+const step = (name, fn) => steps.push([name, fn]);
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+
+step('upload_file_chunked_transfer', async () => {
+  const data = makePng(40, 30, 1);
+  const file = writeTmp('node_photo.png', data);
+  const r = await cloudinary.uploader.upload(file, {
+    public_id: `${P}/file`, tags: ['node', 'png'], context: { caption: 'a=b|c', alt: 'x' },
+  });
+  assert.strictEqual(r.public_id, `${P}/file`);
+  assert.strictEqual(r.format, 'png');
+  assert.strictEqual(r.resource_type, 'image');
+  assert.deepStrictEqual([r.width, r.height], [40, 30]);
+  assert.strictEqual(r.bytes, data.length);
+  assert.deepStrictEqual([...r.tags].sort(), ['node', 'png']);
+  assert.deepStrictEqual(r.context, { custom: { caption: 'a=b|c', alt: 'x' } });
+  assert.strictEqual(r.original_filename, 'node_photo');
+  assert.strictEqual(r.url, `${BASE}/${CLOUD}/image/upload/v${r.version}/${P}/file.png`);
+  assert.strictEqual(cloudinary.url(r.public_id, { version: r.version, format: 'png', secure: false }), r.url);
+  const got = await get(r.url);
+  assert.strictEqual(got.status, 200);
+  assert.ok(got.body.equals(data), 'downloaded bytes differ');
+  state.file = r;
+});
+
+step('upload_data_uri', async () => {
+  const data = makePng(10, 12, 2);
+  const r = await cloudinary.uploader.upload(`data:image/png;base64,${data.toString('base64')}`,
+    { public_id: `${P}/datauri` });
+  assert.strictEqual(r.public_id, `${P}/datauri`);
+  assert.deepStrictEqual([r.width, r.height, r.bytes], [10, 12, data.length]);
+  const got = await get(r.url);
+  assert.ok(got.status === 200 && got.body.equals(data), 'downloaded bytes differ');
+});
+
+step('get_resource', async () => {
+  const [up] = await uploadPng(`${P}/get`, 3, { tags: ['g'] });
+  const r = await cloudinary.api.resource(up.public_id);
+  for (const k of ['public_id', 'asset_id', 'version', 'bytes', 'format', 'width', 'height', 'url']) {
+    assert.deepStrictEqual(r[k], up[k], `resource().${k}`);
+  }
+  assert.deepStrictEqual(r.tags, ['g']);
+  const r2 = await cloudinary.api.resource_by_asset_id(up.asset_id);
+  assert.strictEqual(r2.public_id, up.public_id);
+});
+
+step('list_with_pagination_and_repeated_fields', async () => {
+  const prefix = `${P}/page/`;
+  const want = [];
+  for (let i = 0; i < 5; i++) want.push((await uploadPng(`${prefix}p${i}`, 10 + i, { tags: ['pg'] }))[0].public_id);
+  const seen = [];
+  const pages = [];
+  let cursor;
+  for (let n = 0; n < 100; n++) {
+    const opts = { type: 'upload', prefix, max_results: 2, fields: ['tags', 'secure_url'] };
+    if (cursor) opts.next_cursor = cursor;
+    const r = await cloudinary.api.resources(opts);
+    pages.push(r.resources.length);
+    for (const x of r.resources) {
+      assert.ok(x.public_id, 'public_id always present');
+      assert.ok(x.secure_url, `secure_url requested with fields= but missing: ${JSON.stringify(x)}`);
+      assert.deepStrictEqual(x.tags, ['pg'], `tags requested with fields= but got: ${JSON.stringify(x)}`);
+      seen.push(x.public_id);
+    }
+    cursor = r.next_cursor;
+    if (!cursor) break;
+  }
+  assert.deepStrictEqual([...seen].sort(), [...want].sort(), 'every asset exactly once');
+  assert.ok(pages.every((n) => n <= 2), `page sizes ${pages}`);
+  const byIds = await cloudinary.api.resources_by_ids([want[0], want[3]]);
+  assert.deepStrictEqual(byIds.resources.map((x) => x.public_id).sort(), [want[0], want[3]].sort());
+});
+
+step('add_tag', async () => {
+  const [a] = await uploadPng(`${P}/tag/a`, 20);
+  const [b] = await uploadPng(`${P}/tag/b`, 21);
+  const tag = `nt${RUN}`;
+  const r = await cloudinary.uploader.add_tag(tag, [a.public_id, b.public_id]);
+  assert.deepStrictEqual([...r.public_ids].sort(), [a.public_id, b.public_id].sort());
+  const got = await cloudinary.api.resources_by_tag(tag);
+  assert.deepStrictEqual(got.resources.map((x) => x.public_id).sort(), [a.public_id, b.public_id].sort());
+});
+
+step('update_form_urlencoded', async () => {
+  const [a] = await uploadPng(`${P}/upd`, 30, { tags: ['before'] });
+  const r = await cloudinary.api.update(a.public_id, {
+    tags: ['u1', 'u2'], context: { cx: '1' }, display_name: 'Node name',
+  });
+  assert.deepStrictEqual([...r.tags].sort(), ['u1', 'u2']);
+  assert.deepStrictEqual(r.context, { custom: { cx: '1' } });
+  assert.strictEqual(r.display_name, 'Node name');
+  const g = await cloudinary.api.resource(a.public_id);
+  assert.deepStrictEqual([...g.tags].sort(), ['u1', 'u2']);
+});
+
+step('rename', async () => {
+  const [a, data] = await uploadPng(`${P}/ren/old`, 40);
+  const r = await cloudinary.uploader.rename(a.public_id, `${P}/ren/new`);
+  assert.strictEqual(r.public_id, `${P}/ren/new`);
+  await expectReject(cloudinary.api.resource(a.public_id), 404);
+  const got = await get(r.url);
+  assert.ok(got.status === 200 && got.body.equals(data), 'renamed asset download differs');
+  await expectReject(cloudinary.uploader.rename(`${P}/ren/missing`, `${P}/ren/x`), 404, 'Resource not found');
+});
+
+step('destroy', async () => {
+  const [a] = await uploadPng(`${P}/destroy`, 50);
+  assert.deepStrictEqual(await cloudinary.uploader.destroy(a.public_id), { result: 'ok' });
+  assert.deepStrictEqual(await cloudinary.uploader.destroy(a.public_id), { result: 'not found' });
+  assert.strictEqual((await get(a.url)).status, 404);
+});
+
+step('delete_resources_form_body', async () => {
+  const ids = [];
+  for (let i = 0; i < 2; i++) ids.push((await uploadPng(`${P}/del/d${i}`, 60 + i))[0].public_id);
+  const r = await cloudinary.api.delete_resources(ids);
+  assert.deepStrictEqual(r.deleted, { [ids[0]]: 'deleted', [ids[1]]: 'deleted' });
+  await expectReject(cloudinary.api.resource(ids[0]), 404);
+});
+
+step('upload_preset_create_use_delete', async () => {
+  const name = `npre${RUN}`;
+  const folder = `${P}/presetfolder`;
+  const c = await cloudinary.api.create_upload_preset({ name, unsigned: true, folder, tags: 'ptag' });
+  assert.strictEqual(c.message, 'created');
+  const g = await cloudinary.api.upload_preset(name);
+  assert.strictEqual(g.name, name);
+  assert.strictEqual(g.unsigned, true);
+  assert.strictEqual((g.settings || {}).folder, folder);
+  const up = await cloudinary.uploader.unsigned_upload(writeTmp('u.png', makePng(8, 8, 70)), name);
+  assert.ok(up.public_id.startsWith(`${folder}/`) || up.asset_folder === folder,
+    `unsigned upload not in the preset folder: ${up.public_id}`);
+  const d = await cloudinary.api.delete_upload_preset(name);
+  assert.strictEqual(d.message, 'deleted');
+  await expectReject(cloudinary.api.upload_preset(name), 404);
+});
+
+step('error_404_on_unknown_resource', async () => {
+  await expectReject(cloudinary.api.resource(`${P}/never-uploaded`), 404, 'Resource not found');
+  await expectReject(cloudinary.uploader.upload(writeTmp('bad.png', Buffer.from('not an image')), {}), 400,
+    'Invalid image file');
+});
+
+step('upload_large_chunked_minus_one_totals', async () => {
+  const data = crypto.randomBytes(30000);
+  const file = writeTmp('big.bin', data);
+  const r = await new Promise((resolve, reject) => {
+    cloudinary.uploader.upload_large(file, { resource_type: 'raw', public_id: `${P}/big.bin`, chunk_size: 12000 },
+      (err, res) => (err ? reject(err) : resolve(res)));
+  });
+  assert.strictEqual(r.public_id, `${P}/big.bin`);
+  assert.strictEqual(r.bytes, data.length);
+  const got = await get(r.url);
+  assert.ok(got.status === 200 && got.body.equals(data), 'chunked upload download differs');
+});
+
+// ---------------------------------------------------------------------------------------------
+
+function describe(err) {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  try { return JSON.stringify(err && err.error ? err.error : err).slice(0, 500); } catch (e) { return String(err); }
+}
+
+async function main() {
+  const only = process.argv.slice(2);
+  console.log(`Node SDK ${require('cloudinary/package.json').version} against ${BASE} (cloud ${CLOUD}, run id ${RUN})`);
+  const results = [];
+  for (const [name, fn] of steps) {
+    if (only.length && !only.includes(name)) continue;
+    console.log(`--- ${name}`);
+    const t0 = Date.now();
+    let ok = true;
+    let msg = '';
+    try {
+      await fn();
+    } catch (err) {
+      ok = false;
+      msg = describe(err);
+      console.log(`    ${msg}`);
+    }
+    console.log(`${ok ? 'PASS' : 'FAIL'} ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    results.push([name, ok, msg]);
+  }
+  const failed = results.filter((r) => !r[1]);
+  console.log('\nNode SDK scenario summary:');
+  for (const [name, ok, msg] of results) console.log(`  ${ok ? 'PASS' : 'FAIL'} ${name}${ok ? '' : ` - ${msg.slice(0, 300)}`}`);
+  console.log(`${results.length - failed.length} passed, ${failed.length} failed`);
+  fs.rmSync(TMP, { recursive: true, force: true });
+  process.exit(failed.length ? 1 : 0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
