@@ -12,74 +12,33 @@ pub const UPLOAD_ACTIONS: [&str; 6] = ["upload", "destroy", "rename", "explicit"
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     // Upload API (POST, signed or Basic).
-    Upload {
-        resource_type: String,
-        action: String,
-    },
+    Upload { resource_type: String, action: String },
     // Admin API (Basic).
     Ping,
     Usage,
     Config,
     ResourceTypes,
-    ListResources {
-        resource_type: String,
-        delivery_type: Option<String>,
-    },
-    ResourcesByTag {
-        resource_type: String,
-        tag: String,
-    },
-    ResourcesByContext {
-        resource_type: String,
-    },
+    ListResources { resource_type: String, delivery_type: Option<String> },
+    ResourcesByTag { resource_type: String, tag: String },
+    ResourcesByContext { resource_type: String },
     ResourcesByAssetIds,
     ResourcesByAssetFolder,
-    Resource {
-        resource_type: String,
-        delivery_type: String,
-        public_id: String,
-    },
-    ResourceByAssetId {
-        asset_id: String,
-    },
-    UpdateResource {
-        resource_type: String,
-        delivery_type: String,
-        public_id: String,
-    },
-    DeleteResources {
-        resource_type: String,
-        delivery_type: String,
-    },
-    DeleteByTag {
-        resource_type: String,
-        tag: String,
-    },
+    Resource { resource_type: String, delivery_type: String, public_id: String },
+    ResourceByAssetId { asset_id: String },
+    UpdateResource { resource_type: String, delivery_type: String, public_id: String },
+    DeleteResources { resource_type: String, delivery_type: String },
+    DeleteByTag { resource_type: String, tag: String },
     DeleteByAssetIds,
-    Tags {
-        resource_type: String,
-    },
+    Tags { resource_type: String },
     RootFolders,
-    SubFolders {
-        path: String,
-    },
-    CreateFolder {
-        path: String,
-    },
-    DeleteFolder {
-        path: String,
-    },
+    SubFolders { path: String },
+    CreateFolder { path: String },
+    DeleteFolder { path: String },
     ListPresets,
     CreatePreset,
-    Preset {
-        name: String,
-    },
-    UpdatePreset {
-        name: String,
-    },
-    DeletePreset {
-        name: String,
-    },
+    Preset { name: String },
+    UpdatePreset { name: String },
+    DeletePreset { name: String },
 }
 
 impl Endpoint {
@@ -102,64 +61,44 @@ impl Endpoint {
             ["resources"] if delete => E::DeleteByAssetIds,
             ["resources", "by_asset_ids"] if get => E::ResourcesByAssetIds,
             ["resources", "by_asset_folder"] if get => E::ResourcesByAssetFolder,
-            ["resources", asset_id] if get && is_asset_id(asset_id) => E::ResourceByAssetId {
-                asset_id: (*asset_id).to_owned(),
-            },
-            ["resources", rt] if get => E::ListResources {
-                resource_type: (*rt).to_owned(),
-                delivery_type: None,
-            },
-            ["resources", rt, "tags", ..] if s.len() > 3 && get => E::ResourcesByTag {
-                resource_type: (*rt).to_owned(),
-                tag: join(3),
-            },
-            ["resources", rt, "tags", ..] if s.len() > 3 && delete => E::DeleteByTag {
-                resource_type: (*rt).to_owned(),
-                tag: join(3),
-            },
-            ["resources", rt, "context"] if get => E::ResourcesByContext {
-                resource_type: (*rt).to_owned(),
-            },
-            ["resources", rt, dt] if get => E::ListResources {
-                resource_type: (*rt).to_owned(),
-                delivery_type: Some((*dt).to_owned()),
-            },
-            ["resources", rt, dt] if delete => E::DeleteResources {
-                resource_type: (*rt).to_owned(),
-                delivery_type: (*dt).to_owned(),
-            },
-            ["resources", rt, dt, ..] if s.len() > 3 && get => E::Resource {
-                resource_type: (*rt).to_owned(),
-                delivery_type: (*dt).to_owned(),
-                public_id: join(3),
-            },
+            ["resources", asset_id] if get && is_asset_id(asset_id) => {
+                E::ResourceByAssetId { asset_id: (*asset_id).to_owned() }
+            }
+            ["resources", rt] if get => E::ListResources { resource_type: (*rt).to_owned(), delivery_type: None },
+            ["resources", rt, "tags", ..] if s.len() > 3 && get => {
+                E::ResourcesByTag { resource_type: (*rt).to_owned(), tag: join(3) }
+            }
+            ["resources", rt, "tags", ..] if s.len() > 3 && delete => {
+                E::DeleteByTag { resource_type: (*rt).to_owned(), tag: join(3) }
+            }
+            ["resources", rt, "context"] if get => E::ResourcesByContext { resource_type: (*rt).to_owned() },
+            ["resources", rt, dt] if get => {
+                E::ListResources { resource_type: (*rt).to_owned(), delivery_type: Some((*dt).to_owned()) }
+            }
+            ["resources", rt, dt] if delete => {
+                E::DeleteResources { resource_type: (*rt).to_owned(), delivery_type: (*dt).to_owned() }
+            }
+            ["resources", rt, dt, ..] if s.len() > 3 && get => {
+                E::Resource { resource_type: (*rt).to_owned(), delivery_type: (*dt).to_owned(), public_id: join(3) }
+            }
             ["resources", rt, dt, ..] if s.len() > 3 && post => E::UpdateResource {
                 resource_type: (*rt).to_owned(),
                 delivery_type: (*dt).to_owned(),
                 public_id: join(3),
             },
-            ["tags", rt] if get => E::Tags {
-                resource_type: (*rt).to_owned(),
-            },
+            ["tags", rt] if get => E::Tags { resource_type: (*rt).to_owned() },
             ["folders"] if get => E::RootFolders,
             ["folders", ..] if get => E::SubFolders { path: join(1) },
             ["folders", ..] if s.len() > 1 && post => E::CreateFolder { path: join(1) },
             ["folders", ..] if s.len() > 1 && delete => E::DeleteFolder { path: join(1) },
             ["upload_presets"] if get => E::ListPresets,
             ["upload_presets"] if post => E::CreatePreset,
-            ["upload_presets", name] if get => E::Preset {
-                name: (*name).to_owned(),
-            },
-            ["upload_presets", name] if put => E::UpdatePreset {
-                name: (*name).to_owned(),
-            },
-            ["upload_presets", name] if delete => E::DeletePreset {
-                name: (*name).to_owned(),
-            },
-            [rt, action] if post && UPLOAD_ACTIONS.contains(action) => E::Upload {
-                resource_type: (*rt).to_owned(),
-                action: (*action).to_owned(),
-            },
+            ["upload_presets", name] if get => E::Preset { name: (*name).to_owned() },
+            ["upload_presets", name] if put => E::UpdatePreset { name: (*name).to_owned() },
+            ["upload_presets", name] if delete => E::DeletePreset { name: (*name).to_owned() },
+            [rt, action] if post && UPLOAD_ACTIONS.contains(action) => {
+                E::Upload { resource_type: (*rt).to_owned(), action: (*action).to_owned() }
+            }
             _ => return None,
         })
     }
@@ -180,10 +119,8 @@ mod tests {
     use super::*;
 
     fn parse(m: Method, path: &str) -> Option<Endpoint> {
-        let segs: Vec<String> = path
-            .split('/')
-            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
-            .collect();
+        let segs: Vec<String> =
+            path.split('/').map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()).collect();
         Endpoint::parse(&m, &segs)
     }
 
@@ -193,120 +130,56 @@ mod tests {
         use Endpoint as E;
         let s = |x: &str| x.to_owned();
         let table = [
-            (
-                Method::POST,
-                "image/upload",
-                Some(E::Upload {
-                    resource_type: s("image"),
-                    action: s("upload"),
-                }),
-            ),
-            (
-                Method::POST,
-                "foo/upload",
-                Some(E::Upload {
-                    resource_type: s("foo"),
-                    action: s("upload"),
-                }),
-            ),
-            (
-                Method::POST,
-                "raw/destroy",
-                Some(E::Upload {
-                    resource_type: s("raw"),
-                    action: s("destroy"),
-                }),
-            ),
+            (Method::POST, "image/upload", Some(E::Upload { resource_type: s("image"), action: s("upload") })),
+            (Method::POST, "foo/upload", Some(E::Upload { resource_type: s("foo"), action: s("upload") })),
+            (Method::POST, "raw/destroy", Some(E::Upload { resource_type: s("raw"), action: s("destroy") })),
             (Method::GET, "ping", Some(E::Ping)),
             (Method::GET, "usage/24-11-2026", Some(E::Usage)),
-            (
-                Method::GET,
-                "resources/image",
-                Some(E::ListResources {
-                    resource_type: s("image"),
-                    delivery_type: None,
-                }),
-            ),
+            (Method::GET, "resources/image", Some(E::ListResources { resource_type: s("image"), delivery_type: None })),
             (
                 Method::GET,
                 "resources/image/upload",
-                Some(E::ListResources {
-                    resource_type: s("image"),
-                    delivery_type: Some(s("upload")),
-                }),
+                Some(E::ListResources { resource_type: s("image"), delivery_type: Some(s("upload")) }),
             ),
             (
                 Method::GET,
                 "resources/image/upload/f1/my%20pic",
-                Some(E::Resource {
-                    resource_type: s("image"),
-                    delivery_type: s("upload"),
-                    public_id: s("f1/my pic"),
-                }),
+                Some(E::Resource { resource_type: s("image"), delivery_type: s("upload"), public_id: s("f1/my pic") }),
             ),
             (
                 Method::POST,
                 "resources/image/upload/a%2Fb",
-                Some(E::UpdateResource {
-                    resource_type: s("image"),
-                    delivery_type: s("upload"),
-                    public_id: s("a/b"),
-                }),
+                Some(E::UpdateResource { resource_type: s("image"), delivery_type: s("upload"), public_id: s("a/b") }),
             ),
             (
                 Method::GET,
                 "resources/image/tags/t1",
-                Some(E::ResourcesByTag {
-                    resource_type: s("image"),
-                    tag: s("t1"),
-                }),
+                Some(E::ResourcesByTag { resource_type: s("image"), tag: s("t1") }),
             ),
             (
                 Method::DELETE,
                 "resources/image/tags/t1",
-                Some(E::DeleteByTag {
-                    resource_type: s("image"),
-                    tag: s("t1"),
-                }),
+                Some(E::DeleteByTag { resource_type: s("image"), tag: s("t1") }),
             ),
             (
                 Method::DELETE,
                 "resources/image/upload",
-                Some(E::DeleteResources {
-                    resource_type: s("image"),
-                    delivery_type: s("upload"),
-                }),
+                Some(E::DeleteResources { resource_type: s("image"), delivery_type: s("upload") }),
             ),
             (Method::DELETE, "resources", Some(E::DeleteByAssetIds)),
             (Method::GET, "resources/by_asset_ids", Some(E::ResourcesByAssetIds)),
             (
                 Method::GET,
                 "resources/0123456789abcdef0123456789abcdef",
-                Some(E::ResourceByAssetId {
-                    asset_id: s("0123456789abcdef0123456789abcdef"),
-                }),
+                Some(E::ResourceByAssetId { asset_id: s("0123456789abcdef0123456789abcdef") }),
             ),
-            (
-                Method::GET,
-                "tags/image",
-                Some(E::Tags {
-                    resource_type: s("image"),
-                }),
-            ),
+            (Method::GET, "tags/image", Some(E::Tags { resource_type: s("image") })),
             (Method::GET, "folders", Some(E::RootFolders)),
             (Method::GET, "folders/f1/sub", Some(E::SubFolders { path: s("f1/sub") })),
-            (
-                Method::POST,
-                "folders/f1%2Fsub",
-                Some(E::CreateFolder { path: s("f1/sub") }),
-            ),
+            (Method::POST, "folders/f1%2Fsub", Some(E::CreateFolder { path: s("f1/sub") })),
             (Method::DELETE, "folders/f1", Some(E::DeleteFolder { path: s("f1") })),
             (Method::POST, "upload_presets", Some(E::CreatePreset)),
-            (
-                Method::PUT,
-                "upload_presets/p1",
-                Some(E::UpdatePreset { name: s("p1") }),
-            ),
+            (Method::PUT, "upload_presets/p1", Some(E::UpdatePreset { name: s("p1") })),
             (Method::GET, "nope", None),
             (Method::PATCH, "ping", None),
         ];

@@ -83,10 +83,7 @@ impl IntoResponse for ApiError {
         let message = self.public_message();
         let body = serde_json::json!({ "error": { "message": message } });
         let mut resp = (status, axum::Json(body)).into_response();
-        resp.headers_mut().insert(
-            "content-type",
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        );
+        resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
         resp
     }
 }

@@ -90,11 +90,7 @@ fn scalar(v: serde_json::Value) -> String {
 }
 
 fn content_type(headers: &HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase()
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase()
 }
 
 /// Query string plus a JSON or form body.
@@ -103,9 +99,8 @@ pub async fn admin_params(query: Option<&str>, headers: &HeaderMap, body: Body) 
     if let Some(q) = query {
         add_urlencoded(&mut params, q.as_bytes());
     }
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-        .await
-        .map_err(|e| ApiError::BadBody(e.to_string()))?;
+    let bytes: Bytes =
+        axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|e| ApiError::BadBody(e.to_string()))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(params);
     }
@@ -129,18 +124,14 @@ pub async fn upload_params(app: &App, req: Request) -> ApiResult<(Params, Option
         let file = params.remove("file").filter(|f| !f.is_empty()).map(FileSource::Text);
         return Ok((params, file));
     }
-    let mut mp = Multipart::from_request(req, &())
-        .await
-        .map_err(|e| nimbus_app::AppError::MalformedBody(e.body_text()))?;
+    let mut mp =
+        Multipart::from_request(req, &()).await.map_err(|e| nimbus_app::AppError::MalformedBody(e.body_text()))?;
     let mut params = Params::new();
     let mut file = None;
     let malformed = |e: axum::extract::multipart::MultipartError| -> ApiError {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            nimbus_app::AppError::FileTooLarge {
-                got: app.config.max_file_bytes + 1,
-                max: app.config.max_file_bytes,
-            }
-            .into()
+            nimbus_app::AppError::FileTooLarge { got: app.config.max_file_bytes + 1, max: app.config.max_file_bytes }
+                .into()
         } else {
             nimbus_app::AppError::MalformedBody(e.body_text()).into()
         }
@@ -197,10 +188,7 @@ mod tests {
     #[test]
     fn basic() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::AUTHORIZATION,
-            "Basic MTIzNDU2Nzg5MDEyMzQ1OmFiY2Q=".parse().unwrap(),
-        );
+        h.insert(header::AUTHORIZATION, "Basic MTIzNDU2Nzg5MDEyMzQ1OmFiY2Q=".parse().unwrap());
         assert_eq!(basic_auth(&h), Some(("123456789012345".into(), "abcd".into())));
     }
 }

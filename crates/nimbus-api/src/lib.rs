@@ -28,13 +28,8 @@ pub struct AppState {
 
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
-    let body_limit = usize::try_from(app.config.max_file_bytes)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1024 * 1024);
-    let state = AppState {
-        limiter: Arc::new(rate_limit::RateLimiter::new(app.config.admin_rate_limit)),
-        app,
-    };
+    let body_limit = usize::try_from(app.config.max_file_bytes).unwrap_or(usize::MAX).saturating_add(1024 * 1024);
+    let state = AppState { limiter: Arc::new(rate_limit::RateLimiter::new(app.config.admin_rate_limit)), app };
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))

@@ -23,10 +23,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limit: u32) -> Self {
-        Self {
-            limit,
-            windows: Mutex::new(HashMap::new()),
-        }
+        Self { limit, windows: Mutex::new(HashMap::new()) }
     }
 
     /// Counts one call of environment `env` at `now`.
@@ -41,12 +38,7 @@ impl RateLimiter {
         if allowed {
             entry.1 += 1;
         }
-        Budget {
-            limit: self.limit,
-            remaining: self.limit - entry.1,
-            reset_at: window + 3600,
-            allowed,
-        }
+        Budget { limit: self.limit, remaining: self.limit - entry.1, reset_at: window + 3600, allowed }
     }
 }
 

@@ -17,10 +17,7 @@ pub struct Include {
 }
 
 impl Include {
-    pub const ALL: Include = Include {
-        tags: true,
-        context: true,
-    };
+    pub const ALL: Include = Include { tags: true, context: true };
 }
 
 /// The delivery URL of an asset's original. `private`/`authenticated` URLs are signed with
@@ -32,15 +29,9 @@ pub fn delivery_url(app: &App, cloud: &str, a: &Asset, secret: Option<&str>) -> 
     };
     let sig = match (a.delivery_type, secret) {
         (DeliveryType::Upload, _) | (_, None) => String::new(),
-        (_, Some(secret)) => format!(
-            "s--{}--/",
-            signature::url_signature(&file, secret, Algorithm::Sha1, false)
-        ),
+        (_, Some(secret)) => format!("s--{}--/", signature::url_signature(&file, secret, Algorithm::Sha1, false)),
     };
-    format!(
-        "{}/{cloud}/{}/{}/{sig}v{}/{file}",
-        app.config.public_base_url, a.resource_type, a.delivery_type, a.version
-    )
+    format!("{}/{cloud}/{}/{}/{sig}v{}/{file}", app.config.public_base_url, a.resource_type, a.delivery_type, a.version)
 }
 
 /// A resource as the Admin API returns it.

@@ -40,10 +40,7 @@ pub fn encode_cursor(pos: i64) -> String {
 }
 
 pub fn decode_cursor(s: &str) -> AppResult<i64> {
-    i64::from_str_radix(s, 16).map_err(|_| AppError::InvalidParam {
-        name: "next_cursor",
-        value: s.to_owned(),
-    })
+    i64::from_str_radix(s, 16).map_err(|_| AppError::InvalidParam { name: "next_cursor", value: s.to_owned() })
 }
 
 /// `max_results` clamped to Cloudinary's range.
@@ -52,10 +49,7 @@ pub fn max_results(params: &Params) -> AppResult<u32> {
         None => Ok(DEFAULT_RESULTS),
         Some(v) => match v.parse::<u32>() {
             Ok(n) if (1..=MAX_RESULTS).contains(&n) => Ok(n),
-            _ => Err(AppError::InvalidParam {
-                name: "max_results",
-                value: v.to_owned(),
-            }),
+            _ => Err(AppError::InvalidParam { name: "max_results", value: v.to_owned() }),
         },
     }
 }
@@ -68,23 +62,13 @@ impl App {
     pub async fn get_asset(&self, env: i64, rt: ResourceType, dt: DeliveryType, public_id: &str) -> AppResult<Asset> {
         let id = PublicId::parse(public_id)?;
         self.catalog
-            .asset(
-                env,
-                AssetKey {
-                    resource_type: rt,
-                    delivery_type: dt,
-                    public_id: &id,
-                },
-            )
+            .asset(env, AssetKey { resource_type: rt, delivery_type: dt, public_id: &id })
             .await?
             .ok_or_else(|| AppError::ResourceNotFound(public_id.to_owned()))
     }
 
     pub async fn get_asset_by_id(&self, env: i64, asset_id: &str) -> AppResult<Asset> {
-        self.catalog
-            .asset_by_id(env, asset_id)
-            .await?
-            .ok_or_else(|| AppError::ResourceNotFound(asset_id.to_owned()))
+        self.catalog.asset_by_id(env, asset_id).await?.ok_or_else(|| AppError::ResourceNotFound(asset_id.to_owned()))
     }
 
     pub async fn list_assets(&self, env: i64, q: &ListQuery) -> AppResult<(Vec<Asset>, Option<String>)> {
@@ -103,10 +87,7 @@ impl App {
     ) -> AppResult<Asset> {
         let id = PublicId::parse(public_id)?;
         let patch = AssetPatch {
-            tags: params
-                .get("tags")
-                .map(parse_tags)
-                .or_else(|| params.iter().any(|(k, _)| k == "tags").then(Vec::new)),
+            tags: params.get("tags").map(parse_tags).or_else(|| params.iter().any(|(k, _)| k == "tags").then(Vec::new)),
             context: params.get("context").map(parse_pipe_pairs),
             display_name: params.get("display_name").map(str::to_owned),
             asset_folder: params.get("asset_folder").map(|f| f.trim_matches('/').to_owned()),
@@ -114,16 +95,7 @@ impl App {
         let now = self.now();
         let asset = self
             .catalog
-            .update_asset(
-                env,
-                AssetKey {
-                    resource_type: rt,
-                    delivery_type: dt,
-                    public_id: &id,
-                },
-                &patch,
-                now,
-            )
+            .update_asset(env, AssetKey { resource_type: rt, delivery_type: dt, public_id: &id }, &patch, now)
             .await?
             .ok_or_else(|| AppError::ResourceNotFound(public_id.to_owned()))?;
         if let Some(folder) = patch.asset_folder.filter(|f| !f.is_empty()) {
@@ -144,10 +116,8 @@ impl App {
         let public_id = params.get("public_id").ok_or(AppError::MissingParam("public_id"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let id = PublicId::parse(public_id)?;
-        let gone = self
-            .catalog
-            .delete_assets(env, rt, dt, std::slice::from_ref(&id))
-            .await?;
+        let gone = self.catalog.delete_assets(env, rt, dt, std::slice::from_ref(&id)).await?;
+        self.delivery_cache.clear();
         for (_, blob) in &gone {
             self.delete_blob_quietly(blob).await;
         }
@@ -156,12 +126,8 @@ impl App {
 
     /// Upload API `rename`.
     pub async fn rename(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Asset> {
-        let from = params
-            .get("from_public_id")
-            .ok_or(AppError::MissingParam("from_public_id"))?;
-        let to = params
-            .get("to_public_id")
-            .ok_or(AppError::MissingParam("to_public_id"))?;
+        let from = params.get("from_public_id").ok_or(AppError::MissingParam("from_public_id"))?;
+        let to = params.get("to_public_id").ok_or(AppError::MissingParam("to_public_id"))?;
         let from_dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let to_dt: DeliveryType = params.get("to_type").map_or(Ok(from_dt), str::parse)?;
         let (from_id, to_id) = (PublicId::parse(from)?, PublicId::parse(to)?);
@@ -170,20 +136,13 @@ impl App {
             .catalog
             .rename_asset(
                 env,
-                AssetKey {
-                    resource_type: rt,
-                    delivery_type: from_dt,
-                    public_id: &from_id,
-                },
-                AssetKey {
-                    resource_type: rt,
-                    delivery_type: to_dt,
-                    public_id: &to_id,
-                },
+                AssetKey { resource_type: rt, delivery_type: from_dt, public_id: &from_id },
+                AssetKey { resource_type: rt, delivery_type: to_dt, public_id: &to_id },
                 overwrite,
                 self.now(),
             )
             .await?;
+        self.delivery_cache.clear();
         match outcome {
             Renamed::Done { asset, replaced_blob } => {
                 if let Some(b) = replaced_blob {
@@ -214,31 +173,19 @@ impl App {
                     if command == "set_exclusive" {
                         self.remove_tag_everywhere(env, rt, dt, &t).await?;
                     }
-                    found = self
-                        .catalog
-                        .tag_assets(env, rt, dt, &ids, TagCommand::Add(&t), now)
-                        .await?;
+                    found = self.catalog.tag_assets(env, rt, dt, &ids, TagCommand::Add(&t), now).await?;
                 }
                 Ok(found)
             }
             "remove" => {
                 let mut found = Vec::new();
                 for t in parse_tags(need_tag()?) {
-                    found = self
-                        .catalog
-                        .tag_assets(env, rt, dt, &ids, TagCommand::Remove(&t), now)
-                        .await?;
+                    found = self.catalog.tag_assets(env, rt, dt, &ids, TagCommand::Remove(&t), now).await?;
                 }
                 Ok(found)
             }
-            "replace" => Ok(self
-                .catalog
-                .tag_assets(env, rt, dt, &ids, TagCommand::Replace(need_tag()?), now)
-                .await?),
-            "remove_all" => Ok(self
-                .catalog
-                .tag_assets(env, rt, dt, &ids, TagCommand::RemoveAll, now)
-                .await?),
+            "replace" => Ok(self.catalog.tag_assets(env, rt, dt, &ids, TagCommand::Replace(need_tag()?), now).await?),
+            "remove_all" => Ok(self.catalog.tag_assets(env, rt, dt, &ids, TagCommand::RemoveAll, now).await?),
             other => Err(AppError::InvalidCommand(other.to_owned())),
         }
     }
@@ -257,9 +204,7 @@ impl App {
             let page = self.catalog.list_assets(env, &q).await?;
             let ids: Vec<PublicId> = page.assets.into_iter().map(|a| a.public_id).collect();
             if !ids.is_empty() {
-                self.catalog
-                    .tag_assets(env, rt, dt, &ids, TagCommand::Remove(tag), self.now())
-                    .await?;
+                self.catalog.tag_assets(env, rt, dt, &ids, TagCommand::Remove(tag), self.now()).await?;
             }
             match page.next {
                 Some(n) => after = Some(n),
@@ -277,19 +222,13 @@ impl App {
             return Err(AppError::MissingParam("public_ids"));
         }
         let add = match command {
-            "add" => Some(parse_pipe_pairs(
-                params.get("context").ok_or(AppError::MissingParam("context"))?,
-            )),
+            "add" => Some(parse_pipe_pairs(params.get("context").ok_or(AppError::MissingParam("context"))?)),
             "remove_all" => None,
             other => return Err(AppError::InvalidCommand(other.to_owned())),
         };
         let mut found = Vec::new();
         for id in ids {
-            let key = AssetKey {
-                resource_type: rt,
-                delivery_type: dt,
-                public_id: &id,
-            };
+            let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &id };
             let Some(asset) = self.catalog.asset(env, key).await? else {
                 continue;
             };
@@ -306,10 +245,7 @@ impl App {
                 }
                 None => Vec::new(),
             };
-            let patch = AssetPatch {
-                context: Some(context),
-                ..Default::default()
-            };
+            let patch = AssetPatch { context: Some(context), ..Default::default() };
             if self.catalog.update_asset(env, key, &patch, self.now()).await?.is_some() {
                 found.push(id);
             }
@@ -328,10 +264,7 @@ impl App {
     ) -> AppResult<Deleted> {
         let keep_original = params.bool("keep_original") == Some(true);
         let after = params.get("next_cursor").map(decode_cursor).transpose()?;
-        let mut out = Deleted {
-            kept_original: keep_original,
-            ..Default::default()
-        };
+        let mut out = Deleted { kept_original: keep_original, ..Default::default() };
         let base = ListQuery {
             resource_type: Some(rt),
             delivery_type: Some(dt),
@@ -342,34 +275,18 @@ impl App {
         let by_asset_id = matches!(selector, DeleteSelector::AssetIds(_));
         let (candidates, asked): (Vec<Asset>, Vec<String>) = match selector {
             DeleteSelector::PublicIds(ids) => {
-                let q = ListQuery {
-                    public_ids: ids.clone(),
-                    after: None,
-                    ..base
-                };
+                let q = ListQuery { public_ids: ids.clone(), after: None, ..base };
                 (self.catalog.list_assets(env, &q).await?.assets, ids)
             }
             DeleteSelector::AssetIds(ids) => {
-                let q = ListQuery {
-                    asset_ids: ids.clone(),
-                    resource_type: None,
-                    delivery_type: None,
-                    after: None,
-                    ..base
-                };
+                let q =
+                    ListQuery { asset_ids: ids.clone(), resource_type: None, delivery_type: None, after: None, ..base };
                 (self.catalog.list_assets(env, &q).await?.assets, ids)
             }
             sel => {
                 let q = match sel {
-                    DeleteSelector::Prefix(p) => ListQuery {
-                        prefix: Some(p),
-                        ..base
-                    },
-                    DeleteSelector::Tag(t) => ListQuery {
-                        tag: Some(t),
-                        delivery_type: None,
-                        ..base
-                    },
+                    DeleteSelector::Prefix(p) => ListQuery { prefix: Some(p), ..base },
+                    DeleteSelector::Tag(t) => ListQuery { tag: Some(t), delivery_type: None, ..base },
                     _ => base,
                 };
                 let page = self.catalog.list_assets(env, &q).await?;
@@ -392,13 +309,10 @@ impl App {
                     self.delete_blob_quietly(&blob).await;
                 }
             }
+            self.delivery_cache.clear();
         }
         let key = |a: &Asset| {
-            if by_asset_id {
-                a.asset_id.clone()
-            } else {
-                a.public_id.to_string()
-            }
+            if by_asset_id { a.asset_id.clone() } else { a.public_id.to_string() }
         };
         for a in &candidates {
             out.results.push((key(a), true));
@@ -424,16 +338,10 @@ impl App {
                 hex::decode(c)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or(AppError::InvalidParam {
-                        name: "next_cursor",
-                        value: c.to_owned(),
-                    })
+                    .ok_or(AppError::InvalidParam { name: "next_cursor", value: c.to_owned() })
             })
             .transpose()?;
-        let mut tags = self
-            .catalog
-            .list_tags(env, rt, params.get("prefix"), after.as_deref(), limit + 1)
-            .await?;
+        let mut tags = self.catalog.list_tags(env, rt, params.get("prefix"), after.as_deref(), limit + 1).await?;
         let next = if tags.len() > limit as usize {
             tags.truncate(limit as usize);
             tags.last().map(hex::encode)

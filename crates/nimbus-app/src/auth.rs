@@ -24,10 +24,7 @@ pub struct UploadCaller {
 
 impl App {
     pub async fn environment(&self, cloud: &str) -> AppResult<Environment> {
-        self.catalog
-            .env_by_cloud(cloud)
-            .await?
-            .ok_or_else(|| AppError::UnknownCloud(cloud.to_owned()))
+        self.catalog.env_by_cloud(cloud).await?.ok_or_else(|| AppError::UnknownCloud(cloud.to_owned()))
     }
 
     /// The live key `key` of `env`.
@@ -71,42 +68,31 @@ impl App {
     ) -> AppResult<UploadCaller> {
         if basic.is_some() {
             let (env, key) = self.authenticate_basic(cloud, basic).await?;
-            return Ok(UploadCaller {
-                env,
-                api_key: Some(key),
-                unsigned_preset: None,
-            });
+            return Ok(UploadCaller { env, api_key: Some(key), unsigned_preset: None });
         }
         let env = self.environment(cloud).await?;
         if let Some(sig) = params.get("signature") {
             let key = params.get("api_key").ok_or(AppError::MissingParam("api_key"))?;
             let key = self.key_of(&env, key).await?;
-            let ts: i64 = params
-                .get("timestamp")
-                .ok_or(AppError::MissingParam("timestamp"))?
-                .parse()
-                .map_err(|_| AppError::InvalidParam {
-                    name: "timestamp",
-                    value: params.get("timestamp").unwrap_or("").to_owned(),
+            let ts: i64 =
+                params.get("timestamp").ok_or(AppError::MissingParam("timestamp"))?.parse().map_err(|_| {
+                    AppError::InvalidParam {
+                        name: "timestamp",
+                        value: params.get("timestamp").unwrap_or("").to_owned(),
+                    }
                 })?;
             let bulk = matches!(action, "tags" | "context" | "metadata");
             let signed: Vec<(&str, &str)> = params
                 .iter()
                 .filter(|(k, _)| !(UNSIGNED_PARAMS.contains(k) || (bulk && NON_SIGNABLE_ON_BULK.contains(k))))
                 .collect();
-            signature::verify_request(&signed, sig, &key.secret).map_err(|to_sign| AppError::InvalidSignature {
-                given: sig.to_owned(),
-                to_sign,
-            })?;
+            signature::verify_request(&signed, sig, &key.secret)
+                .map_err(|to_sign| AppError::InvalidSignature { given: sig.to_owned(), to_sign })?;
             let now = self.now();
             if signature::is_stale(ts, now) {
                 return Err(AppError::StaleRequest { timestamp: ts, now });
             }
-            return Ok(UploadCaller {
-                env,
-                api_key: Some(key),
-                unsigned_preset: None,
-            });
+            return Ok(UploadCaller { env, api_key: Some(key), unsigned_preset: None });
         }
         if let Some(key) = params.get("api_key") {
             // A key without a signature: say what is wrong with the key first.
@@ -123,11 +109,7 @@ impl App {
                 if !preset.unsigned {
                     return Err(AppError::PresetNotUnsigned(name.to_owned()));
                 }
-                Ok(UploadCaller {
-                    env,
-                    api_key: None,
-                    unsigned_preset: Some(preset),
-                })
+                Ok(UploadCaller { env, api_key: None, unsigned_preset: Some(preset) })
             }
             _ => Err(AppError::MissingCredentials),
         }

@@ -30,28 +30,17 @@ pub struct ChunkInfo {
 impl ChunkInfo {
     /// From the `X-Unique-Upload-Id` and `Content-Range` headers.
     pub fn parse(upload_id: &str, content_range: &str) -> AppResult<Self> {
-        let bad = || AppError::InvalidParam {
-            name: "Content-Range",
-            value: content_range.to_owned(),
-        };
+        let bad = || AppError::InvalidParam { name: "Content-Range", value: content_range.to_owned() };
         if upload_id.is_empty()
             || upload_id.len() > 64
-            || !upload_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || !upload_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err(AppError::InvalidParam {
-                name: "X-Unique-Upload-Id",
-                value: upload_id.to_owned(),
-            });
+            return Err(AppError::InvalidParam { name: "X-Unique-Upload-Id", value: upload_id.to_owned() });
         }
         let spec = content_range.trim().strip_prefix("bytes ").ok_or_else(bad)?;
         let (range, total) = spec.split_once('/').ok_or_else(bad)?;
         let (a, b) = range.split_once('-').ok_or_else(bad)?;
-        let (start, end): (u64, u64) = (
-            a.trim().parse().map_err(|_| bad())?,
-            b.trim().parse().map_err(|_| bad())?,
-        );
+        let (start, end): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
         let total = match total.trim() {
             "-1" | "*" => None,
             t => Some(t.parse::<u64>().map_err(|_| bad())?),
@@ -59,12 +48,7 @@ impl ChunkInfo {
         if end < start || total.is_some_and(|t| end >= t) {
             return Err(bad());
         }
-        Ok(Self {
-            upload_id: upload_id.to_owned(),
-            start,
-            end,
-            total,
-        })
+        Ok(Self { upload_id: upload_id.to_owned(), start, end, total })
     }
 
     /// Whether this chunk completes the file.
@@ -86,26 +70,14 @@ impl App {
         if info.end + 1 > max {
             return Err(AppError::FileTooLarge { got: info.end + 1, max });
         }
-        let partial = self
-            .config
-            .staging_dir
-            .join(format!("chunked-{env}-{}.part", info.upload_id));
+        let partial = self.config.staging_dir.join(format!("chunked-{env}-{}.part", info.upload_id));
         let done = self.config.staging_dir.join(format!("{}.part", self.ids.hex32()));
         let info = info.clone();
         let chunk_path = chunk.path.clone();
         let filename = chunk.filename.clone();
-        let finished = self
-            .cpu
-            .run(move || append(&partial, &chunk_path, &info, &done))
-            .await??;
+        let finished = self.cpu.run(move || append(&partial, &chunk_path, &info, &done)).await??;
         drop(chunk);
-        Ok(finished.map(|(path, bytes, md5, head)| StagedFile {
-            path,
-            bytes,
-            md5,
-            head,
-            filename,
-        }))
+        Ok(finished.map(|(path, bytes, md5, head)| StagedFile { path, bytes, md5, head, filename }))
     }
 }
 
@@ -115,14 +87,10 @@ fn append(partial: &PathBuf, chunk: &PathBuf, info: &ChunkInfo, done: &PathBuf) 
     let mut out = if info.start == 0 {
         File::create(partial)?
     } else {
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(partial)
-            .map_err(|_| AppError::InvalidParam {
-                name: "X-Unique-Upload-Id",
-                value: format!("{} (no earlier chunks)", info.upload_id),
-            })?
+        OpenOptions::new().read(true).write(true).open(partial).map_err(|_| AppError::InvalidParam {
+            name: "X-Unique-Upload-Id",
+            value: format!("{} (no earlier chunks)", info.upload_id),
+        })?
     };
     let have = out.metadata()?.len();
     if info.start > have {

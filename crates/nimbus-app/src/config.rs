@@ -23,6 +23,10 @@ pub struct AppConfig {
     pub cpu_queue: usize,
     /// Admin API calls allowed per hour per environment (sent as rate-limit headers).
     pub admin_rate_limit: u32,
+    /// How long delivery may reuse a looked-up asset or environment (writes on this node
+    /// clear it at once; writes on other nodes show within this time), and how many assets.
+    pub delivery_cache_ttl_ms: u64,
+    pub delivery_cache_entries: u64,
 }
 
 impl AppConfig {
@@ -38,6 +42,8 @@ impl AppConfig {
             cpu_threads: cores,
             cpu_queue: 256,
             admin_rate_limit: 5000,
+            delivery_cache_ttl_ms: 2000,
+            delivery_cache_entries: 100_000,
         }
     }
 }

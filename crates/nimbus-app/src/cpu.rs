@@ -17,10 +17,7 @@ pub struct CpuPool {
 impl CpuPool {
     pub fn new(threads: usize, queue: usize) -> Self {
         let threads = threads.max(1);
-        Self {
-            running: Arc::new(Semaphore::new(threads)),
-            admitted: Arc::new(Semaphore::new(threads + queue)),
-        }
+        Self { running: Arc::new(Semaphore::new(threads)), admitted: Arc::new(Semaphore::new(threads + queue)) }
     }
 
     /// Runs `job` on a blocking thread once a slot is free.
@@ -29,21 +26,11 @@ impl CpuPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let _admitted = self
-            .admitted
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| AppError::Cpu("too many jobs waiting"))?;
-        let _running = self
-            .running
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| AppError::Cpu("pool closed"))?;
+        let _admitted =
+            self.admitted.clone().try_acquire_owned().map_err(|_| AppError::Cpu("too many jobs waiting"))?;
+        let _running = self.running.clone().acquire_owned().await.map_err(|_| AppError::Cpu("pool closed"))?;
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(job))
-            .await
-            .map_err(|_| AppError::Cpu("job panicked"))
+        tokio::task::spawn_blocking(move || span.in_scope(job)).await.map_err(|_| AppError::Cpu("job panicked"))
     }
 }
 

@@ -1,47 +1,64 @@
 //! Delivery of originals: resolve a parsed delivery path to an asset, enforcing signed URLs
 //! for `private` and `authenticated` assets. Transformations are refused until the
-//! transformation engine lands; the parsed path already carries them.
+//! transformation engine lands; the parsed path already carries them. Lookups go through
+//! the node-local [`DeliveryCache`](crate::delivery_cache::DeliveryCache).
+
+use std::sync::Arc;
 
 use nimbus_core::Asset;
 use nimbus_core::delivery::DeliveryPath;
 use nimbus_core::signature;
 
+use crate::delivery_cache::EnvEntry;
 use crate::error::AppResult;
 use crate::ports::AssetKey;
 use crate::{App, AppError};
 
 impl App {
-    pub async fn resolve_delivery(&self, path: &DeliveryPath) -> AppResult<Asset> {
-        let env = self
+    async fn delivery_env(&self, cloud: &str) -> AppResult<Option<Arc<EnvEntry>>> {
+        if let Some(e) = self.delivery_cache.env(cloud) {
+            return Ok(Some(e));
+        }
+        let Some(env) = self.catalog.env_by_cloud(cloud).await? else {
+            return Ok(None);
+        };
+        let secrets = self
             .catalog
-            .env_by_cloud(&path.cloud)
+            .list_keys(env.id)
             .await?
-            .ok_or_else(|| AppError::ResourceNotFound(path.public_id.to_string()))?;
+            .into_iter()
+            .filter(|k| k.revoked_at.is_none())
+            .map(|k| k.secret)
+            .collect();
+        Ok(Some(self.delivery_cache.put_env(cloud, EnvEntry { env, secrets })))
+    }
+
+    pub async fn resolve_delivery(&self, path: &DeliveryPath) -> AppResult<Arc<Asset>> {
+        let not_found = || AppError::ResourceNotFound(path.public_id.to_string());
+        let entry = self.delivery_env(&path.cloud).await?.ok_or_else(not_found)?;
         if path.delivery_type.original_needs_signature() || path.signature.is_some() {
             let given = path.signature.as_deref().ok_or(AppError::UrlSignatureRequired)?;
             let to_sign = path.string_to_sign();
-            let keys = self.catalog.list_keys(env.id).await?;
-            let ok = keys
-                .iter()
-                .filter(|k| k.revoked_at.is_none())
-                .any(|k| signature::verify_url(&to_sign, given, &k.secret));
-            if !ok {
+            if !entry.secrets.iter().any(|s| signature::verify_url(&to_sign, given, s)) {
                 return Err(AppError::UrlSignatureRequired);
             }
         }
         if let Some(t) = path.transformations.first() {
             return Err(AppError::TransformationUnsupported(t.clone()));
         }
-        let key = AssetKey {
-            resource_type: path.resource_type,
-            delivery_type: path.delivery_type,
-            public_id: &path.public_id,
+        let env = entry.env.id;
+        let asset = match self.delivery_cache.asset(env, path.resource_type, path.delivery_type, &path.public_id) {
+            Some(a) => a,
+            None => {
+                let key = AssetKey {
+                    resource_type: path.resource_type,
+                    delivery_type: path.delivery_type,
+                    public_id: &path.public_id,
+                };
+                let a = self.catalog.asset(env, key).await?.ok_or_else(not_found)?;
+                self.delivery_cache.put_asset(env, a)
+            }
         };
-        let asset = self
-            .catalog
-            .asset(env.id, key)
-            .await?
-            .ok_or_else(|| AppError::ResourceNotFound(path.public_id.to_string()))?;
         if let (Some(want), Some(have)) = (&path.format, &asset.format) {
             if !same_format(want, have) {
                 return Err(AppError::TransformationUnsupported(format!("f_{want}")));

@@ -24,14 +24,7 @@ impl App {
             .create_env(cloud_name.as_str(), &key, &secret, self.now())
             .await?
             .ok_or_else(|| AppError::AlreadyExists(format!("Environment {cloud}")))?;
-        Ok((
-            env,
-            CloudinaryUrl {
-                api_key: key,
-                api_secret: secret,
-                cloud: cloud_name,
-            },
-        ))
+        Ok((env, CloudinaryUrl { api_key: key, api_secret: secret, cloud: cloud_name }))
     }
 
     /// On start: make sure the environment of `CLOUDINARY_URL` exists with its key, or, with
@@ -49,9 +42,7 @@ impl App {
                 Some(env) => {
                     match self.catalog.api_key(&u.api_key).await? {
                         None => {
-                            self.catalog
-                                .create_key(env.id, &u.api_key, &u.api_secret, self.now())
-                                .await?;
+                            self.catalog.create_key(env.id, &u.api_key, &u.api_secret, self.now()).await?;
                         }
                         Some(k) if k.env_id != env.id || k.secret != u.api_secret => {
                             tracing::warn!(api_key = %u.api_key, "CLOUDINARY_URL names a key that exists with other settings; left unchanged");
@@ -75,6 +66,7 @@ impl App {
 
     pub async fn delete_environment(&self, cloud: &str) -> AppResult<()> {
         if self.catalog.delete_env(cloud).await? {
+            self.delivery_cache.clear();
             Ok(())
         } else {
             Err(AppError::UnknownCloud(cloud.to_owned()))
@@ -83,15 +75,10 @@ impl App {
 
     pub async fn create_api_key(&self, cloud: &str) -> AppResult<CloudinaryUrl> {
         let env = self.environment(cloud).await?;
-        let key = self
-            .catalog
-            .create_key(env.id, &self.ids.digits(15), &self.ids.token(SECRET_LEN), self.now())
-            .await?;
-        Ok(CloudinaryUrl {
-            api_key: key.key,
-            api_secret: key.secret,
-            cloud: CloudName::parse(cloud)?,
-        })
+        let key =
+            self.catalog.create_key(env.id, &self.ids.digits(15), &self.ids.token(SECRET_LEN), self.now()).await?;
+        self.delivery_cache.clear();
+        Ok(CloudinaryUrl { api_key: key.key, api_secret: key.secret, cloud: CloudName::parse(cloud)? })
     }
 
     pub async fn list_api_keys(&self, cloud: &str) -> AppResult<Vec<ApiKey>> {
@@ -101,6 +88,7 @@ impl App {
 
     pub async fn revoke_api_key(&self, key: &str) -> AppResult<()> {
         if self.catalog.revoke_key(key, self.now()).await? {
+            self.delivery_cache.clear();
             Ok(())
         } else {
             Err(AppError::UnknownApiKey(key.to_owned()))

@@ -7,10 +7,7 @@ use crate::{App, AppError};
 pub fn folder_path(raw: &str) -> AppResult<String> {
     let p = raw.trim_matches('/');
     if p.is_empty() || p.split('/').any(|s| s.is_empty() || s == "." || s == "..") || p.chars().any(char::is_control) {
-        return Err(AppError::InvalidParam {
-            name: "folder",
-            value: raw.to_owned(),
-        });
+        return Err(AppError::InvalidParam { name: "folder", value: raw.to_owned() });
     }
     Ok(p.to_owned())
 }

@@ -15,6 +15,7 @@ pub mod chunked;
 pub mod config;
 pub mod cpu;
 pub mod deliver;
+pub mod delivery_cache;
 pub mod envs;
 pub mod error;
 pub mod folders;
@@ -42,6 +43,7 @@ pub struct App {
     pub ids: Arc<dyn IdGen>,
     pub cpu: cpu::CpuPool,
     pub remote: remote::RemoteFetcher,
+    pub delivery_cache: delivery_cache::DeliveryCache,
 }
 
 impl App {
@@ -54,15 +56,11 @@ impl App {
     ) -> Result<Self, AppError> {
         let cpu = cpu::CpuPool::new(config.cpu_threads, config.cpu_queue);
         let remote = remote::RemoteFetcher::new(&config)?;
-        Ok(Self {
-            config: Arc::new(config),
-            catalog,
-            blobs,
-            clock,
-            ids,
-            cpu,
-            remote,
-        })
+        let delivery_cache = delivery_cache::DeliveryCache::new(
+            std::time::Duration::from_millis(config.delivery_cache_ttl_ms),
+            config.delivery_cache_entries,
+        );
+        Ok(Self { config: Arc::new(config), catalog, blobs, clock, ids, cpu, remote, delivery_cache })
     }
 
     /// `created_at`-style now, in Unix seconds.

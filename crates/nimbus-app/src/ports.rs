@@ -103,10 +103,7 @@ pub struct AssetPatch {
 /// What a rename did.
 #[derive(Debug, Clone)]
 pub enum Renamed {
-    Done {
-        asset: Box<Asset>,
-        replaced_blob: Option<String>,
-    },
+    Done { asset: Box<Asset>, replaced_blob: Option<String> },
     NotFound,
     TargetExists,
 }
@@ -281,10 +278,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
     }
 }
 
@@ -300,15 +294,11 @@ impl IdGen for RandomIds {
         use rand::Rng as _;
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         let mut rng = rand::rng();
-        (0..len)
-            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-            .collect()
+        (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
     }
     fn digits(&self, len: usize) -> String {
         use rand::Rng as _;
         let mut rng = rand::rng();
-        (0..len)
-            .map(|i| char::from(b'0' + rng.random_range(u8::from(i == 0)..10)))
-            .collect()
+        (0..len).map(|i| char::from(b'0' + rng.random_range(u8::from(i == 0)..10))).collect()
     }
 }

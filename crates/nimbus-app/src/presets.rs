@@ -27,10 +27,7 @@ impl App {
             None => self.ids.token(8),
         };
         if !valid_name(&name) {
-            return Err(AppError::InvalidParam {
-                name: "name",
-                value: name,
-            });
+            return Err(AppError::InvalidParam { name: "name", value: name });
         }
         let preset = Preset {
             name: name.clone(),
@@ -60,10 +57,7 @@ impl App {
     }
 
     pub async fn get_preset(&self, env: i64, name: &str) -> AppResult<Preset> {
-        self.catalog
-            .preset(env, name)
-            .await?
-            .ok_or_else(|| AppError::PresetNotFound(name.to_owned()))
+        self.catalog.preset(env, name).await?.ok_or_else(|| AppError::PresetNotFound(name.to_owned()))
     }
 
     pub async fn list_presets(&self, env: i64) -> AppResult<Vec<Preset>> {

@@ -66,10 +66,7 @@ impl Resolve for GuardedResolver {
             let host = name.as_str().to_owned();
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let host_ok = allow.host_allowed(&host);
-            let ok: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|a| host_ok || allow.ip_allowed(a.ip()))
-                .collect();
+            let ok: Vec<SocketAddr> = addrs.into_iter().filter(|a| host_ok || allow.ip_allowed(a.ip())).collect();
             if ok.is_empty() {
                 return Err(Box::new(Blocked) as Box<dyn std::error::Error + Send + Sync>);
             }
@@ -104,19 +101,14 @@ impl RemoteFetcher {
             }))
             .user_agent(concat!("Nimbus/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| AppError::RemoteFailed {
-                url: String::new(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| AppError::RemoteFailed { url: String::new(), reason: e.to_string() })?;
         Ok(Self { client, allow })
     }
 
     /// Fetches `url` into `writer` (which enforces the size limit).
     pub async fn fetch(&self, url: &str, mut writer: StagingWriter) -> Result<StagedFile, AppError> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| AppError::RemoteFailed {
-            url: url.to_owned(),
-            reason: e.to_string(),
-        })?;
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| AppError::RemoteFailed { url: url.to_owned(), reason: e.to_string() })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(AppError::RemoteFailed {
                 url: url.to_owned(),
@@ -161,10 +153,7 @@ fn classify(url: &str, e: reqwest::Error) -> AppError {
     if e.is_timeout() {
         AppError::RemoteTimeout { url: url.to_owned() }
     } else {
-        AppError::RemoteFailed {
-            url: url.to_owned(),
-            reason: "could not fetch the file".into(),
-        }
+        AppError::RemoteFailed { url: url.to_owned(), reason: "could not fetch the file".into() }
     }
 }
 

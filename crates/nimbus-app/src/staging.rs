@@ -61,10 +61,7 @@ impl StagingWriter {
             .map_err(|_| AppError::Cpu("staging task failed"))??;
         Ok(Self {
             path,
-            sink: Some(Sink {
-                file,
-                hasher: Md5::new(),
-            }),
+            sink: Some(Sink { file, hasher: Md5::new() }),
             buf: Vec::with_capacity(FLUSH_AT),
             head: Vec::new(),
             bytes: 0,
@@ -77,10 +74,7 @@ impl StagingWriter {
     pub async fn push(&mut self, chunk: &[u8]) -> Result<(), AppError> {
         self.bytes += chunk.len() as u64;
         if self.bytes > self.max {
-            return Err(AppError::FileTooLarge {
-                got: self.bytes,
-                max: self.max,
-            });
+            return Err(AppError::FileTooLarge { got: self.bytes, max: self.max });
         }
         if self.head.len() < HEAD_LEN {
             let take = (HEAD_LEN - self.head.len()).min(chunk.len());
@@ -144,12 +138,8 @@ impl Drop for StagingWriter {
 /// Decodes a `data:<mime>;base64,<payload>` URI.
 pub fn decode_data_uri(uri: &str) -> Result<Vec<u8>, AppError> {
     use base64::Engine as _;
-    let rest = uri
-        .strip_prefix("data:")
-        .ok_or(AppError::InvalidDataUri("not a data URI"))?;
-    let (meta, payload) = rest
-        .split_once(',')
-        .ok_or(AppError::InvalidDataUri("data URI without a comma"))?;
+    let rest = uri.strip_prefix("data:").ok_or(AppError::InvalidDataUri("not a data URI"))?;
+    let (meta, payload) = rest.split_once(',').ok_or(AppError::InvalidDataUri("data URI without a comma"))?;
     if !meta.ends_with(";base64") {
         return Err(AppError::InvalidDataUri("only base64 data URIs are supported"));
     }
@@ -178,10 +168,7 @@ mod tests {
         assert!(!path.exists());
 
         let mut w = StagingWriter::create(&dir, "b".into(), 4, None).await.unwrap();
-        assert!(matches!(
-            w.push(b"hello").await,
-            Err(AppError::FileTooLarge { got: 5, max: 4 })
-        ));
+        assert!(matches!(w.push(b"hello").await, Err(AppError::FileTooLarge { got: 5, max: 4 })));
         drop(w);
         assert!(!dir.join("b.part").exists());
 

@@ -39,13 +39,7 @@ const GENERATED_ID_LEN: usize = 20;
 impl App {
     /// A writer for a new staged file, named uniquely.
     pub async fn staging_writer(&self, filename: Option<String>) -> AppResult<StagingWriter> {
-        StagingWriter::create(
-            &self.config.staging_dir,
-            self.ids.hex32(),
-            self.config.max_file_bytes,
-            filename,
-        )
-        .await
+        StagingWriter::create(&self.config.staging_dir, self.ids.hex32(), self.config.max_file_bytes, filename).await
     }
 
     async fn resolve_file(&self, source: FileSource) -> AppResult<StagedFile> {
@@ -67,10 +61,7 @@ impl App {
                 let w = self.staging_writer(name).await?;
                 self.remote.fetch(&url, w).await
             }
-            FileSource::Text(other) => Err(AppError::InvalidParam {
-                name: "file",
-                value: truncate(&other, 64),
-            }),
+            FileSource::Text(other) => Err(AppError::InvalidParam { name: "file", value: truncate(&other, 64) }),
         }
     }
 
@@ -85,11 +76,7 @@ impl App {
         if let Some(p) = &caller.unsigned_preset {
             params.with_defaults(&p.settings);
         } else if let Some(name) = params.get("upload_preset").map(str::to_owned) {
-            let preset = self
-                .catalog
-                .preset(caller.env.id, &name)
-                .await?
-                .ok_or(AppError::UploadPresetMissing(name))?;
+            let preset = self.catalog.preset(caller.env.id, &name).await?.ok_or(AppError::UploadPresetMissing(name))?;
             params.with_defaults(&preset.settings);
         }
         let file = self.resolve_file(file.ok_or(AppError::MissingParam("file"))?).await?;
@@ -98,19 +85,11 @@ impl App {
         let (rt, format, width, height) = self.identify(rt, &file).await?;
         let public_id = self.choose_public_id(&params, rt, file.filename.as_deref(), format.as_deref())?;
         let overwrite = params.bool("overwrite").unwrap_or(signed);
-        let key = AssetKey {
-            resource_type: rt,
-            delivery_type: dt,
-            public_id: &public_id,
-        };
+        let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &public_id };
         let previous = self.catalog.asset(caller.env.id, key).await?;
         if let Some(prev) = &previous {
             if !overwrite {
-                return Ok(Uploaded {
-                    asset: prev.clone(),
-                    existing: true,
-                    overwritten: false,
-                });
+                return Ok(Uploaded { asset: prev.clone(), existing: true, overwritten: false });
             }
         }
 
@@ -123,23 +102,17 @@ impl App {
             .or(params.get("folder"))
             .map(|f| f.trim_matches('/').to_owned())
             .unwrap_or_else(|| public_id.folder().to_owned());
-        let display_name = params
-            .get("display_name")
-            .map(str::to_owned)
-            .unwrap_or_else(|| public_id.name().to_owned());
+        let display_name = params.get("display_name").map(str::to_owned).unwrap_or_else(|| public_id.name().to_owned());
         let original_filename = if params.bool("discard_original_filename") == Some(true) {
             None
         } else {
-            params.get("filename_override").map(str::to_owned).or_else(|| {
-                file.filename
-                    .as_deref()
-                    .map(|f| strip_extension(basename(f)).to_owned())
-            })
+            params
+                .get("filename_override")
+                .map(str::to_owned)
+                .or_else(|| file.filename.as_deref().map(|f| strip_extension(basename(f)).to_owned()))
         };
         let asset = Asset {
-            asset_id: previous
-                .as_ref()
-                .map_or_else(|| self.ids.hex32(), |p| p.asset_id.clone()),
+            asset_id: previous.as_ref().map_or_else(|| self.ids.hex32(), |p| p.asset_id.clone()),
             resource_type: rt,
             delivery_type: dt,
             public_id: public_id.clone(),
@@ -169,32 +142,19 @@ impl App {
                 return Err(e.into());
             }
         };
+        self.delivery_cache.clear();
         if !asset.asset_folder.is_empty() {
-            self.catalog
-                .ensure_folder(caller.env.id, &asset.asset_folder, now)
-                .await?;
+            self.catalog.ensure_folder(caller.env.id, &asset.asset_folder, now).await?;
         }
         Ok(match saved {
-            Saved::Inserted(a) => Uploaded {
-                asset: a,
-                existing: false,
-                overwritten: false,
-            },
+            Saved::Inserted(a) => Uploaded { asset: a, existing: false, overwritten: false },
             Saved::Replaced { asset, old_blob } => {
                 self.delete_blob_quietly(&old_blob).await;
-                Uploaded {
-                    asset,
-                    existing: false,
-                    overwritten: true,
-                }
+                Uploaded { asset, existing: false, overwritten: true }
             }
             Saved::Existing(a) => {
                 self.delete_blob_quietly(&blob_key).await;
-                Uploaded {
-                    asset: a,
-                    existing: true,
-                    overwritten: false,
-                }
+                Uploaded { asset: a, existing: true, overwritten: false }
             }
         })
     }
@@ -224,28 +184,16 @@ impl App {
         match rt {
             ResourceType::Image => {
                 let path = file.path.clone();
-                let probed = self
-                    .cpu
-                    .run(move || nimbus_imaging::probe_file(&path))
-                    .await?
-                    .map_err(|e| match e {
-                        nimbus_imaging::ProbeError::NotAnImage => AppError::InvalidImage,
-                        nimbus_imaging::ProbeError::Io(io) => AppError::Io(io),
-                    })?;
-                Ok((
-                    rt,
-                    Some(probed.format.to_owned()),
-                    Some(probed.width as i64),
-                    Some(probed.height as i64),
-                ))
+                let probed = self.cpu.run(move || nimbus_imaging::probe_file(&path)).await?.map_err(|e| match e {
+                    nimbus_imaging::ProbeError::NotAnImage => AppError::InvalidImage,
+                    nimbus_imaging::ProbeError::Io(io) => AppError::Io(io),
+                })?;
+                Ok((rt, Some(probed.format.to_owned()), Some(probed.width as i64), Some(probed.height as i64)))
             }
             ResourceType::Video => {
-                let format = nimbus_imaging::video_format(&file.head).map(str::to_owned).or_else(|| {
-                    file.filename
-                        .as_deref()
-                        .and_then(extension)
-                        .map(str::to_ascii_lowercase)
-                });
+                let format = nimbus_imaging::video_format(&file.head)
+                    .map(str::to_owned)
+                    .or_else(|| file.filename.as_deref().and_then(extension).map(str::to_ascii_lowercase));
                 Ok((rt, format, None, None))
             }
             _ => Ok((ResourceType::Raw, None, None, None)),
@@ -276,9 +224,7 @@ impl App {
             }
             None => {
                 let stem = if params.bool("use_filename") == Some(true) {
-                    filename
-                        .map(|f| sanitize(strip_extension(basename(f))))
-                        .filter(|s| !s.is_empty())
+                    filename.map(|f| sanitize(strip_extension(basename(f)))).filter(|s| !s.is_empty())
                 } else {
                     None
                 };
@@ -297,11 +243,7 @@ impl App {
             }
         };
         let mut full = String::new();
-        if let Some(folder) = params
-            .get("folder")
-            .map(|f| f.trim_matches('/'))
-            .filter(|f| !f.is_empty())
-        {
+        if let Some(folder) = params.get("folder").map(|f| f.trim_matches('/')).filter(|f| !f.is_empty()) {
             full.push_str(folder);
             full.push('/');
         }
@@ -325,23 +267,12 @@ fn strip_extension(name: &str) -> &str {
 }
 
 fn extension(name: &str) -> Option<&str> {
-    basename(name)
-        .rsplit_once('.')
-        .map(|(_, e)| e)
-        .filter(|e| !e.is_empty() && e.len() <= 10)
+    basename(name).rsplit_once('.').map(|(_, e)| e).filter(|e| !e.is_empty() && e.len() <= 10)
 }
 
 /// Keeps letters, digits, `-`, `_` and `.`; everything else becomes `_`.
 fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    s.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
 }
 
 fn percent_decode(s: &str) -> String {

@@ -14,8 +14,16 @@ use nimbus_app::ports::{BlobError, BlobMeta, BlobRead, BlobStore};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
-use tokio::io::AsyncReadExt as _;
+use object_store::{GetOptions, GetRange, GetResultPayload, ObjectStore, PutPayload, WriteMultipart};
+use std::io::SeekFrom;
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+use tokio_util::io::ReaderStream;
+
+mod cached;
+pub use cached::CachedBlobStore;
+
+/// Read size when streaming a local file.
+const READ_CHUNK: usize = 256 * 1024;
 
 /// Files up to this size are put in one request; larger ones in parts of this size.
 const PART_SIZE: usize = 8 * 1024 * 1024;
@@ -57,9 +65,7 @@ impl ObjectBlobStore {
 
     /// Blobs in memory, for tests.
     pub fn in_memory() -> Self {
-        Self {
-            store: Arc::new(InMemory::new()),
-        }
+        Self { store: Arc::new(InMemory::new()) }
     }
 
     /// Any other backend (S3-compatible, ...).
@@ -96,31 +102,26 @@ impl BlobStore for ObjectBlobStore {
     }
 
     async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<BlobRead, BlobError> {
-        let opts = GetOptions {
-            range: range.map(GetRange::Bounded),
-            ..Default::default()
-        };
+        let opts = GetOptions { range: range.map(GetRange::Bounded), ..Default::default() };
         let res = self.store.get_opts(&path(key)?, opts).await.map_err(err)?;
         let size = res.meta.size;
         let last_modified = res.meta.last_modified.timestamp();
-        let stream = res
-            .into_stream()
-            .map_err(|e| std::io::Error::other(e.to_string()))
-            .boxed();
-        Ok(BlobRead {
-            size,
-            last_modified,
-            stream,
-        })
+        let stream = match res.payload {
+            // object_store reads local files 8 KiB per blocking hop; read bigger pieces.
+            GetResultPayload::File(file, _) => {
+                let mut file = tokio::fs::File::from_std(file);
+                file.seek(SeekFrom::Start(res.range.start)).await.map_err(io_err)?;
+                let reader = file.take(res.range.end - res.range.start);
+                ReaderStream::with_capacity(reader, READ_CHUNK).boxed()
+            }
+            GetResultPayload::Stream(s) => s.map_err(|e| std::io::Error::other(e.to_string())).boxed(),
+        };
+        Ok(BlobRead { size, last_modified, stream })
     }
 
     async fn head(&self, key: &str) -> Result<BlobMeta, BlobError> {
         let m = self.store.head(&path(key)?).await.map_err(err)?;
-        Ok(BlobMeta {
-            key: key.to_owned(),
-            size: m.size,
-            last_modified: m.last_modified.timestamp(),
-        })
+        Ok(BlobMeta { key: key.to_owned(), size: m.size, last_modified: m.last_modified.timestamp() })
     }
 
     async fn delete(&self, key: &str) -> Result<(), BlobError> {

@@ -35,10 +35,7 @@ pub enum KeysCommand {
 pub async fn env(s: Settings, cmd: EnvCommand) -> Result<(), Box<dyn Error>> {
     let (app, catalog) = build_app(&s).await?;
     match cmd {
-        EnvCommand::Create {
-            cloud_name,
-            cloudinary_url,
-        } => {
+        EnvCommand::Create { cloud_name, cloudinary_url } => {
             let creds = match cloudinary_url {
                 Some(u) => {
                     let u = nimbus_core::cloudinary_url::CloudinaryUrl::parse(&u)?;
@@ -51,11 +48,7 @@ pub async fn env(s: Settings, cmd: EnvCommand) -> Result<(), Box<dyn Error>> {
         }
         EnvCommand::List => {
             for e in app.list_environments().await? {
-                println!(
-                    "{}\tcreated {}",
-                    e.cloud_name,
-                    nimbus_core::timefmt::iso8601(e.created_at)
-                );
+                println!("{}\tcreated {}", e.cloud_name, nimbus_core::timefmt::iso8601(e.created_at));
             }
         }
         EnvCommand::Delete { cloud_name } => {
@@ -76,11 +69,7 @@ pub async fn keys(s: Settings, cmd: KeysCommand) -> Result<(), Box<dyn Error>> {
         KeysCommand::List { cloud_name } => {
             for k in app.list_api_keys(&cloud_name).await? {
                 let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
-                println!(
-                    "{}\t{state}\tcreated {}",
-                    k.key,
-                    nimbus_core::timefmt::iso8601(k.created_at)
-                );
+                println!("{}\t{state}\tcreated {}", k.key, nimbus_core::timefmt::iso8601(k.created_at));
             }
         }
         KeysCommand::Revoke { api_key } => {

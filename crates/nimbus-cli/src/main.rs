@@ -10,11 +10,7 @@ mod settings;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "nimbus",
-    version,
-    about = "Self-hosted media platform, wire-compatible with Cloudinary's APIs"
-)]
+#[command(name = "nimbus", version, about = "Self-hosted media platform, wire-compatible with Cloudinary's APIs")]
 struct Cli {
     #[command(flatten)]
     common: settings::CommonArgs,
@@ -68,9 +64,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(_) => serve::run(settings).await,
             Command::Env { command } => admin::env(settings, command).await,
             Command::Keys { command } => admin::keys(settings, command).await,
-            Command::Migrate => serve::build_app(&settings)
-                .await
-                .map(|_| println!("catalog is up to date")),
+            Command::Migrate => serve::build_app(&settings).await.map(|_| println!("catalog is up to date")),
             Command::Sweep { grace_secs } => {
                 let (app, _) = serve::build_app(&settings).await?;
                 let n = app.sweep_orphans(grace_secs).await?;

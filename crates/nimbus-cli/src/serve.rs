@@ -5,9 +5,10 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use nimbus_app::ports::{RandomIds, SystemClock};
 use nimbus_app::{App, AppConfig};
-use nimbus_blob::ObjectBlobStore;
+use nimbus_blob::{CachedBlobStore, ObjectBlobStore};
 use nimbus_core::cloudinary_url::CloudinaryUrl;
 use nimbus_db::SqlCatalog;
 
@@ -16,15 +17,17 @@ use crate::settings::Settings;
 /// How often the orphan sweeper runs, and how old an unreferenced blob must be to go.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 const SWEEP_GRACE_SECS: i64 = 3600;
+/// Memory for small originals kept hot (blobs are immutable, so never stale), and the
+/// largest blob kept there.
+const BLOB_CACHE_BYTES: u64 = 128 * 1024 * 1024;
+const BLOB_CACHE_MAX_ITEM: u64 = 512 * 1024;
 
 /// Opens the catalog (migrating it) and the blob store; returns the application.
 pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>> {
     std::fs::create_dir_all(&s.data_dir).map_err(|e| format!("cannot create {}: {e}", s.data_dir.display()))?;
     let staging = s.data_dir.join("staging");
     std::fs::create_dir_all(&staging)?;
-    let catalog = SqlCatalog::connect(&s.database_url)
-        .await
-        .map_err(|e| format!("catalog: {e}"))?;
+    let catalog = SqlCatalog::connect(&s.database_url).await.map_err(|e| format!("catalog: {e}"))?;
     let blobs = ObjectBlobStore::local(&s.data_dir.join("blobs")).map_err(|e| format!("blob store: {e}"))?;
     let public = s.public_url.clone().unwrap_or_else(|| format!("http://{}", s.listen));
     let mut config = AppConfig::new(public, staging);
@@ -38,13 +41,8 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
         config.admin_rate_limit = n;
     }
     config.remote_allowlist.clone_from(&s.remote_allowlist);
-    let app = App::new(
-        config,
-        Arc::new(catalog.clone()),
-        Arc::new(blobs),
-        Arc::new(SystemClock),
-        Arc::new(RandomIds),
-    )?;
+    let blobs = CachedBlobStore::new(Arc::new(blobs), BLOB_CACHE_BYTES, BLOB_CACHE_MAX_ITEM);
+    let app = App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), Arc::new(SystemClock), Arc::new(RandomIds))?;
     Ok((app, catalog))
 }
 
@@ -60,9 +58,8 @@ fn clear_staging(dir: &std::path::Path) {
 }
 
 pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
-    let listener = tokio::net::TcpListener::bind(s.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(s.listen).await.map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
     s.listen = listener.local_addr()?;
     let (app, catalog) = build_app(&s).await?;
     clear_staging(&app.config.staging_dir);
@@ -91,9 +88,14 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
 
     println!("Nimbus listening on http://{}", s.listen);
     tracing::info!(listen = %s.listen, data_dir = %s.data_dir.display(), "serving");
-    axum::serve(listener, nimbus_api::router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // Responses go out as headers, then body chunks: without TCP_NODELAY, Nagle's algorithm
+    // and the client's delayed ACK stall every response after the first on a connection ~40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
+    axum::serve(listener, nimbus_api::router(app)).with_graceful_shutdown(shutdown_signal()).await?;
     sweeper.abort();
     catalog.close().await;
     tracing::info!("stopped");

@@ -80,11 +80,7 @@ impl Settings {
             }
             None => FileConfig::default(),
         };
-        let data_dir = common
-            .data_dir
-            .clone()
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("./nimbus-data"));
+        let data_dir = common.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./nimbus-data"));
         let database_url = common
             .database_url
             .clone()
@@ -101,10 +97,7 @@ impl Settings {
             public_url: s.and_then(|s| s.public_url.clone()).or(file.public_url),
             max_file_bytes: s.and_then(|s| s.max_file_bytes).or(file.max_file_bytes),
             remote_timeout_secs: s.and_then(|s| s.remote_timeout_secs).or(file.remote_timeout_secs),
-            remote_allowlist: s
-                .and_then(|s| s.remote_allowlist.clone())
-                .or(file.remote_allowlist)
-                .unwrap_or_default(),
+            remote_allowlist: s.and_then(|s| s.remote_allowlist.clone()).or(file.remote_allowlist).unwrap_or_default(),
             admin_rate_limit: s.and_then(|s| s.admin_rate_limit).or(file.admin_rate_limit),
         })
     }
@@ -116,9 +109,8 @@ fn sqlite_url(path: &Path) -> String {
 
 /// Logs to stderr; `NIMBUS_LOG` (or `RUST_LOG`) sets the filter, `info` by default.
 pub fn init_tracing() {
-    let filter = std::env::var("NIMBUS_LOG")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".to_owned());
+    let filter =
+        std::env::var("NIMBUS_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info".to_owned());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

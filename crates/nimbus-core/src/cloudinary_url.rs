@@ -22,10 +22,7 @@ pub enum CloudinaryUrlError {
 
 impl CloudinaryUrl {
     pub fn parse(s: &str) -> Result<Self, CloudinaryUrlError> {
-        let rest = s
-            .trim()
-            .strip_prefix("cloudinary://")
-            .ok_or(CloudinaryUrlError::Shape)?;
+        let rest = s.trim().strip_prefix("cloudinary://").ok_or(CloudinaryUrlError::Shape)?;
         let rest = rest.split(['?', '/']).next().unwrap_or("");
         let (creds, cloud) = rest.rsplit_once('@').ok_or(CloudinaryUrlError::Shape)?;
         let (key, secret) = creds.split_once(':').ok_or(CloudinaryUrlError::Shape)?;
@@ -34,11 +31,7 @@ impl CloudinaryUrl {
         if api_key.is_empty() || api_secret.is_empty() {
             return Err(CloudinaryUrlError::Shape);
         }
-        Ok(Self {
-            api_key,
-            api_secret,
-            cloud: CloudName::parse(cloud)?,
-        })
+        Ok(Self { api_key, api_secret, cloud: CloudName::parse(cloud)? })
     }
 
     /// The URL back in its textual form.
@@ -54,10 +47,7 @@ mod tests {
     #[test]
     fn parses_and_renders() {
         let u = CloudinaryUrl::parse("cloudinary://123:abc@demo?upload_prefix=http://x").unwrap();
-        assert_eq!(
-            (u.api_key.as_str(), u.api_secret.as_str(), u.cloud.as_str()),
-            ("123", "abc", "demo")
-        );
+        assert_eq!((u.api_key.as_str(), u.api_secret.as_str(), u.cloud.as_str()), ("123", "abc", "demo"));
         assert_eq!(u.render(), "cloudinary://123:abc@demo");
         assert!(CloudinaryUrl::parse("http://a:b@c").is_err());
         assert!(CloudinaryUrl::parse("cloudinary://a@c").is_err());

@@ -50,30 +50,19 @@ impl DeliveryPath {
     /// Parses the request path (still percent-encoded), e.g. `/demo/image/upload/v1/a/b.jpg`.
     pub fn parse(path: &str) -> Result<Self, DeliveryPathError> {
         let mut segs = path.trim_start_matches('/').split('/');
-        let cloud = segs
-            .next()
-            .filter(|s| !s.is_empty())
-            .ok_or(DeliveryPathError::Malformed("no cloud name"))?;
+        let cloud = segs.next().filter(|s| !s.is_empty()).ok_or(DeliveryPathError::Malformed("no cloud name"))?;
         CloudName::parse(cloud)?;
-        let resource_type: ResourceType = segs
-            .next()
-            .ok_or(DeliveryPathError::Malformed("no resource type"))?
-            .parse()?;
+        let resource_type: ResourceType =
+            segs.next().ok_or(DeliveryPathError::Malformed("no resource type"))?.parse()?;
         if resource_type == ResourceType::Auto {
             return Err(IdError::ResourceType("auto".into()).into());
         }
-        let delivery_type: DeliveryType = segs
-            .next()
-            .ok_or(DeliveryPathError::Malformed("no delivery type"))?
-            .parse()?;
+        let delivery_type: DeliveryType =
+            segs.next().ok_or(DeliveryPathError::Malformed("no delivery type"))?.parse()?;
         let rest: Vec<&str> = segs.collect();
         let mut i = 0;
         let mut signature = None;
-        if let Some(sig) = rest
-            .first()
-            .and_then(|s| s.strip_prefix("s--"))
-            .and_then(|s| s.strip_suffix("--"))
-        {
+        if let Some(sig) = rest.first().and_then(|s| s.strip_prefix("s--")).and_then(|s| s.strip_suffix("--")) {
             signature = Some(sig.to_owned());
             i = 1;
         }
@@ -96,10 +85,8 @@ impl DeliveryPath {
         if tail.is_empty() || tail.iter().any(|s| s.is_empty()) {
             return Err(DeliveryPathError::Malformed("no public id"));
         }
-        let decoded: Vec<String> = tail
-            .iter()
-            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-            .collect();
+        let decoded: Vec<String> =
+            tail.iter().map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect();
         let mut full = decoded.join("/");
         let mut format = None;
         if resource_type != ResourceType::Raw {

@@ -111,12 +111,7 @@ impl PublicId {
     pub const MAX_LEN: usize = 255;
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let bad = |reason| {
-            Err(IdError::PublicId {
-                id: s.to_owned(),
-                reason,
-            })
-        };
+        let bad = |reason| Err(IdError::PublicId { id: s.to_owned(), reason });
         if s.is_empty() {
             return bad("must not be empty");
         }
@@ -171,14 +166,9 @@ impl CloudName {
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
             && s.as_bytes()[0].is_ascii_alphanumeric();
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(IdError::CloudName(s.to_owned()))
-        }
+        if ok { Ok(Self(s.to_owned())) } else { Err(IdError::CloudName(s.to_owned())) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -223,9 +213,6 @@ mod tests {
         for rt in ["image", "video", "raw", "auto"] {
             assert_eq!(rt.parse::<ResourceType>().unwrap().as_str(), rt);
         }
-        assert_eq!(
-            "foo".parse::<ResourceType>().unwrap_err().to_string(),
-            "Invalid resource type - foo"
-        );
+        assert_eq!("foo".parse::<ResourceType>().unwrap_err().to_string(), "Invalid resource type - foo");
     }
 }

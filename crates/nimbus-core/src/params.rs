@@ -34,11 +34,7 @@ pub fn parse_pipe_pairs(s: &str) -> Vec<(String, String)> {
 /// Encodes pairs back into the pipe form, escaping `=` and `|` in keys and values.
 pub fn encode_pipe_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let esc = |s: &str| s.replace('=', "\\=").replace('|', "\\|");
-    pairs
-        .into_iter()
-        .map(|(k, v)| format!("{}={}", esc(k), esc(v)))
-        .collect::<Vec<_>>()
-        .join("|")
+    pairs.into_iter().map(|(k, v)| format!("{}={}", esc(k), esc(v))).collect::<Vec<_>>().join("|")
 }
 
 /// Splits on `sep` where it is not preceded by a backslash; escapes stay in the parts.
@@ -97,14 +93,8 @@ mod tests {
     #[test]
     fn context_as_the_sdk_encodes_it() {
         let pairs = parse_pipe_pairs(r"caption=a\=b\|c|alt=x");
-        assert_eq!(
-            pairs,
-            vec![("caption".into(), "a=b|c".into()), ("alt".into(), "x".into())]
-        );
-        assert_eq!(
-            encode_pipe_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            r"caption=a\=b\|c|alt=x"
-        );
+        assert_eq!(pairs, vec![("caption".into(), "a=b|c".into()), ("alt".into(), "x".into())]);
+        assert_eq!(encode_pipe_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))), r"caption=a\=b\|c|alt=x");
     }
 
     #[test]

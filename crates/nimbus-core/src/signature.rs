@@ -50,11 +50,7 @@ pub fn string_to_sign<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>, 
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| {
             let pair = format!("{k}={v}");
-            if escape_ampersand {
-                pair.replace('&', "%26")
-            } else {
-                pair
-            }
+            if escape_ampersand { pair.replace('&', "%26") } else { pair }
         })
         .collect();
     pairs.sort();
@@ -137,22 +133,14 @@ mod tests {
             s,
             "eager=w_400,h_300,c_pad|w_260,h_200,c_crop&overwrite=true&public_id=sample_image&tags=a,b&timestamp=1315060510"
         );
-        assert_eq!(
-            hex_digest(Algorithm::Sha1, &s, "abcd"),
-            "76f02ecd3152c6bed707b13230090630bd0d6510"
-        );
+        assert_eq!(hex_digest(Algorithm::Sha1, &s, "abcd"), "76f02ecd3152c6bed707b13230090630bd0d6510");
         assert_eq!(
             hex_digest(Algorithm::Sha256, &s, "abcd"),
             "43ade0ee9f14cc38269650b7c995b2beb41742d85b4a6b2411373ff124461aba"
         );
         assert!(verify_request(&params, "76f02ecd3152c6bed707b13230090630bd0d6510", "abcd").is_ok());
         assert!(
-            verify_request(
-                &params,
-                "43ade0ee9f14cc38269650b7c995b2beb41742d85b4a6b2411373ff124461aba",
-                "abcd"
-            )
-            .is_ok()
+            verify_request(&params, "43ade0ee9f14cc38269650b7c995b2beb41742d85b4a6b2411373ff124461aba", "abcd").is_ok()
         );
         assert_eq!(verify_request(&params, "00", "abcd").unwrap_err(), s);
     }
@@ -167,18 +155,10 @@ mod tests {
     #[test]
     fn empty_values_are_not_signed() {
         let s = string_to_sign(
-            [
-                ("overwrite", "0"),
-                ("public_id", "sample_image"),
-                ("invalidate", ""),
-                ("timestamp", "1315060510"),
-            ],
+            [("overwrite", "0"), ("public_id", "sample_image"), ("invalidate", ""), ("timestamp", "1315060510")],
             true,
         );
-        assert_eq!(
-            hex_digest(Algorithm::Sha1, &s, "abcd"),
-            "97a243456dc9be417a37d3bdeea1193703ef86bc"
-        );
+        assert_eq!(hex_digest(Algorithm::Sha1, &s, "abcd"), "97a243456dc9be417a37d3bdeea1193703ef86bc");
     }
 
     #[test]
@@ -192,10 +172,7 @@ mod tests {
     #[test]
     fn url_signatures_match_the_sdk() {
         assert_eq!(url_signature("sample", "abcd", Algorithm::Sha1, false), "y-tjJGJv");
-        assert_eq!(
-            url_signature("c_scale,w_100/sample.jpg", "abcd", Algorithm::Sha1, false),
-            "__qjBcC6"
-        );
+        assert_eq!(url_signature("c_scale,w_100/sample.jpg", "abcd", Algorithm::Sha1, false), "__qjBcC6");
         assert_eq!(url_signature("sample", "abcd", Algorithm::Sha256, false), "J3bQPfNN");
         assert_eq!(
             url_signature("c_scale,w_100/sample", "abcd", Algorithm::Sha1, true),

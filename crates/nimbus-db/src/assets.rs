@@ -28,10 +28,7 @@ async fn attach_tags(conn: &mut AnyConnection, rows: &mut [(i64, Asset)]) -> Cat
     let tag_rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
     let mut by_pk: HashMap<i64, Vec<String>> = HashMap::new();
     for r in &tag_rows {
-        by_pk
-            .entry(r.try_get("asset_pk").map_err(db_err)?)
-            .or_default()
-            .push(r.try_get("tag").map_err(db_err)?);
+        by_pk.entry(r.try_get("asset_pk").map_err(db_err)?).or_default().push(r.try_get("tag").map_err(db_err)?);
     }
     for (pk, a) in rows.iter_mut() {
         a.tags = by_pk.remove(pk).unwrap_or_default();
@@ -40,11 +37,7 @@ async fn attach_tags(conn: &mut AnyConnection, rows: &mut [(i64, Asset)]) -> Cat
 }
 
 async fn set_tags(conn: &mut AnyConnection, env: i64, pk: i64, tags: &[String]) -> CatalogResult<()> {
-    sqlx::query("DELETE FROM asset_tags WHERE asset_pk = $1")
-        .bind(pk)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
+    sqlx::query("DELETE FROM asset_tags WHERE asset_pk = $1").bind(pk).execute(&mut *conn).await.map_err(db_err)?;
     for (i, t) in tags.iter().enumerate() {
         sqlx::query(
             "INSERT INTO asset_tags (asset_pk, env_id, tag, position) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -77,10 +70,7 @@ async fn fetch_one(
     lock: &str,
 ) -> CatalogResult<Option<(i64, Asset)>> {
     let mut b = Binds::default();
-    let sql = format!(
-        "SELECT {ASSET_COLS} FROM assets WHERE {}{lock}",
-        key_filter(&mut b, env, key)
-    );
+    let sql = format!("SELECT {ASSET_COLS} FROM assets WHERE {}{lock}", key_filter(&mut b, env, key));
     let row: Option<AnyRow> = b.apply(&sql).fetch_optional(&mut *conn).await.map_err(db_err)?;
     let Some(row) = row else { return Ok(None) };
     let mut one = vec![rows::asset(&row)?];
@@ -164,15 +154,8 @@ impl AssetRepo for SqlCatalog {
             if overwrite {
                 replace(&mut tx.tx, pk, asset).await?;
                 set_tags(&mut tx.tx, env, pk, &asset.tags).await?;
-                let stored = Asset {
-                    asset_id: old.asset_id.clone(),
-                    created_at: old.created_at,
-                    ..asset.clone()
-                };
-                Saved::Replaced {
-                    asset: stored,
-                    old_blob: old.blob_key,
-                }
+                let stored = Asset { asset_id: old.asset_id.clone(), created_at: old.created_at, ..asset.clone() };
+                Saved::Replaced { asset: stored, old_blob: old.blob_key }
             } else {
                 Saved::Existing(old)
             }
@@ -187,11 +170,7 @@ impl AssetRepo for SqlCatalog {
     }
 
     async fn asset_by_id(&self, env: i64, asset_id: &str) -> CatalogResult<Option<Asset>> {
-        let q = ListQuery {
-            asset_ids: vec![asset_id.to_owned()],
-            limit: 1,
-            ..Default::default()
-        };
+        let q = ListQuery { asset_ids: vec![asset_id.to_owned()], limit: 1, ..Default::default() };
         Ok(self.list_assets(env, &q).await?.assets.pop())
     }
 
@@ -219,16 +198,10 @@ impl AssetRepo for SqlCatalog {
             ));
         }
         if !q.public_ids.is_empty() {
-            conds.push(format!(
-                "public_id IN {}",
-                b.text_list(q.public_ids.iter().map(String::as_str))
-            ));
+            conds.push(format!("public_id IN {}", b.text_list(q.public_ids.iter().map(String::as_str))));
         }
         if !q.asset_ids.is_empty() {
-            conds.push(format!(
-                "asset_id IN {}",
-                b.text_list(q.asset_ids.iter().map(String::as_str))
-            ));
+            conds.push(format!("asset_id IN {}", b.text_list(q.asset_ids.iter().map(String::as_str))));
         }
         if let Some(f) = &q.asset_folder {
             conds.push(format!("asset_folder = {}", b.text(f.as_str())));
@@ -250,11 +223,7 @@ impl AssetRepo for SqlCatalog {
         let rows_ = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
         let mut out = rows_.iter().map(rows::asset).collect::<CatalogResult<Vec<_>>>()?;
         if let Some((k, v)) = &q.context {
-            out.retain(|(_, a)| {
-                a.context
-                    .iter()
-                    .any(|(ck, cv)| ck == k && v.as_ref().is_none_or(|v| v == cv))
-            });
+            out.retain(|(_, a)| a.context.iter().any(|(ck, cv)| ck == k && v.as_ref().is_none_or(|v| v == cv)));
         }
         let next = if out.len() as i64 > limit {
             out.truncate(limit as usize);
@@ -263,10 +232,7 @@ impl AssetRepo for SqlCatalog {
             None
         };
         attach_tags(&mut conn, &mut out).await?;
-        Ok(Page {
-            assets: out.into_iter().map(|(_, a)| a).collect(),
-            next,
-        })
+        Ok(Page { assets: out.into_iter().map(|(_, a)| a).collect(), next })
     }
 
     async fn update_asset(
@@ -325,10 +291,7 @@ impl AssetRepo for SqlCatalog {
         let mut replaced_blob = None;
         if let Some((tpk, target)) = fetch_one(&mut tx.tx, env, to, lock).await? {
             if tpk == pk {
-                return Ok(Renamed::Done {
-                    asset: Box::new(a),
-                    replaced_blob: None,
-                });
+                return Ok(Renamed::Done { asset: Box::new(a), replaced_blob: None });
             }
             if !overwrite {
                 return Ok(Renamed::TargetExists);
@@ -338,11 +301,7 @@ impl AssetRepo for SqlCatalog {
                 .execute(&mut *tx.tx)
                 .await
                 .map_err(db_err)?;
-            sqlx::query("DELETE FROM assets WHERE id = $1")
-                .bind(tpk)
-                .execute(&mut *tx.tx)
-                .await
-                .map_err(db_err)?;
+            sqlx::query("DELETE FROM assets WHERE id = $1").bind(tpk).execute(&mut *tx.tx).await.map_err(db_err)?;
             replaced_blob = Some(target.blob_key);
         }
         sqlx::query("UPDATE assets SET public_id = $1, delivery_type = $2, updated_at = $3 WHERE id = $4")
@@ -357,10 +316,7 @@ impl AssetRepo for SqlCatalog {
         a.public_id = to.public_id.clone();
         a.delivery_type = to.delivery_type;
         a.updated_at = now;
-        Ok(Renamed::Done {
-            asset: Box::new(a),
-            replaced_blob,
-        })
+        Ok(Renamed::Done { asset: Box::new(a), replaced_blob })
     }
 
     async fn delete_assets(
@@ -477,16 +433,10 @@ impl AssetRepo for SqlCatalog {
         limit: u32,
     ) -> CatalogResult<Vec<String>> {
         let mut b = Binds::default();
-        let mut conds = vec![
-            format!("t.env_id = {}", b.int(env)),
-            format!("a.resource_type = {}", b.text(rt.as_str())),
-        ];
+        let mut conds =
+            vec![format!("t.env_id = {}", b.int(env)), format!("a.resource_type = {}", b.text(rt.as_str()))];
         if let Some(p) = prefix {
-            conds.push(format!(
-                "t.tag >= {} AND t.tag < {}",
-                b.text(p),
-                b.text(format!("{p}{PREFIX_END}"))
-            ));
+            conds.push(format!("t.tag >= {} AND t.tag < {}", b.text(p), b.text(format!("{p}{PREFIX_END}"))));
         }
         if let Some(a) = after {
             conds.push(format!("t.tag > {}", b.text(a)));
@@ -497,10 +447,7 @@ impl AssetRepo for SqlCatalog {
             b.int(i64::from(limit))
         );
         let rows_ = b.apply(&sql).fetch_all(&self.pool).await.map_err(db_err)?;
-        rows_
-            .iter()
-            .map(|r| r.try_get::<String, _>("tag").map_err(db_err))
-            .collect()
+        rows_.iter().map(|r| r.try_get::<String, _>("tag").map_err(db_err)).collect()
     }
 
     async fn usage(&self, env: i64) -> CatalogResult<Usage> {
@@ -511,10 +458,7 @@ impl AssetRepo for SqlCatalog {
         .fetch_one(&self.pool)
         .await
         .map_err(db_err)?;
-        Ok(Usage {
-            resources: row.try_get("n").map_err(db_err)?,
-            bytes: row.try_get("b").map_err(db_err)?,
-        })
+        Ok(Usage { resources: row.try_get("n").map_err(db_err)?, bytes: row.try_get("b").map_err(db_err)? })
     }
 
     async fn blob_keys_in_use(&self, keys: &[String]) -> CatalogResult<HashSet<String>> {
@@ -522,14 +466,9 @@ impl AssetRepo for SqlCatalog {
             return Ok(HashSet::new());
         }
         let mut b = Binds::default();
-        let sql = format!(
-            "SELECT blob_key FROM assets WHERE blob_key IN {}",
-            b.text_list(keys.iter().map(String::as_str))
-        );
+        let sql =
+            format!("SELECT blob_key FROM assets WHERE blob_key IN {}", b.text_list(keys.iter().map(String::as_str)));
         let rows_ = b.apply(&sql).fetch_all(&self.pool).await.map_err(db_err)?;
-        rows_
-            .iter()
-            .map(|r| r.try_get::<String, _>("blob_key").map_err(db_err))
-            .collect()
+        rows_.iter().map(|r| r.try_get::<String, _>("blob_key").map_err(db_err)).collect()
     }
 }

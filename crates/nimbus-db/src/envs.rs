@@ -113,13 +113,7 @@ impl EnvRepo for SqlCatalog {
             .await
             .map_err(db_err)?;
         tx.commit().await?;
-        Ok(ApiKey {
-            key: key.to_owned(),
-            secret: secret.to_owned(),
-            env_id,
-            created_at: now,
-            revoked_at: None,
-        })
+        Ok(ApiKey { key: key.to_owned(), secret: secret.to_owned(), env_id, created_at: now, revoked_at: None })
     }
 
     async fn list_keys(&self, env_id: i64) -> CatalogResult<Vec<ApiKey>> {

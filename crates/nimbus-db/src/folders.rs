@@ -54,9 +54,7 @@ impl FolderRepo for SqlCatalog {
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>("path").map_err(db_err))
-            .collect()
+        rows.iter().map(|r| r.try_get::<String, _>("path").map_err(db_err)).collect()
     }
 
     async fn folder_has_content(&self, env: i64, path: &str) -> CatalogResult<bool> {

@@ -92,11 +92,7 @@ impl SqlCatalog {
             .connect_with(options)
             .await
             .map_err(db_err)?;
-        let catalog = Self {
-            pool,
-            dialect,
-            write_lock: Arc::new(Mutex::new(())),
-        };
+        let catalog = Self { pool, dialect, write_lock: Arc::new(Mutex::new(())) };
         migrate::run(&catalog).await?;
         Ok(catalog)
     }

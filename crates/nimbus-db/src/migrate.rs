@@ -37,10 +37,8 @@ pub(crate) async fn run(c: &SqlCatalog) -> CatalogResult<()> {
             continue;
         }
         sqlx::raw_sql(sql).execute(&mut *tx.tx).await.map_err(db_err)?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         sqlx::query("INSERT INTO nimbus_migrations (version, applied_at) VALUES ($1, $2)")
             .bind(*version)
             .bind(now)

@@ -46,11 +46,7 @@ pub fn probe_file(path: &Path) -> Result<Probed, ProbeError> {
     if size.width == 0 || size.height == 0 {
         return Err(ProbeError::NotAnImage);
     }
-    Ok(Probed {
-        format,
-        width: size.width as u64,
-        height: size.height as u64,
-    })
+    Ok(Probed { format, width: size.width as u64, height: size.height as u64 })
 }
 
 fn format_name(kind: ImageType) -> Option<&'static str> {
@@ -75,11 +71,7 @@ fn format_name(kind: ImageType) -> Option<&'static str> {
 /// its container signature (ISO BMFF, Matroska/WebM, AVI, MPEG-TS, Ogg, FLV).
 pub fn sniff(head: &[u8]) -> MediaKind {
     if let Some(brand) = iso_brand(head) {
-        return if HEIF_BRANDS.contains(&brand) {
-            MediaKind::Image
-        } else {
-            MediaKind::Video
-        };
+        return if HEIF_BRANDS.contains(&brand) { MediaKind::Image } else { MediaKind::Video };
     }
     if imagesize::image_type(head).is_ok_and(|k| format_name(k).is_some()) {
         return MediaKind::Image;
@@ -93,9 +85,7 @@ pub fn sniff(head: &[u8]) -> MediaKind {
 }
 
 /// Major brands of ISO BMFF files that are still images (HEIF family, AVIF).
-const HEIF_BRANDS: [&[u8]; 9] = [
-    b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"mif1", b"msf1",
-];
+const HEIF_BRANDS: [&[u8]; 9] = [b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"mif1", b"msf1"];
 
 /// The major brand of an ISO BMFF (`ftyp`) file.
 fn iso_brand(head: &[u8]) -> Option<&[u8]> {

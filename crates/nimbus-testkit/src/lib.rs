@@ -3,11 +3,7 @@
 //! requests, scratch directories and databases.
 //!
 //! Used by tests only; depends on every layer.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    reason = "test support: a failed setup should fail the test loudly"
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support: a failed setup should fail the test loudly")]
 
 pub mod multipart;
 
@@ -57,11 +53,8 @@ pub struct ScratchDir(PathBuf);
 
 impl ScratchDir {
     pub fn new(label: &str) -> Self {
-        let p = std::env::temp_dir().join(format!(
-            "nimbus-{label}-{}-{:016x}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
+        let p =
+            std::env::temp_dir().join(format!("nimbus-{label}-{}-{:016x}", std::process::id(), rand::random::<u64>()));
         std::fs::create_dir_all(&p).unwrap();
         Self(p)
     }
@@ -176,25 +169,11 @@ impl TestApp {
         tweak(&mut config);
         let blobs = ObjectBlobStore::local(&dir.path().join("blobs")).unwrap();
         let clock = Arc::new(FakeClock::new(T0));
-        let app = App::new(
-            config,
-            Arc::new(catalog.clone()),
-            Arc::new(blobs),
-            clock.clone(),
-            Arc::new(RandomIds),
-        )
-        .unwrap();
-        app.create_environment(CLOUD, Some((KEY.into(), SECRET.into())))
-            .await
-            .unwrap();
+        let app =
+            App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), clock.clone(), Arc::new(RandomIds)).unwrap();
+        app.create_environment(CLOUD, Some((KEY.into(), SECRET.into()))).await.unwrap();
         let router = nimbus_api::router(app.clone());
-        Some(Self {
-            app,
-            router,
-            clock,
-            catalog,
-            dir,
-        })
+        Some(Self { app, router, clock, catalog, dir })
     }
 
     pub async fn call(&self, req: Request<Body>) -> TestResponse {
@@ -207,8 +186,7 @@ impl TestApp {
 
     /// An Admin API call with the default credentials; `body` is sent as JSON.
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> TestResponse {
-        self.admin_as(KEY, SECRET, method, &format!("/v1_1/{CLOUD}/{path}"), body)
-            .await
+        self.admin_as(KEY, SECRET, method, &format!("/v1_1/{CLOUD}/{path}"), body).await
     }
 
     pub async fn admin_as(
@@ -220,14 +198,9 @@ impl TestApp {
         body: Option<Value>,
     ) -> TestResponse {
         let auth = base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}"));
-        let b = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("authorization", format!("Basic {auth}"));
+        let b = Request::builder().method(method).uri(uri).header("authorization", format!("Basic {auth}"));
         let req = match body {
-            Some(v) => b
-                .header("content-type", "application/json")
-                .body(Body::from(v.to_string())),
+            Some(v) => b.header("content-type", "application/json").body(Body::from(v.to_string())),
             None => b.body(Body::empty()),
         };
         self.call(req.unwrap()).await
@@ -242,19 +215,12 @@ impl TestApp {
         file: Option<(&str, &[u8])>,
     ) -> TestResponse {
         let mp = Multipart::signed(fields, self.clock.now(), KEY, SECRET).file(file);
-        self.post_multipart(&format!("/v1_1/{CLOUD}/{resource_type}/{action}"), mp)
-            .await
+        self.post_multipart(&format!("/v1_1/{CLOUD}/{resource_type}/{action}"), mp).await
     }
 
     pub async fn post_multipart(&self, uri: &str, mp: Multipart) -> TestResponse {
         let (ct, body) = mp.finish();
-        self.call(
-            Request::post(uri)
-                .header("content-type", ct)
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
+        self.call(Request::post(uri).header("content-type", ct).body(Body::from(body)).unwrap()).await
     }
 
     pub async fn get(&self, uri: &str, headers: &[(&str, &str)]) -> TestResponse {

@@ -13,10 +13,7 @@ const BOUNDARY: &str = "nimbus-test-boundary-7d3f";
 
 impl Multipart {
     pub fn new(fields: &[(&str, &str)]) -> Self {
-        Self {
-            fields: fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-            file: None,
-        }
+        Self { fields: fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(), file: None }
     }
 
     /// Fields plus `timestamp`, `api_key` and a SHA-1 `signature`, as the SDKs sign them.
@@ -28,10 +25,7 @@ impl Multipart {
         }
         // Arrays (`name[]` repeated) are signed once, as `name=a,b`.
         let mut grouped: Vec<(&str, String)> = Vec::new();
-        for (k, v) in all
-            .iter()
-            .filter(|(k, _)| !matches!(*k, "file" | "api_key" | "resource_type" | "cloud_name"))
-        {
+        for (k, v) in all.iter().filter(|(k, _)| !matches!(*k, "file" | "api_key" | "resource_type" | "cloud_name")) {
             let name = k.trim_end_matches("[]");
             match grouped.iter_mut().find(|(g, _)| *g == name) {
                 Some((_, joined)) => {

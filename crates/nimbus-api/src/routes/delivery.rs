@@ -56,11 +56,7 @@ async fn stream(state: &AppState, asset: &Asset, method: &Method, headers: &Head
     put(
         &mut resp_headers,
         header::CACHE_CONTROL,
-        if asset.delivery_type == DeliveryType::Upload {
-            CACHE_PUBLIC
-        } else {
-            CACHE_PRIVATE
-        },
+        if asset.delivery_type == DeliveryType::Upload { CACHE_PUBLIC } else { CACHE_PRIVATE },
     );
     put(&mut resp_headers, header::CONTENT_TYPE, wire::content_type(asset));
     put(&mut resp_headers, header::ACCEPT_RANGES, "bytes");
@@ -71,10 +67,7 @@ async fn stream(state: &AppState, asset: &Asset, method: &Method, headers: &Head
             return Ok((StatusCode::NOT_MODIFIED, resp_headers).into_response());
         }
     }
-    let range_ok = headers
-        .get(header::IF_RANGE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v == etag);
+    let range_ok = headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()).is_none_or(|v| v == etag);
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         Some(r) if range_ok => match parse_range(r, size) {
             RangeSpec::Full => None,
@@ -88,11 +81,7 @@ async fn stream(state: &AppState, asset: &Asset, method: &Method, headers: &Head
     };
     let (status, len) = match &range {
         Some(r) => {
-            put(
-                &mut resp_headers,
-                header::CONTENT_RANGE,
-                &format!("bytes {}-{}/{size}", r.start, r.end - 1),
-            );
+            put(&mut resp_headers, header::CONTENT_RANGE, &format!("bytes {}-{}/{size}", r.start, r.end - 1));
             (StatusCode::PARTIAL_CONTENT, r.end - r.start)
         }
         None => (StatusCode::OK, size),
@@ -101,20 +90,12 @@ async fn stream(state: &AppState, asset: &Asset, method: &Method, headers: &Head
     if method == Method::HEAD {
         return Ok((status, resp_headers).into_response());
     }
-    let read = state
-        .app
-        .blobs
-        .get(&asset.blob_key, range)
-        .await
-        .map_err(nimbus_app::AppError::from)?;
+    let read = state.app.blobs.get(&asset.blob_key, range).await.map_err(nimbus_app::AppError::from)?;
     Ok((status, resp_headers, Body::from_stream(read.stream)).into_response())
 }
 
 fn etag_matches(header: &str, etag: &str) -> bool {
-    header
-        .split(',')
-        .map(str::trim)
-        .any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag))
+    header.split(',').map(str::trim).any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag))
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -142,11 +123,7 @@ fn parse_range(h: &str, size: u64) -> RangeSpec {
         (None, Some(n)) if a.is_empty() => size.saturating_sub(n)..size,
         _ => return RangeSpec::Full,
     };
-    if r.start >= size || r.is_empty() {
-        RangeSpec::Unsatisfiable
-    } else {
-        RangeSpec::Part(r)
-    }
+    if r.start >= size || r.is_empty() { RangeSpec::Unsatisfiable } else { RangeSpec::Part(r) }
 }
 
 fn error(e: ApiError) -> Response {
@@ -159,11 +136,8 @@ fn error_with(status: StatusCode, message: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(&message.replace(['\r', '\n'], " ")) {
         h.insert("x-cld-error", v);
     }
-    let cache = if status == StatusCode::UNAUTHORIZED || status.is_server_error() {
-        "no-store"
-    } else {
-        "public, max-age=60"
-    };
+    let cache =
+        if status == StatusCode::UNAUTHORIZED || status.is_server_error() { "no-store" } else { "public, max-age=60" };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     let body = serde_json::json!({ "error": { "message": message } });
     (status, h, axum::Json(body)).into_response()

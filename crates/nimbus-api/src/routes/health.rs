@@ -20,13 +20,6 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     if let Err(e) = &blobs {
         tracing::warn!(error = %e, "readiness: blob store unreachable");
     }
-    let status = if catalog.is_ok() && blobs.is_ok() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        Json(json!({ "catalog": catalog.is_ok(), "blob_store": blobs.is_ok() })),
-    )
+    let status = if catalog.is_ok() && blobs.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(json!({ "catalog": catalog.is_ok(), "blob_store": blobs.is_ok() })))
 }

@@ -36,13 +36,7 @@ pub fn trace_layer()
 /// Hides `s--SIG--` components of delivery paths.
 fn redact(path: &str) -> String {
     path.split('/')
-        .map(|s| {
-            if s.starts_with("s--") && s.ends_with("--") && s.len() > 4 {
-                "s--redacted--"
-            } else {
-                s
-            }
-        })
+        .map(|s| if s.starts_with("s--") && s.ends_with("--") && s.len() > 4 { "s--redacted--" } else { s })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -66,10 +60,7 @@ pub(crate) fn resource_type(s: &str) -> ApiResult<ResourceType> {
 
 fn json(v: serde_json::Value) -> Response {
     let mut r = axum::Json(v).into_response();
-    r.headers_mut().insert(
-        "content-type",
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    r.headers_mut().insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
     r
 }
 
@@ -108,12 +99,7 @@ async fn dispatch(state: &AppState, req: Request) -> ApiResult<Response> {
     let budget = state.limiter.hit(env.id, state.app.now());
     let mut resp = if budget.allowed {
         let params = admin_params(parts.uri.query(), &parts.headers, body).await?;
-        let call = AdminCall {
-            env,
-            cloud,
-            secret: key.secret,
-            params,
-        };
+        let call = AdminCall { env, cloud, secret: key.secret, params };
         match admin(state, endpoint, call).await {
             Ok(r) => r,
             Err(e) => e.into_response(),
@@ -145,29 +131,23 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
         E::Config => account::config(&call),
         E::ResourceTypes => account::resource_types(),
         E::Tags { resource_type } => account::tags(app, &call, &resource_type).await?,
-        E::ListResources {
-            resource_type,
-            delivery_type,
-        } => resources::list(app, &call, &resource_type, delivery_type.as_deref()).await?,
+        E::ListResources { resource_type, delivery_type } => {
+            resources::list(app, &call, &resource_type, delivery_type.as_deref()).await?
+        }
         E::ResourcesByTag { resource_type, tag } => resources::by_tag(app, &call, &resource_type, tag).await?,
         E::ResourcesByContext { resource_type } => resources::by_context(app, &call, &resource_type).await?,
         E::ResourcesByAssetIds => resources::by_asset_ids(app, &call).await?,
         E::ResourcesByAssetFolder => resources::by_asset_folder(app, &call).await?,
-        E::Resource {
-            resource_type,
-            delivery_type,
-            public_id,
-        } => resources::get(app, &call, &resource_type, &delivery_type, &public_id).await?,
+        E::Resource { resource_type, delivery_type, public_id } => {
+            resources::get(app, &call, &resource_type, &delivery_type, &public_id).await?
+        }
         E::ResourceByAssetId { asset_id } => resources::get_by_asset_id(app, &call, &asset_id).await?,
-        E::UpdateResource {
-            resource_type,
-            delivery_type,
-            public_id,
-        } => resources::update(app, &call, &resource_type, &delivery_type, &public_id).await?,
-        E::DeleteResources {
-            resource_type,
-            delivery_type,
-        } => resources::delete(app, &call, &resource_type, &delivery_type).await?,
+        E::UpdateResource { resource_type, delivery_type, public_id } => {
+            resources::update(app, &call, &resource_type, &delivery_type, &public_id).await?
+        }
+        E::DeleteResources { resource_type, delivery_type } => {
+            resources::delete(app, &call, &resource_type, &delivery_type).await?
+        }
         E::DeleteByTag { resource_type, tag } => resources::delete_by_tag(app, &call, &resource_type, tag).await?,
         E::DeleteByAssetIds => resources::delete_by_asset_ids(app, &call).await?,
         E::RootFolders => folders::list(app, &call, None).await?,
@@ -187,9 +167,6 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
 mod tests {
     #[test]
     fn redacts_signatures() {
-        assert_eq!(
-            super::redact("/demo/image/private/s--abcdefgh--/x.jpg"),
-            "/demo/image/private/s--redacted--/x.jpg"
-        );
+        assert_eq!(super::redact("/demo/image/private/s--abcdefgh--/x.jpg"), "/demo/image/private/s--redacted--/x.jpg");
     }
 }

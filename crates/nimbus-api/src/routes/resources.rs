@@ -79,10 +79,7 @@ pub async fn by_tag(app: &App, call: &AdminCall, rt: &str, tag: String) -> ApiRe
 pub async fn by_context(app: &App, call: &AdminCall, rt: &str) -> ApiResult<Value> {
     let mut q = base_query(call)?;
     q.resource_type = Some(resource_type(rt)?);
-    let key = call
-        .params
-        .get("key")
-        .ok_or(nimbus_app::AppError::MissingParam("key"))?;
+    let key = call.params.get("key").ok_or(nimbus_app::AppError::MissingParam("key"))?;
     q.context = Some((key.to_owned(), call.params.get("value").map(str::to_owned)));
     run(app, call, q).await
 }
@@ -96,10 +93,7 @@ pub async fn by_asset_ids(app: &App, call: &AdminCall) -> ApiResult<Value> {
 
 pub async fn by_asset_folder(app: &App, call: &AdminCall) -> ApiResult<Value> {
     let mut q = base_query(call)?;
-    let folder = call
-        .params
-        .get("asset_folder")
-        .ok_or(nimbus_app::AppError::MissingParam("asset_folder"))?;
+    let folder = call.params.get("asset_folder").ok_or(nimbus_app::AppError::MissingParam("asset_folder"))?;
     q.asset_folder = Some(folder.trim_matches('/').to_owned());
     run(app, call, q).await
 }
@@ -123,9 +117,7 @@ pub async fn get_by_asset_id(app: &App, call: &AdminCall, asset_id: &str) -> Api
 
 pub async fn update(app: &App, call: &AdminCall, rt: &str, dt: &str, public_id: &str) -> ApiResult<Value> {
     let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
-    let a = app
-        .update_asset(call.env.id, resource_type(rt)?, dt, public_id, &call.params)
-        .await?;
+    let a = app.update_asset(call.env.id, resource_type(rt)?, dt, public_id, &call.params).await?;
     Ok(detail(app, call, &a))
 }
 
@@ -158,21 +150,13 @@ pub async fn delete(app: &App, call: &AdminCall, rt: &str, dt: &str) -> ApiResul
         }
         DeleteSelector::PublicIds(ids)
     };
-    let d = app
-        .delete_assets(call.env.id, resource_type(rt)?, dt, selector, p)
-        .await?;
+    let d = app.delete_assets(call.env.id, resource_type(rt)?, dt, selector, p).await?;
     Ok(deleted(&d))
 }
 
 pub async fn delete_by_tag(app: &App, call: &AdminCall, rt: &str, tag: String) -> ApiResult<Value> {
     let d = app
-        .delete_assets(
-            call.env.id,
-            resource_type(rt)?,
-            DeliveryType::Upload,
-            DeleteSelector::Tag(tag),
-            &call.params,
-        )
+        .delete_assets(call.env.id, resource_type(rt)?, DeliveryType::Upload, DeleteSelector::Tag(tag), &call.params)
         .await?;
     Ok(deleted(&d))
 }

@@ -61,40 +61,23 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
         "destroy" => {
             json!({ "result": if app.destroy(env, rt, &params).await? { "ok" } else { "not found" } })
         }
-        "rename" => Value::Object(wire::resource(
-            app,
-            cloud,
-            &app.rename(env, rt, &params).await?,
-            Include::ALL,
-            secret,
-        )),
+        "rename" => {
+            Value::Object(wire::resource(app, cloud, &app.rename(env, rt, &params).await?, Include::ALL, secret))
+        }
         "explicit" => {
             let a = app.explicit(env, rt, &params).await?;
-            let up = nimbus_app::upload::Uploaded {
-                asset: a,
-                existing: false,
-                overwritten: false,
-            };
+            let up = nimbus_app::upload::Uploaded { asset: a, existing: false, overwritten: false };
             let mut v = wire::upload_response(app, cloud, &up, caller.api_key.as_ref().map(|k| k.key.as_str()), secret);
             v["eager"] = json!([]);
             v
         }
         "tags" => {
-            let ids: Vec<String> = app
-                .tags_command(env, rt, &params)
-                .await?
-                .iter()
-                .map(ToString::to_string)
-                .collect();
+            let ids: Vec<String> = app.tags_command(env, rt, &params).await?.iter().map(ToString::to_string).collect();
             json!({ "public_ids": ids })
         }
         "context" => {
-            let ids: Vec<String> = app
-                .context_command(env, rt, &params)
-                .await?
-                .iter()
-                .map(ToString::to_string)
-                .collect();
+            let ids: Vec<String> =
+                app.context_command(env, rt, &params).await?.iter().map(ToString::to_string).collect();
             json!({ "public_ids": ids })
         }
         other => return Err(crate::error::ApiError::UnknownEndpoint(other.to_owned())),

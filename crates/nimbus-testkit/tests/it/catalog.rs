@@ -33,20 +33,13 @@ fn asset(n: u32, id: &str) -> Asset {
 }
 
 fn key(id: &PublicId) -> AssetKey<'_> {
-    AssetKey {
-        resource_type: ResourceType::Image,
-        delivery_type: DeliveryType::Upload,
-        public_id: id,
-    }
+    AssetKey { resource_type: ResourceType::Image, delivery_type: DeliveryType::Upload, public_id: id }
 }
 
 async fn suite(c: &SqlCatalog) {
     // Environments and keys.
     let env = c.create_env("demo", "k1", "s1", 1).await.unwrap().unwrap();
-    assert!(
-        c.create_env("demo", "k9", "s9", 1).await.unwrap().is_none(),
-        "duplicate cloud name"
-    );
+    assert!(c.create_env("demo", "k9", "s9", 1).await.unwrap().is_none(), "duplicate cloud name");
     let other = c.create_env("other", "k2", "s2", 1).await.unwrap().unwrap();
     assert_eq!(c.api_key("k1").await.unwrap().unwrap().env_id, env.id);
     c.create_key(env.id, "k3", "s3", 2).await.unwrap();
@@ -58,16 +51,10 @@ async fn suite(c: &SqlCatalog) {
 
     // Insert, get, overwrite, keep existing.
     let a = asset(1, "f1/a");
-    assert!(matches!(
-        c.save_asset(env.id, &a, false).await.unwrap(),
-        Saved::Inserted(_)
-    ));
+    assert!(matches!(c.save_asset(env.id, &a, false).await.unwrap(), Saved::Inserted(_)));
     let got = c.asset(env.id, key(&a.public_id)).await.unwrap().unwrap();
     assert_eq!(got, a, "round trip, tags and context in order");
-    assert!(
-        c.asset(other.id, key(&a.public_id)).await.unwrap().is_none(),
-        "other environment sees nothing"
-    );
+    assert!(c.asset(other.id, key(&a.public_id)).await.unwrap().is_none(), "other environment sees nothing");
     let mut a2 = asset(2, "f1/a");
     a2.tags = vec!["x".into()];
     match c.save_asset(env.id, &a2, false).await.unwrap() {
@@ -86,24 +73,15 @@ async fn suite(c: &SqlCatalog) {
         (got.tags.clone(), got.blob_key.as_str(), got.asset_id.as_str()),
         (vec!["x".to_owned()], "originals/2", a.asset_id.as_str())
     );
-    assert_eq!(
-        c.asset_by_id(env.id, &a.asset_id).await.unwrap().unwrap().public_id,
-        a.public_id
-    );
+    assert_eq!(c.asset_by_id(env.id, &a.asset_id).await.unwrap().unwrap().public_id, a.public_id);
 
     // Listing: order, pagination without skips or repeats, filters.
     for n in 3..=9 {
-        c.save_asset(env.id, &asset(n, &format!("p/item{n}")), false)
-            .await
-            .unwrap();
+        c.save_asset(env.id, &asset(n, &format!("p/item{n}")), false).await.unwrap();
     }
     c.save_asset(other.id, &asset(50, "p/item3"), false).await.unwrap();
     let mut seen = Vec::new();
-    let mut q = ListQuery {
-        resource_type: Some(ResourceType::Image),
-        limit: 3,
-        ..Default::default()
-    };
+    let mut q = ListQuery { resource_type: Some(ResourceType::Image), limit: 3, ..Default::default() };
     loop {
         let page = c.list_assets(env.id, &q).await.unwrap();
         seen.extend(page.assets.iter().map(|a| a.public_id.to_string()));
@@ -117,37 +95,21 @@ async fn suite(c: &SqlCatalog) {
     let prefixed = c
         .list_assets(
             env.id,
-            &ListQuery {
-                prefix: Some("p/".into()),
-                limit: 100,
-                ascending: true,
-                ..Default::default()
-            },
+            &ListQuery { prefix: Some("p/".into()), limit: 100, ascending: true, ..Default::default() },
         )
         .await
         .unwrap();
     assert_eq!(prefixed.assets.len(), 7);
     assert_eq!(prefixed.assets[0].public_id.as_str(), "p/item3", "ascending");
     let none = c
-        .list_assets(
-            env.id,
-            &ListQuery {
-                prefix: Some("P/".into()),
-                limit: 100,
-                ..Default::default()
-            },
-        )
+        .list_assets(env.id, &ListQuery { prefix: Some("P/".into()), limit: 100, ..Default::default() })
         .await
         .unwrap();
     assert!(none.assets.is_empty(), "prefix is case-sensitive");
     let by_ids = c
         .list_assets(
             env.id,
-            &ListQuery {
-                public_ids: vec!["p/item4".into(), "nope".into()],
-                limit: 10,
-                ..Default::default()
-            },
+            &ListQuery { public_ids: vec!["p/item4".into(), "nope".into()], limit: 10, ..Default::default() },
         )
         .await
         .unwrap();
@@ -155,88 +117,35 @@ async fn suite(c: &SqlCatalog) {
     let by_ctx = c
         .list_assets(
             env.id,
-            &ListQuery {
-                context: Some(("k".into(), Some("v=1|2".into()))),
-                limit: 100,
-                ..Default::default()
-            },
+            &ListQuery { context: Some(("k".into(), Some("v=1|2".into()))), limit: 100, ..Default::default() },
         )
         .await
         .unwrap();
     assert_eq!(by_ctx.assets.len(), 8, "the overwritten f1/a carries the same context");
 
     // Tags.
-    let ids: Vec<PublicId> = ["p/item3", "p/item4", "missing"]
-        .iter()
-        .map(|s| PublicId::parse(s).unwrap())
-        .collect();
-    let found = c
-        .tag_assets(
-            env.id,
-            ResourceType::Image,
-            DeliveryType::Upload,
-            &ids,
-            TagCommand::Add("new"),
-            7,
-        )
-        .await
-        .unwrap();
+    let ids: Vec<PublicId> = ["p/item3", "p/item4", "missing"].iter().map(|s| PublicId::parse(s).unwrap()).collect();
+    let found =
+        c.tag_assets(env.id, ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Add("new"), 7).await.unwrap();
     assert_eq!(found.len(), 2);
-    let tagged = c
-        .list_assets(
-            env.id,
-            &ListQuery {
-                tag: Some("new".into()),
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let tagged =
+        c.list_assets(env.id, &ListQuery { tag: Some("new".into()), limit: 10, ..Default::default() }).await.unwrap();
     assert_eq!(tagged.assets.len(), 2);
     assert_eq!(tagged.assets[0].tags, vec!["t1", "t2", "new"], "added tags go last");
-    c.tag_assets(
-        env.id,
-        ResourceType::Image,
-        DeliveryType::Upload,
-        &ids,
-        TagCommand::Replace("only,one"),
-        8,
-    )
-    .await
-    .unwrap();
+    c.tag_assets(env.id, ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Replace("only,one"), 8)
+        .await
+        .unwrap();
     let got = c.asset(env.id, key(&ids[0])).await.unwrap().unwrap();
     assert_eq!(got.tags, vec!["only", "one"]);
-    c.tag_assets(
-        env.id,
-        ResourceType::Image,
-        DeliveryType::Upload,
-        &ids,
-        TagCommand::Remove("one"),
-        8,
-    )
-    .await
-    .unwrap();
-    c.tag_assets(
-        env.id,
-        ResourceType::Image,
-        DeliveryType::Upload,
-        &ids[1..2],
-        TagCommand::RemoveAll,
-        8,
-    )
-    .await
-    .unwrap();
+    c.tag_assets(env.id, ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Remove("one"), 8).await.unwrap();
+    c.tag_assets(env.id, ResourceType::Image, DeliveryType::Upload, &ids[1..2], TagCommand::RemoveAll, 8)
+        .await
+        .unwrap();
     assert_eq!(c.asset(env.id, key(&ids[0])).await.unwrap().unwrap().tags, vec!["only"]);
     assert!(c.asset(env.id, key(&ids[1])).await.unwrap().unwrap().tags.is_empty());
     let tags = c.list_tags(env.id, ResourceType::Image, None, None, 100).await.unwrap();
     assert_eq!(tags, vec!["only", "t1", "t2", "x"]);
-    assert_eq!(
-        c.list_tags(env.id, ResourceType::Image, Some("t"), Some("t1"), 100)
-            .await
-            .unwrap(),
-        vec!["t2"]
-    );
+    assert_eq!(c.list_tags(env.id, ResourceType::Image, Some("t"), Some("t1"), 100).await.unwrap(), vec!["t2"]);
 
     // Update, rename, delete.
     let patch = AssetPatch {
@@ -245,19 +154,11 @@ async fn suite(c: &SqlCatalog) {
         ..Default::default()
     };
     let up = c.update_asset(env.id, key(&ids[0]), &patch, 9).await.unwrap().unwrap();
-    assert_eq!(
-        (up.display_name.as_str(), up.context.len(), up.updated_at),
-        ("Nice", 1, 9)
-    );
+    assert_eq!((up.display_name.as_str(), up.context.len(), up.updated_at), ("Nice", 1, 9));
     let to = PublicId::parse("renamed/x").unwrap();
+    assert!(matches!(c.rename_asset(env.id, key(&ids[2]), key(&to), false, 10).await.unwrap(), Renamed::NotFound));
     assert!(matches!(
-        c.rename_asset(env.id, key(&ids[2]), key(&to), false, 10).await.unwrap(),
-        Renamed::NotFound
-    ));
-    assert!(matches!(
-        c.rename_asset(env.id, key(&ids[0]), key(&ids[1]), false, 10)
-            .await
-            .unwrap(),
+        c.rename_asset(env.id, key(&ids[0]), key(&ids[1]), false, 10).await.unwrap(),
         Renamed::TargetExists
     ));
     match c.rename_asset(env.id, key(&ids[0]), key(&to), false, 10).await.unwrap() {
@@ -270,22 +171,13 @@ async fn suite(c: &SqlCatalog) {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        c.asset(env.id, key(&ids[1])).await.unwrap().unwrap().tags,
-        vec!["only"],
-        "tags move with the asset"
-    );
-    let gone = c
-        .delete_assets(env.id, ResourceType::Image, DeliveryType::Upload, &ids)
-        .await
-        .unwrap();
+    assert_eq!(c.asset(env.id, key(&ids[1])).await.unwrap().unwrap().tags, vec!["only"], "tags move with the asset");
+    let gone = c.delete_assets(env.id, ResourceType::Image, DeliveryType::Upload, &ids).await.unwrap();
     assert_eq!(gone.len(), 1);
     assert!(c.asset(env.id, key(&ids[1])).await.unwrap().is_none());
     assert_eq!(c.usage(env.id).await.unwrap().resources, 6);
-    let in_use = c
-        .blob_keys_in_use(&["originals/2".into(), "originals/3".into(), "originals/99".into()])
-        .await
-        .unwrap();
+    let in_use =
+        c.blob_keys_in_use(&["originals/2".into(), "originals/3".into(), "originals/99".into()]).await.unwrap();
     assert!(in_use.contains("originals/2") && !in_use.contains("originals/99"));
 
     // Folders.
@@ -300,27 +192,13 @@ async fn suite(c: &SqlCatalog) {
     assert!(!c.folder_exists(env.id, "a/b/c").await.unwrap());
 
     // Presets.
-    let p = Preset {
-        name: "pre".into(),
-        unsigned: true,
-        settings: vec![("folder".into(), "f".into())],
-    };
+    let p = Preset { name: "pre".into(), unsigned: true, settings: vec![("folder".into(), "f".into())] };
     assert!(c.put_preset(env.id, &p, true, 1).await.unwrap());
     assert!(!c.put_preset(env.id, &p, true, 1).await.unwrap(), "create twice");
     assert_eq!(c.preset(env.id, "pre").await.unwrap(), Some(p.clone()));
     assert!(c.preset(other.id, "pre").await.unwrap().is_none());
     assert!(
-        !c.put_preset(
-            env.id,
-            &Preset {
-                name: "nope".into(),
-                ..p.clone()
-            },
-            false,
-            1
-        )
-        .await
-        .unwrap(),
+        !c.put_preset(env.id, &Preset { name: "nope".into(), ..p.clone() }, false, 1).await.unwrap(),
         "update of a missing preset"
     );
     assert_eq!(c.list_presets(env.id).await.unwrap().len(), 1);
@@ -336,15 +214,11 @@ async fn suite(c: &SqlCatalog) {
 #[tokio::test]
 async fn conformance_on_sqlite() {
     let dir = ScratchDir::new("catalog");
-    let c = SqlCatalog::connect(&format!("sqlite://{}", dir.path().join("c.db").display()))
-        .await
-        .unwrap();
+    let c = SqlCatalog::connect(&format!("sqlite://{}", dir.path().join("c.db").display())).await.unwrap();
     suite(&c).await;
     // Reopening applies no migration twice.
     c.close().await;
-    let again = SqlCatalog::connect(&format!("sqlite://{}", dir.path().join("c.db").display()))
-        .await
-        .unwrap();
+    let again = SqlCatalog::connect(&format!("sqlite://{}", dir.path().join("c.db").display())).await.unwrap();
     assert_eq!(again.list_envs().await.unwrap().len(), 1);
 }
 

@@ -6,14 +6,8 @@ use serde_json::json;
 
 async fn seed(t: &TestApp, ids: &[&str]) {
     for id in ids {
-        let r = t
-            .upload_api(
-                "image",
-                "upload",
-                &[("public_id", id), ("tags", "all")],
-                Some(("a.png", &png(2, 2))),
-            )
-            .await;
+        let r =
+            t.upload_api("image", "upload", &[("public_id", id), ("tags", "all")], Some(("a.png", &png(2, 2)))).await;
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     }
 }
@@ -43,52 +37,18 @@ async fn listing_and_pagination() {
         }
     }
     assert_eq!(seen, vec!["b/c3", "b/c2", "b/c1", "a2", "a1"]);
-    let v = t
-        .admin(
-            Method::GET,
-            "resources/image/upload?prefix=b/&tags=true&direction=asc",
-            None,
-        )
-        .await
-        .json();
-    let ids: Vec<&str> = v["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["public_id"].as_str().unwrap())
-        .collect();
+    let v = t.admin(Method::GET, "resources/image/upload?prefix=b/&tags=true&direction=asc", None).await.json();
+    let ids: Vec<&str> = v["resources"].as_array().unwrap().iter().map(|r| r["public_id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec!["b/c1", "b/c2", "b/c3"]);
     assert_eq!(v["resources"][0]["tags"], json!(["all"]));
-    let v = t
-        .admin(
-            Method::GET,
-            "resources/image/upload?public_ids[]=a1&public_ids[]=zz",
-            None,
-        )
-        .await
-        .json();
+    let v = t.admin(Method::GET, "resources/image/upload?public_ids[]=a1&public_ids[]=zz", None).await.json();
     assert_eq!(v["resources"].as_array().unwrap().len(), 1);
-    let v = t
-        .admin(Method::GET, "resources/image/tags/all?max_results=10", None)
-        .await
-        .json();
+    let v = t.admin(Method::GET, "resources/image/tags/all?max_results=10", None).await.json();
     assert_eq!(v["resources"].as_array().unwrap().len(), 5);
-    let v = t
-        .admin(
-            Method::GET,
-            "resources/image/upload?fields=tags&fields=bytes&tags=true",
-            None,
-        )
-        .await
-        .json();
+    let v = t.admin(Method::GET, "resources/image/upload?fields=tags&fields=bytes&tags=true", None).await.json();
     let first = v["resources"][0].as_object().unwrap();
-    assert!(
-        first.contains_key("bytes") && first.contains_key("public_id") && !first.contains_key("url"),
-        "{first:?}"
-    );
-    let r = t
-        .admin(Method::GET, "resources/image/upload?max_results=501", None)
-        .await;
+    assert!(first.contains_key("bytes") && first.contains_key("public_id") && !first.contains_key("url"), "{first:?}");
+    let r = t.admin(Method::GET, "resources/image/upload?max_results=501", None).await;
     assert_eq!(r.status, 400);
 }
 
@@ -96,26 +56,13 @@ async fn listing_and_pagination() {
 async fn detail_update_by_asset_id() {
     let t = TestApp::new().await;
     seed(&t, &["f1/my pic"]).await;
-    let v = t
-        .admin(Method::GET, "resources/image/upload/f1/my%20pic", None)
-        .await
-        .json();
-    assert_eq!(
-        (v["public_id"].as_str(), v["derived"].clone()),
-        (Some("f1/my pic"), json!([]))
-    );
+    let v = t.admin(Method::GET, "resources/image/upload/f1/my%20pic", None).await.json();
+    assert_eq!((v["public_id"].as_str(), v["derived"].clone()), (Some("f1/my pic"), json!([])));
     assert_eq!(
         v["url"].as_str().unwrap(),
         format!("http://nimbus.test/demo/image/upload/v{}/f1/my%20pic.png", v["version"])
     );
-    let by_id = t
-        .admin(
-            Method::GET,
-            &format!("resources/{}", v["asset_id"].as_str().unwrap()),
-            None,
-        )
-        .await
-        .json();
+    let by_id = t.admin(Method::GET, &format!("resources/{}", v["asset_id"].as_str().unwrap()), None).await.json();
     assert_eq!(by_id["public_id"], "f1/my pic");
     let up = t
         .admin(
@@ -125,23 +72,11 @@ async fn detail_update_by_asset_id() {
         )
         .await
         .json();
-    assert_eq!(
-        (up["tags"].clone(), up["context"]["custom"]["alt"].clone()),
-        (json!(["x", "y"]), json!("hello"))
-    );
-    assert_eq!(
-        (up["display_name"].as_str(), up["asset_folder"].as_str()),
-        (Some("Mine"), Some("moved"))
-    );
-    let v = t
-        .admin(Method::GET, "resources/by_asset_folder?asset_folder=moved", None)
-        .await
-        .json();
+    assert_eq!((up["tags"].clone(), up["context"]["custom"]["alt"].clone()), (json!(["x", "y"]), json!("hello")));
+    assert_eq!((up["display_name"].as_str(), up["asset_folder"].as_str()), (Some("Mine"), Some("moved")));
+    let v = t.admin(Method::GET, "resources/by_asset_folder?asset_folder=moved", None).await.json();
     assert_eq!(v["resources"].as_array().unwrap().len(), 1);
-    let v = t
-        .admin(Method::GET, "resources/image/context?key=alt&value=hello", None)
-        .await
-        .json();
+    let v = t.admin(Method::GET, "resources/image/context?key=alt&value=hello", None).await.json();
     assert_eq!(v["resources"].as_array().unwrap().len(), 1);
 }
 
@@ -159,17 +94,10 @@ async fn deletes() {
         .json();
     assert_eq!(v["deleted"], json!({"d1": "deleted", "nope": "not_found"}));
     assert_eq!(v["deleted_counts"]["d1"]["original"], 1);
-    let v = t
-        .admin(Method::DELETE, "resources/image/upload", Some(json!({"prefix": "p/"})))
-        .await
-        .json();
+    let v = t.admin(Method::DELETE, "resources/image/upload", Some(json!({"prefix": "p/"}))).await.json();
     assert_eq!(v["deleted"].as_object().unwrap().len(), 2);
     let v = t
-        .admin(
-            Method::DELETE,
-            "resources/image/upload",
-            Some(json!({"public_ids": ["k"], "keep_original": true})),
-        )
+        .admin(Method::DELETE, "resources/image/upload", Some(json!({"public_ids": ["k"], "keep_original": true})))
         .await
         .json();
     assert_eq!(v["deleted_counts"]["k"]["original"], 0, "keep_original keeps it");
@@ -178,20 +106,11 @@ async fn deletes() {
     let v = t.admin(Method::DELETE, "resources/image/tags/all", None).await.json();
     assert_eq!(v["deleted"].as_object().unwrap().len(), 2);
     let v = t.admin(Method::GET, "usage", None).await.json();
-    assert_eq!(
-        (v["resources"].as_i64(), v["storage"]["usage"].as_i64()),
-        (Some(0), Some(0))
-    );
+    assert_eq!((v["resources"].as_i64(), v["storage"]["usage"].as_i64()), (Some(0), Some(0)));
     seed(&t, &["z"]).await;
     let z = t.admin(Method::GET, "resources/image/upload/z", None).await.json();
-    let body = format!(
-        "asset_ids[]={}&asset_ids[]=ffffffffffffffffffffffffffffffff",
-        z["asset_id"].as_str().unwrap()
-    );
-    let auth = format!(
-        "Basic {}",
-        base64_engine(&format!("{}:{}", nimbus_testkit::KEY, nimbus_testkit::SECRET))
-    );
+    let body = format!("asset_ids[]={}&asset_ids[]=ffffffffffffffffffffffffffffffff", z["asset_id"].as_str().unwrap());
+    let auth = format!("Basic {}", base64_engine(&format!("{}:{}", nimbus_testkit::KEY, nimbus_testkit::SECRET)));
     let req = axum::http::Request::delete("/v1_1/demo/resources")
         .header("authorization", auth)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -223,81 +142,41 @@ async fn tags_folders_presets_ping() {
     let v = t.admin(Method::GET, "tags/image?max_results=2", None).await.json();
     assert_eq!(v["tags"], json!(["blue", "green"]));
     let v = t
-        .admin(
-            Method::GET,
-            &format!("tags/image?next_cursor={}", v["next_cursor"].as_str().unwrap()),
-            None,
-        )
+        .admin(Method::GET, &format!("tags/image?next_cursor={}", v["next_cursor"].as_str().unwrap()), None)
         .await
         .json();
     assert_eq!(v["tags"], json!(["red"]));
 
-    assert_eq!(
-        t.admin(Method::GET, "folders", None).await.json()["folders"][0]["path"],
-        "pics"
-    );
-    assert_eq!(
-        t.admin(Method::GET, "folders/pics", None).await.json()["folders"][0]["name"],
-        "2026"
-    );
+    assert_eq!(t.admin(Method::GET, "folders", None).await.json()["folders"][0]["path"], "pics");
+    assert_eq!(t.admin(Method::GET, "folders/pics", None).await.json()["folders"][0]["name"], "2026");
     let v = t.admin(Method::POST, "folders/new%2Fsub", None).await.json();
     assert_eq!(
         (v["success"].as_bool(), v["path"].as_str(), v["name"].as_str()),
         (Some(true), Some("new/sub"), Some("sub"))
     );
-    assert_eq!(
-        t.admin(Method::DELETE, "folders/pics", None).await.status,
-        400,
-        "not empty"
-    );
-    assert_eq!(
-        t.admin(Method::DELETE, "folders/new/sub", None).await.json()["deleted"],
-        json!(["new/sub"])
-    );
+    assert_eq!(t.admin(Method::DELETE, "folders/pics", None).await.status, 400, "not empty");
+    assert_eq!(t.admin(Method::DELETE, "folders/new/sub", None).await.json()["deleted"], json!(["new/sub"]));
     assert_eq!(t.admin(Method::GET, "folders/ghost", None).await.status, 404);
 
     assert_eq!(
-        t.admin(Method::POST, "upload_presets", Some(json!({"name": "p1", "tags": "a"})))
-            .await
-            .json()["name"],
+        t.admin(Method::POST, "upload_presets", Some(json!({"name": "p1", "tags": "a"}))).await.json()["name"],
         "p1"
     );
+    assert_eq!(t.admin(Method::POST, "upload_presets", Some(json!({"name": "p1"}))).await.status, 409);
     assert_eq!(
-        t.admin(Method::POST, "upload_presets", Some(json!({"name": "p1"})))
-            .await
-            .status,
-        409
-    );
-    assert_eq!(
-        t.admin(
-            Method::PUT,
-            "upload_presets/p1",
-            Some(json!({"unsigned": true, "folder": "x"}))
-        )
-        .await
-        .json()["message"],
+        t.admin(Method::PUT, "upload_presets/p1", Some(json!({"unsigned": true, "folder": "x"}))).await.json()["message"],
         "updated"
     );
     let v = t.admin(Method::GET, "upload_presets", None).await.json();
     assert_eq!(v["presets"][0]["settings"], json!({"tags": ["a"], "folder": "x"}));
-    assert_eq!(
-        t.admin(Method::DELETE, "upload_presets/p1", None).await.json()["message"],
-        "deleted"
-    );
+    assert_eq!(t.admin(Method::DELETE, "upload_presets/p1", None).await.json()["message"], "deleted");
     assert_eq!(t.admin(Method::GET, "upload_presets/p1", None).await.status, 404);
 }
 
 #[tokio::test]
 async fn admin_rate_limit() {
-    let t = TestApp::on(nimbus_testkit::Db::Sqlite, |c| c.admin_rate_limit = 2)
-        .await
-        .unwrap();
-    assert_eq!(
-        t.admin(Method::GET, "ping", None)
-            .await
-            .header("x-featureratelimit-remaining"),
-        Some("1")
-    );
+    let t = TestApp::on(nimbus_testkit::Db::Sqlite, |c| c.admin_rate_limit = 2).await.unwrap();
+    assert_eq!(t.admin(Method::GET, "ping", None).await.header("x-featureratelimit-remaining"), Some("1"));
     assert_eq!(t.admin(Method::GET, "ping", None).await.status, 200);
     let r = t.admin(Method::GET, "ping", None).await;
     assert_eq!((r.status.as_u16(), r.error()), (420, "Rate Limit Exceeded".to_owned()));

@@ -1,0 +1,64 @@
+//! A node-local cache of what delivery looks up on every request: the environment with its
+//! live key secrets, and the asset row. Entries live a couple of seconds (writes on other
+//! nodes show up within that), and any write on this node clears the cache at once. It is a
+//! cache: losing it costs only catalog queries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::sync::Cache;
+use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
+
+use crate::ports::Environment;
+
+/// An environment as delivery needs it.
+#[derive(Debug, Clone)]
+pub struct EnvEntry {
+    pub env: Environment,
+    /// Secrets of the environment's live keys (URL signatures may use any of them).
+    pub secrets: Vec<String>,
+}
+
+type AssetKey = (i64, ResourceType, DeliveryType, PublicId);
+
+#[derive(Clone)]
+pub struct DeliveryCache {
+    envs: Cache<String, Arc<EnvEntry>>,
+    assets: Cache<AssetKey, Arc<Asset>>,
+}
+
+impl DeliveryCache {
+    pub fn new(ttl: Duration, max_assets: u64) -> Self {
+        Self {
+            envs: Cache::builder().max_capacity(10_000).time_to_live(ttl).build(),
+            assets: Cache::builder().max_capacity(max_assets).time_to_live(ttl).build(),
+        }
+    }
+
+    pub fn env(&self, cloud: &str) -> Option<Arc<EnvEntry>> {
+        self.envs.get(cloud)
+    }
+
+    pub fn put_env(&self, cloud: &str, e: EnvEntry) -> Arc<EnvEntry> {
+        let e = Arc::new(e);
+        self.envs.insert(cloud.to_owned(), e.clone());
+        e
+    }
+
+    pub fn asset(&self, env: i64, rt: ResourceType, dt: DeliveryType, id: &PublicId) -> Option<Arc<Asset>> {
+        self.assets.get(&(env, rt, dt, id.clone()))
+    }
+
+    pub fn put_asset(&self, env: i64, a: Asset) -> Arc<Asset> {
+        let key = (env, a.resource_type, a.delivery_type, a.public_id.clone());
+        let a = Arc::new(a);
+        self.assets.insert(key, a.clone());
+        a
+    }
+
+    /// Forgets everything; called after every write on this node.
+    pub fn clear(&self) {
+        self.envs.invalidate_all();
+        self.assets.invalidate_all();
+    }
+}
