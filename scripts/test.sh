@@ -16,6 +16,8 @@ psql -h 127.0.0.1 -U postgres -d test -qAtc "SELECT datname FROM pg_database WHE
 cargo nextest run --workspace --locked --no-fail-fast
 
 cargo build --locked -p nimbus-cli
+echo "== Process lifecycle (SIGTERM, kill -9, sweep)"
+python3 tests/process/lifecycle.py target/debug/nimbus
 echo "== SDK scenarios on SQLite"
 bash tests/sdk/run.sh
 echo "== SDK scenarios on PostgreSQL"

@@ -106,7 +106,6 @@ fn append(partial: &PathBuf, chunk: &PathBuf, info: &ChunkInfo, done: &PathBuf) 
     if !info.is_last() {
         return Ok(None);
     }
-    out.sync_data()?;
     drop(out);
     std::fs::rename(partial, done)?;
     let mut f = File::open(done)?;

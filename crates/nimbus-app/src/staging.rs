@@ -111,12 +111,9 @@ impl StagingWriter {
             return Err(AppError::EmptyFile);
         }
         let sink = self.sink.take().ok_or(AppError::Cpu("staging writer poisoned"))?;
-        let md5 = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-            sink.file.sync_data()?;
-            Ok(hex::encode(sink.hasher.finalize()))
-        })
-        .await
-        .map_err(|_| AppError::Cpu("staging task failed"))??;
+        // No fsync: the staged file is scratch (cleared on restart); the blob store holds the
+        // copy that matters.
+        let md5 = hex::encode(sink.hasher.finalize());
         Ok(StagedFile {
             path: std::mem::take(&mut self.path),
             bytes: self.bytes,

@@ -14,6 +14,11 @@ fn parent_of(path: &str) -> &str {
 #[async_trait]
 impl FolderRepo for SqlCatalog {
     async fn ensure_folder(&self, env: i64, path: &str, now: i64) -> CatalogResult<bool> {
+        // Ancestors of an existing folder exist too (a folder is deleted only when empty), so
+        // the common case is one read and no write transaction.
+        if self.folder_exists(env, path).await? {
+            return Ok(false);
+        }
         let mut tx = self.write_tx().await?;
         let mut created_last = false;
         let mut end = 0;

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Process lifecycle of `nimbus serve`, driven from outside as an operator would:
+
+1. SIGTERM while an upload is in flight: the upload completes, new connections are refused,
+   the process exits 0, and the asset is there after a restart.
+2. kill -9 in the middle of an upload body: after a restart no half asset is visible and
+   the staging directory is clean.
+3. An orphan blob (a crash between blob put and catalog commit) is removed by `nimbus sweep`,
+   while referenced blobs stay.
+
+Usage: lifecycle.py PATH_TO_NIMBUS. Exit code 0 when every check passed.
+"""
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+KEY, SECRET, CLOUD = "123456789012345", "lifecycle-secret", "life"
+AUTH = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    def __init__(self, binary, data):
+        self.binary, self.data, self.port, self.proc = binary, data, free_port(), None
+
+    def start(self):
+        env = dict(os.environ, CLOUDINARY_URL=f"cloudinary://{KEY}:{SECRET}@{CLOUD}", NIMBUS_LOG="warn")
+        self.log = open(os.path.join(self.data, "server.log"), "a")
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", self.data],
+            env=env, stdout=self.log, stderr=self.log)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if OPENER.open(self.url("/healthz"), timeout=1).status == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not become healthy")
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def admin(self, path):
+        req = urllib.request.Request(self.url(f"/v1_1/{CLOUD}/{path}"), headers={"Authorization": AUTH})
+        try:
+            with OPENER.open(req, timeout=5) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+
+def png(w, h):
+    import struct, zlib
+    raw = b"".join(b"\x00" + b"\x80" * (w * 3) for _ in range(h))
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + \
+        chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def upload_request(port, public_id, data):
+    boundary = "lifecycle-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"public_id\"\r\n\r\n{public_id}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n"
+            "Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    head = (f"POST /v1_1/{CLOUD}/image/upload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {AUTH}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n").encode()
+    return head + body
+
+
+def read_response(sock):
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+FAILED = []
+
+
+def check(cond, what):
+    print(("PASS " if cond else "FAIL ") + what)
+    if not cond:
+        FAILED.append(what)
+
+
+def graceful_shutdown(binary, data):
+    s = Server(binary, data)
+    s.start()
+    image = png(300, 200)
+    req = upload_request(s.port, "inflight", image)
+    half = len(req) // 2
+    sock = socket.create_connection(("127.0.0.1", s.port))
+    sock.sendall(req[:half])
+    time.sleep(0.3)
+    s.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    check(s.proc.poll() is None, "SIGTERM: the server waits for the in-flight upload")
+    refused = False
+    try:
+        socket.create_connection(("127.0.0.1", s.port), timeout=1).close()
+    except OSError:
+        refused = True
+    check(refused, "SIGTERM: new connections are refused")
+    sock.sendall(req[half:])
+    status, body = read_response(sock)
+    check(status == 200 and json.loads(body).get("public_id") == "inflight", f"SIGTERM: the in-flight upload completes ({status})")
+    try:
+        code = s.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        code = None
+        s.proc.kill()
+    check(code == 0, f"SIGTERM: the process exits 0 (got {code})")
+    s.start()
+    status, res = s.admin("resources/image/upload/inflight")
+    check(status == 200 and res.get("width") == 300, "restart: the upload is in the catalog")
+    with OPENER.open(s.url(f"/{CLOUD}/image/upload/inflight.png"), timeout=5) as r:
+        check(r.read() == image, "restart: the original's bytes are intact")
+    s.proc.terminate()
+    s.proc.wait(timeout=10)
+
+
+def hard_kill(binary, data):
+    s = Server(binary, data)
+    s.start()
+    req = upload_request(s.port, "halfway", png(500, 400))
+    sock = socket.create_connection(("127.0.0.1", s.port))
+    sock.sendall(req[: len(req) * 2 // 3])
+    time.sleep(0.3)
+    s.proc.kill()
+    s.proc.wait()
+    sock.close()
+    s.start()
+    status, res = s.admin("resources/image/upload/halfway")
+    check(status == 404, f"kill -9: no half asset is visible ({status})")
+    staging = os.path.join(data, "staging")
+    check(os.listdir(staging) == [], f"kill -9: staging is clean after restart ({os.listdir(staging)})")
+    s.proc.terminate()
+    s.proc.wait(timeout=10)
+
+
+def sweeper(binary, data):
+    orphan = os.path.join(data, "blobs", "originals", "zz", "orphan-from-a-crash")
+    os.makedirs(os.path.dirname(orphan), exist_ok=True)
+    with open(orphan, "wb") as f:
+        f.write(b"bytes whose catalog row never committed")
+    out = subprocess.run([binary, "sweep", "--grace-secs", "0", "--data-dir", data], capture_output=True, text=True)
+    check(out.returncode == 0 and "removed 1 orphan" in out.stdout, f"sweep removes the orphan ({out.stdout.strip()})")
+    check(not os.path.exists(orphan), "sweep: the orphan file is gone")
+    s = Server(binary, data)
+    s.start()
+    with OPENER.open(s.url(f"/{CLOUD}/image/upload/inflight.png"), timeout=5) as r:
+        check(r.status == 200, "sweep: referenced originals stay")
+    s.proc.terminate()
+    s.proc.wait(timeout=10)
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="nimbus-lifecycle-") as data:
+        for step in (graceful_shutdown, hard_kill, sweeper):
+            try:
+                step(binary, data)
+            except Exception as e:  # a crashed step is a failed step
+                check(False, f"{step.__name__}: {e!r}")
+        if FAILED:
+            with open(os.path.join(data, "server.log")) as f:
+                sys.stderr.write(f.read()[-3000:])
+    print(f"{'FAILED' if FAILED else 'ok'}: {len(FAILED)} failure(s)")
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
