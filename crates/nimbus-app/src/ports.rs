@@ -140,7 +140,8 @@ pub trait EnvRepo: Send + Sync {
 #[async_trait]
 pub trait AssetRepo: Send + Sync {
     /// Inserts the asset, or replaces the current one with the same key when `overwrite`
-    /// (keeping its `asset_id` and `created_at`), atomically with its tags.
+    /// (keeping its `asset_id` and `created_at`, with a `version` above the replaced one's),
+    /// atomically with its tags.
     async fn save_asset(&self, env: i64, asset: &Asset, overwrite: bool) -> CatalogResult<Saved>;
     async fn asset(&self, env: i64, key: AssetKey<'_>) -> CatalogResult<Option<Asset>>;
     async fn asset_by_id(&self, env: i64, asset_id: &str) -> CatalogResult<Option<Asset>>;

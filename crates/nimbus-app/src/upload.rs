@@ -86,15 +86,15 @@ impl App {
         let public_id = self.choose_public_id(&params, rt, file.filename.as_deref(), format.as_deref())?;
         let overwrite = params.bool("overwrite").unwrap_or(signed);
         let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &public_id };
-        let previous = self.catalog.asset(caller.env.id, key).await?;
-        if let Some(prev) = &previous {
-            if !overwrite {
-                return Ok(Uploaded { asset: prev.clone(), existing: true, overwritten: false });
+        // With overwrite on, the save itself keeps the old asset id, creation time and a rising
+        // version; only overwrite off needs to look first (to skip storing a blob for nothing).
+        if !overwrite {
+            if let Some(existing) = self.catalog.asset(caller.env.id, key).await? {
+                return Ok(Uploaded { asset: existing, existing: true, overwritten: false });
             }
         }
 
         let now = self.now();
-        let version = previous.as_ref().map_or(now, |p| now.max(p.version + 1));
         let version_id = self.ids.hex32();
         let blob_key = format!("originals/{}/{}", &version_id[..2], version_id);
         let asset_folder = params
@@ -112,11 +112,11 @@ impl App {
                 .or_else(|| file.filename.as_deref().map(|f| strip_extension(basename(f)).to_owned()))
         };
         let asset = Asset {
-            asset_id: previous.as_ref().map_or_else(|| self.ids.hex32(), |p| p.asset_id.clone()),
+            asset_id: self.ids.hex32(),
             resource_type: rt,
             delivery_type: dt,
             public_id: public_id.clone(),
-            version,
+            version: now,
             version_id,
             format,
             width,
@@ -129,7 +129,7 @@ impl App {
             asset_folder,
             tags: params.get("tags").map(parse_tags).unwrap_or_default(),
             context: params.get("context").map(parse_pipe_pairs).unwrap_or_default(),
-            created_at: previous.as_ref().map_or(now, |p| p.created_at),
+            created_at: now,
             updated_at: now,
         };
 

@@ -78,14 +78,20 @@ impl ObjectBlobStore {
 impl BlobStore for ObjectBlobStore {
     async fn put_file(&self, key: &str, file: &FsPath) -> Result<(), BlobError> {
         let location = path(key)?;
-        let mut f = tokio::fs::File::open(file).await.map_err(io_err)?;
-        let len = f.metadata().await.map_err(io_err)?.len();
-        if len <= PART_SIZE as u64 {
-            let mut buf = Vec::with_capacity(len as usize);
-            f.read_to_end(&mut buf).await.map_err(io_err)?;
+        // Small files (the common case) are read in one blocking hop.
+        let p = file.to_owned();
+        let small = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Vec<u8>>> {
+            let len = std::fs::metadata(&p)?.len();
+            if len <= PART_SIZE as u64 { std::fs::read(&p).map(Some) } else { Ok(None) }
+        })
+        .await
+        .map_err(|e| BlobError::Other(e.to_string()))?
+        .map_err(io_err)?;
+        if let Some(buf) = small {
             self.store.put(&location, PutPayload::from(buf)).await.map_err(err)?;
             return Ok(());
         }
+        let mut f = tokio::fs::File::open(file).await.map_err(io_err)?;
         let upload = self.store.put_multipart(&location).await.map_err(err)?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         let mut buf = vec![0u8; 1024 * 1024];

@@ -38,6 +38,10 @@ async fn attach_tags(conn: &mut AnyConnection, rows: &mut [(i64, Asset)]) -> Cat
 
 async fn set_tags(conn: &mut AnyConnection, env: i64, pk: i64, tags: &[String]) -> CatalogResult<()> {
     sqlx::query("DELETE FROM asset_tags WHERE asset_pk = $1").bind(pk).execute(&mut *conn).await.map_err(db_err)?;
+    insert_tags(conn, env, pk, tags).await
+}
+
+async fn insert_tags(conn: &mut AnyConnection, env: i64, pk: i64, tags: &[String]) -> CatalogResult<()> {
     for (i, t) in tags.iter().enumerate() {
         sqlx::query(
             "INSERT INTO asset_tags (asset_pk, env_id, tag, position) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -145,16 +149,21 @@ impl AssetRepo for SqlCatalog {
             public_id: &asset.public_id,
         };
         let saved = if let Some(pk) = insert(&mut tx.tx, env, asset).await? {
-            set_tags(&mut tx.tx, env, pk, &asset.tags).await?;
+            insert_tags(&mut tx.tx, env, pk, &asset.tags).await?;
             Saved::Inserted(asset.clone())
         } else {
             let (pk, old) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update())
                 .await?
                 .ok_or_else(|| nimbus_app::ports::CatalogError("asset vanished during save".into()))?;
             if overwrite {
-                replace(&mut tx.tx, pk, asset).await?;
+                let stored = Asset {
+                    asset_id: old.asset_id.clone(),
+                    created_at: old.created_at,
+                    version: asset.version.max(old.version + 1),
+                    ..asset.clone()
+                };
+                replace(&mut tx.tx, pk, &stored).await?;
                 set_tags(&mut tx.tx, env, pk, &asset.tags).await?;
-                let stored = Asset { asset_id: old.asset_id.clone(), created_at: old.created_at, ..asset.clone() };
                 Saved::Replaced { asset: stored, old_blob: old.blob_key }
             } else {
                 Saved::Existing(old)
