@@ -20,7 +20,7 @@ const SWEEP_GRACE_SECS: i64 = 3600;
 /// Memory for small originals kept hot (blobs are immutable, so never stale), and the
 /// largest blob kept there.
 const BLOB_CACHE_BYTES: u64 = 128 * 1024 * 1024;
-const BLOB_CACHE_MAX_ITEM: u64 = 512 * 1024;
+const BLOB_CACHE_MAX_ITEM: u64 = 2 * 1024 * 1024;
 
 /// Opens the catalog (migrating it) and the blob store; returns the application.
 pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>> {

@@ -85,7 +85,10 @@ async fn overwrite_rules() {
     assert_ne!(over["version_id"], first["version_id"]);
     let again = t.upload_api("image", "upload", &[("public_id", "same")], Some(("c.png", &png(3, 3)))).await.json();
     assert!(again["version"].as_i64() > over["version"].as_i64(), "same second, still a newer version");
-    assert_eq!((again["asset_id"].clone(), again["created_at"].clone()), (first["asset_id"].clone(), first["created_at"].clone()));
+    assert_eq!(
+        (again["asset_id"].clone(), again["created_at"].clone()),
+        (first["asset_id"].clone(), first["created_at"].clone())
+    );
     let url = again["url"].as_str().unwrap().trim_start_matches("http://nimbus.test").to_owned();
     assert_eq!(t.get(&url, &[]).await.body, png(3, 3));
 }
