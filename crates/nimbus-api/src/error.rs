@@ -51,6 +51,7 @@ fn app_status(e: &AppError) -> StatusCode {
         E::ResourceNotFound(_) | E::FolderNotFound(_) | E::PresetNotFound(_) => StatusCode::NOT_FOUND,
         E::AlreadyExists(_) => StatusCode::CONFLICT,
         E::RateLimited => StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
+        E::Busy => StatusCode::SERVICE_UNAVAILABLE,
         E::Catalog(_) | E::Blob(_) | E::Io(_) | E::Cpu(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -66,11 +67,8 @@ impl ApiError {
 
     /// The message shown to the client: internal details stay in the log.
     pub fn public_message(&self) -> String {
-        if self.status().is_server_error() {
+        if self.status() == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "internal error");
-            if matches!(self, Self::App(AppError::Cpu("too many jobs waiting"))) {
-                return "Server busy, try again".to_owned();
-            }
             return "Internal server error".to_owned();
         }
         self.to_string()

@@ -26,8 +26,7 @@ impl CpuPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let _admitted =
-            self.admitted.clone().try_acquire_owned().map_err(|_| AppError::Cpu("too many jobs waiting"))?;
+        let _admitted = self.admitted.clone().try_acquire_owned().map_err(|_| AppError::Busy)?;
         let _running = self.running.clone().acquire_owned().await.map_err(|_| AppError::Cpu("pool closed"))?;
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(job)).await.map_err(|_| AppError::Cpu("job panicked"))
@@ -45,5 +44,20 @@ mod tests {
         let err = pool.run(|| -> u8 { panic!("boom") }).await.unwrap_err();
         assert!(matches!(err, AppError::Cpu("job panicked")));
         assert_eq!(pool.run(|| 1).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn refuses_work_beyond_the_queue() {
+        let pool = CpuPool::new(1, 0);
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let busy = pool.clone();
+        let running = tokio::spawn(async move { busy.run(move || rx.recv().is_ok()).await });
+        while pool.admitted.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(pool.run(|| ()).await, Err(AppError::Busy)));
+        tx.send(()).unwrap();
+        assert!(running.await.unwrap().unwrap());
+        assert_eq!(pool.run(|| 7).await.unwrap(), 7, "free again");
     }
 }

@@ -77,6 +77,10 @@ pub enum AppError {
     #[error("Rate Limit Exceeded")]
     RateLimited,
 
+    // --- overloaded: the CPU pool's queue is full (503) ---
+    #[error("Server busy, try again")]
+    Busy,
+
     // --- our side failed (500, logged, never echoed) ---
     #[error("catalog error: {0}")]
     Catalog(String),

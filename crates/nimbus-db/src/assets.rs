@@ -82,6 +82,38 @@ async fn fetch_one(
     Ok(one.pop())
 }
 
+/// The rows of `ids` (of one resource and delivery type) that exist: position, id, blob key;
+/// row-locked on dialects that lock.
+async fn find_locked(
+    conn: &mut AnyConnection,
+    env: i64,
+    rt: ResourceType,
+    dt: DeliveryType,
+    ids: &[PublicId],
+    lock: &str,
+) -> CatalogResult<Vec<(i64, PublicId, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = Binds::default();
+    let sql = format!(
+        "SELECT id, public_id, blob_key FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}{lock}",
+        b.int(env),
+        b.text(rt.as_str()),
+        b.text(dt.as_str()),
+        b.text_list(ids.iter().map(PublicId::as_str)),
+    );
+    let rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let pid: String = r.try_get("public_id").map_err(db_err)?;
+        let id = PublicId::parse(&pid)
+            .map_err(|_| nimbus_app::ports::CatalogError(format!("corrupt catalog row: public_id = {pid:?}")))?;
+        out.push((r.try_get("id").map_err(db_err)?, id, r.try_get("blob_key").map_err(db_err)?));
+    }
+    Ok(out)
+}
+
 async fn insert(conn: &mut AnyConnection, env: i64, a: &Asset) -> CatalogResult<Option<i64>> {
     let pk: Option<i64> = sqlx::query_scalar(
         "INSERT INTO assets (env_id, asset_id, resource_type, delivery_type, public_id, version, version_id, format, width, height, bytes, etag, blob_key, original_filename, display_name, asset_folder, context, created_at, updated_at) \
@@ -339,25 +371,9 @@ impl AssetRepo for SqlCatalog {
             return Ok(Vec::new());
         }
         let mut tx = self.write_tx().await?;
-        let mut b = Binds::default();
-        let sql = format!(
-            "SELECT id, public_id, blob_key FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}{}",
-            b.int(env),
-            b.text(rt.as_str()),
-            b.text(dt.as_str()),
-            b.text_list(ids.iter().map(PublicId::as_str)),
-            self.dialect.for_update()
-        );
-        let found = b.apply(&sql).fetch_all(&mut *tx.tx).await.map_err(db_err)?;
-        let mut out = Vec::with_capacity(found.len());
-        let mut pks = Vec::with_capacity(found.len());
-        for r in &found {
-            let pid: String = r.try_get("public_id").map_err(db_err)?;
-            pks.push(r.try_get::<i64, _>("id").map_err(db_err)?);
-            if let Ok(p) = PublicId::parse(&pid) {
-                out.push((p, r.try_get("blob_key").map_err(db_err)?));
-            }
-        }
+        let found = find_locked(&mut tx.tx, env, rt, dt, ids, self.dialect.for_update()).await?;
+        let pks: Vec<i64> = found.iter().map(|(pk, _, _)| *pk).collect();
+        let out: Vec<(PublicId, String)> = found.into_iter().map(|(_, id, blob)| (id, blob)).collect();
         if !pks.is_empty() {
             for table_col in ["asset_tags WHERE asset_pk", "assets WHERE id"] {
                 let mut b = Binds::default();
@@ -379,20 +395,9 @@ impl AssetRepo for SqlCatalog {
         now: i64,
     ) -> CatalogResult<Vec<PublicId>> {
         let mut tx = self.write_tx().await?;
-        let mut b = Binds::default();
-        let sql = format!(
-            "SELECT id, public_id FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}{}",
-            b.int(env),
-            b.text(rt.as_str()),
-            b.text(dt.as_str()),
-            b.text_list(ids.iter().map(PublicId::as_str)),
-            self.dialect.for_update()
-        );
-        let found = b.apply(&sql).fetch_all(&mut *tx.tx).await.map_err(db_err)?;
+        let found = find_locked(&mut tx.tx, env, rt, dt, ids, self.dialect.for_update()).await?;
         let mut out = Vec::new();
-        for r in &found {
-            let pk: i64 = r.try_get("id").map_err(db_err)?;
-            let pid: String = r.try_get("public_id").map_err(db_err)?;
+        for (pk, pid, _) in found {
             match cmd {
                 TagCommand::Add(t) => {
                     sqlx::query(
@@ -424,9 +429,7 @@ impl AssetRepo for SqlCatalog {
                 .execute(&mut *tx.tx)
                 .await
                 .map_err(db_err)?;
-            if let Ok(p) = PublicId::parse(&pid) {
-                out.push(p);
-            }
+            out.push(pid);
         }
         tx.commit().await?;
         out.sort();
