@@ -10,6 +10,7 @@ pub mod asset;
 pub mod cloudinary_url;
 pub mod delivery;
 pub mod ids;
+pub mod metadata;
 pub mod params;
 pub mod signature;
 pub mod timefmt;
