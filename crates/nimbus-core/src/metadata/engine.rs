@@ -4,6 +4,7 @@
 //! its rules read is final.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::rules::{Activate, ApplyMode, Condition, Criterion, Fields, Rule, topological_order};
 use super::schema::{Field, FieldType, Metadata, Value};
@@ -16,6 +17,8 @@ pub struct Schema {
     pub rules: Vec<Rule>,
     order: Vec<String>,
     by_target: BTreeMap<String, Vec<usize>>,
+    /// Active datasource ids per enum/set field, shared by every unnarrowed state.
+    active: BTreeMap<String, Arc<[String]>>,
 }
 
 /// The rules of a schema form a cycle (rule checks keep this from happening).
@@ -31,7 +34,12 @@ impl Schema {
         for (i, r) in rules.iter().enumerate().filter(|(_, r)| r.active && fields.contains_key(&r.field)) {
             by_target.entry(r.field.clone()).or_default().push(i);
         }
-        Ok(Self { fields, rules, order, by_target })
+        let active = fields
+            .values()
+            .filter(|f| f.field_type.has_datasource())
+            .map(|f| (f.external_id.clone(), f.active_ids().into()))
+            .collect();
+        Ok(Self { fields, rules, order, by_target, active })
     }
 
     /// Field ids in evaluation order.
@@ -39,9 +47,14 @@ impl Schema {
         &self.order
     }
 
-    /// Active rules with target `field`, in `seq` order.
-    pub fn rules_for(&self, field: &str) -> impl Iterator<Item = &Rule> {
-        self.by_target.get(field).into_iter().flatten().map(|i| &self.rules[*i])
+    /// Active rules with target `field`, in `seq` order, with their positions in `rules`.
+    pub fn rules_for(&self, field: &str) -> impl Iterator<Item = (usize, &Rule)> {
+        self.by_target.get(field).into_iter().flatten().map(|i| (*i, &self.rules[*i]))
+    }
+
+    /// External ids of rules given by position.
+    pub fn rule_ids(&self, positions: &[usize]) -> Vec<String> {
+        positions.iter().filter_map(|i| self.rules.get(*i)).map(|r| r.external_id.clone()).collect()
     }
 }
 
@@ -52,15 +65,15 @@ pub struct FieldState {
     pub hidden: bool,
     pub mandatory: bool,
     /// Allowed datasource ids (enum and set fields), in datasource order.
-    pub allowed: Option<Vec<String>>,
-    /// From the oldest matched rule with `apply_value` mode override.
-    pub override_value: Option<(Value, String)>,
-    /// From the oldest matched rule with mode default (rule id), else the field's default.
-    pub default_value: Option<(Value, Option<String>)>,
+    pub allowed: Option<Arc<[String]>>,
+    /// From the oldest matched rule with `apply_value` mode override (rule position).
+    pub override_value: Option<(Value, usize)>,
+    /// From the oldest matched rule with mode default, else the field's default.
+    pub default_value: Option<(Value, Option<usize>)>,
     /// Union of matched append values, with the rules that added them.
-    pub append_values: Option<(Value, Vec<String>)>,
-    /// Rules whose condition held, in `seq` order.
-    pub fired: Vec<String>,
+    pub append_values: Option<(Value, Vec<usize>)>,
+    /// Positions (in [`Schema::rules`]) of the rules whose condition held, in `seq` order.
+    pub fired: Vec<usize>,
 }
 
 impl FieldState {
@@ -97,8 +110,9 @@ pub fn holds(cond: &Condition, m: &Metadata, states: &Effective) -> bool {
 
 /// The state of `field` given the metadata and the states of the fields before it.
 pub fn field_state(schema: &Schema, field: &Field, m: &Metadata, states: &Effective) -> FieldState {
-    let matched: Vec<&Rule> = schema.rules_for(&field.external_id).filter(|r| holds(&r.condition, m, states)).collect();
-    let any = |p: &dyn Fn(&Rule) -> bool| matched.iter().any(|r| p(r));
+    let matched: Vec<(usize, &Rule)> =
+        schema.rules_for(&field.external_id).filter(|(_, r)| holds(&r.condition, m, states)).collect();
+    let any = |p: &dyn Fn(&Rule) -> bool| matched.iter().any(|(_, r)| p(r));
     let enabled =
         (!field.default_disabled || any(&|r| r.result.enable == Some(true))) && !any(&|r| r.result.disables());
     let mandatory = enabled
@@ -109,25 +123,23 @@ pub fn field_state(schema: &Schema, field: &Field, m: &Metadata, states: &Effect
         } else {
             field.mandatory
         };
-    let allowed = field.field_type.has_datasource().then(|| {
-        let active = field.active_ids();
-        if any(&|r| r.result.activate_values == Some(Activate::All)) {
-            return active;
+    let allowed = schema.active.get(&field.external_id).map(|active| {
+        let narrowing = !any(&|r| r.result.activate_values == Some(Activate::All))
+            && any(&|r| matches!(r.result.activate_values, Some(Activate::Override(_))));
+        if !narrowing {
+            return active.clone();
         }
-        if any(&|r| matches!(r.result.activate_values, Some(Activate::Override(_)))) {
-            let mut listed: BTreeSet<&str> = BTreeSet::new();
-            for r in &matched {
-                if let Some(Activate::Override(ids) | Activate::Append(ids)) = &r.result.activate_values {
-                    listed.extend(ids.iter().map(String::as_str));
-                }
+        let mut listed: BTreeSet<&str> = BTreeSet::new();
+        for (_, r) in &matched {
+            if let Some(Activate::Override(ids) | Activate::Append(ids)) = &r.result.activate_values {
+                listed.extend(ids.iter().map(String::as_str));
             }
-            return active.into_iter().filter(|a| listed.contains(a.as_str())).collect();
         }
-        active
+        active.iter().filter(|a| listed.contains(a.as_str())).cloned().collect()
     });
     let with_mode = |mode: ApplyMode| {
-        matched.iter().find_map(|r| match &r.result.apply_value {
-            Some((v, m)) if *m == mode => Some((v.clone(), r.external_id.clone())),
+        matched.iter().find_map(|(i, r)| match &r.result.apply_value {
+            Some((v, m)) if *m == mode => Some((v.clone(), *i)),
             _ => None,
         })
     };
@@ -137,10 +149,10 @@ pub fn field_state(schema: &Schema, field: &Field, m: &Metadata, states: &Effect
         .or_else(|| field.default_value.clone().map(|v| (v, None)));
     let mut append_ids: Vec<&str> = Vec::new();
     let mut append_rules = Vec::new();
-    for r in &matched {
+    for (i, r) in &matched {
         if let Some((v, ApplyMode::Append)) = &r.result.apply_value {
             append_ids.extend(v.ids());
-            append_rules.push(r.external_id.clone());
+            append_rules.push(*i);
         }
     }
     let append_values = (field.field_type == FieldType::Set && !append_rules.is_empty())
@@ -153,7 +165,7 @@ pub fn field_state(schema: &Schema, field: &Field, m: &Metadata, states: &Effect
         override_value,
         default_value,
         append_values,
-        fired: matched.iter().map(|r| r.external_id.clone()).collect(),
+        fired: matched.iter().map(|(i, _)| *i).collect(),
     }
 }
 

@@ -48,6 +48,9 @@ pub struct Resolved {
     /// Fields whose value a rule (or a field default) wrote in this request.
     pub rule_written: BTreeSet<String>,
     pub warnings: Vec<Issue>,
+    /// The effective state of `metadata`: each field was computed once, after every field
+    /// it depends on was final, so this equals `effective(schema, &metadata)`.
+    pub states: Effective,
 }
 
 /// The outcome of a valid write.
@@ -57,13 +60,13 @@ pub struct Written {
     pub warnings: Vec<Issue>,
 }
 
-fn rule<'a>(schema: &'a Schema, id: &str) -> Option<&'a Rule> {
-    schema.rules.iter().find(|r| r.external_id == id)
-}
-
 /// Step 4 of the write path: one pass in topological order applying rule values.
 pub fn resolve(schema: &Schema, stored: &Metadata, delta: &Delta, is_new: bool) -> Resolved {
-    let e0 = effective(schema, stored);
+    resolve_from(schema, stored, &effective(schema, stored), delta, is_new)
+}
+
+/// [`resolve`] with the effective state of `stored` already at hand.
+fn resolve_from(schema: &Schema, stored: &Metadata, e0: &Effective, delta: &Delta, is_new: bool) -> Resolved {
     let mut m = stored.clone();
     for (k, v) in delta {
         match v {
@@ -71,7 +74,7 @@ pub fn resolve(schema: &Schema, stored: &Metadata, delta: &Delta, is_new: bool) 
             None => m.remove(k),
         };
     }
-    let was_false = |rule_id: &str| rule(schema, rule_id).is_some_and(|r| !holds(&r.condition, stored, &e0));
+    let was_false = |rule: usize| schema.rules.get(rule).is_some_and(|r| !holds(&r.condition, stored, e0));
     let mut states = Effective::new();
     let mut rule_written = BTreeSet::new();
     let mut warnings = Vec::new();
@@ -80,21 +83,21 @@ pub fn resolve(schema: &Schema, stored: &Metadata, delta: &Delta, is_new: bool) 
         let st = field_state(schema, field, &m, &states);
         if !delta.contains_key(id) && st.enabled {
             let before = m.get(id).cloned();
-            let mut by: Vec<String> = Vec::new();
-            if let Some((v, r)) = st.override_value.as_ref().filter(|(_, r)| is_new || was_false(r)) {
+            let mut by: Vec<usize> = Vec::new();
+            if let Some((v, r)) = st.override_value.as_ref().filter(|(_, r)| is_new || was_false(*r)) {
                 m.insert(id.clone(), v.clone());
-                by.push(r.clone());
+                by.push(*r);
             } else if !m.get(id).is_some_and(Value::is_populated) {
                 if let Some((v, r)) = &st.default_value {
-                    let fire = is_new || !e0.get(id).is_some_and(|s| s.enabled) || r.as_deref().is_some_and(was_false);
+                    let fire = is_new || !e0.get(id).is_some_and(|s| s.enabled) || r.is_some_and(was_false);
                     if fire {
                         m.insert(id.clone(), v.clone());
-                        by.extend(r.clone());
+                        by.extend(*r);
                     }
                 }
             }
             if let Some((Value::Ids(add), rules)) = &st.append_values {
-                if is_new || rules.iter().any(|r| was_false(r)) {
+                if is_new || rules.iter().any(|r| was_false(*r)) {
                     let mut ids: Vec<&str> = match m.get(id) {
                         Some(Value::Ids(have)) => have.iter().map(String::as_str).collect(),
                         _ => Vec::new(),
@@ -120,18 +123,19 @@ pub fn resolve(schema: &Schema, stored: &Metadata, delta: &Delta, is_new: bool) 
                         }
                         _ => before.clone(),
                     };
+                    let rules = schema.rule_ids(&by);
                     let mut w = Issue::new(
                         IssueCode::RuleValueNotAllowed,
                         id,
                         format!(
                             "Value {} applied by rule '{}' is not an allowed value of '{id}'; it was not applied",
                             v.display(),
-                            by.join("', '")
+                            rules.join("', '")
                         ),
                     );
-                    w.rule = by.first().cloned();
+                    w.rule = rules.first().cloned();
                     w.value = Some(v.display());
-                    w.allowed = st.allowed.clone().unwrap_or_default();
+                    w.allowed = st.allowed.as_deref().unwrap_or_default().to_vec();
                     warnings.push(w);
                     match kept {
                         Some(k) => m.insert(id.clone(), k),
@@ -145,7 +149,7 @@ pub fn resolve(schema: &Schema, stored: &Metadata, delta: &Delta, is_new: bool) 
         }
         states.insert(id.clone(), st);
     }
-    Resolved { metadata: m, rule_written, warnings }
+    Resolved { metadata: m, rule_written, warnings, states }
 }
 
 /// The whole write path: resolve rule values, then validate. `strict` turns grandfathered
@@ -157,9 +161,9 @@ pub fn apply(
     is_new: bool,
     strict: bool,
 ) -> Result<Written, Vec<Issue>> {
-    let Resolved { metadata: m, rule_written, mut warnings } = resolve(schema, stored, delta, is_new);
     let e0 = effective(schema, stored);
-    let e1 = effective(schema, &m);
+    let Resolved { metadata: m, rule_written, mut warnings, states: e1 } =
+        resolve_from(schema, stored, &e0, delta, is_new);
     let mut errors = Vec::new();
     let default_state = FieldState::default();
     for id in schema.order() {
@@ -169,7 +173,8 @@ pub fn apply(
         let value = m.get(id);
         if let Some(Some(v)) = explicit {
             if v.is_populated() && !st.enabled {
-                let enablers: Vec<&Rule> = schema.rules_for(id).filter(|r| r.result.enable == Some(true)).collect();
+                let enablers: Vec<&Rule> =
+                    schema.rules_for(id).map(|(_, r)| r).filter(|r| r.result.enable == Some(true)).collect();
                 let how = match enablers.first() {
                     Some(r) => format!("; it is enabled by rule '{}' when {}", r.name, describe(&r.condition)),
                     None => String::new(),
@@ -186,7 +191,7 @@ pub fn apply(
             }
             if !st.allows(v) {
                 let bad: Vec<&str> = v.ids().into_iter().filter(|i| !st.allows(&Value::Id((*i).to_owned()))).collect();
-                let allowed = st.allowed.clone().unwrap_or_default();
+                let allowed = st.allowed.as_deref().unwrap_or_default().to_vec();
                 let mut e = Issue::new(
                     IssueCode::ValueNotAllowed,
                     id,
@@ -217,7 +222,7 @@ pub fn apply(
                         ),
                     );
                     e.value = Some(v.display());
-                    e.allowed = st.allowed.clone().unwrap_or_default();
+                    e.allowed = st.allowed.as_deref().unwrap_or_default().to_vec();
                     e.controlled_by = controllers;
                     errors.push(e);
                 } else {
@@ -239,7 +244,8 @@ pub fn apply(
         if st.mandatory && !value.is_some_and(Value::is_populated) {
             let by = schema
                 .rules_for(id)
-                .find(|r| r.result.set_mandatory == Some(true) && st.fired.contains(&r.external_id));
+                .find(|(i, r)| r.result.set_mandatory == Some(true) && st.fired.contains(i))
+                .map(|(_, r)| r);
             let why = by.map(|r| format!(" (rule '{}': when {})", r.name, describe(&r.condition))).unwrap_or_default();
             let mut e = Issue::new(IssueCode::MandatoryMissing, id, format!("Metadata field '{id}' is mandatory{why}"));
             e.rule = by.map(|r| r.external_id.clone());
@@ -274,10 +280,10 @@ fn list(ids: &[String]) -> String {
 
 /// Rules that narrowed the allowed values of a field in state `st`.
 fn narrowing_rules(schema: &Schema, st: &FieldState) -> Vec<String> {
-    schema
-        .rules
+    st.fired
         .iter()
-        .filter(|r| st.fired.contains(&r.external_id) && r.result.activate_values.is_some())
+        .filter_map(|i| schema.rules.get(*i))
+        .filter(|r| r.result.activate_values.is_some())
         .map(|r| r.external_id.clone())
         .collect()
 }
@@ -285,7 +291,8 @@ fn narrowing_rules(schema: &Schema, st: &FieldState) -> Vec<String> {
 /// Fields whose values decide which values of `id` are allowed.
 fn controlling_fields(schema: &Schema, id: &str) -> Vec<String> {
     let mut out = BTreeSet::new();
-    for r in schema.rules_for(id).filter(|r| r.result.activate_values.is_some() || r.result.enable.is_some()) {
+    for (_, r) in schema.rules_for(id).filter(|(_, r)| r.result.activate_values.is_some() || r.result.enable.is_some())
+    {
         out.extend(r.condition.fields().into_iter().map(str::to_owned));
     }
     out.into_iter().collect()
