@@ -123,6 +123,17 @@ def cmd_upload(path, public_id):
     print(result["url"])
 
 
+def run_threads(worker, threads):
+    """Runs worker(n) on `threads` threads; returns the wall-clock seconds."""
+    t_start = time.monotonic()
+    ts = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return time.monotonic() - t_start
+
+
 def cmd_upload_load(files, threads, duration):
     payloads = []
     for p in files:
@@ -164,13 +175,7 @@ def cmd_upload_load(files, threads, duration):
                     stats["first_error"] = stats["first_error"] or err
         conn.close()
 
-    t_start = time.monotonic()
-    ts = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    elapsed = time.monotonic() - t_start
+    elapsed = run_threads(worker, threads)
     lat = sorted(stats["latencies"]) or [0.0]
     print(json.dumps({
         "threads": threads,
@@ -214,13 +219,7 @@ def cmd_disk_baseline(files, out_dir, threads, duration):
                 stats["files"] += 1
                 stats["bytes"] += len(data)
 
-    t_start = time.monotonic()
-    ts = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    elapsed = time.monotonic() - t_start
+    elapsed = run_threads(worker, threads)
     print(json.dumps({
         "threads": threads,
         "seconds": round(elapsed, 2),

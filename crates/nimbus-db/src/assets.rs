@@ -114,6 +114,19 @@ async fn find_locked(
     Ok(out)
 }
 
+/// Deletes asset rows and their tags, by position.
+async fn delete_rows(conn: &mut AnyConnection, pks: &[i64]) -> CatalogResult<()> {
+    if pks.is_empty() {
+        return Ok(());
+    }
+    for table_col in ["asset_tags WHERE asset_pk", "assets WHERE id"] {
+        let mut b = Binds::default();
+        let sql = format!("DELETE FROM {table_col} IN {}", b.int_list(pks.iter().copied()));
+        b.apply(&sql).execute(&mut *conn).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
 async fn insert(conn: &mut AnyConnection, env: i64, a: &Asset) -> CatalogResult<Option<i64>> {
     let pk: Option<i64> = sqlx::query_scalar(
         "INSERT INTO assets (env_id, asset_id, resource_type, delivery_type, public_id, version, version_id, format, width, height, bytes, etag, blob_key, original_filename, display_name, asset_folder, context, created_at, updated_at) \
@@ -337,12 +350,7 @@ impl AssetRepo for SqlCatalog {
             if !overwrite {
                 return Ok(Renamed::TargetExists);
             }
-            sqlx::query("DELETE FROM asset_tags WHERE asset_pk = $1")
-                .bind(tpk)
-                .execute(&mut *tx.tx)
-                .await
-                .map_err(db_err)?;
-            sqlx::query("DELETE FROM assets WHERE id = $1").bind(tpk).execute(&mut *tx.tx).await.map_err(db_err)?;
+            delete_rows(&mut tx.tx, &[tpk]).await?;
             replaced_blob = Some(target.blob_key);
         }
         sqlx::query("UPDATE assets SET public_id = $1, delivery_type = $2, updated_at = $3 WHERE id = $4")
@@ -374,13 +382,7 @@ impl AssetRepo for SqlCatalog {
         let found = find_locked(&mut tx.tx, env, rt, dt, ids, self.dialect.for_update()).await?;
         let pks: Vec<i64> = found.iter().map(|(pk, _, _)| *pk).collect();
         let out: Vec<(PublicId, String)> = found.into_iter().map(|(_, id, blob)| (id, blob)).collect();
-        if !pks.is_empty() {
-            for table_col in ["asset_tags WHERE asset_pk", "assets WHERE id"] {
-                let mut b = Binds::default();
-                let sql = format!("DELETE FROM {table_col} IN {}", b.int_list(pks.iter().copied()));
-                b.apply(&sql).execute(&mut *tx.tx).await.map_err(db_err)?;
-            }
-        }
+        delete_rows(&mut tx.tx, &pks).await?;
         tx.commit().await?;
         Ok(out)
     }
