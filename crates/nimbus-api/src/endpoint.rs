@@ -7,7 +7,7 @@
 use axum::http::Method;
 
 /// Upload API actions served under `/{resource_type}/{action}`.
-pub const UPLOAD_ACTIONS: [&str; 6] = ["upload", "destroy", "rename", "explicit", "tags", "context"];
+pub const UPLOAD_ACTIONS: [&str; 7] = ["upload", "destroy", "rename", "explicit", "tags", "context", "metadata"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -39,6 +39,26 @@ pub enum Endpoint {
     Preset { name: String },
     UpdatePreset { name: String },
     DeletePreset { name: String },
+    // Metadata API (JSON bodies).
+    ListMetadataFields,
+    CreateMetadataField,
+    OrderMetadataFields,
+    MetadataField { id: String },
+    UpdateMetadataField { id: String },
+    DeleteMetadataField { id: String },
+    UpdateDatasource { id: String },
+    DeleteDatasourceEntries { id: String },
+    RestoreDatasourceEntries { id: String },
+    OrderDatasource { id: String },
+    SearchDatasource { id: String },
+    // Conditional metadata rules API, and Nimbus's evaluate/preview extensions.
+    ListMetadataRules,
+    CreateMetadataRule,
+    MetadataRule { id: String },
+    UpdateMetadataRule { id: String },
+    DeleteMetadataRule { id: String },
+    EvaluateMetadataRules,
+    PreviewMetadataRule,
 }
 
 impl Endpoint {
@@ -96,6 +116,31 @@ impl Endpoint {
             ["upload_presets", name] if get => E::Preset { name: (*name).to_owned() },
             ["upload_presets", name] if put => E::UpdatePreset { name: (*name).to_owned() },
             ["upload_presets", name] if delete => E::DeletePreset { name: (*name).to_owned() },
+            ["metadata_fields"] if get => E::ListMetadataFields,
+            ["metadata_fields"] if post => E::CreateMetadataField,
+            ["metadata_fields", "order"] if put => E::OrderMetadataFields,
+            ["metadata_fields", id] if get => E::MetadataField { id: (*id).to_owned() },
+            ["metadata_fields", id] if put => E::UpdateMetadataField { id: (*id).to_owned() },
+            ["metadata_fields", id] if delete => E::DeleteMetadataField { id: (*id).to_owned() },
+            ["metadata_fields", id, "datasource"] if put => E::UpdateDatasource { id: (*id).to_owned() },
+            ["metadata_fields", id, "datasource"] if delete => E::DeleteDatasourceEntries { id: (*id).to_owned() },
+            ["metadata_fields", id, "datasource"] if get => E::SearchDatasource { id: (*id).to_owned() },
+            ["metadata_fields", id, "datasource", "search"] if get || post => {
+                E::SearchDatasource { id: (*id).to_owned() }
+            }
+            ["metadata_fields", id, "datasource_restore"] if post => {
+                E::RestoreDatasourceEntries { id: (*id).to_owned() }
+            }
+            ["metadata_fields", id, "datasource", "order"] if post || put => {
+                E::OrderDatasource { id: (*id).to_owned() }
+            }
+            ["metadata_rules"] if get => E::ListMetadataRules,
+            ["metadata_rules"] if post => E::CreateMetadataRule,
+            ["metadata_rules", "evaluate"] if post => E::EvaluateMetadataRules,
+            ["metadata_rules", "preview"] if post => E::PreviewMetadataRule,
+            ["metadata_rules", id] if get => E::MetadataRule { id: (*id).to_owned() },
+            ["metadata_rules", id] if put => E::UpdateMetadataRule { id: (*id).to_owned() },
+            ["metadata_rules", id] if delete => E::DeleteMetadataRule { id: (*id).to_owned() },
             [rt, action] if post && UPLOAD_ACTIONS.contains(action) => {
                 E::Upload { resource_type: (*rt).to_owned(), action: (*action).to_owned() }
             }
@@ -180,6 +225,19 @@ mod tests {
             (Method::DELETE, "folders/f1", Some(E::DeleteFolder { path: s("f1") })),
             (Method::POST, "upload_presets", Some(E::CreatePreset)),
             (Method::PUT, "upload_presets/p1", Some(E::UpdatePreset { name: s("p1") })),
+            (Method::PUT, "metadata_fields/order", Some(E::OrderMetadataFields)),
+            (Method::PUT, "metadata_fields/color", Some(E::UpdateMetadataField { id: s("color") })),
+            (Method::DELETE, "metadata_fields/color/datasource", Some(E::DeleteDatasourceEntries { id: s("color") })),
+            (
+                Method::POST,
+                "metadata_fields/color/datasource_restore",
+                Some(E::RestoreDatasourceEntries { id: s("color") }),
+            ),
+            (Method::POST, "metadata_fields/color/datasource/order", Some(E::OrderDatasource { id: s("color") })),
+            (Method::GET, "metadata_rules", Some(E::ListMetadataRules)),
+            (Method::PUT, "metadata_rules/rule1", Some(E::UpdateMetadataRule { id: s("rule1") })),
+            (Method::POST, "metadata_rules/evaluate", Some(E::EvaluateMetadataRules)),
+            (Method::POST, "image/metadata", Some(E::Upload { resource_type: s("image"), action: s("metadata") })),
             (Method::GET, "nope", None),
             (Method::PATCH, "ping", None),
         ];

@@ -40,6 +40,8 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::InvalidCommand(_)
         | E::FolderNotEmpty(_)
         | E::MalformedBody(_)
+        | E::MetadataSchema(_)
+        | E::MetadataInvalid { .. }
         | E::TransformationUnsupported(_) => StatusCode::BAD_REQUEST,
         E::MissingCredentials
         | E::UnknownCloud(_)
@@ -48,9 +50,13 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::SecretMismatch(_)
         | E::InvalidSignature { .. }
         | E::UrlSignatureRequired => StatusCode::UNAUTHORIZED,
-        E::ResourceNotFound(_) | E::FolderNotFound(_) | E::PresetNotFound(_) => StatusCode::NOT_FOUND,
-        E::AlreadyExists(_) => StatusCode::CONFLICT,
-        E::RateLimited => StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
+        E::ResourceNotFound(_)
+        | E::FolderNotFound(_)
+        | E::PresetNotFound(_)
+        | E::MetadataFieldNotFound(_)
+        | E::MetadataRuleNotFound(_) => StatusCode::NOT_FOUND,
+        E::AlreadyExists(_) | E::Conflict(_) => StatusCode::CONFLICT,
+        E::RateLimited | E::MetadataBusy => StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
         E::Busy => StatusCode::SERVICE_UNAVAILABLE,
         E::Catalog(_) | E::Blob(_) | E::Io(_) | E::Cpu(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -79,7 +85,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let message = self.public_message();
-        let body = serde_json::json!({ "error": { "message": message } });
+        let mut error = serde_json::json!({ "message": message });
+        if let Self::App(AppError::MetadataInvalid { issues, .. }) = &self {
+            error["details"] = issues.iter().map(crate::wire::issue_json).collect();
+        }
+        let body = serde_json::json!({ "error": error });
         let mut resp = (status, axum::Json(body)).into_response();
         resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
         resp

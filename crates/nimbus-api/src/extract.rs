@@ -95,24 +95,45 @@ fn content_type(headers: &HeaderMap) -> String {
 
 /// Query string plus a JSON or form body.
 pub async fn admin_params(query: Option<&str>, headers: &HeaderMap, body: Body) -> ApiResult<Params> {
+    Ok(admin_request(query, headers, body).await?.0)
+}
+
+/// [`admin_params`], plus the body as JSON: the object sent, or (for form bodies and
+/// query strings) an object of the parameters as text.
+pub async fn admin_request(
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<(Params, serde_json::Value)> {
     let mut params = Params::new();
     if let Some(q) = query {
         add_urlencoded(&mut params, q.as_bytes());
     }
     let bytes: Bytes =
         axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|e| ApiError::BadBody(e.to_string()))?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(params);
-    }
     let ct = content_type(headers);
-    if ct.starts_with("application/json")
-        || (!ct.starts_with("application/x-www-form-urlencoded") && bytes.first() == Some(&b'{'))
-    {
+    let is_json = ct.starts_with("application/json")
+        || (!ct.starts_with("application/x-www-form-urlencoded") && bytes.first() == Some(&b'{'));
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        // Nothing sent in the body.
+    } else if is_json {
         add_json(&mut params, &bytes)?;
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| ApiError::BadBody(format!("invalid JSON: {e}")))?;
+        if let (Some(obj), Some(q)) = (v.as_object_mut(), query) {
+            for (k, val) in form_urlencoded_pairs(q.as_bytes()) {
+                obj.entry(k).or_insert(serde_json::Value::String(val));
+            }
+        }
+        return Ok((params, v));
     } else {
         add_urlencoded(&mut params, &bytes);
     }
-    Ok(params)
+    let mut obj = serde_json::Map::new();
+    for (k, v) in params.iter() {
+        obj.insert(k.trim_end_matches("[]").to_owned(), serde_json::Value::String(v.to_owned()));
+    }
+    Ok((params, serde_json::Value::Object(obj)))
 }
 
 /// Upload API parameters: multipart (file parts streamed to staging), or form/JSON.

@@ -14,10 +14,11 @@ use serde_json::{Map, Value, json};
 pub struct Include {
     pub tags: bool,
     pub context: bool,
+    pub metadata: bool,
 }
 
 impl Include {
-    pub const ALL: Include = Include { tags: true, context: true };
+    pub const ALL: Include = Include { tags: true, context: true, metadata: true };
 }
 
 /// The delivery URL of an asset's original. `private`/`authenticated` URLs are signed with
@@ -72,7 +73,41 @@ pub fn resource(app: &App, cloud: &str, a: &Asset, include: Include, secret: Opt
     if include.context && !a.context.is_empty() {
         m.insert("context".into(), context(&a.context));
     }
+    if include.metadata {
+        m.insert("metadata".into(), Value::Object(a.metadata.clone()));
+    }
     m
+}
+
+/// A metadata error or warning: the `details` items of a 400, and `metadata_warnings`.
+pub fn issue_json(i: &nimbus_core::metadata::Issue) -> Value {
+    let mut m = Map::new();
+    m.insert("code".into(), json!(i.code.as_str()));
+    if let Some(p) = &i.public_id {
+        m.insert("public_id".into(), json!(p));
+    }
+    m.insert("field".into(), json!(i.field));
+    if let Some(r) = &i.rule {
+        m.insert("rule".into(), json!(r));
+    }
+    if let Some(v) = &i.value {
+        m.insert("value".into(), json!(v));
+    }
+    if !i.allowed.is_empty() {
+        m.insert("allowed".into(), json!(i.allowed));
+    }
+    if !i.controlled_by.is_empty() {
+        m.insert("controlled_by".into(), json!(i.controlled_by));
+    }
+    m.insert("message".into(), json!(i.message));
+    Value::Object(m)
+}
+
+/// Adds `metadata_warnings` (a Nimbus extension) when there are any.
+pub fn add_warnings(v: &mut Value, warnings: &[nimbus_core::metadata::Issue]) {
+    if !warnings.is_empty() {
+        v["metadata_warnings"] = Value::Array(warnings.iter().map(issue_json).collect());
+    }
 }
 
 pub fn context(c: &[(String, String)]) -> Value {
@@ -104,7 +139,9 @@ pub fn upload_response(
     if up.overwritten {
         m.insert("overwritten".into(), json!(true));
     }
-    Value::Object(m)
+    let mut v = Value::Object(m);
+    add_warnings(&mut v, &up.metadata_warnings);
+    v
 }
 
 /// Preset settings with Cloudinary's value types: lists for tags, booleans for flags.

@@ -1,12 +1,14 @@
 //! Asset administration: get, list, update, rename, destroy, tags and context, explicit,
 //! bulk deletes and usage. Shared by the Upload API actions and the Admin API.
 
+use nimbus_core::metadata::Issue;
 use nimbus_core::params::{parse_pipe_pairs, parse_tags};
 use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 
 use crate::error::AppResult;
+use crate::metadata::values::parse_input;
 use crate::params::Params;
-use crate::ports::{AssetKey, AssetPatch, ListQuery, Page, Renamed, TagCommand, Usage};
+use crate::ports::{AssetKey, AssetPatch, ListQuery, Page, Patched, Renamed, TagCommand, Usage};
 use crate::{App, AppError};
 
 /// Largest page of a listing, and the default.
@@ -14,6 +16,8 @@ pub const MAX_RESULTS: u32 = 500;
 pub const DEFAULT_RESULTS: u32 = 10;
 /// Most assets one bulk delete call removes; the rest come with `next_cursor`.
 pub const DELETE_BATCH: u32 = 1000;
+/// How often an update is recomputed when the asset's metadata changed underneath it.
+const WRITE_ATTEMPTS: usize = 3;
 
 /// Outcome of a bulk delete: per id `deleted` / `not_found`, and where to continue.
 #[derive(Debug, Clone, Default)]
@@ -76,7 +80,8 @@ impl App {
         Ok((assets, next.map(encode_cursor)))
     }
 
-    /// Admin `update`: tags, context, display name, asset folder.
+    /// Admin `update`: tags, context, display name, asset folder and metadata (through the
+    /// metadata write path). Returns the asset and the metadata warnings.
     pub async fn update_asset(
         &self,
         env: i64,
@@ -84,28 +89,47 @@ impl App {
         dt: DeliveryType,
         public_id: &str,
         params: &Params,
-    ) -> AppResult<Asset> {
+    ) -> AppResult<(Asset, Vec<Issue>)> {
         let id = PublicId::parse(public_id)?;
-        let patch = AssetPatch {
+        let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &id };
+        let metadata_input = params.get("metadata").map(parse_input).transpose()?;
+        let clear_invalid = params.bool("clear_invalid") == Some(true);
+        let mut patch = AssetPatch {
             tags: params.get("tags").map(parse_tags).or_else(|| params.iter().any(|(k, _)| k == "tags").then(Vec::new)),
             context: params.get("context").map(parse_pipe_pairs),
             display_name: params.get("display_name").map(str::to_owned),
             asset_folder: params.get("asset_folder").map(|f| f.trim_matches('/').to_owned()),
+            metadata: None,
         };
-        let now = self.now();
-        let asset = self
-            .catalog
-            .update_asset(env, AssetKey { resource_type: rt, delivery_type: dt, public_id: &id }, &patch, now)
-            .await?
-            .ok_or_else(|| AppError::ResourceNotFound(public_id.to_owned()))?;
-        if let Some(folder) = patch.asset_folder.filter(|f| !f.is_empty()) {
-            self.catalog.ensure_folder(env, &folder, now).await?;
+        for _ in 0..WRITE_ATTEMPTS {
+            let mut warnings = Vec::new();
+            if let Some(input) = &metadata_input {
+                let stored = self
+                    .catalog
+                    .asset(env, key)
+                    .await?
+                    .ok_or_else(|| AppError::ResourceNotFound(public_id.to_owned()))?;
+                let out = self.metadata_for_write(env, &stored.metadata, input, false, clear_invalid).await?;
+                warnings = out.warnings;
+                patch.metadata = Some((stored.metadata, out.values));
+            }
+            let now = self.now();
+            match self.catalog.update_asset(env, key, &patch, now).await? {
+                Patched::Done(asset) => {
+                    if let Some(folder) = patch.asset_folder.filter(|f| !f.is_empty()) {
+                        self.catalog.ensure_folder(env, &folder, now).await?;
+                    }
+                    return Ok((*asset, warnings));
+                }
+                Patched::NotFound => return Err(AppError::ResourceNotFound(public_id.to_owned())),
+                Patched::Stale => continue,
+            }
         }
-        Ok(asset)
+        Err(AppError::MetadataBusy)
     }
 
     /// Upload API `explicit`: applies descriptive parameters to an existing asset.
-    pub async fn explicit(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Asset> {
+    pub async fn explicit(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<(Asset, Vec<Issue>)> {
         let public_id = params.get("public_id").ok_or(AppError::MissingParam("public_id"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         self.update_asset(env, rt, dt, public_id, params).await
@@ -246,7 +270,7 @@ impl App {
                 None => Vec::new(),
             };
             let patch = AssetPatch { context: Some(context), ..Default::default() };
-            if self.catalog.update_asset(env, key, &patch, self.now()).await?.is_some() {
+            if matches!(self.catalog.update_asset(env, key, &patch, self.now()).await?, Patched::Done(_)) {
                 found.push(id);
             }
         }

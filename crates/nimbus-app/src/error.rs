@@ -41,6 +41,12 @@ pub enum AppError {
     FolderNotEmpty(String),
     #[error("Invalid multipart body - {0}")]
     MalformedBody(String),
+    /// A metadata field or rule definition is refused; the message says why.
+    #[error("{0}")]
+    MetadataSchema(String),
+    /// Asset metadata breaks the schema or its rules: every problem, the first as message.
+    #[error("{message}")]
+    MetadataInvalid { message: String, issues: Vec<nimbus_core::metadata::Issue> },
 
     // --- who is asking is not established (401) ---
     #[error("Must supply api_key")]
@@ -66,16 +72,25 @@ pub enum AppError {
     PresetNotFound(String),
     #[error("Folder not found - {0}")]
     FolderNotFound(String),
+    #[error("Metadata field {0} not found")]
+    MetadataFieldNotFound(String),
+    #[error("Metadata rule {0} not found")]
+    MetadataRuleNotFound(String),
     #[error("Transformations are not supported yet - {0}")]
     TransformationUnsupported(String),
 
     // --- it exists already (409) ---
     #[error("{0} already exists")]
     AlreadyExists(String),
+    /// A change that would break what depends on it (e.g. deleting a field rules use).
+    #[error("{0}")]
+    Conflict(String),
 
     // --- too busy (420) ---
     #[error("Rate Limit Exceeded")]
     RateLimited,
+    #[error("Concurrent metadata schema updates; try again")]
+    MetadataBusy,
 
     // --- overloaded: the CPU pool's queue is full (503) ---
     #[error("Server busy, try again")]
@@ -93,6 +108,14 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// Metadata problems; the first one is the message.
+    pub fn metadata(issues: Vec<nimbus_core::metadata::Issue>) -> Self {
+        let message = issues.first().map_or_else(|| "Invalid metadata".to_owned(), |i| i.message.clone());
+        Self::MetadataInvalid { message, issues }
+    }
+}
 
 impl From<crate::ports::CatalogError> for AppError {
     fn from(e: crate::ports::CatalogError) -> Self {

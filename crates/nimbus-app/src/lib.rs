@@ -19,6 +19,7 @@ pub mod delivery_cache;
 pub mod envs;
 pub mod error;
 pub mod folders;
+pub mod metadata;
 pub mod params;
 pub mod ports;
 pub mod presets;
@@ -44,6 +45,7 @@ pub struct App {
     pub cpu: cpu::CpuPool,
     pub remote: remote::RemoteFetcher,
     pub delivery_cache: delivery_cache::DeliveryCache,
+    pub schema_cache: metadata::SchemaCache,
 }
 
 impl App {
@@ -60,7 +62,17 @@ impl App {
             std::time::Duration::from_millis(config.delivery_cache_ttl_ms),
             config.delivery_cache_entries,
         );
-        Ok(Self { config: Arc::new(config), catalog, blobs, clock, ids, cpu, remote, delivery_cache })
+        Ok(Self {
+            config: Arc::new(config),
+            catalog,
+            blobs,
+            clock,
+            ids,
+            cpu,
+            remote,
+            delivery_cache,
+            schema_cache: metadata::SchemaCache::default(),
+        })
     }
 
     /// `created_at`-style now, in Unix seconds.

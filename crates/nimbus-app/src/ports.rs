@@ -9,7 +9,7 @@ use std::path::Path;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
-use nimbus_core::{Asset, Context, DeliveryType, PublicId, ResourceType};
+use nimbus_core::{Asset, Context, DeliveryType, MetadataValues, PublicId, ResourceType};
 
 /// Catalog failures are infrastructure failures: "not found" is an `Option`, never an error.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +98,17 @@ pub struct AssetPatch {
     pub context: Option<Context>,
     pub display_name: Option<String>,
     pub asset_folder: Option<String>,
+    /// New metadata, written only if the asset still holds the expected values.
+    pub metadata: Option<(MetadataValues, MetadataValues)>,
+}
+
+/// What an update did.
+#[derive(Debug, Clone)]
+pub enum Patched {
+    Done(Box<Asset>),
+    NotFound,
+    /// The metadata changed since it was read; nothing was written.
+    Stale,
 }
 
 /// What a rename did.
@@ -146,13 +157,7 @@ pub trait AssetRepo: Send + Sync {
     async fn asset(&self, env: i64, key: AssetKey<'_>) -> CatalogResult<Option<Asset>>;
     async fn asset_by_id(&self, env: i64, asset_id: &str) -> CatalogResult<Option<Asset>>;
     async fn list_assets(&self, env: i64, q: &ListQuery) -> CatalogResult<Page>;
-    async fn update_asset(
-        &self,
-        env: i64,
-        key: AssetKey<'_>,
-        patch: &AssetPatch,
-        now: i64,
-    ) -> CatalogResult<Option<Asset>>;
+    async fn update_asset(&self, env: i64, key: AssetKey<'_>, patch: &AssetPatch, now: i64) -> CatalogResult<Patched>;
     async fn rename_asset(
         &self,
         env: i64,
@@ -215,9 +220,95 @@ pub trait PresetRepo: Send + Sync {
     async fn delete_preset(&self, env: i64, name: &str) -> CatalogResult<bool>;
 }
 
+/// A metadata field definition as stored: its Metadata API JSON document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldRecord {
+    pub external_id: String,
+    /// Display order among the environment's fields.
+    pub position: i64,
+    pub doc: serde_json::Value,
+    pub created_at: i64,
+}
+
+/// A conditional metadata rule as stored; `condition` and `result` in their wire JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleRecord {
+    pub external_id: String,
+    /// Creation order, assigned by the catalog when the rule is first stored; never changes.
+    pub seq: i64,
+    pub field: String,
+    pub name: String,
+    pub condition: serde_json::Value,
+    pub result: serde_json::Value,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+/// An environment's metadata schema at one version: fields by position, rules by `seq`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetadataSnapshot {
+    pub version: i64,
+    pub fields: Vec<FieldRecord>,
+    pub rules: Vec<RuleRecord>,
+}
+
+/// One change to a metadata schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetadataChange {
+    /// Inserts or replaces the field with this external id.
+    PutField(FieldRecord),
+    DeleteField(String),
+    /// Inserts (assigning `seq`) or replaces the rule with this external id (keeping `seq`).
+    PutRule(RuleRecord),
+    DeleteRule(String),
+}
+
+/// New metadata for one asset, written only if the asset still holds `expected`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetadataUpdate {
+    pub public_id: PublicId,
+    pub expected: MetadataValues,
+    pub new: MetadataValues,
+}
+
+/// What a metadata write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataWrite {
+    Done,
+    /// This asset changed (or vanished) since it was read: nothing was written.
+    Stale(PublicId),
+}
+
+#[async_trait]
+pub trait MetadataRepo: Send + Sync {
+    /// The schema version: it rises with every committed change.
+    async fn metadata_version(&self, env: i64) -> CatalogResult<i64>;
+    /// Fields, rules and version, read together.
+    async fn metadata_snapshot(&self, env: i64) -> CatalogResult<MetadataSnapshot>;
+    /// Applies `changes` in one transaction if the version is still `expected`, raising it;
+    /// returns false (and changes nothing) if another change came first.
+    async fn change_metadata(&self, env: i64, expected: i64, changes: &[MetadataChange]) -> CatalogResult<bool>;
+    /// Writes the metadata of several assets, all or nothing.
+    async fn set_asset_metadata(
+        &self,
+        env: i64,
+        rt: ResourceType,
+        dt: DeliveryType,
+        updates: &[MetadataUpdate],
+        now: i64,
+    ) -> CatalogResult<MetadataWrite>;
+    /// Stored metadata of the environment's assets, by position, after `after`.
+    async fn scan_metadata(
+        &self,
+        env: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> CatalogResult<Vec<(i64, String, MetadataValues)>>;
+}
+
 /// The whole catalog: one adapter implements all repositories over one database.
 #[async_trait]
-pub trait Catalog: EnvRepo + AssetRepo + FolderRepo + PresetRepo {
+pub trait Catalog: EnvRepo + AssetRepo + FolderRepo + PresetRepo + MetadataRepo {
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> CatalogResult<()>;
 }

@@ -5,12 +5,14 @@
 //!
 //! Docs: <https://cloudinary.com/documentation/image_upload_api_reference#upload>.
 
+use nimbus_core::metadata::Issue;
 use nimbus_core::params::{parse_pipe_pairs, parse_tags};
-use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
+use nimbus_core::{Asset, DeliveryType, MetadataValues, PublicId, ResourceType};
 use nimbus_imaging::MediaKind;
 
 use crate::auth::UploadCaller;
 use crate::error::AppResult;
+use crate::metadata::values::{MetadataInput, compute, merge_under, parse_input};
 use crate::params::Params;
 use crate::ports::{AssetKey, Saved};
 use crate::staging::{StagedFile, StagingWriter, decode_data_uri};
@@ -31,6 +33,8 @@ pub struct Uploaded {
     /// The id existed and `overwrite` was off: this is the existing asset.
     pub existing: bool,
     pub overwritten: bool,
+    /// Metadata warnings (grandfathered values, rule values not applied).
+    pub metadata_warnings: Vec<Issue>,
 }
 
 /// Length of generated public ids, as Cloudinary's.
@@ -73,12 +77,23 @@ impl App {
         file: Option<FileSource>,
     ) -> AppResult<Uploaded> {
         let signed = caller.api_key.is_some();
-        if let Some(p) = &caller.unsigned_preset {
-            params.with_defaults(&p.settings);
+        let request_metadata = params.get("metadata").map(parse_input).transpose()?.unwrap_or_default();
+        let mut preset_metadata = MetadataInput::new();
+        let preset_settings = if let Some(p) = &caller.unsigned_preset {
+            Some(p.settings.clone())
         } else if let Some(name) = params.get("upload_preset").map(str::to_owned) {
             let preset = self.catalog.preset(caller.env.id, &name).await?.ok_or(AppError::UploadPresetMissing(name))?;
-            params.with_defaults(&preset.settings);
+            Some(preset.settings)
+        } else {
+            None
+        };
+        if let Some(settings) = preset_settings {
+            if let Some((_, md)) = settings.iter().find(|(k, _)| k == "metadata") {
+                preset_metadata = parse_input(md)?;
+            }
+            params.with_defaults(&settings);
         }
+        let metadata_input = merge_under(request_metadata, preset_metadata);
         let file = self.resolve_file(file.ok_or(AppError::MissingParam("file"))?).await?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
 
@@ -90,9 +105,26 @@ impl App {
         // version; only overwrite off needs to look first (to skip storing a blob for nothing).
         if !overwrite {
             if let Some(existing) = self.catalog.asset(caller.env.id, key).await? {
-                return Ok(Uploaded { asset: existing, existing: true, overwritten: false });
+                return Ok(Uploaded {
+                    asset: existing,
+                    existing: true,
+                    overwritten: false,
+                    metadata_warnings: Vec::new(),
+                });
             }
         }
+
+        // Metadata is decided before anything is stored: a refused write leaves no blob.
+        let schema = self.metadata_schema(caller.env.id).await?;
+        let (stored, is_new) = match overwrite && (!metadata_input.is_empty() || !schema.docs.is_empty()) {
+            true => match self.catalog.asset(caller.env.id, key).await? {
+                Some(a) => (a.metadata, false),
+                None => (MetadataValues::new(), true),
+            },
+            false => (MetadataValues::new(), true),
+        };
+        let clear_invalid = params.bool("clear_invalid") == Some(true);
+        let metadata = compute(&schema, &stored, &metadata_input, is_new, clear_invalid).map_err(AppError::metadata)?;
 
         let now = self.now();
         let version_id = self.ids.hex32();
@@ -129,6 +161,7 @@ impl App {
             asset_folder,
             tags: params.get("tags").map(parse_tags).unwrap_or_default(),
             context: params.get("context").map(parse_pipe_pairs).unwrap_or_default(),
+            metadata: metadata.values,
             created_at: now,
             updated_at: now,
         };
@@ -146,15 +179,16 @@ impl App {
         if !asset.asset_folder.is_empty() {
             self.catalog.ensure_folder(caller.env.id, &asset.asset_folder, now).await?;
         }
+        let metadata_warnings = metadata.warnings;
         Ok(match saved {
-            Saved::Inserted(a) => Uploaded { asset: a, existing: false, overwritten: false },
+            Saved::Inserted(a) => Uploaded { asset: a, existing: false, overwritten: false, metadata_warnings },
             Saved::Replaced { asset, old_blob } => {
                 self.delete_blob_quietly(&old_blob).await;
-                Uploaded { asset, existing: false, overwritten: true }
+                Uploaded { asset, existing: false, overwritten: true, metadata_warnings }
             }
             Saved::Existing(a) => {
                 self.delete_blob_quietly(&blob_key).await;
-                Uploaded { asset: a, existing: true, overwritten: false }
+                Uploaded { asset: a, existing: true, overwritten: false, metadata_warnings: Vec::new() }
             }
         })
     }

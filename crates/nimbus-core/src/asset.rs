@@ -5,6 +5,9 @@ use crate::ids::{DeliveryType, PublicId, ResourceType};
 /// Custom context: ordered key/value pairs (`context.custom` on the wire).
 pub type Context = Vec<(String, String)>;
 
+/// Structured metadata values in their wire form: field external id to value.
+pub type MetadataValues = serde_json::Map<String, serde_json::Value>;
+
 /// One stored asset (its current version).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Asset {
@@ -31,6 +34,7 @@ pub struct Asset {
     pub asset_folder: String,
     pub tags: Vec<String>,
     pub context: Context,
+    pub metadata: MetadataValues,
     /// Unix seconds of the first upload.
     pub created_at: i64,
     /// Unix seconds of the last change.

@@ -15,5 +15,5 @@ pub mod params;
 pub mod signature;
 pub mod timefmt;
 
-pub use asset::{Asset, Context};
+pub use asset::{Asset, Context, MetadataValues};
 pub use ids::{CloudName, DeliveryType, IdError, PublicId, ResourceType};

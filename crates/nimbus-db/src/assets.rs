@@ -4,13 +4,14 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use nimbus_app::ports::{
-    AssetKey, AssetPatch, AssetRepo, CatalogResult, ListQuery, Page, Renamed, Saved, TagCommand, Usage,
+    AssetKey, AssetPatch, AssetRepo, CatalogResult, ListQuery, Page, Patched, Renamed, Saved, TagCommand, Usage,
 };
 use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
 use crate::binds::Binds;
+use crate::metadata::metadata_to_text;
 use crate::rows::{self, ASSET_COLS, context_to_json};
 use crate::{SqlCatalog, db_err};
 
@@ -129,8 +130,8 @@ async fn delete_rows(conn: &mut AnyConnection, pks: &[i64]) -> CatalogResult<()>
 
 async fn insert(conn: &mut AnyConnection, env: i64, a: &Asset) -> CatalogResult<Option<i64>> {
     let pk: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO assets (env_id, asset_id, resource_type, delivery_type, public_id, version, version_id, format, width, height, bytes, etag, blob_key, original_filename, display_name, asset_folder, context, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+        "INSERT INTO assets (env_id, asset_id, resource_type, delivery_type, public_id, version, version_id, format, width, height, bytes, etag, blob_key, original_filename, display_name, asset_folder, context, metadata, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
          ON CONFLICT (env_id, resource_type, delivery_type, public_id) DO NOTHING RETURNING id",
     )
     .bind(env)
@@ -150,6 +151,7 @@ async fn insert(conn: &mut AnyConnection, env: i64, a: &Asset) -> CatalogResult<
     .bind(a.display_name.as_str())
     .bind(a.asset_folder.as_str())
     .bind(context_to_json(&a.context))
+    .bind(metadata_to_text(&a.metadata))
     .bind(a.created_at)
     .bind(a.updated_at)
     .fetch_optional(&mut *conn)
@@ -162,7 +164,8 @@ async fn insert(conn: &mut AnyConnection, env: i64, a: &Asset) -> CatalogResult<
 async fn replace(conn: &mut AnyConnection, pk: i64, a: &Asset) -> CatalogResult<()> {
     sqlx::query(
         "UPDATE assets SET version = $1, version_id = $2, format = $3, width = $4, height = $5, bytes = $6, etag = $7, blob_key = $8, \
-         original_filename = $9, display_name = $10, asset_folder = $11, context = $12, updated_at = $13 WHERE id = $14",
+         original_filename = $9, display_name = $10, asset_folder = $11, context = $12, metadata = $13, updated_at = $14 \
+         WHERE id = $15",
     )
     .bind(a.version)
     .bind(a.version_id.as_str())
@@ -176,6 +179,7 @@ async fn replace(conn: &mut AnyConnection, pk: i64, a: &Asset) -> CatalogResult<
     .bind(a.display_name.as_str())
     .bind(a.asset_folder.as_str())
     .bind(context_to_json(&a.context))
+    .bind(metadata_to_text(&a.metadata))
     .bind(a.updated_at)
     .bind(pk)
     .execute(&mut *conn)
@@ -289,17 +293,17 @@ impl AssetRepo for SqlCatalog {
         Ok(Page { assets: out.into_iter().map(|(_, a)| a).collect(), next })
     }
 
-    async fn update_asset(
-        &self,
-        env: i64,
-        key: AssetKey<'_>,
-        patch: &AssetPatch,
-        now: i64,
-    ) -> CatalogResult<Option<Asset>> {
+    async fn update_asset(&self, env: i64, key: AssetKey<'_>, patch: &AssetPatch, now: i64) -> CatalogResult<Patched> {
         let mut tx = self.write_tx().await?;
         let Some((pk, mut a)) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update()).await? else {
-            return Ok(None);
+            return Ok(Patched::NotFound);
         };
+        if let Some((expected, new)) = &patch.metadata {
+            if &a.metadata != expected {
+                return Ok(Patched::Stale);
+            }
+            a.metadata.clone_from(new);
+        }
         if let Some(tags) = &patch.tags {
             set_tags(&mut tx.tx, env, pk, tags).await?;
             a.tags.clone_from(tags);
@@ -315,9 +319,10 @@ impl AssetRepo for SqlCatalog {
         }
         a.updated_at = now;
         sqlx::query(
-            "UPDATE assets SET context = $1, display_name = $2, asset_folder = $3, updated_at = $4 WHERE id = $5",
+            "UPDATE assets SET context = $1, metadata = $2, display_name = $3, asset_folder = $4, updated_at = $5 WHERE id = $6",
         )
         .bind(context_to_json(&a.context))
+        .bind(metadata_to_text(&a.metadata))
         .bind(a.display_name.as_str())
         .bind(a.asset_folder.as_str())
         .bind(now)
@@ -326,7 +331,7 @@ impl AssetRepo for SqlCatalog {
         .await
         .map_err(db_err)?;
         tx.commit().await?;
-        Ok(Some(a))
+        Ok(Patched::Done(Box::new(a)))
     }
 
     async fn rename_asset(

@@ -26,7 +26,8 @@ fn key_row(r: &AnyRow) -> CatalogResult<ApiKey> {
 }
 
 /// Tables holding an environment's rows, children first.
-const ENV_TABLES: [&str; 5] = ["asset_tags", "assets", "folders", "upload_presets", "api_keys"];
+const ENV_TABLES: [&str; 7] =
+    ["asset_tags", "assets", "folders", "upload_presets", "metadata_rules", "metadata_fields", "api_keys"];
 
 #[async_trait]
 impl EnvRepo for SqlCatalog {

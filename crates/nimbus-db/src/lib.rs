@@ -10,6 +10,7 @@ mod assets;
 mod binds;
 mod envs;
 mod folders;
+mod metadata;
 mod migrate;
 mod presets;
 mod rows;

@@ -5,8 +5,14 @@ use nimbus_app::ports::CatalogResult;
 
 use crate::{Dialect, SqlCatalog, db_err};
 
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_metadata.sql")),
+];
+const POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_metadata.sql")),
+];
 
 pub(crate) async fn run(c: &SqlCatalog) -> CatalogResult<()> {
     sqlx::raw_sql(

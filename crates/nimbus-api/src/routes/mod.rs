@@ -4,6 +4,7 @@ mod account;
 pub mod delivery;
 mod folders;
 pub mod health;
+mod metadata;
 mod presets;
 mod resources;
 mod upload;
@@ -22,7 +23,7 @@ use tower_http::trace::TraceLayer;
 use crate::AppState;
 use crate::endpoint::Endpoint;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{admin_params, basic_auth};
+use crate::extract::{admin_request, basic_auth};
 
 /// One traced span per request: method and path only. Query strings, signatures and
 /// client addresses stay out of the log.
@@ -47,6 +48,8 @@ pub(crate) struct AdminCall {
     pub cloud: String,
     pub secret: String,
     pub params: Params,
+    /// The body as JSON (Metadata API calls send JSON documents).
+    pub body: serde_json::Value,
 }
 
 pub(crate) fn resource_type(s: &str) -> ApiResult<ResourceType> {
@@ -98,8 +101,8 @@ async fn dispatch(state: &AppState, req: Request) -> ApiResult<Response> {
     let (env, key) = state.app.authenticate_basic(&cloud, basic_auth(&parts.headers)).await?;
     let budget = state.limiter.hit(env.id, state.app.now());
     let mut resp = if budget.allowed {
-        let params = admin_params(parts.uri.query(), &parts.headers, body).await?;
-        let call = AdminCall { env, cloud, secret: key.secret, params };
+        let (params, body) = admin_request(parts.uri.query(), &parts.headers, body).await?;
+        let call = AdminCall { env, cloud, secret: key.secret, params, body };
         match admin(state, endpoint, call).await {
             Ok(r) => r,
             Err(e) => e.into_response(),
@@ -159,6 +162,7 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
         E::Preset { name } => presets::get(app, &call, &name).await?,
         E::UpdatePreset { name } => presets::update(app, &call, &name).await?,
         E::DeletePreset { name } => presets::delete(app, &call, &name).await?,
+        other => metadata::handle(app, &call, other).await?,
     };
     Ok(json(v))
 }

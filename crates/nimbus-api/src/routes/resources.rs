@@ -31,6 +31,7 @@ fn page(app: &App, call: &AdminCall, assets: &[Asset], next: Option<String>) -> 
     let include = Include {
         tags: p.bool("tags") == Some(true) || fields.iter().any(|f| f == "tags"),
         context: p.bool("context") == Some(true) || fields.iter().any(|f| f == "context"),
+        metadata: p.bool("metadata") == Some(true) || fields.iter().any(|f| f == "metadata"),
     };
     let resources: Vec<Value> = assets
         .iter()
@@ -117,8 +118,10 @@ pub async fn get_by_asset_id(app: &App, call: &AdminCall, asset_id: &str) -> Api
 
 pub async fn update(app: &App, call: &AdminCall, rt: &str, dt: &str, public_id: &str) -> ApiResult<Value> {
     let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
-    let a = app.update_asset(call.env.id, resource_type(rt)?, dt, public_id, &call.params).await?;
-    Ok(detail(app, call, &a))
+    let (a, warnings) = app.update_asset(call.env.id, resource_type(rt)?, dt, public_id, &call.params).await?;
+    let mut v = detail(app, call, &a);
+    wire::add_warnings(&mut v, &warnings);
+    Ok(v)
 }
 
 fn deleted(d: &Deleted) -> Value {

@@ -1,4 +1,4 @@
-//! Upload API actions: upload, destroy, rename, explicit, tags, context.
+//! Upload API actions: upload, destroy, rename, explicit, tags, context, metadata.
 //! Docs: <https://cloudinary.com/documentation/image_upload_api_reference>.
 
 use axum::extract::Request;
@@ -65,8 +65,8 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
             Value::Object(wire::resource(app, cloud, &app.rename(env, rt, &params).await?, Include::ALL, secret))
         }
         "explicit" => {
-            let a = app.explicit(env, rt, &params).await?;
-            let up = nimbus_app::upload::Uploaded { asset: a, existing: false, overwritten: false };
+            let (asset, metadata_warnings) = app.explicit(env, rt, &params).await?;
+            let up = nimbus_app::upload::Uploaded { asset, existing: false, overwritten: false, metadata_warnings };
             let mut v = wire::upload_response(app, cloud, &up, caller.api_key.as_ref().map(|k| k.key.as_str()), secret);
             v["eager"] = json!([]);
             v
@@ -75,6 +75,7 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
             let ids: Vec<String> = app.tags_command(env, rt, &params).await?.iter().map(ToString::to_string).collect();
             json!({ "public_ids": ids })
         }
+        "metadata" => json!({ "public_ids": app.update_metadata(env, rt, &params).await? }),
         "context" => {
             let ids: Vec<String> =
                 app.context_command(env, rt, &params).await?.iter().map(ToString::to_string).collect();

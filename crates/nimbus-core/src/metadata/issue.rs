@@ -39,6 +39,8 @@ impl IssueCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
     pub code: IssueCode,
+    /// The asset, in bulk writes.
+    pub public_id: Option<String>,
     pub field: String,
     pub rule: Option<String>,
     pub value: Option<String>,
@@ -51,6 +53,7 @@ impl Issue {
     pub fn new(code: IssueCode, field: &str, message: String) -> Self {
         Self {
             code,
+            public_id: None,
             field: field.to_owned(),
             rule: None,
             value: None,

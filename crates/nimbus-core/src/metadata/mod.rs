@@ -8,6 +8,7 @@
 //! effects, where the oldest rule (lowest `seq`) wins. Docs of the wire shapes:
 //! <https://cloudinary.com/documentation/conditional_metadata_rules_api>.
 
+pub mod doc;
 pub mod engine;
 pub mod issue;
 pub mod rules;

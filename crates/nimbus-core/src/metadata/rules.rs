@@ -156,10 +156,16 @@ fn parse_cond(json: &Json, fields: &Fields, depth: usize, leaves: &mut usize) ->
             _ => return err("'populated' must be true or false"),
         },
         "equals" => {
-            if field.field_type == FieldType::Set {
-                return err(format!("'equals' is not valid for set field '{fid}'; use 'includes'"));
-            }
             let raw = obj.get("equals").unwrap_or(&Json::Null);
+            if field.field_type == FieldType::Set {
+                // Cloudinary's own SDK tests send `equals` with one id on set fields: it reads
+                // as "the set includes this id".
+                let ids = id_list(Some(raw), field, "equals")?;
+                if ids.is_empty() {
+                    return err("'equals' must name a datasource value");
+                }
+                return Ok(Condition::Leaf { field: fid.clone(), criterion: Criterion::Includes(ids) });
+            }
             Criterion::Equals(field.parse_value(&RawValue::Json(raw)).map_err(|i| RuleError { message: i.message })?)
         }
         _ => {

@@ -1,10 +1,10 @@
 //! The catalog conformance suite: the same checks on SQLite and on PostgreSQL.
 
 use nimbus_app::ports::{
-    AssetKey, AssetPatch, AssetRepo, Catalog, EnvRepo, FolderRepo, ListQuery, Preset, PresetRepo, Renamed, Saved,
-    TagCommand,
+    AssetKey, AssetPatch, AssetRepo, Catalog, EnvRepo, FieldRecord, FolderRepo, ListQuery, MetadataChange,
+    MetadataRepo, MetadataUpdate, MetadataWrite, Patched, Preset, PresetRepo, Renamed, RuleRecord, Saved, TagCommand,
 };
-use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
+use nimbus_core::{Asset, DeliveryType, MetadataValues, PublicId, ResourceType};
 use nimbus_db::SqlCatalog;
 use nimbus_testkit::{ScratchDir, scratch_postgres};
 
@@ -27,6 +27,7 @@ fn asset(n: u32, id: &str) -> Asset {
         asset_folder: PublicId::parse(id).unwrap().folder().into(),
         tags: vec!["t1".into(), "t2".into()],
         context: vec![("k".into(), "v=1|2".into())],
+        metadata: serde_json::json!({"sku": 12, "colors": ["red"]}).as_object().cloned().unwrap(),
         created_at: 1000,
         updated_at: 1000,
     }
@@ -153,8 +154,19 @@ async fn suite(c: &SqlCatalog) {
         display_name: Some("Nice".into()),
         ..Default::default()
     };
-    let up = c.update_asset(env.id, key(&ids[0]), &patch, 9).await.unwrap().unwrap();
+    let Patched::Done(up) = c.update_asset(env.id, key(&ids[0]), &patch, 9).await.unwrap() else { panic!() };
     assert_eq!((up.display_name.as_str(), up.context.len(), up.updated_at), ("Nice", 1, 9));
+    // Metadata is written only over the values it was computed from.
+    let (old_md, new_md) = (up.metadata.clone(), values(serde_json::json!({"sku": 13})));
+    let stale = AssetPatch { metadata: Some((new_md.clone(), old_md.clone())), ..Default::default() };
+    assert!(matches!(c.update_asset(env.id, key(&ids[0]), &stale, 9).await.unwrap(), Patched::Stale));
+    let fresh = AssetPatch { metadata: Some((old_md, new_md.clone())), ..Default::default() };
+    let Patched::Done(up) = c.update_asset(env.id, key(&ids[0]), &fresh, 9).await.unwrap() else { panic!() };
+    assert_eq!(up.metadata, new_md);
+    assert!(matches!(
+        c.update_asset(env.id, key(&PublicId::parse("nope").unwrap()), &fresh, 9).await.unwrap(),
+        Patched::NotFound
+    ));
     let to = PublicId::parse("renamed/x").unwrap();
     assert!(matches!(c.rename_asset(env.id, key(&ids[2]), key(&to), false, 10).await.unwrap(), Renamed::NotFound));
     assert!(matches!(
@@ -179,6 +191,17 @@ async fn suite(c: &SqlCatalog) {
     let in_use =
         c.blob_keys_in_use(&["originals/2".into(), "originals/3".into(), "originals/99".into()]).await.unwrap();
     assert!(in_use.contains("originals/2") && !in_use.contains("originals/99"));
+
+    let existing: Vec<PublicId> = c
+        .list_assets(env.id, &ListQuery { limit: 3, ascending: true, ..Default::default() })
+        .await
+        .unwrap()
+        .assets
+        .into_iter()
+        .map(|a| a.public_id)
+        .collect();
+    assert_eq!(existing.len(), 3);
+    metadata_suite(c, env.id, &existing).await;
 
     // Folders.
     assert!(c.ensure_folder(env.id, "a/b/c", 1).await.unwrap());
@@ -209,6 +232,96 @@ async fn suite(c: &SqlCatalog) {
     assert!(c.api_key("k2").await.unwrap().is_none());
     assert_eq!(c.usage(env.id).await.unwrap().resources, 6);
     c.ping().await.unwrap();
+}
+
+fn values(v: serde_json::Value) -> MetadataValues {
+    v.as_object().cloned().unwrap()
+}
+
+fn rule(id: &str, field: &str) -> RuleRecord {
+    RuleRecord {
+        external_id: id.into(),
+        seq: 0,
+        field: field.into(),
+        name: id.into(),
+        condition: serde_json::json!({"metadata_field_id": "a", "populated": true}),
+        result: serde_json::json!({"enable": true}),
+        active: true,
+        created_at: 5,
+    }
+}
+
+/// Metadata schema changes are versioned; asset metadata writes are all or nothing.
+async fn metadata_suite(c: &SqlCatalog, env: i64, ids: &[PublicId]) {
+    let empty = c.metadata_snapshot(env).await.unwrap();
+    assert_eq!((empty.version, empty.fields.len(), empty.rules.len()), (0, 0, 0));
+    let field = |id: &str, pos: i64| FieldRecord {
+        external_id: id.into(),
+        position: pos,
+        doc: serde_json::json!({"type": "string", "external_id": id}),
+        created_at: 3,
+    };
+    let changes = vec![
+        MetadataChange::PutField(field("b", 0)),
+        MetadataChange::PutField(field("a", 1)),
+        MetadataChange::PutRule(rule("r2", "b")),
+        MetadataChange::PutRule(rule("r1", "b")),
+    ];
+    assert!(c.change_metadata(env, 0, &changes).await.unwrap());
+    assert!(!c.change_metadata(env, 0, &[MetadataChange::DeleteField("a".into())]).await.unwrap(), "stale version");
+    let snap = c.metadata_snapshot(env).await.unwrap();
+    assert_eq!(snap.version, 1);
+    assert_eq!(snap.fields.iter().map(|f| f.external_id.as_str()).collect::<Vec<_>>(), ["b", "a"], "by position");
+    assert_eq!(snap.rules.iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["r2", "r1"], "by seq");
+    assert!(snap.rules[0].seq < snap.rules[1].seq);
+    assert_eq!(snap.rules[0].condition, rule("r2", "b").condition);
+    // An update keeps the rule's seq.
+    let first_seq = snap.rules[0].seq;
+    let renamed = RuleRecord { name: "renamed".into(), active: false, ..snap.rules[0].clone() };
+    assert!(
+        c.change_metadata(env, 1, &[MetadataChange::PutRule(renamed), MetadataChange::DeleteRule("r1".into())])
+            .await
+            .unwrap()
+    );
+    let snap = c.metadata_snapshot(env).await.unwrap();
+    assert_eq!((snap.version, snap.rules.len()), (2, 1));
+    assert_eq!((snap.rules[0].seq, snap.rules[0].name.as_str(), snap.rules[0].active), (first_seq, "renamed", false));
+    assert_eq!(c.metadata_version(env).await.unwrap(), 2);
+
+    // Bulk asset metadata: one stale asset rolls back the others.
+    let (rt, dt) = (ResourceType::Image, DeliveryType::Upload);
+    let current: Vec<MetadataValues> = assets_of(c, env, ids).await.into_iter().map(|a| a.metadata).collect();
+    let updates: Vec<MetadataUpdate> = ids
+        .iter()
+        .zip(&current)
+        .map(|(id, md)| MetadataUpdate {
+            public_id: id.clone(),
+            expected: md.clone(),
+            new: values(serde_json::json!({"b": "x"})),
+        })
+        .collect();
+    let mut with_stale = updates.clone();
+    with_stale[1].expected = values(serde_json::json!({"b": "not what is stored"}));
+    assert_eq!(c.set_asset_metadata(env, rt, dt, &with_stale, 20).await.unwrap(), MetadataWrite::Stale(ids[1].clone()));
+    let after: Vec<MetadataValues> = assets_of(c, env, ids).await.into_iter().map(|a| a.metadata).collect();
+    assert_eq!(after, current, "nothing was written");
+    assert_eq!(c.set_asset_metadata(env, rt, dt, &updates, 20).await.unwrap(), MetadataWrite::Done);
+    let after = assets_of(c, env, ids).await;
+    assert!(after.iter().all(|a| a.metadata == values(serde_json::json!({"b": "x"})) && a.updated_at == 20));
+    let scanned = c.scan_metadata(env, None, 1000).await.unwrap();
+    assert!(scanned.windows(2).all(|w| w[0].0 < w[1].0), "by position");
+    assert!(scanned.iter().any(|(_, id, md)| id == ids[0].as_str() && md == &values(serde_json::json!({"b": "x"}))));
+    let rest = c.scan_metadata(env, Some(scanned[0].0), 1000).await.unwrap();
+    assert_eq!(rest.len(), scanned.len() - 1);
+}
+
+/// The assets of `ids`, which must all exist.
+async fn assets_of(c: &SqlCatalog, env: i64, ids: &[PublicId]) -> Vec<Asset> {
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(c.asset(env, key(id)).await.unwrap().unwrap());
+    }
+    out
 }
 
 #[tokio::test]

@@ -1,0 +1,212 @@
+//! Asset metadata on every write path: request values (the pipe form `k=v|...` or a JSON
+//! object) are parsed against the schema and run through the engine's write path (explicit
+//! values win, rule values applied, everything validated) before the asset is written.
+//!
+//! Docs: <https://cloudinary.com/documentation/image_upload_api_reference#metadata>.
+
+use nimbus_core::metadata::Issue;
+use nimbus_core::metadata::doc::{metadata_from_json, metadata_json};
+use nimbus_core::metadata::schema::RawValue;
+use nimbus_core::metadata::write::{Delta, apply, parse_delta};
+use nimbus_core::params::{parse_pipe_pairs, parse_tags};
+use nimbus_core::{DeliveryType, MetadataValues, PublicId, ResourceType};
+use serde_json::Value as Json;
+
+use super::LoadedSchema;
+use crate::error::AppResult;
+use crate::params::Params;
+use crate::ports::{ListQuery, MetadataUpdate, MetadataWrite};
+use crate::{App, AppError};
+
+/// Most assets one `update_metadata` call may name.
+pub const MAX_BULK_IDS: usize = 1000;
+/// How often a write is recomputed when the asset changed underneath it.
+const WRITE_ATTEMPTS: usize = 3;
+/// Failing public ids named in a bulk error's message.
+const NAMED_FAILURES: usize = 10;
+
+/// A request value before it is typed: text from the pipe form, or JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawInput {
+    Text(String),
+    Json(Json),
+}
+
+/// Request metadata as (field, value) pairs, in request order.
+pub type MetadataInput = Vec<(String, RawInput)>;
+
+/// Parses a `metadata` parameter: a JSON object, or the pipe form.
+pub fn parse_input(text: &str) -> AppResult<MetadataInput> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        let obj: serde_json::Map<String, Json> = serde_json::from_str(trimmed)
+            .map_err(|_| AppError::InvalidParam { name: "metadata", value: text.chars().take(64).collect() })?;
+        return Ok(obj.into_iter().map(|(k, v)| (k, RawInput::Json(v))).collect());
+    }
+    Ok(parse_pipe_pairs(text).into_iter().map(|(k, v)| (k, RawInput::Text(v))).collect())
+}
+
+/// Preset metadata under request metadata: request keys win.
+pub fn merge_under(request: MetadataInput, preset: MetadataInput) -> MetadataInput {
+    let mut out: MetadataInput = preset.into_iter().filter(|(k, _)| !request.iter().any(|(rk, _)| rk == k)).collect();
+    out.extend(request);
+    out
+}
+
+/// The outcome of a metadata write: the values to store and the warnings to report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetadataOutcome {
+    pub values: MetadataValues,
+    pub warnings: Vec<Issue>,
+}
+
+/// Runs the write path for one asset. With `clear_invalid`, values that do not parse or name
+/// unknown fields are dropped instead of failing the request.
+pub fn compute(
+    loaded: &LoadedSchema,
+    stored: &MetadataValues,
+    input: &MetadataInput,
+    is_new: bool,
+    clear_invalid: bool,
+) -> Result<MetadataOutcome, Vec<Issue>> {
+    if loaded.docs.is_empty() && input.is_empty() {
+        return Ok(MetadataOutcome { values: stored.clone(), warnings: Vec::new() });
+    }
+    let raw: Vec<(String, RawValue<'_>)> = input
+        .iter()
+        .map(|(k, v)| {
+            let r = match v {
+                RawInput::Text(t) => RawValue::Text(t),
+                RawInput::Json(j) => RawValue::Json(j),
+            };
+            (k.clone(), r)
+        })
+        .collect();
+    let delta: Delta = if clear_invalid {
+        raw.iter().filter_map(|pair| parse_delta(&loaded.schema, std::slice::from_ref(pair)).ok()).flatten().collect()
+    } else {
+        parse_delta(&loaded.schema, &raw)?
+    };
+    let typed = metadata_from_json(&loaded.schema.fields, stored);
+    let written = apply(&loaded.schema, &typed, &delta, is_new, false)?;
+    Ok(MetadataOutcome { values: metadata_json(&written.metadata), warnings: written.warnings })
+}
+
+impl App {
+    /// The write path for one asset, against the environment's current schema.
+    pub async fn metadata_for_write(
+        &self,
+        env: i64,
+        stored: &MetadataValues,
+        input: &MetadataInput,
+        is_new: bool,
+        clear_invalid: bool,
+    ) -> AppResult<MetadataOutcome> {
+        let loaded = self.metadata_schema(env).await?;
+        compute(&loaded, stored, input, is_new, clear_invalid).map_err(AppError::metadata)
+    }
+
+    /// Upload API `metadata`: the same values for many assets, all or nothing. Returns the
+    /// public ids updated (ids that do not exist are skipped).
+    pub async fn update_metadata(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Vec<String>> {
+        let input = parse_input(params.get("metadata").ok_or(AppError::MissingParam("metadata"))?)?;
+        let ids: Vec<String> = params.get("public_ids").map(parse_tags).unwrap_or_default();
+        if ids.is_empty() {
+            return Err(AppError::MissingParam("public_ids"));
+        }
+        if ids.len() > MAX_BULK_IDS {
+            return Err(AppError::InvalidParam {
+                name: "public_ids",
+                value: format!("{} ids (at most {MAX_BULK_IDS})", ids.len()),
+            });
+        }
+        ids.iter().try_for_each(|id| PublicId::parse(id).map(drop))?;
+        let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
+        let clear_invalid = params.bool("clear_invalid") == Some(true);
+        for _ in 0..WRITE_ATTEMPTS {
+            let loaded = self.metadata_schema(env).await?;
+            let q = ListQuery {
+                resource_type: Some(rt),
+                delivery_type: Some(dt),
+                public_ids: ids.clone(),
+                limit: ids.len() as u32,
+                ascending: true,
+                ..ListQuery::default()
+            };
+            let assets = self.catalog.list_assets(env, &q).await?.assets;
+            let input = input.clone();
+            let plan = self
+                .cpu
+                .run(move || {
+                    let mut updates = Vec::with_capacity(assets.len());
+                    let mut failures: Vec<Issue> = Vec::new();
+                    for a in assets {
+                        match compute(&loaded, &a.metadata, &input, false, clear_invalid) {
+                            Ok(out) => updates.push(MetadataUpdate {
+                                public_id: a.public_id.clone(),
+                                expected: a.metadata,
+                                new: out.values,
+                            }),
+                            Err(issues) => failures.extend(issues.into_iter().map(|mut i| {
+                                i.public_id = Some(a.public_id.to_string());
+                                i
+                            })),
+                        }
+                    }
+                    (updates, failures)
+                })
+                .await?;
+            let (updates, failures) = plan;
+            if !failures.is_empty() {
+                return Err(bulk_error(failures));
+            }
+            let now = self.now();
+            match self.catalog.set_asset_metadata(env, rt, dt, &updates, now).await? {
+                MetadataWrite::Done => return Ok(updates.into_iter().map(|u| u.public_id.to_string()).collect()),
+                MetadataWrite::Stale(_) => continue,
+            }
+        }
+        Err(AppError::MetadataBusy)
+    }
+}
+
+/// One error for a failed bulk write: the message names up to ten failing assets.
+fn bulk_error(failures: Vec<Issue>) -> AppError {
+    let mut ids: Vec<&str> = Vec::new();
+    for f in &failures {
+        if let Some(p) = f.public_id.as_deref() {
+            if !ids.contains(&p) {
+                ids.push(p);
+            }
+        }
+    }
+    let named: Vec<&str> = ids.iter().take(NAMED_FAILURES).copied().collect();
+    let more = ids.len().saturating_sub(NAMED_FAILURES);
+    let first = failures.first().map(|f| f.message.clone()).unwrap_or_default();
+    let message = format!(
+        "Metadata update failed for {} asset(s): {}{}; nothing was changed. First error: {first}",
+        ids.len(),
+        named.join(", "),
+        if more > 0 { format!(" and {more} more") } else { String::new() }
+    );
+    AppError::MetadataInvalid { message, issues: failures }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_forms_and_merges_presets_under_requests() {
+        let pipe = parse_input(r#"sku=12|colors=["red","blue"]"#).unwrap();
+        assert_eq!(pipe[1], ("colors".to_owned(), RawInput::Text(r#"["red","blue"]"#.to_owned())));
+        let json = parse_input(r#"{"sku": 12}"#).unwrap();
+        assert_eq!(json, vec![("sku".to_owned(), RawInput::Json(Json::from(12)))]);
+        assert!(parse_input("{not json").is_err());
+        let merged = merge_under(parse_input("a=1").unwrap(), parse_input("a=2|b=3").unwrap());
+        assert_eq!(
+            merged,
+            vec![("b".to_owned(), RawInput::Text("3".into())), ("a".to_owned(), RawInput::Text("1".into()))]
+        );
+    }
+}
