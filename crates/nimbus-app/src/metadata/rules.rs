@@ -307,7 +307,7 @@ pub fn evaluation_json(schema: &Schema, m: &nimbus_core::metadata::Metadata, ver
                 "enabled": st.enabled,
                 "hidden": st.hidden,
                 "mandatory": st.mandatory,
-                "allowed_values": st.allowed.as_ref().map(|a| a.iter().cloned().collect::<Vec<_>>()),
+                "allowed_values": st.allowed.as_ref().map(nimbus_core::metadata::Allowed::to_vec),
                 "default_value": st.default_value.as_ref().map(|(v, _)| value_json(v)),
                 "value": m.get(id).map(value_json),
                 "fired": fired,

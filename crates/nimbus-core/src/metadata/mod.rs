@@ -8,6 +8,8 @@
 //! effects, where the oldest rule (lowest `seq`) wins. Docs of the wire shapes:
 //! <https://cloudinary.com/documentation/conditional_metadata_rules_api>.
 
+mod allowed;
+mod compiled;
 pub mod doc;
 pub mod engine;
 pub mod issue;
@@ -15,10 +17,12 @@ pub mod rules;
 pub mod schema;
 pub mod write;
 
-pub use engine::{Effective, FieldState, Schema};
+pub use engine::{Allowed, Effective, FieldState, Schema};
 pub use issue::{Issue, IssueCode};
 pub use rules::{Activate, ApplyMode, Condition, Criterion, Rule, RuleResult};
 pub use schema::{DatasourceEntry, Field, FieldType, Metadata, Value};
 
+#[cfg(test)]
+mod reference;
 #[cfg(test)]
 mod tests;

@@ -4,9 +4,10 @@
 //! assets); then the result is validated, telling values invalidated by this request from
 //! values grandfathered by an earlier admin change.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::engine::{Effective, FieldState, Schema, effective, field_state, holds};
+use super::engine::{Allowed, Effective, FieldState, Schema, effective, field_state};
 use super::issue::{Issue, IssueCode};
 use super::rules::{Condition, Criterion, Rule};
 use super::schema::{Metadata, RawValue, Value};
@@ -62,11 +63,161 @@ pub struct Written {
 
 /// Step 4 of the write path: one pass in topological order applying rule values.
 pub fn resolve(schema: &Schema, stored: &Metadata, delta: &Delta, is_new: bool) -> Resolved {
-    resolve_from(schema, stored, &effective(schema, stored), delta, is_new)
+    let e0 = effective(schema, stored);
+    let Pass { values, rule_written, warnings, states, .. } = pass(schema, stored, &e0, delta, is_new);
+    let names = &schema.compiled().layout.names;
+    Resolved {
+        metadata: written(schema, stored, delta, values, &rule_written),
+        rule_written: names.iter().zip(&rule_written).filter(|(_, w)| **w).map(|(n, _)| n.clone()).collect(),
+        warnings,
+        states: Effective::from_states(schema, states),
+    }
 }
 
-/// [`resolve`] with the effective state of `stored` already at hand.
-fn resolve_from(schema: &Schema, stored: &Metadata, e0: &Effective, delta: &Delta, is_new: bool) -> Resolved {
+/// The write pass, by field position.
+struct Pass<'a> {
+    /// Values after the request and rule effects.
+    values: Vec<Option<Cow<'a, Value>>>,
+    /// The request's assignment of each field, if any (`Some(None)` clears it).
+    explicit: Vec<Option<Option<&'a Value>>>,
+    /// Whether a rule (or a field default) wrote the field's value in this request.
+    rule_written: Vec<bool>,
+    warnings: Vec<Issue>,
+    /// The effective state of the values: each field was computed once, after every field
+    /// it depends on was final.
+    states: Vec<FieldState>,
+}
+
+/// [`resolve`] by field position, with the effective state `e0` of `stored` at hand.
+fn pass<'a>(schema: &'a Schema, stored: &'a Metadata, e0: &Effective, delta: &'a Delta, is_new: bool) -> Pass<'a> {
+    let c = schema.compiled();
+    let n = c.fields.len();
+    let mut values: Vec<Option<Cow<'a, Value>>> = vec![None; n];
+    c.layout.join(stored, |i, v| values[i] = Some(Cow::Borrowed(v)));
+    let mut explicit = vec![None; n];
+    c.layout.join(delta, |i, v: &'a Option<Value>| {
+        explicit[i] = Some(v.as_ref());
+        values[i] = v.as_ref().map(Cow::Borrowed);
+    });
+    // Rules whose condition held for the stored metadata: exactly the fired rules of e0.
+    let mut held = vec![false; schema.rules.len()];
+    for r in e0.values().flat_map(|st| &st.fired) {
+        held[*r] = true;
+    }
+    let mut pass = Pass {
+        values: Vec::new(),
+        explicit,
+        rule_written: vec![false; n],
+        warnings: Vec::new(),
+        states: Vec::with_capacity(n),
+    };
+    for at in 0..n {
+        let st = field_state(schema, at, &values, &pass.states);
+        if pass.explicit[at].is_none() && st.enabled {
+            let edge = Edge { is_new, was_enabled: e0.states()[at].enabled, held: &held };
+            let (changed, warning) = apply_rule_values(schema, at, &st, &mut values[at], &edge);
+            pass.rule_written[at] = changed;
+            pass.warnings.extend(warning);
+        }
+        pass.states.push(st);
+    }
+    pass.values = values;
+    pass
+}
+
+/// What decides whether a rule value fires on this write (they are edge-triggered on
+/// existing assets: only rules whose condition was false for the stored metadata fire).
+struct Edge<'h> {
+    is_new: bool,
+    /// Whether the field was enabled for the stored metadata.
+    was_enabled: bool,
+    /// By rule position: whether the rule's condition held for the stored metadata.
+    held: &'h [bool],
+}
+
+impl Edge<'_> {
+    fn fires(&self, rule: usize) -> bool {
+        self.is_new || !self.held[rule]
+    }
+}
+
+/// Applies the rule values of field `at` (enabled, not assigned by the request) to `value`.
+/// Returns whether the value changed, and the warning when a rule value was not allowed.
+fn apply_rule_values<'a>(
+    schema: &'a Schema,
+    at: usize,
+    st: &FieldState,
+    value: &mut Option<Cow<'a, Value>>,
+    edge: &Edge<'_>,
+) -> (bool, Option<Issue>) {
+    let cf = &schema.compiled().fields[at];
+    let before = value.clone();
+    let mut by: Vec<usize> = Vec::new();
+    if let Some(r) = st.override_value.as_ref().map(|(_, r)| *r).filter(|r| edge.fires(*r)) {
+        *value = schema.rule_value(r).map(Cow::Borrowed);
+        by.push(r);
+    } else if !value.as_deref().is_some_and(Value::is_populated) {
+        if let Some((_, r)) = &st.default_value {
+            if edge.is_new || !edge.was_enabled || r.is_some_and(|r| edge.fires(r)) {
+                let v = match r {
+                    Some(r) => schema.rule_value(*r),
+                    None => cf.base.default_value.as_ref().map(|(v, _)| v),
+                };
+                *value = v.map(Cow::Borrowed);
+                by.extend(*r);
+            }
+        }
+    }
+    if let (Some((Value::Ids(add), rules)), Some(ids)) = (&st.append_values, &cf.ids) {
+        if rules.iter().any(|r| edge.fires(*r)) {
+            let mut words = ids.empty();
+            if let Some(Value::Ids(have)) = value.as_deref() {
+                ids.add(&mut words, have.iter().map(String::as_str));
+            }
+            ids.add(&mut words, add.iter().map(String::as_str));
+            *value = Some(Cow::Owned(Value::Ids(ids.ids_in(&words).map(str::to_owned).collect())));
+            by.extend(rules.iter().copied());
+        }
+    }
+    if *value == before {
+        return (false, None);
+    }
+    let Some(v) = value.take_if(|v| !st.allows(v)) else { return (true, None) };
+    // Rule values never block a write: keep what is allowed, say what was dropped.
+    let id = &schema.compiled().layout.names[at];
+    *value = match (&*v, &before) {
+        (Value::Ids(ids), prior) => {
+            let prior: Vec<&str> = prior.as_deref().map(Value::ids).unwrap_or_default();
+            let ok = ids.iter().map(String::as_str).filter(|i| prior.contains(i) || st.allows_id(i));
+            let ok = schema.fields.get(id).map(|f| f.in_datasource_order(ok)).unwrap_or_default();
+            Some(Value::Ids(ok)).filter(Value::is_populated).map(Cow::Owned)
+        }
+        _ => before.clone(),
+    };
+    let rules = schema.rule_ids(&by);
+    let mut w = Issue::new(
+        IssueCode::RuleValueNotAllowed,
+        id,
+        format!(
+            "Value {} applied by rule '{}' is not an allowed value of '{id}'; it was not applied",
+            v.display(),
+            rules.join("', '")
+        ),
+    );
+    w.rule = rules.first().cloned();
+    w.value = Some(v.display());
+    w.allowed = allowed_ids(st);
+    (*value != before, Some(w))
+}
+
+/// `stored` with the request's assignments and the values rules wrote.
+fn written(
+    schema: &Schema,
+    stored: &Metadata,
+    delta: &Delta,
+    values: Vec<Option<Cow<'_, Value>>>,
+    rule_written: &[bool],
+) -> Metadata {
     let mut m = stored.clone();
     for (k, v) in delta {
         match v {
@@ -74,82 +225,14 @@ fn resolve_from(schema: &Schema, stored: &Metadata, e0: &Effective, delta: &Delt
             None => m.remove(k),
         };
     }
-    let was_false = |rule: usize| schema.rules.get(rule).is_some_and(|r| !holds(&r.condition, stored, e0));
-    let mut states = Effective::new();
-    let mut rule_written = BTreeSet::new();
-    let mut warnings = Vec::new();
-    for id in schema.order() {
-        let Some(field) = schema.fields.get(id) else { continue };
-        let st = field_state(schema, field, &m, &states);
-        if !delta.contains_key(id) && st.enabled {
-            let before = m.get(id).cloned();
-            let mut by: Vec<usize> = Vec::new();
-            if let Some((v, r)) = st.override_value.as_ref().filter(|(_, r)| is_new || was_false(*r)) {
-                m.insert(id.clone(), v.clone());
-                by.push(*r);
-            } else if !m.get(id).is_some_and(Value::is_populated) {
-                if let Some((v, r)) = &st.default_value {
-                    let fire = is_new || !e0.get(id).is_some_and(|s| s.enabled) || r.is_some_and(was_false);
-                    if fire {
-                        m.insert(id.clone(), v.clone());
-                        by.extend(*r);
-                    }
-                }
-            }
-            if let Some((Value::Ids(add), rules)) = &st.append_values {
-                if is_new || rules.iter().any(|r| was_false(*r)) {
-                    let mut ids: Vec<&str> = match m.get(id) {
-                        Some(Value::Ids(have)) => have.iter().map(String::as_str).collect(),
-                        _ => Vec::new(),
-                    };
-                    ids.extend(add.iter().map(String::as_str));
-                    m.insert(id.clone(), Value::Ids(field.in_datasource_order(ids)));
-                    by.extend(rules.iter().cloned());
-                }
-            }
-            let now = m.get(id).cloned();
-            if now != before {
-                if let Some(v) = now.as_ref().filter(|v| !st.allows(v)) {
-                    // Rule values never block a write: keep what is allowed, say what was dropped.
-                    let kept = match (v, &before) {
-                        (Value::Ids(ids), prior) => {
-                            let prior: Vec<&str> = prior.as_ref().map(Value::ids).unwrap_or_default();
-                            let ok: Vec<&str> = ids
-                                .iter()
-                                .map(String::as_str)
-                                .filter(|i| prior.contains(i) || st.allows(&Value::Id((*i).to_owned())))
-                                .collect();
-                            Some(Value::Ids(field.in_datasource_order(ok))).filter(Value::is_populated)
-                        }
-                        _ => before.clone(),
-                    };
-                    let rules = schema.rule_ids(&by);
-                    let mut w = Issue::new(
-                        IssueCode::RuleValueNotAllowed,
-                        id,
-                        format!(
-                            "Value {} applied by rule '{}' is not an allowed value of '{id}'; it was not applied",
-                            v.display(),
-                            rules.join("', '")
-                        ),
-                    );
-                    w.rule = rules.first().cloned();
-                    w.value = Some(v.display());
-                    w.allowed = st.allowed.as_deref().unwrap_or_default().to_vec();
-                    warnings.push(w);
-                    match kept {
-                        Some(k) => m.insert(id.clone(), k),
-                        None => m.remove(id),
-                    };
-                }
-                if m.get(id) != before.as_ref() {
-                    rule_written.insert(id.clone());
-                }
-            }
-        }
-        states.insert(id.clone(), st);
+    let names = &schema.compiled().layout.names;
+    for ((id, v), _) in names.iter().zip(values).zip(rule_written).filter(|(_, w)| **w) {
+        match v {
+            Some(v) => m.insert(id.clone(), v.into_owned()),
+            None => m.remove(id),
+        };
     }
-    Resolved { metadata: m, rule_written, warnings, states }
+    m
 }
 
 /// The whole write path: resolve rule values, then validate. `strict` turns grandfathered
@@ -162,15 +245,14 @@ pub fn apply(
     strict: bool,
 ) -> Result<Written, Vec<Issue>> {
     let e0 = effective(schema, stored);
-    let Resolved { metadata: m, rule_written, mut warnings, states: e1 } =
-        resolve_from(schema, stored, &e0, delta, is_new);
+    let Pass { values, explicit, rule_written, mut warnings, states: e1 } = pass(schema, stored, &e0, delta, is_new);
+    let c = schema.compiled();
     let mut errors = Vec::new();
-    let default_state = FieldState::default();
-    for id in schema.order() {
-        let (Some(field), Some(st)) = (schema.fields.get(id), e1.get(id)) else { continue };
-        let before = e0.get(id).unwrap_or(&default_state);
-        let explicit = delta.get(id);
-        let value = m.get(id);
+    for (at, id) in c.layout.names.iter().enumerate() {
+        let id = id.as_str();
+        let (st, before) = (&e1[at], &e0.states()[at]);
+        let explicit = explicit[at];
+        let value = values[at].as_deref();
         if let Some(Some(v)) = explicit {
             if v.is_populated() && !st.enabled {
                 let enablers: Vec<&Rule> =
@@ -190,8 +272,8 @@ pub fn apply(
                 continue;
             }
             if !st.allows(v) {
-                let bad: Vec<&str> = v.ids().into_iter().filter(|i| !st.allows(&Value::Id((*i).to_owned()))).collect();
-                let allowed = st.allowed.as_deref().unwrap_or_default().to_vec();
+                let bad: Vec<&str> = v.ids().into_iter().filter(|i| !st.allows_id(i)).collect();
+                let allowed = allowed_ids(st);
                 let mut e = Issue::new(
                     IssueCode::ValueNotAllowed,
                     id,
@@ -207,7 +289,7 @@ pub fn apply(
                 errors.push(e);
                 continue;
             }
-        } else if !rule_written.contains(id) && st.enabled {
+        } else if !rule_written[at] && st.enabled {
             if let Some(v) = value.filter(|v| v.is_populated() && !st.allows(v)) {
                 let was_valid = before.enabled && before.allows(v);
                 if was_valid {
@@ -222,7 +304,7 @@ pub fn apply(
                         ),
                     );
                     e.value = Some(v.display());
-                    e.allowed = st.allowed.as_deref().unwrap_or_default().to_vec();
+                    e.allowed = allowed_ids(st);
                     e.controlled_by = controllers;
                     errors.push(e);
                 } else {
@@ -257,8 +339,8 @@ pub fn apply(
                 warnings.push(e);
             }
         }
-        if explicit.is_some_and(Option::is_some) || rule_written.contains(id) {
-            if let Some(v) = value {
+        if (explicit.is_some_and(|e| e.is_some()) || rule_written[at]) && c.fields[at].has_validation {
+            if let (Some(v), Some(field)) = (value, schema.fields.get(id)) {
                 if let Err(why) = field.validate(v) {
                     let mut e = Issue::new(
                         IssueCode::ValidationFailed,
@@ -271,15 +353,24 @@ pub fn apply(
             }
         }
     }
-    if errors.is_empty() { Ok(Written { metadata: m, warnings }) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(Written { metadata: written(schema, stored, delta, values, &rule_written), warnings })
+    } else {
+        Err(errors)
+    }
 }
 
-fn list(ids: &[String]) -> String {
+/// The allowed ids of a state (none for fields without a datasource).
+fn allowed_ids(st: &FieldState) -> Vec<String> {
+    st.allowed.as_ref().map(Allowed::to_vec).unwrap_or_default()
+}
+
+pub(super) fn list(ids: &[String]) -> String {
     if ids.is_empty() { "none".to_owned() } else { ids.iter().take(20).cloned().collect::<Vec<_>>().join(", ") }
 }
 
 /// Rules that narrowed the allowed values of a field in state `st`.
-fn narrowing_rules(schema: &Schema, st: &FieldState) -> Vec<String> {
+pub(super) fn narrowing_rules(schema: &Schema, st: &FieldState) -> Vec<String> {
     st.fired
         .iter()
         .filter_map(|i| schema.rules.get(*i))
@@ -289,7 +380,7 @@ fn narrowing_rules(schema: &Schema, st: &FieldState) -> Vec<String> {
 }
 
 /// Fields whose values decide which values of `id` are allowed.
-fn controlling_fields(schema: &Schema, id: &str) -> Vec<String> {
+pub(super) fn controlling_fields(schema: &Schema, id: &str) -> Vec<String> {
     let mut out = BTreeSet::new();
     for (_, r) in schema.rules_for(id).filter(|(_, r)| r.result.activate_values.is_some() || r.result.enable.is_some())
     {

@@ -6,5 +6,6 @@ mod catalog;
 mod delivery;
 mod errors;
 mod isolation;
+mod metadata;
 mod resources;
 mod upload;

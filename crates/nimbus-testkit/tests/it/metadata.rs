@@ -68,8 +68,12 @@ async fn fields_and_datasources() {
     assert_eq!((f["label"].as_str(), f["mandatory"].as_bool()), (Some("colors"), Some(false)));
     assert!(f["validation"].is_null() && f["default_value"].is_null());
     assert_eq!(f["datasource"]["values"].as_array().unwrap().len(), 3);
-    let v = ok(post(&t, "metadata_fields", json!({"external_id": "n", "label": "N", "type": "integer", "default_value": 5,
-        "validation": {"type": "less_than", "equals": true, "value": 5}}))
+    let v = ok(post(
+        &t,
+        "metadata_fields",
+        json!({"external_id": "n", "label": "N", "type": "integer", "default_value": 5,
+        "validation": {"type": "less_than", "equals": true, "value": 5}}),
+    )
     .await)
     .await;
     assert_eq!((v["default_value"].clone(), v["validation"]["value"].clone()), (json!(5), json!(5)));
@@ -77,8 +81,12 @@ async fn fields_and_datasources() {
     // Errors: duplicate id 409, default failing its validation 400, mandatory without default 400.
     let dup = post(&t, "metadata_fields", json!({"external_id": "n", "type": "string"})).await;
     assert_eq!(dup.status, 409, "{}", dup.error());
-    let r = post(&t, "metadata_fields", json!({"external_id": "m", "type": "integer", "default_value": 6,
-        "validation": {"type": "less_than", "equals": true, "value": 5}}))
+    let r = post(
+        &t,
+        "metadata_fields",
+        json!({"external_id": "m", "type": "integer", "default_value": 6,
+        "validation": {"type": "less_than", "equals": true, "value": 5}}),
+    )
     .await;
     assert_eq!(r.status, 400);
     assert!(r.error().contains("less than or equal to 5"), "{}", r.error());
@@ -90,25 +98,41 @@ async fn fields_and_datasources() {
 
     // Update: external_id and type are ignored, the rest replaced.
     let u = ok(t
-        .admin(Method::PUT, "metadata_fields/n", Some(json!({"external_id": "x", "type": "string", "label": "Number", "default_value": 3})))
+        .admin(
+            Method::PUT,
+            "metadata_fields/n",
+            Some(json!({"external_id": "x", "type": "string", "label": "Number", "default_value": 3})),
+        )
         .await)
     .await;
-    assert_eq!((u["external_id"].as_str(), u["type"].as_str(), u["label"].as_str()), (Some("n"), Some("integer"), Some("Number")));
+    assert_eq!(
+        (u["external_id"].as_str(), u["type"].as_str(), u["label"].as_str()),
+        (Some("n"), Some("integer"), Some("Number"))
+    );
 
     // Datasource: upsert (no state shown), soft delete, restore, order, search.
     let ds = ok(t
-        .admin(Method::PUT, "metadata_fields/colors/datasource", Some(json!({"values": [{"external_id": "a", "value": "v1"}]})))
+        .admin(
+            Method::PUT,
+            "metadata_fields/colors/datasource",
+            Some(json!({"values": [{"external_id": "a", "value": "v1"}]})),
+        )
         .await)
     .await;
     assert_eq!(ds["values"][0], json!({"external_id": "a", "value": "v1"}));
     assert_eq!(ds["values"].as_array().unwrap().len(), 3);
-    let ds = ok(t.admin(Method::DELETE, "metadata_fields/colors/datasource", Some(json!({"external_ids": ["a"]}))).await).await;
+    let ds =
+        ok(t.admin(Method::DELETE, "metadata_fields/colors/datasource", Some(json!({"external_ids": ["a"]}))).await)
+            .await;
     assert_eq!(ds["values"].as_array().unwrap().len(), 2, "inactive values are not listed");
     let field = ok(t.admin(Method::GET, "metadata_fields/colors", None).await).await;
     assert_eq!(field["datasource"]["values"][0]["state"], "inactive", "the field shows every value with its state");
     let ds = ok(post(&t, "metadata_fields/colors/datasource_restore", json!({"external_ids": ["a"]})).await).await;
     assert_eq!(ds["values"].as_array().unwrap().len(), 3);
-    let ds = ok(post(&t, "metadata_fields/colors/datasource/order", json!({"order_by": "value", "direction": "desc"})).await).await;
+    let ds =
+        ok(post(&t, "metadata_fields/colors/datasource/order", json!({"order_by": "value", "direction": "desc"}))
+            .await)
+        .await;
     assert_eq!(ds["values"][0]["value"], "v4");
     let found = ok(t.admin(Method::GET, "metadata_fields/colors/datasource/search?term=V3", None).await).await;
     assert_eq!(found["values"].as_array().unwrap().len(), 1);
@@ -116,8 +140,12 @@ async fn fields_and_datasources() {
     assert_eq!(r.status, 400);
 
     // Field order.
-    let l = ok(t.admin(Method::PUT, "metadata_fields/order", Some(json!({"order_by": "label", "direction": "desc"}))).await).await;
-    let labels: Vec<&str> = l["metadata_fields"].as_array().unwrap().iter().map(|f| f["label"].as_str().unwrap()).collect();
+    let l = ok(t
+        .admin(Method::PUT, "metadata_fields/order", Some(json!({"order_by": "label", "direction": "desc"})))
+        .await)
+    .await;
+    let labels: Vec<&str> =
+        l["metadata_fields"].as_array().unwrap().iter().map(|f| f["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["colors", "Number"]);
     let l = ok(t.admin(Method::GET, "metadata_fields", None).await).await;
     assert_eq!(l["metadata_fields"][0]["external_id"], "colors", "the order is kept");
@@ -131,15 +159,31 @@ async fn rules_api_with_sdk_payloads() {
     let t = TestApp::new().await;
     seed_schema(&t).await;
     // Node sends no state or external_id; Java sends aliases and `includes` as a map.
-    ok(post(&t, "metadata_fields", json!({"external_id": "tags2", "type": "set", "datasource": {"values": values(&["x", "y"])}})).await).await;
-    let node = ok(post(&t, "metadata_rules", json!({"metadata_field_id": "team", "name": "node rule",
-        "condition": {"metadata_field_id": "tags2", "includes": ["x"]}, "result": {"set_mandatory": true}})).await)
+    ok(post(
+        &t,
+        "metadata_fields",
+        json!({"external_id": "tags2", "type": "set", "datasource": {"values": values(&["x", "y"])}}),
+    )
+    .await)
+    .await;
+    let node = ok(post(
+        &t,
+        "metadata_rules",
+        json!({"metadata_field_id": "team", "name": "node rule",
+        "condition": {"metadata_field_id": "tags2", "includes": ["x"]}, "result": {"set_mandatory": true}}),
+    )
+    .await)
     .await;
     assert_eq!(node["state"], "active");
     assert_eq!(node["external_id"].as_str().unwrap().len(), 64);
-    let java = ok(post(&t, "metadata_rules", json!({"external_id": "java", "metadata_field_id": "team", "name": "java rule",
+    let java = ok(post(
+        &t,
+        "metadata_rules",
+        json!({"external_id": "java", "metadata_field_id": "team", "name": "java rule",
         "condition": {"metadata_field_id": "tags2", "includes": {"x": "x"}},
-        "result": {"apply_values": {"value": "sales", "mode": "default"}, "mandatory": "true"}})).await)
+        "result": {"apply_values": {"value": "sales", "mode": "default"}, "mandatory": "true"}}),
+    )
+    .await)
     .await;
     assert_eq!(java["warnings"].as_array().unwrap().len(), 2, "{java}");
 
@@ -153,13 +197,25 @@ async fn rules_api_with_sdk_payloads() {
         .collect();
     assert_eq!(
         order,
-        [("name", "qa names"), ("name", "devops names"), ("role", "rnd shows role"), ("team", "employee shows team"),
-         ("team", "node rule"), ("team", "java rule")]
+        [
+            ("name", "qa names"),
+            ("name", "devops names"),
+            ("role", "rnd shows role"),
+            ("team", "employee shows team"),
+            ("team", "node rule"),
+            ("team", "java rule")
+        ]
     );
 
     // Python's update: empty condition and result leave them alone.
-    let u = ok(t.admin(Method::PUT, "metadata_rules/java", Some(json!({"metadata_field_id": "team", "name": "j2",
-        "condition": {}, "result": {}, "state": "inactive"}))).await)
+    let u = ok(t
+        .admin(
+            Method::PUT,
+            "metadata_rules/java",
+            Some(json!({"metadata_field_id": "team", "name": "j2",
+        "condition": {}, "result": {}, "state": "inactive"})),
+        )
+        .await)
     .await;
     assert_eq!((u["name"].as_str(), u["state"].as_str()), (Some("j2"), Some("inactive")));
     assert_eq!(u["condition"]["metadata_field_id"], "tags2");
@@ -186,7 +242,8 @@ async fn rules_api_with_sdk_payloads() {
 
     // Activating an inactive rule that closes a cycle is refused; with its partner gone it works.
     ok(bad(json!({"external_id": "back", "metadata_field_id": "category", "name": "back", "state": "inactive",
-        "condition": {"metadata_field_id": "team", "populated": true}, "result": {"enable": true}})).await)
+        "condition": {"metadata_field_id": "team", "populated": true}, "result": {"enable": true}}))
+    .await)
     .await;
     let r = t.admin(Method::PUT, "metadata_rules/back", Some(json!({"state": "active"}))).await;
     assert!(r.error().starts_with("Rule would create a cycle"), "{}", r.error());
@@ -201,7 +258,13 @@ async fn rules_api_with_sdk_payloads() {
     assert!(r.error().contains("r-qa") && r.error().contains("r-role"), "{}", r.error());
     ok(t.admin(Method::DELETE, "metadata_fields/role?force=true", None).await).await;
     let l = ok(t.admin(Method::GET, "metadata_rules", None).await).await;
-    assert!(l["metadata_rules"].as_array().unwrap().iter().all(|r| !["r-qa", "r-devops", "r-role"].contains(&r["external_id"].as_str().unwrap())));
+    assert!(
+        l["metadata_rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| !["r-qa", "r-devops", "r-role"].contains(&r["external_id"].as_str().unwrap()))
+    );
 }
 
 #[tokio::test]
@@ -217,7 +280,8 @@ async fn uploads_pass_and_fail_the_rules() {
     // The cascade in both wire forms.
     let v = ok(upload(&t, "qa", r#"category=employee|team=rnd|role=qa|name=["john"]"#).await).await;
     assert_eq!(v["metadata"], json!({"category": "employee", "team": "rnd", "role": "qa", "name": ["john"]}));
-    let v = ok(upload(&t, "qa2", r#"{"category": "employee", "team": "rnd", "role": "qa", "name": ["jane"]}"#).await).await;
+    let v =
+        ok(upload(&t, "qa2", r#"{"category": "employee", "team": "rnd", "role": "qa", "name": ["jane"]}"#).await).await;
     assert_eq!(v["metadata"]["name"], json!(["jane"]));
 
     // Name not allowed for the role: the error lists what is.
@@ -230,17 +294,25 @@ async fn uploads_pass_and_fail_the_rules() {
     // A disabled field names the rule that would enable it.
     let r = upload(&t, "bad2", "category=culture|team=rnd").await;
     assert_eq!(r.json()["error"]["details"][0]["code"], "field_disabled");
-    assert!(r.error().contains("enabled by rule 'employee shows team' when 'category' equals 'employee'"), "{}", r.error());
+    assert!(
+        r.error().contains("enabled by rule 'employee shows team' when 'category' equals 'employee'"),
+        "{}",
+        r.error()
+    );
     // Nothing was stored for the refused uploads.
     assert_eq!(t.admin(Method::GET, "resources/image/upload/bad", None).await.status, 404);
 
     // Changing the controller invalidates the dependent value; clearing it fixes the request.
     let r = t.admin(Method::POST, "resources/image/upload/qa", Some(json!({"metadata": "role=devops"}))).await;
     assert_eq!(r.json()["error"]["details"][0]["code"], "value_invalidated", "{}", r.error());
-    let v = ok(t.admin(Method::POST, "resources/image/upload/qa", Some(json!({"metadata": "role=devops|name="}))).await).await;
+    let v =
+        ok(t.admin(Method::POST, "resources/image/upload/qa", Some(json!({"metadata": "role=devops|name="}))).await)
+            .await;
     assert_eq!(v["metadata"], json!({"category": "employee", "team": "rnd", "role": "devops"}));
     // Stored values of a disabled field are kept (and shown).
-    let v = ok(t.admin(Method::POST, "resources/image/upload/qa2", Some(json!({"metadata": "category=culture"}))).await).await;
+    let v =
+        ok(t.admin(Method::POST, "resources/image/upload/qa2", Some(json!({"metadata": "category=culture"}))).await)
+            .await;
     assert_eq!(v["metadata"]["team"], "rnd");
     let got = ok(t.admin(Method::GET, "resources/image/upload/qa2", None).await).await;
     assert_eq!(got["metadata"]["category"], "culture");
@@ -254,10 +326,21 @@ async fn uploads_pass_and_fail_the_rules() {
 async fn defaults_mandatory_presets_and_bulk_updates() {
     let t = TestApp::new().await;
     seed_schema(&t).await;
-    ok(post(&t, "metadata_fields", json!({"external_id": "license", "type": "enum", "datasource": {"values": values(&["licensed", "free"])}})).await).await;
+    ok(post(
+        &t,
+        "metadata_fields",
+        json!({"external_id": "license", "type": "enum", "datasource": {"values": values(&["licensed", "free"])}}),
+    )
+    .await)
+    .await;
     ok(post(&t, "metadata_fields", json!({"external_id": "owner", "type": "string"})).await).await;
-    ok(post(&t, "metadata_rules", json!({"metadata_field_id": "owner", "name": "licensed needs owner",
-        "condition": {"metadata_field_id": "license", "equals": "licensed"}, "result": {"set_mandatory": true}})).await)
+    ok(post(
+        &t,
+        "metadata_rules",
+        json!({"metadata_field_id": "owner", "name": "licensed needs owner",
+        "condition": {"metadata_field_id": "license", "equals": "licensed"}, "result": {"set_mandatory": true}}),
+    )
+    .await)
     .await;
     ok(post(&t, "metadata_rules", json!({"metadata_field_id": "team", "name": "team default",
         "condition": {"metadata_field_id": "category", "equals": "employee"}, "result": {"apply_value": {"value": "sales", "mode": "default"}}})).await)
@@ -267,28 +350,50 @@ async fn defaults_mandatory_presets_and_bulk_updates() {
     let v = ok(upload(&t, "a1", "category=employee").await).await;
     assert_eq!(v["metadata"]["team"], "sales");
     let r = upload(&t, "a2", "license=licensed").await;
-    assert_eq!(r.error(), "Metadata field 'owner' is mandatory (rule 'licensed needs owner': when 'license' equals 'licensed')");
+    assert_eq!(
+        r.error(),
+        "Metadata field 'owner' is mandatory (rule 'licensed needs owner': when 'license' equals 'licensed')"
+    );
     ok(upload(&t, "a2", "license=licensed|owner=Ana").await).await;
 
     // Presets: preset metadata under request metadata.
-    ok(post(&t, "upload_presets", json!({"name": "p", "unsigned": true, "metadata": "license=free|owner=Preset"})).await).await;
+    ok(post(&t, "upload_presets", json!({"name": "p", "unsigned": true, "metadata": "license=free|owner=Preset"}))
+        .await)
+    .await;
     let mp = nimbus_testkit::Multipart::new(&[("upload_preset", "p"), ("metadata", "owner=Mine"), ("public_id", "p1")])
         .file(Some(("a.png", &png(4, 4))));
     let v = ok(t.post_multipart("/v1_1/demo/image/upload", mp).await).await;
     assert_eq!(v["metadata"], json!({"license": "free", "owner": "Mine"}));
 
     // Explicit goes through the same path.
-    let r = t.upload_api("image", "explicit", &[("public_id", "a1"), ("type", "upload"), ("metadata", "team=nope")], None).await;
+    let r = t
+        .upload_api("image", "explicit", &[("public_id", "a1"), ("type", "upload"), ("metadata", "team=nope")], None)
+        .await;
     assert_eq!(r.json()["error"]["details"][0]["code"], "invalid_value");
 
     // Bulk update_metadata: all or nothing, failures named.
-    let r = t.upload_api("image", "metadata", &[("public_ids[]", "a1"), ("public_ids[]", "a2"), ("metadata", "owner=")], None).await;
+    let r = t
+        .upload_api(
+            "image",
+            "metadata",
+            &[("public_ids[]", "a1"), ("public_ids[]", "a2"), ("metadata", "owner=")],
+            None,
+        )
+        .await;
     assert_eq!(r.status, 400);
     assert!(r.error().contains("1 asset(s): a2"), "{}", r.error());
     assert_eq!(r.json()["error"]["details"][0]["public_id"], "a2");
     let got = ok(t.admin(Method::GET, "resources/image/upload/a2", None).await).await;
     assert_eq!(got["metadata"]["owner"], "Ana", "nothing changed");
-    let v = ok(t.upload_api("image", "metadata", &[("public_ids[]", "a1"), ("public_ids[]", "a2"), ("metadata", "owner=Bo")], None).await).await;
+    let v = ok(t
+        .upload_api(
+            "image",
+            "metadata",
+            &[("public_ids[]", "a1"), ("public_ids[]", "a2"), ("metadata", "owner=Bo")],
+            None,
+        )
+        .await)
+    .await;
     assert_eq!(v["public_ids"], json!(["a1", "a2"]));
     let got = ok(t.admin(Method::GET, "resources/image/upload/a1", None).await).await;
     assert_eq!(got["metadata"]["owner"], "Bo");
@@ -298,7 +403,13 @@ async fn defaults_mandatory_presets_and_bulk_updates() {
 async fn evaluate_and_preview() {
     let t = TestApp::new().await;
     seed_schema(&t).await;
-    let e = ok(post(&t, "metadata_rules/evaluate", json!({"metadata": {"category": "employee", "team": "rnd", "role": "qa"}})).await).await;
+    let e = ok(post(
+        &t,
+        "metadata_rules/evaluate",
+        json!({"metadata": {"category": "employee", "team": "rnd", "role": "qa"}}),
+    )
+    .await)
+    .await;
     let f = &e["fields"];
     assert_eq!((f["team"]["enabled"].as_bool(), f["name"]["enabled"].as_bool()), (Some(true), Some(true)));
     assert_eq!(f["name"]["allowed_values"], json!(["john", "jane"]));
@@ -310,12 +421,21 @@ async fn evaluate_and_preview() {
     ok(upload(&t, "q", r#"category=employee|team=rnd|role=qa|name=["john"]"#).await).await;
     ok(upload(&t, "c", "category=culture").await).await;
     // Narrowing qa to jane would grandfather john on one asset; deleting r-team would disable three values.
-    let p = ok(post(&t, "metadata_rules/preview", json!({"external_id": "r-qa", "result": {"enable": true, "activate_values": {"external_ids": ["jane"]}}})).await).await;
+    let p = ok(post(
+        &t,
+        "metadata_rules/preview",
+        json!({"external_id": "r-qa", "result": {"enable": true, "activate_values": {"external_ids": ["jane"]}}}),
+    )
+    .await)
+    .await;
     assert_eq!((p["action"].as_str(), p["assets_scanned"].as_u64()), (Some("update"), Some(2)));
     assert_eq!(p["grandfathered_values"]["count"], 1);
     assert_eq!(p["grandfathered_values"]["examples"], json!(["q"]));
     let p = ok(post(&t, "metadata_rules/preview", json!({"external_id": "r-team", "delete": true})).await).await;
     assert_eq!(p["now_disabled_values"]["count"], 3, "{p}");
     // Previews change nothing.
-    assert_eq!(ok(t.admin(Method::GET, "metadata_rules", None).await).await["metadata_rules"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        ok(t.admin(Method::GET, "metadata_rules", None).await).await["metadata_rules"].as_array().unwrap().len(),
+        4
+    );
 }
