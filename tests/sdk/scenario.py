@@ -752,6 +752,149 @@ def delete_resources_by_tag():
     eq(cloudinary.api.resource(keep).get("public_id"), keep, "asset without the tag")
 
 
+# --- structured metadata and conditional rules -------------------------------------------------
+
+def _ds(*ids):
+    return {"values": [{"external_id": i, "value": i.capitalize()} for i in ids]}
+
+
+@step
+def metadata_fields_and_datasource():
+    fid = "sku" + RUN
+    f = cloudinary.api.add_metadata_field({"external_id": fid, "label": "SKU " + RUN, "type": "string",
+                                           "validation": {"type": "strlen", "min": 1, "max": 12}})
+    eq((f.get("external_id"), f.get("type"), f.get("mandatory")), (fid, "string", False), "string field")
+    n = cloudinary.api.add_metadata_field({"external_id": "qty" + RUN, "label": "Qty " + RUN, "type": "integer",
+                                           "default_value": 5,
+                                           "validation": {"type": "less_than", "equals": True, "value": 5}})
+    eq(n.get("default_value"), 5, "integer default")
+    expect_error(cex.BadRequest, cloudinary.api.add_metadata_field,
+                 {"external_id": "bad" + RUN, "label": "Bad " + RUN, "type": "integer", "default_value": 6,
+                  "validation": {"type": "less_than", "equals": True, "value": 5}}, contains=("less than",))
+    cloudinary.api.add_metadata_field({"external_id": "day" + RUN, "label": "Day " + RUN, "type": "date"})
+    colors = "colors" + RUN
+    cloudinary.api.add_metadata_field({"external_id": colors, "label": "Colors " + RUN, "type": "set",
+                                       "datasource": {"values": [{"external_id": "red", "value": "Red"},
+                                                                 {"value": "Green"}, {"value": "Blue"}]}})
+    expect_error(cex.AlreadyExists, cloudinary.api.add_metadata_field,
+                 {"external_id": fid, "label": "Again " + RUN, "type": "string"})
+    got = cloudinary.api.metadata_field_by_field_id(colors)
+    eq(len(got["datasource"]["values"]), 3, "datasource size")
+    ids = [f["external_id"] for f in cloudinary.api.list_metadata_fields()["metadata_fields"]]
+    check(fid in ids and colors in ids, "list_metadata_fields lists the new fields: %r" % ids)
+    u = cloudinary.api.update_metadata_field(fid, {"label": "Stock unit " + RUN, "type": "integer"})
+    eq((u.get("label"), u.get("type")), ("Stock unit " + RUN, "string"), "update (type is immutable)")
+    ds = cloudinary.api.update_metadata_field_datasource(colors, [{"external_id": "red", "value": "Crimson"}])
+    check({"external_id": "red", "value": "Crimson"} in ds["values"], "datasource upsert: %r" % ds)
+    ds = cloudinary.api.delete_datasource_entries(colors, ["red"])
+    eq(len(ds["values"]), 2, "active values after a soft delete")
+    ds = cloudinary.api.restore_metadata_field_datasource(colors, ["red"])
+    eq(len(ds["values"]), 3, "values after restore")
+    ds = cloudinary.api.reorder_metadata_field_datasource(colors, "value", "desc")
+    eq(ds["values"][0]["value"], "Green", "datasource ordered by value, descending")
+    expect_error(cex.NotFound, cloudinary.api.metadata_field_by_field_id, "nope" + RUN)
+    cloudinary.api.delete_metadata_field("day" + RUN)
+    expect_error(cex.NotFound, cloudinary.api.metadata_field_by_field_id, "day" + RUN)
+    STATE["md_sku"], STATE["md_colors"] = fid, colors
+
+
+def _seed_rules():
+    """The seed's cascade: category -> team -> role -> name (external ids carry RUN)."""
+    if "md_rules" in STATE:
+        return STATE["md_rules"]
+    k = {n: n + RUN for n in ("category", "team", "role", "name")}
+    cloudinary.api.add_metadata_field({"external_id": k["category"], "label": "Category " + RUN, "type": "enum",
+                                       "datasource": _ds("employee", "culture")})
+    for name, t, vals in (("team", "enum", ("rnd", "sales")), ("role", "enum", ("qa", "devops")),
+                          ("name", "set", ("john", "jane", "paul", "mary"))):
+        cloudinary.api.add_metadata_field({"external_id": k[name], "label": name.capitalize() + " " + RUN,
+                                           "type": t, "default_disabled": True, "datasource": _ds(*vals)})
+    rules = [
+        ("team", "Category employee shows Team", {"metadata_field_id": k["category"], "equals": "employee"},
+         {"enable": True, "activate_values": "all"}),
+        ("name", "QA names", {"metadata_field_id": k["role"], "equals": "qa"},
+         {"enable": True, "activate_values": {"external_ids": ["john", "jane"]}}),
+        ("role", "R&D shows Role", {"metadata_field_id": k["team"], "equals": "rnd"}, {"enable": True}),
+        ("name", "DevOps names", {"metadata_field_id": k["role"], "equals": "devops"},
+         {"enable": True, "activate_values": {"external_ids": ["paul", "mary"]}}),
+    ]
+    ids = {}
+    for target, name, cond, result in rules:
+        r = cloudinary.api.add_metadata_rule({"external_id": "rule-%s-%s" % (name.split()[0].lower(), RUN),
+                                              "metadata_field_id": k[target], "condition": cond,
+                                              "result": result, "name": name})
+        eq((r.get("name"), r.get("state"), r.get("metadata_field_id")), (name, "active", k[target]), "rule")
+        ids[name] = r["external_id"]
+    STATE["md_rules"] = (k, ids)
+    return k, ids
+
+
+@step
+def metadata_rules_list_order_deactivate_delete():
+    k, ids = _seed_rules()
+    listed = [r for r in cloudinary.api.list_metadata_rules()["metadata_rules"]
+              if r["metadata_field_id"] in k.values()]
+    # Ordered by the dependent field's id, then by creation order.
+    eq([r["name"] for r in listed],
+       ["QA names", "DevOps names", "R&D shows Role", "Category employee shows Team"],
+       "list_metadata_rules order")
+    expect_error(cex.BadRequest, cloudinary.api.add_metadata_rule,
+                 {"metadata_field_id": k["category"], "name": "loop",
+                  "condition": {"metadata_field_id": k["role"], "populated": True}, "result": {"enable": True}},
+                 contains=("cycle", k["category"], k["team"], k["role"]))
+    extra = cloudinary.api.add_metadata_rule({"metadata_field_id": k["team"], "name": "temp " + RUN,
+                                              "condition": {"metadata_field_id": k["category"], "populated": True},
+                                              "result": {"set_mandatory": True}})
+    off = cloudinary.api.update_metadata_rule(extra["external_id"], {"name": "temp off " + RUN, "condition": {},
+                                                                     "result": {}, "state": "inactive"})
+    eq((off.get("name"), off.get("state")), ("temp off " + RUN, "inactive"), "deactivated rule")
+    states = {r["external_id"]: r["state"] for r in cloudinary.api.list_metadata_rules()["metadata_rules"]}
+    eq(states.get(extra["external_id"]), "inactive", "inactive rules are listed")
+    cloudinary.api.delete_metadata_rule(extra["external_id"])
+    check(extra["external_id"] not in [r["external_id"] for r in cloudinary.api.list_metadata_rules()["metadata_rules"]],
+          "deleted rule is gone")
+    expect_error(cex.NotFound, cloudinary.api.delete_metadata_rule, extra["external_id"])
+    expect_error(cex.NotFound, cloudinary.api.update_metadata_rule, "ghost" + RUN, {"state": "active"})
+
+
+@step
+def metadata_uploads_pass_and_fail_the_rules():
+    k, _ = _seed_rules()
+    md = {k["category"]: "employee", k["team"]: "rnd", k["role"]: "qa", k["name"]: ["john"]}
+    r, _ = jpeg_upload(P + "/md/ok", seed=1400, metadata=md)
+    got = r.get("metadata") or {}
+    eq({f: got.get(f) for f in md}, md, "upload response metadata")
+    if "md_sku" in STATE:
+        eq(got.get("qty" + RUN), 5, "the integer field's default applied on upload")
+    eq(cloudinary.api.resource(P + "/md/ok").get("metadata"), got, "stored metadata")
+    bad = dict(md)
+    bad[k["name"]] = ["paul"]
+    expect_error(cex.BadRequest, jpeg_upload, P + "/md/bad", seed=1401, metadata=bad,
+                 contains=("'paul' is not allowed", "allowed: john, jane"))
+    expect_error(cex.BadRequest, jpeg_upload, P + "/md/bad2", seed=1402,
+                 metadata={k["category"]: "culture", k["team"]: "rnd"},
+                 contains=("disabled for this asset", "Category employee shows Team"))
+    expect_error(cex.BadRequest, jpeg_upload, P + "/md/bad3", seed=1403, metadata={"brand_name" + RUN: "x"},
+                 startswith="Metadata field 'brand_name%s' does not exist" % RUN)
+    expect_error(cex.NotFound, cloudinary.api.resource, P + "/md/bad")
+    # Changing the controller invalidates the dependent value, unless it is cleared or replaced.
+    expect_error(cex.BadRequest, cloudinary.api.update, P + "/md/ok", metadata={k["role"]: "devops"},
+                 contains=("no longer allowed",))
+    u = cloudinary.api.update(P + "/md/ok", metadata={k["role"]: "devops", k["name"]: ["mary"]})
+    eq(u["metadata"][k["name"]], ["mary"], "update with a new allowed value")
+    r2, _ = jpeg_upload(P + "/md/two", seed=1404, metadata={k["category"]: "employee", k["team"]: "sales"})
+    sku = STATE.get("md_sku")
+    if sku:
+        res = cloudinary.uploader.update_metadata({sku: "A-1"}, [P + "/md/ok", P + "/md/two"])
+        eq(sorted(res.get("public_ids", [])), sorted([P + "/md/ok", P + "/md/two"]), "update_metadata ids")
+        eq(cloudinary.api.resource(P + "/md/two")["metadata"].get(sku), "A-1", "bulk value stored")
+        expect_error(cex.BadRequest, cloudinary.uploader.update_metadata, {sku: "far-too-long-for-the-field"},
+                     [P + "/md/ok", P + "/md/two"], contains=("length",))
+        eq(cloudinary.api.resource(P + "/md/ok")["metadata"].get(sku), "A-1", "failed bulk update changed nothing")
+    e = cloudinary.uploader.explicit(P + "/md/two", type="upload", metadata={k["team"]: "rnd", k["role"]: "qa"})
+    eq(e["metadata"].get(k["role"]), "qa", "explicit metadata")
+
+
 # --- remote URLs ------------------------------------------------------------------------------
 
 class _Files(BaseHTTPRequestHandler):

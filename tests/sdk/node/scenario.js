@@ -284,6 +284,44 @@ step('upload_large_chunked_minus_one_totals', async () => {
   assert.ok(got.status === 200 && got.body.equals(data), 'chunked upload download differs');
 });
 
+step('metadata_fields_rules_and_uploads', async () => {
+  const kind = `kind${RUN}`;
+  const level = `level${RUN}`;
+  await cloudinary.api.add_metadata_field({
+    external_id: kind, label: `Kind ${RUN}`, type: 'enum',
+    datasource: { values: [{ external_id: 'photo', value: 'Photo' }, { external_id: 'art', value: 'Art' }] },
+  });
+  await cloudinary.api.add_metadata_field({
+    external_id: level, label: `Level ${RUN}`, type: 'set',
+    datasource: { values: [{ external_id: 'low', value: 'Low' }, { external_id: 'high', value: 'High' }] },
+  });
+  // Node sends neither state nor external_id: the rule is active with a generated id.
+  const rule = await cloudinary.api.add_metadata_rule({
+    metadata_field_id: level, name: `art levels ${RUN}`, state: 'active',
+    condition: { metadata_field_id: kind, equals: 'art' },
+    result: { activate_values: { external_ids: ['high'] } },
+  });
+  assert.strictEqual(rule.state, 'active');
+  assert.ok(rule.external_id.length > 0);
+  const listed = await cloudinary.api.list_metadata_rules();
+  assert.ok(listed.metadata_rules.some((r) => r.external_id === rule.external_id));
+  // Upload metadata as an object: the SDK encodes it in the pipe form.
+  const [ok] = await uploadPng(`${P}/md/ok`, 40, { metadata: { [kind]: 'art', [level]: ['high'] } });
+  assert.deepStrictEqual([ok.metadata[kind], ok.metadata[level]], ['art', ['high']]);
+  await expectReject(uploadPng(`${P}/md/bad`, 41, { metadata: { [kind]: 'art', [level]: ['low'] } }), 400,
+    "Value 'low' is not allowed");
+  const upd = await cloudinary.uploader.update_metadata({ [kind]: 'photo', [level]: ['low'] }, [ok.public_id]);
+  assert.deepStrictEqual(upd.public_ids, [ok.public_id]);
+  const off = await cloudinary.api.update_metadata_rule(rule.external_id, { state: 'inactive' });
+  assert.strictEqual(off.state, 'inactive');
+  await cloudinary.api.delete_metadata_rule(rule.external_id);
+  const after = await cloudinary.api.list_metadata_rules();
+  assert.ok(!after.metadata_rules.some((r) => r.external_id === rule.external_id));
+  await expectReject(cloudinary.api.delete_metadata_rule(rule.external_id), 404, 'not found');
+  await cloudinary.api.delete_metadata_field(level);
+  await expectReject(cloudinary.api.metadata_field_by_field_id(level), 404, 'not found');
+});
+
 // ---------------------------------------------------------------------------------------------
 
 function describe(err) {
