@@ -1,4 +1,5 @@
-//! `nimbus env ...` and `nimbus keys ...`: product environments and their API keys.
+//! `nimbus env ...`, `nimbus keys ...` and `nimbus admin ...`: product environments, their API
+//! keys, and configuration as code.
 
 use std::error::Error;
 
@@ -77,6 +78,68 @@ pub async fn keys(s: Settings, cmd: KeysCommand) -> Result<(), Box<dyn Error>> {
             println!("revoked {api_key}");
         }
     }
+    catalog.close().await;
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Structured metadata.
+    Metadata {
+        #[command(subcommand)]
+        command: MetadataCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MetadataCommand {
+    /// Create or update fields, datasources and rules from a schema file, idempotently by
+    /// external id: `{"metadata_fields": [...], "metadata_rules": [...]}` in the Metadata API's
+    /// shapes. Objects not in the file are left alone.
+    Apply {
+        /// The schema file (JSON).
+        file: std::path::PathBuf,
+        /// The environment; may be left out when there is only one.
+        #[arg(long)]
+        cloud: Option<String>,
+        /// Report what would change without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub async fn admin(s: Settings, cmd: AdminCommand) -> Result<(), Box<dyn Error>> {
+    let AdminCommand::Metadata { command: MetadataCommand::Apply { file, cloud, dry_run } } = cmd;
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: invalid JSON: {e}", file.display()))?;
+    let (app, catalog) = build_app(&s).await?;
+    let cloud = match cloud {
+        Some(c) => c,
+        None => match app.list_environments().await?.as_slice() {
+            [only] => only.cloud_name.clone(),
+            _ => return Err("several environments exist: choose one with --cloud".into()),
+        },
+    };
+    let env = app.environment(&cloud).await?;
+    let report = app.apply_metadata_schema(env.id, &doc, dry_run).await?;
+    let verb = if dry_run { "would be " } else { "" };
+    for (what, items) in [("created", &report.created), ("updated", &report.updated), ("unchanged", &report.unchanged)]
+    {
+        for item in items {
+            println!("{item}: {verb}{what}");
+        }
+    }
+    for w in &report.warnings {
+        println!("warning: {w}");
+    }
+    println!(
+        "{} created, {} updated, {} unchanged{}",
+        report.created.len(),
+        report.updated.len(),
+        report.unchanged.len(),
+        if dry_run { " (dry run: nothing was changed)" } else { "" }
+    );
     catalog.close().await;
     Ok(())
 }

@@ -32,6 +32,11 @@ enum Command {
         #[command(subcommand)]
         command: admin::KeysCommand,
     },
+    /// Administration of an environment's configuration.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
     /// Apply catalog migrations and exit.
     Migrate,
     /// Delete blobs no asset references (older than the grace period) and exit.
@@ -64,6 +69,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(_) => serve::run(settings).await,
             Command::Env { command } => admin::env(settings, command).await,
             Command::Keys { command } => admin::keys(settings, command).await,
+            Command::Admin { command } => admin::admin(settings, command).await,
             Command::Migrate => serve::build_app(&settings).await.map(|_| println!("catalog is up to date")),
             Command::Sweep { grace_secs } => {
                 let (app, _) = serve::build_app(&settings).await?;

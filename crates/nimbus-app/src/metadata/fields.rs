@@ -74,7 +74,7 @@ fn external_ids(body: &Json) -> AppResult<Vec<String>> {
     }
 }
 
-fn record(doc: &FieldDoc, position: i64, created_at: i64) -> FieldRecord {
+pub(crate) fn record(doc: &FieldDoc, position: i64, created_at: i64) -> FieldRecord {
     FieldRecord { external_id: doc.field.external_id.clone(), position, doc: field_json(doc), created_at }
 }
 

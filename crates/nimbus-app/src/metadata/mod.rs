@@ -4,6 +4,7 @@
 //! `nimbus_core::metadata`; this module loads schemas, caches them by version and commits
 //! schema changes optimistically.
 
+pub mod apply;
 pub mod fields;
 pub mod rules;
 pub mod values;

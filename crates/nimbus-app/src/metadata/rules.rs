@@ -78,7 +78,7 @@ fn state(body: &Map<String, Json>) -> AppResult<Option<bool>> {
 
 /// Checks a rule about to be stored against the schema: fields and values exist, types fit,
 /// no self-reference, no cycle among active rules, limits. Returns the alias warnings.
-fn check(loaded: &LoadedSchema, rec: &RuleRecord) -> AppResult<Vec<String>> {
+pub(crate) fn check(loaded: &LoadedSchema, rec: &RuleRecord) -> AppResult<Vec<String>> {
     let fields = &loaded.schema.fields;
     let target = fields.get(&rec.field).ok_or_else(|| bad(format!("Metadata field '{}' does not exist", rec.field)))?;
     let (_, warnings) = parse_result(&rec.result, target).map_err(|e| bad(e.message))?;
