@@ -177,6 +177,7 @@ def cmd_sqlite_baseline(db, n, batch, rounds):
     con = sqlite3.connect(db)
     con.execute("PRAGMA journal_mode = WAL")
     con.execute("PRAGMA synchronous = NORMAL")
+    env_id = con.execute("SELECT id FROM environments WHERE cloud_name = ?", (env("NIMBUS_BENCH_CLOUD"),)).fetchone()[0]
     per_round = []
     for r in range(rounds):
         value = json.dumps({"category": "employee", "team": ["rnd", "sales"][r % 2], "owner": "Base %d" % r,
@@ -186,9 +187,10 @@ def cmd_sqlite_baseline(db, n, batch, rounds):
             ids = [public_id(i) for i in range(start, min(n, start + batch))]
             with con:
                 for pid in ids:
-                    cur = con.execute("UPDATE assets SET metadata = ?, updated_at = ? WHERE public_id = ? "
-                                      "AND resource_type = 'image' AND delivery_type = 'upload'",
-                                      (value, int(time.time()), pid))
+                    # The catalog's natural key, so SQLite uses its unique index as Nimbus does.
+                    cur = con.execute("UPDATE assets SET metadata = ?, updated_at = ? WHERE env_id = ? "
+                                      "AND resource_type = 'image' AND delivery_type = 'upload' AND public_id = ?",
+                                      (value, int(time.time()), env_id, pid))
                     if cur.rowcount != 1:
                         sys.exit("metadata_bulk: baseline row %s missing" % pid)
         per_round.append(n / (time.monotonic() - t0))
