@@ -14,7 +14,7 @@ use nimbus_core::metadata::rules::{check_rule, parse_result};
 use nimbus_core::metadata::write::{Delta, resolve};
 use nimbus_core::metadata::{Rule, Schema};
 
-use super::values::{RawInput, parse_input};
+use super::values::{RawInput, parse_input, parse_request};
 use super::{LoadedSchema, compile_rule};
 use crate::error::AppResult;
 use crate::ports::{MetadataChange, RuleRecord};
@@ -207,17 +207,7 @@ impl App {
             Some(Json::Object(o)) => o.iter().map(|(k, v)| (k.clone(), RawInput::Json(v.clone()))).collect(),
             Some(other) => return Err(bad(format!("'metadata' must be an object, got {other}"))),
         };
-        let raw: Vec<(String, nimbus_core::metadata::schema::RawValue<'_>)> = input
-            .iter()
-            .map(|(k, v)| {
-                let r = match v {
-                    RawInput::Text(t) => nimbus_core::metadata::schema::RawValue::Text(t),
-                    RawInput::Json(j) => nimbus_core::metadata::schema::RawValue::Json(j),
-                };
-                (k.clone(), r)
-            })
-            .collect();
-        let delta = nimbus_core::metadata::write::parse_delta(&loaded.schema, &raw).map_err(AppError::metadata)?;
+        let delta = parse_request(&loaded, &input, false).map_err(AppError::metadata)?;
         let m = delta.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
         Ok(evaluation_json(&loaded.schema, &m, loaded.version))
     }

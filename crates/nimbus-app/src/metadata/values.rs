@@ -60,18 +60,9 @@ pub struct MetadataOutcome {
     pub warnings: Vec<Issue>,
 }
 
-/// Runs the write path for one asset. With `clear_invalid`, values that do not parse or name
-/// unknown fields are dropped instead of failing the request.
-pub fn compute(
-    loaded: &LoadedSchema,
-    stored: &MetadataValues,
-    input: &MetadataInput,
-    is_new: bool,
-    clear_invalid: bool,
-) -> Result<MetadataOutcome, Vec<Issue>> {
-    if loaded.docs.is_empty() && input.is_empty() {
-        return Ok(MetadataOutcome { values: stored.clone(), warnings: Vec::new() });
-    }
+/// Parses request values against the schema (unknown fields and type errors), before any
+/// asset is read. With `clear_invalid`, bad entries are dropped instead.
+pub fn parse_request(loaded: &LoadedSchema, input: &MetadataInput, clear_invalid: bool) -> Result<Delta, Vec<Issue>> {
     let raw: Vec<(String, RawValue<'_>)> = input
         .iter()
         .map(|(k, v)| {
@@ -87,8 +78,36 @@ pub fn compute(
     } else {
         parse_delta(&loaded.schema, &raw)?
     };
+    Ok(delta)
+}
+
+/// Runs the write path for one asset. With `clear_invalid`, values that do not parse or name
+/// unknown fields are dropped instead of failing the request.
+pub fn compute(
+    loaded: &LoadedSchema,
+    stored: &MetadataValues,
+    input: &MetadataInput,
+    is_new: bool,
+    clear_invalid: bool,
+) -> Result<MetadataOutcome, Vec<Issue>> {
+    if loaded.docs.is_empty() && input.is_empty() {
+        return Ok(MetadataOutcome { values: stored.clone(), warnings: Vec::new() });
+    }
+    let delta = parse_request(loaded, input, clear_invalid)?;
     let typed = metadata_from_json(&loaded.schema.fields, stored);
-    let written = apply(&loaded.schema, &typed, &delta, is_new, false)?;
+    let written = match apply(&loaded.schema, &typed, &delta, is_new, false) {
+        Ok(w) => w,
+        // `clear_invalid`: the request's values that the rules refuse are dropped, once.
+        Err(issues) if clear_invalid => {
+            let mut kept = delta.clone();
+            kept.retain(|k, _| !issues.iter().any(|i| &i.field == k));
+            if kept.len() == delta.len() {
+                return Err(issues);
+            }
+            apply(&loaded.schema, &typed, &kept, is_new, false)?
+        }
+        Err(issues) => return Err(issues),
+    };
     Ok(MetadataOutcome { values: metadata_json(&written.metadata), warnings: written.warnings })
 }
 
@@ -125,6 +144,7 @@ impl App {
         let clear_invalid = params.bool("clear_invalid") == Some(true);
         for _ in 0..WRITE_ATTEMPTS {
             let loaded = self.metadata_schema(env).await?;
+            parse_request(&loaded, &input, clear_invalid).map_err(AppError::metadata)?;
             let q = ListQuery {
                 resource_type: Some(rt),
                 delivery_type: Some(dt),

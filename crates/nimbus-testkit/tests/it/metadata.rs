@@ -299,6 +299,17 @@ async fn uploads_pass_and_fail_the_rules() {
         "{}",
         r.error()
     );
+    // `clear_invalid` drops what the rules refuse and keeps the rest.
+    let v = ok(t
+        .upload_api(
+            "image",
+            "upload",
+            &[("public_id", "ci"), ("metadata", "category=culture|team=rnd|nope=1"), ("clear_invalid", "true")],
+            Some(("a.png", &png(4, 4))),
+        )
+        .await)
+    .await;
+    assert_eq!(v["metadata"], json!({"category": "culture"}));
     // Nothing was stored for the refused uploads.
     assert_eq!(t.admin(Method::GET, "resources/image/upload/bad", None).await.status, 404);
 
@@ -480,4 +491,98 @@ async fn schema_files_apply_idempotently() {
     let err = t.app.apply_metadata_schema(env, &cyclic, false).await.unwrap_err().to_string();
     assert!(err.contains("cycle"), "{err}");
     assert_eq!(ok(t.admin(Method::GET, "metadata_fields/category", None).await).await["label"], "Category");
+}
+
+#[tokio::test]
+async fn limits_and_error_paths() {
+    let t = TestApp::new().await;
+    ok(post(
+        &t,
+        "metadata_fields",
+        json!({"external_id": "c", "type": "enum", "datasource": {"values": values(&["x", "y"])}}),
+    )
+    .await)
+    .await;
+    ok(post(&t, "metadata_fields", json!({"external_id": "s", "type": "string"})).await).await;
+    // Datasource size.
+    let big: Vec<Value> =
+        (0..3001).map(|i| json!({"external_id": format!("v{i}"), "value": format!("V{i}")})).collect();
+    let r =
+        post(&t, "metadata_fields", json!({"external_id": "big", "type": "set", "datasource": {"values": big}})).await;
+    assert!(r.error().contains("at most 3000 values"), "{}", r.error());
+    // Condition size: depth and leaves.
+    let mut deep = json!({"metadata_field_id": "c", "populated": true});
+    for _ in 0..8 {
+        deep = json!({"and": [deep]});
+    }
+    let r = post(
+        &t,
+        "metadata_rules",
+        json!({"metadata_field_id": "s", "name": "deep", "condition": deep, "result": {"set_mandatory": true}}),
+    )
+    .await;
+    assert_eq!(r.error(), "Condition is nested deeper than 8 levels");
+    let leaves: Vec<Value> = (0..65).map(|_| json!({"metadata_field_id": "c", "populated": true})).collect();
+    let r = post(&t, "metadata_rules", json!({"metadata_field_id": "s", "name": "wide", "condition": {"or": leaves}, "result": {"set_mandatory": true}})).await;
+    assert_eq!(r.error(), "Condition has 65 leaves; at most 64 are allowed");
+    // Type checks of results and payload shape.
+    let cond = json!({"metadata_field_id": "c", "equals": "x"});
+    let r = post(
+        &t,
+        "metadata_rules",
+        json!({"metadata_field_id": "s", "name": "a", "condition": cond, "result": {"activate_values": "all"}}),
+    )
+    .await;
+    assert!(r.error().starts_with("'activate_values' is only valid for enum and set fields"), "{}", r.error());
+    ok(post(
+        &t,
+        "metadata_fields",
+        json!({"external_id": "e", "type": "enum", "datasource": {"values": values(&["p", "q"])}}),
+    )
+    .await)
+    .await;
+    let r = post(&t, "metadata_rules", json!({"metadata_field_id": "e", "name": "a", "condition": cond, "result": {"apply_value": {"value": "p", "mode": "append"}}})).await;
+    assert!(r.error().starts_with("apply_value mode 'append' is only valid for set fields"), "{}", r.error());
+    let r = post(
+        &t,
+        "metadata_rules",
+        json!({"metadata_field_id": "e", "name": "a", "condition": cond, "result": {"apply_value": {"value": "zz"}}}),
+    )
+    .await;
+    assert!(r.error().contains("expected one of the datasource ids [p, q]"), "{}", r.error());
+    let r = post(&t, "metadata_rules", json!({"metadata_field_id": "e", "name": "a", "condition": cond, "result": {"enable": true}, "state": "paused"})).await;
+    assert_eq!(r.error(), "Invalid rule state 'paused'; expected active or inactive");
+    let r =
+        post(&t, "metadata_rules", json!({"metadata_field_id": "e", "name": "a", "result": {"enable": true}})).await;
+    assert_eq!(r.error(), "Missing required parameter - condition");
+    let r = post(
+        &t,
+        "metadata_rules",
+        json!({"metadata_field_id": "ghost", "name": "a", "condition": cond, "result": {"enable": true}}),
+    )
+    .await;
+    assert_eq!(r.error(), "Metadata field 'ghost' does not exist");
+    // Bulk update without ids, and with an unknown field.
+    let r = t.upload_api("image", "metadata", &[("metadata", "s=1")], None).await;
+    assert_eq!(r.error(), "Missing required parameter - public_ids");
+    let r = t.upload_api("image", "metadata", &[("metadata", "nope=1"), ("public_ids[]", "a")], None).await;
+    assert_eq!(r.error(), "Metadata field 'nope' does not exist");
+    // 100 active rules per target field.
+    for i in 0..100 {
+        ok(post(&t, "metadata_rules", json!({"metadata_field_id": "s", "name": format!("r{i}"), "condition": cond, "result": {"set_mandatory": true}})).await).await;
+    }
+    let r = post(
+        &t,
+        "metadata_rules",
+        json!({"metadata_field_id": "s", "name": "r100", "condition": cond, "result": {"set_mandatory": true}}),
+    )
+    .await;
+    assert_eq!(r.error(), "Metadata field 's' has 100 active rules already");
+    ok(post(&t, "metadata_rules", json!({"metadata_field_id": "s", "name": "r100", "state": "inactive", "condition": cond, "result": {"set_mandatory": true}})).await).await;
+    // 100 fields per environment.
+    for i in 3..100 {
+        ok(post(&t, "metadata_fields", json!({"external_id": format!("f{i}"), "type": "string"})).await).await;
+    }
+    let r = post(&t, "metadata_fields", json!({"external_id": "one_too_many", "type": "string"})).await;
+    assert_eq!(r.error(), "An environment has at most 100 metadata fields");
 }
