@@ -232,7 +232,7 @@ fn t7_invalidated_versus_grandfathered() {
     assert_eq!(errs[0].code, IssueCode::ValueInvalidated);
     assert_eq!(
         errs[0].message,
-        "Value 'fl' of 'state' is no longer allowed because 'country' changed; send a new value or clear it"
+        "Value 'fl' of 'state' is no longer allowed because 'country' changed to 'ca'; send a new value or clear it"
     );
     assert!(apply(&s, &stored, &delta(&s, &[("country", json!("ca")), ("state", json!("on"))]), false, false).is_ok());
     // An admin deactivates `fl`: an unrelated update keeps it with a warning; strict mode refuses.

@@ -294,13 +294,29 @@ pub fn apply(
                 let was_valid = before.enabled && before.allows(v);
                 if was_valid {
                     let controllers = controlling_fields(schema, id);
+                    // Name what changed: "'country' changed to 'ca'".
+                    let changed: Vec<String> = controllers
+                        .iter()
+                        .filter_map(|cf| {
+                            let now = values[c.layout.names.iter().position(|n| n == cf)?].as_deref();
+                            (now != stored.get(cf.as_str())).then(|| match now {
+                                Some(v) => format!("'{cf}' changed to '{}'", v.display()),
+                                None => format!("'{cf}' was cleared"),
+                            })
+                        })
+                        .collect();
+                    let why = if changed.is_empty() {
+                        let names: Vec<String> = controllers.iter().map(|c| format!("'{c}'")).collect();
+                        format!("{} changed", names.join(" or "))
+                    } else {
+                        changed.join(" and ")
+                    };
                     let mut e = Issue::new(
                         IssueCode::ValueInvalidated,
                         id,
                         format!(
-                            "Value '{}' of '{id}' is no longer allowed because {} changed; send a new value or clear it",
-                            v.display(),
-                            controllers.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(" or ")
+                            "Value '{}' of '{id}' is no longer allowed because {why}; send a new value or clear it",
+                            v.display()
                         ),
                     );
                     e.value = Some(v.display());

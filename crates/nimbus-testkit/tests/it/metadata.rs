@@ -316,6 +316,10 @@ async fn uploads_pass_and_fail_the_rules() {
     // Changing the controller invalidates the dependent value; clearing it fixes the request.
     let r = t.admin(Method::POST, "resources/image/upload/qa", Some(json!({"metadata": "role=devops"}))).await;
     assert_eq!(r.json()["error"]["details"][0]["code"], "value_invalidated", "{}", r.error());
+    assert_eq!(
+        r.error(),
+        "Value '[john]' of 'name' is no longer allowed because 'role' changed to 'devops'; send a new value or clear it"
+    );
     let v =
         ok(t.admin(Method::POST, "resources/image/upload/qa", Some(json!({"metadata": "role=devops|name="}))).await)
             .await;
