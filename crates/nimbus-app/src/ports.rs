@@ -288,6 +288,14 @@ pub trait MetadataRepo: Send + Sync {
     /// Applies `changes` in one transaction if the version is still `expected`, raising it;
     /// returns false (and changes nothing) if another change came first.
     async fn change_metadata(&self, env: i64, expected: i64, changes: &[MetadataChange]) -> CatalogResult<bool>;
+    /// The stored metadata of those of `ids` that exist (one resource and delivery type).
+    async fn asset_metadata(
+        &self,
+        env: i64,
+        rt: ResourceType,
+        dt: DeliveryType,
+        ids: &[PublicId],
+    ) -> CatalogResult<Vec<(PublicId, MetadataValues)>>;
     /// Writes the metadata of several assets, all or nothing.
     async fn set_asset_metadata(
         &self,

@@ -7,12 +7,17 @@ use nimbus_app::ports::{
     CatalogError, CatalogResult, FieldRecord, MetadataChange, MetadataRepo, MetadataSnapshot, MetadataUpdate,
     MetadataWrite, RuleRecord,
 };
-use nimbus_core::{DeliveryType, MetadataValues, ResourceType};
+use nimbus_core::{DeliveryType, MetadataValues, PublicId, ResourceType};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
 use crate::binds::Binds;
 use crate::{SqlCatalog, db_err};
+
+/// Assets written per statement (five binds each, well under both dialects' bind limits).
+const UPDATE_CHUNK: usize = 200;
+/// Public ids per lookup.
+const READ_CHUNK: usize = 1000;
 
 fn json_col(row: &AnyRow, col: &str) -> CatalogResult<serde_json::Value> {
     let text: String = row.try_get(col).map_err(db_err)?;
@@ -149,6 +154,35 @@ impl MetadataRepo for SqlCatalog {
         Ok(true)
     }
 
+    async fn asset_metadata(
+        &self,
+        env: i64,
+        rt: ResourceType,
+        dt: DeliveryType,
+        ids: &[PublicId],
+    ) -> CatalogResult<Vec<(PublicId, MetadataValues)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(READ_CHUNK) {
+            let mut b = Binds::default();
+            let sql = format!(
+                "SELECT public_id, metadata FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} \
+                 AND public_id IN {}",
+                b.int(env),
+                b.text(rt.as_str()),
+                b.text(dt.as_str()),
+                b.text_list(chunk.iter().map(PublicId::as_str))
+            );
+            for r in b.apply(&sql).fetch_all(&self.pool).await.map_err(db_err)? {
+                let pid: String = r.try_get("public_id").map_err(db_err)?;
+                let id = PublicId::parse(&pid)
+                    .map_err(|_| CatalogError(format!("corrupt catalog row: public_id = {pid:?}")))?;
+                let text: String = r.try_get("metadata").map_err(db_err)?;
+                out.push((id, metadata_from_text(&text)?));
+            }
+        }
+        Ok(out)
+    }
+
     async fn set_asset_metadata(
         &self,
         env: i64,
@@ -158,25 +192,46 @@ impl MetadataRepo for SqlCatalog {
         now: i64,
     ) -> CatalogResult<MetadataWrite> {
         let mut tx = self.write_tx().await?;
-        for u in updates {
-            let n = sqlx::query(
-                "UPDATE assets SET metadata = $1, updated_at = $2 WHERE env_id = $3 AND resource_type = $4 \
-                 AND delivery_type = $5 AND public_id = $6 AND metadata = $7",
-            )
-            .bind(metadata_to_text(&u.new))
-            .bind(now)
-            .bind(env)
-            .bind(rt.as_str())
-            .bind(dt.as_str())
-            .bind(u.public_id.as_str())
-            .bind(metadata_to_text(&u.expected))
-            .execute(&mut *tx.tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
-            if n != 1 {
-                // Dropping the transaction rolls back the rows already written.
-                return Ok(MetadataWrite::Stale(u.public_id.clone()));
+        // One statement per chunk: rows are found through the natural-key index (`IN`), and
+        // each is written only if it still holds the metadata it was computed from.
+        for chunk in updates.chunks(UPDATE_CHUNK) {
+            let mut b = Binds::default();
+            let mut new_case = String::from("CASE public_id");
+            let mut old_case = String::from("CASE public_id");
+            for u in chunk {
+                let id = b.text(u.public_id.as_str());
+                new_case.push_str(&format!(" WHEN {id} THEN {}", b.text(metadata_to_text(&u.new))));
+                old_case.push_str(&format!(" WHEN {id} THEN {}", b.text(metadata_to_text(&u.expected))));
+            }
+            let sql = format!(
+                "UPDATE assets SET metadata = {new_case} END, updated_at = {} WHERE env_id = {} AND resource_type = {} \
+                 AND delivery_type = {} AND public_id IN {} AND metadata = {old_case} END",
+                b.int(now),
+                b.int(env),
+                b.text(rt.as_str()),
+                b.text(dt.as_str()),
+                b.text_list(chunk.iter().map(|u| u.public_id.as_str()))
+            );
+            let n = b.apply(&sql).execute(&mut *tx.tx).await.map_err(db_err)?.rows_affected();
+            if n != chunk.len() as u64 {
+                // Name the first asset that moved on; dropping the transaction rolls back
+                // everything written so far.
+                for u in chunk {
+                    let now: Option<String> = sqlx::query_scalar(
+                        "SELECT metadata FROM assets WHERE env_id = $1 AND resource_type = $2 AND delivery_type = $3 AND public_id = $4",
+                    )
+                    .bind(env)
+                    .bind(rt.as_str())
+                    .bind(dt.as_str())
+                    .bind(u.public_id.as_str())
+                    .fetch_optional(&mut *tx.tx)
+                    .await
+                    .map_err(db_err)?;
+                    if now.as_deref() != Some(metadata_to_text(&u.new).as_str()) {
+                        return Ok(MetadataWrite::Stale(u.public_id.clone()));
+                    }
+                }
+                return Ok(MetadataWrite::Stale(chunk[0].public_id.clone()));
             }
         }
         tx.commit().await?;

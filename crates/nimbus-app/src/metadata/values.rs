@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 use super::LoadedSchema;
 use crate::error::AppResult;
 use crate::params::Params;
-use crate::ports::{ListQuery, MetadataUpdate, MetadataWrite};
+use crate::ports::{MetadataUpdate, MetadataWrite};
 use crate::{App, AppError};
 
 /// Most assets one `update_metadata` call may name.
@@ -139,36 +139,24 @@ impl App {
                 value: format!("{} ids (at most {MAX_BULK_IDS})", ids.len()),
             });
         }
-        ids.iter().try_for_each(|id| PublicId::parse(id).map(drop))?;
+        let public_ids = ids.iter().map(|id| PublicId::parse(id)).collect::<Result<Vec<_>, _>>()?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let clear_invalid = params.bool("clear_invalid") == Some(true);
         for _ in 0..WRITE_ATTEMPTS {
             let loaded = self.metadata_schema(env).await?;
             parse_request(&loaded, &input, clear_invalid).map_err(AppError::metadata)?;
-            let q = ListQuery {
-                resource_type: Some(rt),
-                delivery_type: Some(dt),
-                public_ids: ids.clone(),
-                limit: ids.len() as u32,
-                ascending: true,
-                ..ListQuery::default()
-            };
-            let assets = self.catalog.list_assets(env, &q).await?.assets;
+            let assets = self.catalog.asset_metadata(env, rt, dt, &public_ids).await?;
             let input = input.clone();
             let plan = self
                 .cpu
                 .run(move || {
                     let mut updates = Vec::with_capacity(assets.len());
                     let mut failures: Vec<Issue> = Vec::new();
-                    for a in assets {
-                        match compute(&loaded, &a.metadata, &input, false, clear_invalid) {
-                            Ok(out) => updates.push(MetadataUpdate {
-                                public_id: a.public_id.clone(),
-                                expected: a.metadata,
-                                new: out.values,
-                            }),
+                    for (public_id, stored) in assets {
+                        match compute(&loaded, &stored, &input, false, clear_invalid) {
+                            Ok(out) => updates.push(MetadataUpdate { public_id, expected: stored, new: out.values }),
                             Err(issues) => failures.extend(issues.into_iter().map(|mut i| {
-                                i.public_id = Some(a.public_id.to_string());
+                                i.public_id = Some(public_id.to_string());
                                 i
                             })),
                         }
@@ -182,7 +170,15 @@ impl App {
             }
             let now = self.now();
             match self.catalog.set_asset_metadata(env, rt, dt, &updates, now).await? {
-                MetadataWrite::Done => return Ok(updates.into_iter().map(|u| u.public_id.to_string()).collect()),
+                MetadataWrite::Done => {
+                    // In request order, each once.
+                    let done: std::collections::HashSet<&str> = updates.iter().map(|u| u.public_id.as_str()).collect();
+                    let mut seen = std::collections::HashSet::new();
+                    return Ok(ids
+                        .into_iter()
+                        .filter(|i| done.contains(i.as_str()) && seen.insert(i.clone()))
+                        .collect());
+                }
                 MetadataWrite::Stale(_) => continue,
             }
         }

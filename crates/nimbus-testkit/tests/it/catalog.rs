@@ -290,6 +290,11 @@ async fn metadata_suite(c: &SqlCatalog, env: i64, ids: &[PublicId]) {
 
     // Bulk asset metadata: one stale asset rolls back the others.
     let (rt, dt) = (ResourceType::Image, DeliveryType::Upload);
+    let mut with_missing = ids.to_vec();
+    with_missing.push(PublicId::parse("not/there").unwrap());
+    let found = c.asset_metadata(env, rt, dt, &with_missing).await.unwrap();
+    assert_eq!(found.len(), ids.len(), "existing ids only");
+    assert!(c.asset_metadata(env, ResourceType::Video, dt, ids).await.unwrap().is_empty(), "of the given type");
     let current: Vec<MetadataValues> = assets_of(c, env, ids).await.into_iter().map(|a| a.metadata).collect();
     let updates: Vec<MetadataUpdate> = ids
         .iter()
