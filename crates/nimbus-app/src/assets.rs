@@ -8,7 +8,7 @@ use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use crate::error::AppResult;
 use crate::metadata::values::parse_input;
 use crate::params::Params;
-use crate::ports::{AssetKey, AssetPatch, ListQuery, Page, Patched, Renamed, TagCommand, Usage};
+use crate::ports::{AssetKey, AssetPatch, ListQuery, MetadataPatch, Page, Patched, Renamed, TagCommand, Usage};
 use crate::{App, AppError};
 
 /// Largest page of a listing, and the default.
@@ -111,7 +111,11 @@ impl App {
                     .ok_or_else(|| AppError::ResourceNotFound(public_id.to_owned()))?;
                 let out = self.metadata_for_write(env, &stored.metadata, input, false, clear_invalid).await?;
                 warnings = out.warnings;
-                patch.metadata = Some((stored.metadata, out.values));
+                patch.metadata = Some(MetadataPatch {
+                    expected: stored.metadata,
+                    new: out.values,
+                    schema_version: out.schema_version,
+                });
             }
             let now = self.now();
             match self.catalog.update_asset(env, key, &patch, now).await? {

@@ -98,8 +98,16 @@ pub struct AssetPatch {
     pub context: Option<Context>,
     pub display_name: Option<String>,
     pub asset_folder: Option<String>,
-    /// New metadata, written only if the asset still holds the expected values.
-    pub metadata: Option<(MetadataValues, MetadataValues)>,
+    /// New metadata, written only if the asset and the schema are as they were read.
+    pub metadata: Option<MetadataPatch>,
+}
+
+/// Metadata computed from `expected` under schema version `schema_version`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetadataPatch {
+    pub expected: MetadataValues,
+    pub new: MetadataValues,
+    pub schema_version: i64,
 }
 
 /// What an update did.
@@ -107,7 +115,7 @@ pub struct AssetPatch {
 pub enum Patched {
     Done(Box<Asset>),
     NotFound,
-    /// The metadata changed since it was read; nothing was written.
+    /// The metadata or the metadata schema changed since they were read; nothing was written.
     Stale,
 }
 
@@ -277,6 +285,8 @@ pub enum MetadataWrite {
     Done,
     /// This asset changed (or vanished) since it was read: nothing was written.
     Stale(PublicId),
+    /// The schema changed since the values were computed: nothing was written.
+    SchemaChanged,
 }
 
 #[async_trait]
@@ -296,13 +306,15 @@ pub trait MetadataRepo: Send + Sync {
         dt: DeliveryType,
         ids: &[PublicId],
     ) -> CatalogResult<Vec<(PublicId, MetadataValues)>>;
-    /// Writes the metadata of several assets, all or nothing.
+    /// Writes the metadata of several assets, all or nothing, if the schema is still at
+    /// `schema_version` (a concurrent schema change waits for the write, or wins over it).
     async fn set_asset_metadata(
         &self,
         env: i64,
         rt: ResourceType,
         dt: DeliveryType,
         updates: &[MetadataUpdate],
+        schema_version: i64,
         now: i64,
     ) -> CatalogResult<MetadataWrite>;
     /// Stored metadata of the environment's assets, by position, after `after`.

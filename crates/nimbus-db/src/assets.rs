@@ -298,11 +298,13 @@ impl AssetRepo for SqlCatalog {
         let Some((pk, mut a)) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update()).await? else {
             return Ok(Patched::NotFound);
         };
-        if let Some((expected, new)) = &patch.metadata {
-            if &a.metadata != expected {
+        if let Some(md) = &patch.metadata {
+            if a.metadata != md.expected
+                || crate::metadata::locked_version(&mut tx.tx, env, self.dialect).await? != md.schema_version
+            {
                 return Ok(Patched::Stale);
             }
-            a.metadata.clone_from(new);
+            a.metadata.clone_from(&md.new);
         }
         if let Some(tags) = &patch.tags {
             set_tags(&mut tx.tx, env, pk, tags).await?;

@@ -39,6 +39,14 @@ impl Dialect {
             Self::Postgres => " FOR UPDATE",
         }
     }
+
+    /// Shared row lock: concurrent readers go on, writers of the row wait.
+    fn for_share(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR SHARE",
+        }
+    }
 }
 
 /// The catalog over one database.

@@ -54,6 +54,18 @@ fn rule_row(r: &AnyRow) -> CatalogResult<RuleRecord> {
     })
 }
 
+/// The schema version inside a write transaction, share-locked until it ends (SQLite
+/// serialises writers already), so a schema change cannot commit in between.
+pub(crate) async fn locked_version(conn: &mut AnyConnection, env: i64, dialect: crate::Dialect) -> CatalogResult<i64> {
+    let v: Option<i64> =
+        sqlx::query_scalar(&format!("SELECT metadata_version FROM environments WHERE id = $1{}", dialect.for_share()))
+            .bind(env)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    Ok(v.unwrap_or(0))
+}
+
 async fn version(conn: &mut AnyConnection, env: i64) -> CatalogResult<i64> {
     let v: Option<i64> = sqlx::query_scalar("SELECT metadata_version FROM environments WHERE id = $1")
         .bind(env)
@@ -189,9 +201,13 @@ impl MetadataRepo for SqlCatalog {
         rt: ResourceType,
         dt: DeliveryType,
         updates: &[MetadataUpdate],
+        schema_version: i64,
         now: i64,
     ) -> CatalogResult<MetadataWrite> {
         let mut tx = self.write_tx().await?;
+        if locked_version(&mut tx.tx, env, self.dialect).await? != schema_version {
+            return Ok(MetadataWrite::SchemaChanged);
+        }
         // One statement per chunk: rows are found through the natural-key index (`IN`), and
         // each is written only if it still holds the metadata it was computed from.
         for chunk in updates.chunks(UPDATE_CHUNK) {

@@ -58,6 +58,8 @@ pub fn merge_under(request: MetadataInput, preset: MetadataInput) -> MetadataInp
 pub struct MetadataOutcome {
     pub values: MetadataValues,
     pub warnings: Vec<Issue>,
+    /// The schema version the values were computed under.
+    pub schema_version: i64,
 }
 
 /// Parses request values against the schema (unknown fields and type errors), before any
@@ -91,7 +93,7 @@ pub fn compute(
     clear_invalid: bool,
 ) -> Result<MetadataOutcome, Vec<Issue>> {
     if loaded.docs.is_empty() && input.is_empty() {
-        return Ok(MetadataOutcome { values: stored.clone(), warnings: Vec::new() });
+        return Ok(MetadataOutcome { values: stored.clone(), warnings: Vec::new(), schema_version: loaded.version });
     }
     let delta = parse_request(loaded, input, clear_invalid)?;
     let typed = metadata_from_json(&loaded.schema.fields, stored);
@@ -108,7 +110,11 @@ pub fn compute(
         }
         Err(issues) => return Err(issues),
     };
-    Ok(MetadataOutcome { values: metadata_json(&written.metadata), warnings: written.warnings })
+    Ok(MetadataOutcome {
+        values: metadata_json(&written.metadata),
+        warnings: written.warnings,
+        schema_version: loaded.version,
+    })
 }
 
 impl App {
@@ -147,6 +153,7 @@ impl App {
             parse_request(&loaded, &input, clear_invalid).map_err(AppError::metadata)?;
             let assets = self.catalog.asset_metadata(env, rt, dt, &public_ids).await?;
             let input = input.clone();
+            let version = loaded.version;
             let plan = self
                 .cpu
                 .run(move || {
@@ -169,7 +176,7 @@ impl App {
                 return Err(bulk_error(failures));
             }
             let now = self.now();
-            match self.catalog.set_asset_metadata(env, rt, dt, &updates, now).await? {
+            match self.catalog.set_asset_metadata(env, rt, dt, &updates, version, now).await? {
                 MetadataWrite::Done => {
                     // In request order, each once.
                     let done: std::collections::HashSet<&str> = updates.iter().map(|u| u.public_id.as_str()).collect();
@@ -179,7 +186,7 @@ impl App {
                         .filter(|i| done.contains(i.as_str()) && seen.insert(i.clone()))
                         .collect());
                 }
-                MetadataWrite::Stale(_) => continue,
+                MetadataWrite::Stale(_) | MetadataWrite::SchemaChanged => continue,
             }
         }
         Err(AppError::MetadataBusy)

@@ -2,7 +2,8 @@
 
 use nimbus_app::ports::{
     AssetKey, AssetPatch, AssetRepo, Catalog, EnvRepo, FieldRecord, FolderRepo, ListQuery, MetadataChange,
-    MetadataRepo, MetadataUpdate, MetadataWrite, Patched, Preset, PresetRepo, Renamed, RuleRecord, Saved, TagCommand,
+    MetadataPatch, MetadataRepo, MetadataUpdate, MetadataWrite, Patched, Preset, PresetRepo, Renamed, RuleRecord,
+    Saved, TagCommand,
 };
 use nimbus_core::{Asset, DeliveryType, MetadataValues, PublicId, ResourceType};
 use nimbus_db::SqlCatalog;
@@ -158,9 +159,15 @@ async fn suite(c: &SqlCatalog) {
     assert_eq!((up.display_name.as_str(), up.context.len(), up.updated_at), ("Nice", 1, 9));
     // Metadata is written only over the values it was computed from.
     let (old_md, new_md) = (up.metadata.clone(), values(serde_json::json!({"sku": 13})));
-    let stale = AssetPatch { metadata: Some((new_md.clone(), old_md.clone())), ..Default::default() };
+    let patch = |expected: &MetadataValues, new: &MetadataValues, schema_version| AssetPatch {
+        metadata: Some(MetadataPatch { expected: expected.clone(), new: new.clone(), schema_version }),
+        ..Default::default()
+    };
+    let stale = patch(&new_md, &old_md, 0);
     assert!(matches!(c.update_asset(env.id, key(&ids[0]), &stale, 9).await.unwrap(), Patched::Stale));
-    let fresh = AssetPatch { metadata: Some((old_md, new_md.clone())), ..Default::default() };
+    let other_schema = patch(&old_md, &new_md, 7);
+    assert!(matches!(c.update_asset(env.id, key(&ids[0]), &other_schema, 9).await.unwrap(), Patched::Stale));
+    let fresh = patch(&old_md, &new_md, 0);
     let Patched::Done(up) = c.update_asset(env.id, key(&ids[0]), &fresh, 9).await.unwrap() else { panic!() };
     assert_eq!(up.metadata, new_md);
     assert!(matches!(
@@ -307,10 +314,14 @@ async fn metadata_suite(c: &SqlCatalog, env: i64, ids: &[PublicId]) {
         .collect();
     let mut with_stale = updates.clone();
     with_stale[1].expected = values(serde_json::json!({"b": "not what is stored"}));
-    assert_eq!(c.set_asset_metadata(env, rt, dt, &with_stale, 20).await.unwrap(), MetadataWrite::Stale(ids[1].clone()));
+    assert_eq!(
+        c.set_asset_metadata(env, rt, dt, &with_stale, 2, 20).await.unwrap(),
+        MetadataWrite::Stale(ids[1].clone())
+    );
+    assert_eq!(c.set_asset_metadata(env, rt, dt, &updates, 1, 20).await.unwrap(), MetadataWrite::SchemaChanged);
     let after: Vec<MetadataValues> = assets_of(c, env, ids).await.into_iter().map(|a| a.metadata).collect();
     assert_eq!(after, current, "nothing was written");
-    assert_eq!(c.set_asset_metadata(env, rt, dt, &updates, 20).await.unwrap(), MetadataWrite::Done);
+    assert_eq!(c.set_asset_metadata(env, rt, dt, &updates, 2, 20).await.unwrap(), MetadataWrite::Done);
     let after = assets_of(c, env, ids).await;
     assert!(after.iter().all(|a| a.metadata == values(serde_json::json!({"b": "x"})) && a.updated_at == 20));
     let scanned = c.scan_metadata(env, None, 1000).await.unwrap();
