@@ -258,6 +258,8 @@ pub struct MetadataSnapshot {
     pub version: i64,
     pub fields: Vec<FieldRecord>,
     pub rules: Vec<RuleRecord>,
+    /// External ids of deleted fields (reserved: they cannot be used again).
+    pub deleted_fields: Vec<String>,
 }
 
 /// One change to a metadata schema.
@@ -265,6 +267,7 @@ pub struct MetadataSnapshot {
 pub enum MetadataChange {
     /// Inserts or replaces the field with this external id.
     PutField(FieldRecord),
+    /// Deletes the field and reserves its external id.
     DeleteField(String),
     /// Inserts (assigning `seq`) or replaces the rule with this external id (keeping `seq`).
     PutRule(RuleRecord),

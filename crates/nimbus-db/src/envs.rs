@@ -26,8 +26,16 @@ fn key_row(r: &AnyRow) -> CatalogResult<ApiKey> {
 }
 
 /// Tables holding an environment's rows, children first.
-const ENV_TABLES: [&str; 7] =
-    ["asset_tags", "assets", "folders", "upload_presets", "metadata_rules", "metadata_fields", "api_keys"];
+const ENV_TABLES: [&str; 8] = [
+    "asset_tags",
+    "assets",
+    "folders",
+    "upload_presets",
+    "metadata_rules",
+    "metadata_fields",
+    "metadata_field_tombstones",
+    "api_keys",
+];
 
 #[async_trait]
 impl EnvRepo for SqlCatalog {

@@ -87,6 +87,16 @@ async fn apply(conn: &mut AnyConnection, env: i64, change: &MetadataChange) -> C
         .bind(f.doc.to_string())
         .bind(f.created_at),
         MetadataChange::DeleteField(id) => {
+            sqlx::query(
+                "INSERT INTO metadata_field_tombstones (env_id, external_id, deleted_at) \
+                 SELECT env_id, external_id, created_at FROM metadata_fields WHERE env_id = $1 AND external_id = $2 \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(env)
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
             sqlx::query("DELETE FROM metadata_fields WHERE env_id = $1 AND external_id = $2").bind(env).bind(id.as_str())
         }
         MetadataChange::PutRule(r) => sqlx::query(
@@ -137,11 +147,19 @@ impl MetadataRepo for SqlCatalog {
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
+        let deleted_fields: Vec<String> = sqlx::query_scalar(
+            "SELECT external_id FROM metadata_field_tombstones WHERE env_id = $1 ORDER BY external_id",
+        )
+        .bind(env)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(MetadataSnapshot {
             version,
             fields: fields.iter().map(field_row).collect::<CatalogResult<_>>()?,
             rules: rules.iter().map(rule_row).collect::<CatalogResult<_>>()?,
+            deleted_fields,
         })
     }
 

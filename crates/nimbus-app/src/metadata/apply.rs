@@ -69,6 +69,7 @@ fn plan(loaded: &LoadedSchema, doc: &Json, now: i64) -> AppResult<(Vec<MetadataC
         version: loaded.version,
         fields: loaded.docs.iter().map(|(r, _)| r.clone()).collect(),
         rules: loaded.rules.clone(),
+        deleted_fields: loaded.deleted_fields.clone(),
     };
     let mut changes = Vec::new();
     let mut report = ApplyReport::default();
@@ -88,6 +89,11 @@ fn plan(loaded: &LoadedSchema, doc: &Json, now: i64) -> AppResult<(Vec<MetadataC
             return Err(AppError::AlreadyExists(format!("Metadata field with label '{}'", parsed.field.label)));
         }
         match current {
+            None if snap.deleted_fields.contains(&id) => {
+                return Err(bad(format!(
+                    "A metadata field with external id {id} already exists (deleted fields keep their external id)"
+                )));
+            }
             None => {
                 let position = snap.fields.iter().map(|f| f.position).max().map_or(0, |p| p + 1);
                 let rec = record(&parsed, position, now);

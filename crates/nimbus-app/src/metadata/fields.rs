@@ -122,7 +122,12 @@ impl App {
         self.change_schema(env, |loaded| {
             let id = &doc.field.external_id;
             if loaded.doc(id).is_some() {
-                return Err(AppError::AlreadyExists(format!("Metadata field {id}")));
+                return Err(AppError::AlreadyExists(format!("A metadata field with external id {id}")));
+            }
+            if loaded.deleted_fields.iter().any(|d| d == id) {
+                return Err(bad(format!(
+                    "A metadata field with external id {id} already exists (deleted fields keep their external id)"
+                )));
             }
             if loaded.docs.len() >= MAX_FIELDS {
                 return Err(bad(format!("An environment has at most {MAX_FIELDS} metadata fields")));

@@ -32,6 +32,8 @@ pub struct LoadedSchema {
     pub docs: Vec<(FieldRecord, FieldDoc)>,
     /// Rules in `seq` order.
     pub rules: Vec<RuleRecord>,
+    /// External ids of deleted fields, reserved.
+    pub deleted_fields: Vec<String>,
 }
 
 impl LoadedSchema {
@@ -72,7 +74,7 @@ impl LoadedSchema {
                     .map_err(|_| AppError::Catalog("metadata rules form a cycle".to_owned()))?
             }
         };
-        Ok(Self { version: snap.version, schema, docs, rules: snap.rules })
+        Ok(Self { version: snap.version, schema, docs, rules: snap.rules, deleted_fields: snap.deleted_fields })
     }
 }
 

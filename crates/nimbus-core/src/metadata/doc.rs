@@ -195,11 +195,12 @@ pub fn parse_field(json: &Json, new_id: &mut dyn FnMut() -> String) -> Result<Fi
     let validation_json = obj.get("validation").cloned().unwrap_or(Json::Null);
     field.validation = parse_validation(&validation_json, field_type, 0)?;
     if let Some(raw) = obj.get("default_value").filter(|d| !d.is_null()) {
-        let v = field.parse_value(&RawValue::Json(raw)).map_err(|i| format!("Invalid default_value: {}", i.message))?;
+        let v =
+            field.parse_value(&RawValue::Json(raw)).map_err(|i| format!("default_value is invalid: {}", i.message))?;
         if !v.is_populated() {
             return Err("default_value must not be empty".to_owned());
         }
-        field.validate(&v).map_err(|why| format!("default_value {} {why}", v.display()))?;
+        field.validate(&v).map_err(|why| format!("default_value is invalid: {} {why}", v.display()))?;
         field.default_value = Some(v);
     }
     if field.mandatory && field.default_value.is_none() {

@@ -121,6 +121,15 @@ pub enum RawValue<'a> {
     Json(&'a serde_json::Value),
 }
 
+/// A datasource id in a JSON array: a string, or a number (clients send `[1]` for id "1").
+fn id_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 fn valid_date(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
@@ -192,8 +201,11 @@ impl Field {
                 Some(t) if valid_date(t) => Ok(Value::Date(t.to_owned())),
                 _ => Err(invalid("expected a date as YYYY-MM-DD, e.g. 2026-11-24")),
             },
-            FieldType::Enum => match text {
-                Some(t) if self.entry(t).is_some() => Ok(Value::Id(t.to_owned())),
+            FieldType::Enum => match text.map(str::to_owned).or_else(|| match raw {
+                RawValue::Json(serde_json::Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            }) {
+                Some(t) if self.entry(&t).is_some() => Ok(Value::Id(t)),
                 Some(_) => Err(invalid(&format!("expected one of the datasource ids {}", self.ids_hint()))),
                 None => Err(invalid("expected a datasource id")),
             },
@@ -201,12 +213,16 @@ impl Field {
                 let ids: Vec<String> = match raw {
                     RawValue::Json(serde_json::Value::Array(a)) => a
                         .iter()
-                        .map(|v| v.as_str().map(str::to_owned))
+                        .map(id_text)
                         .collect::<Option<Vec<_>>>()
                         .ok_or_else(|| invalid("expected an array of datasource ids"))?,
                     _ => match text {
-                        Some(t) if t.trim_start().starts_with('[') => serde_json::from_str::<Vec<String>>(t)
-                            .map_err(|_| invalid("expected a JSON array of datasource ids, e.g. [\"red\",\"blue\"]"))?,
+                        Some(t) if t.trim_start().starts_with('[') => serde_json::from_str::<Vec<serde_json::Value>>(t)
+                            .ok()
+                            .and_then(|a| a.iter().map(id_text).collect::<Option<Vec<_>>>())
+                            .ok_or_else(|| {
+                                invalid("expected a JSON array of datasource ids, e.g. [\"red\",\"blue\"]")
+                            })?,
                         Some(t) => t.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
                         None => return Err(invalid("expected an array of datasource ids")),
                     },

@@ -11,6 +11,14 @@ CREATE TABLE metadata_fields (
     PRIMARY KEY (env_id, external_id)
 );
 
+-- External ids of deleted fields: they stay reserved, as Cloudinary's do.
+CREATE TABLE metadata_field_tombstones (
+    env_id       BIGINT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    external_id  TEXT NOT NULL,
+    deleted_at   BIGINT NOT NULL,
+    PRIMARY KEY (env_id, external_id)
+);
+
 CREATE TABLE metadata_rules (
     seq                INTEGER PRIMARY KEY AUTOINCREMENT,
     env_id             BIGINT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,

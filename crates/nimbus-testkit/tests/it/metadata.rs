@@ -152,6 +152,32 @@ async fn fields_and_datasources() {
     let d = ok(t.admin(Method::DELETE, "metadata_fields/n", None).await).await;
     assert_eq!(d["message"], "ok");
     assert_eq!(t.admin(Method::DELETE, "metadata_fields/n", None).await.status, 404);
+    // A deleted field's external id stays reserved (as Cloudinary's do).
+    let r = post(&t, "metadata_fields", json!({"external_id": "n", "type": "string"})).await;
+    assert_eq!(r.status, 400);
+    assert!(r.error().contains("external id n already exists"), "{}", r.error());
+    let r = post(&t, "metadata_fields", json!({"external_id": "colors", "type": "string"})).await;
+    assert_eq!(r.status, 409);
+    assert!(r.error().contains("external id colors already exists"), "{}", r.error());
+    let r = post(&t, "metadata_fields", json!({"type": "integer", "default_value": "x"})).await;
+    assert!(r.error().starts_with("default_value is invalid"), "{}", r.error());
+
+    // Numeric datasource ids may be sent as numbers (`[1]`).
+    ok(post(
+        &t,
+        "metadata_fields",
+        json!({"external_id": "channel", "type": "set",
+        "datasource": {"values": [{"external_id": "1", "value": "Email"}]}}),
+    )
+    .await)
+    .await;
+    ok(t.upload_api("image", "upload", &[("public_id", "sample")], Some(("a.png", &png(4, 4)))).await).await;
+    let v =
+        ok(t.upload_api("image", "metadata", &[("public_ids[]", "sample"), ("metadata", "channel=[1]")], None).await)
+            .await;
+    assert_eq!(v["public_ids"], json!(["sample"]));
+    let got = ok(t.admin(Method::GET, "resources/image/upload/sample", None).await).await;
+    assert_eq!(got["metadata"]["channel"], json!(["1"]));
 }
 
 #[tokio::test]
