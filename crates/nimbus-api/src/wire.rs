@@ -13,12 +13,15 @@ use serde_json::{Map, Value, json};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Include {
     pub tags: bool,
+    /// `tags: []` for an asset without tags (listings asked for tags show the key always;
+    /// a single resource omits it, as Cloudinary's do).
+    pub empty_tags: bool,
     pub context: bool,
     pub metadata: bool,
 }
 
 impl Include {
-    pub const ALL: Include = Include { tags: true, context: true, metadata: true };
+    pub const ALL: Include = Include { tags: true, empty_tags: false, context: true, metadata: true };
 }
 
 /// The delivery URL of an asset's original. `private`/`authenticated` URLs are signed with
@@ -67,8 +70,11 @@ pub fn resource(app: &App, cloud: &str, a: &Asset, include: Include, secret: Opt
     m.insert("url".into(), json!(url));
     // Nimbus serves whatever scheme its public base URL has; both fields point there.
     m.insert("secure_url".into(), json!(url));
-    if include.tags {
-        m.insert("tags".into(), json!(a.tags));
+    // As Cloudinary's: tags sorted, and no `tags` key on an asset without tags.
+    if include.tags && (include.empty_tags || !a.tags.is_empty()) {
+        let mut tags: Vec<&str> = a.tags.iter().map(String::as_str).collect();
+        tags.sort_unstable();
+        m.insert("tags".into(), json!(tags));
     }
     if include.context && !a.context.is_empty() {
         m.insert("context".into(), context(&a.context));

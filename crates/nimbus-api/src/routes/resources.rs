@@ -30,6 +30,7 @@ fn page(app: &App, call: &AdminCall, assets: &[Asset], next: Option<String>) -> 
     let fields = p.list("fields");
     let include = Include {
         tags: p.bool("tags") == Some(true) || fields.iter().any(|f| f == "tags"),
+        empty_tags: true,
         context: p.bool("context") == Some(true) || fields.iter().any(|f| f == "context"),
         metadata: p.bool("metadata") == Some(true) || fields.iter().any(|f| f == "metadata"),
     };
