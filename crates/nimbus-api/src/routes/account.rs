@@ -31,12 +31,16 @@ pub async fn usage(app: &App, call: &AdminCall) -> ApiResult<Value> {
     }))
 }
 
+/// `settings` only when asked for (`settings=true`), as Cloudinary's.
 pub fn config(call: &AdminCall) -> Value {
-    json!({
+    let mut v = json!({
         "cloud_name": call.cloud,
         "created_at": nimbus_core::timefmt::iso8601(call.env.created_at),
-        "settings": { "folder_mode": "dynamic" },
-    })
+    });
+    if call.params.bool("settings") == Some(true) {
+        v["settings"] = json!({ "folder_mode": "dynamic" });
+    }
+    v
 }
 
 pub fn resource_types() -> Value {
