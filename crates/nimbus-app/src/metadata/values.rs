@@ -6,6 +6,7 @@
 
 use nimbus_core::metadata::Issue;
 use nimbus_core::metadata::doc::{metadata_from_json, metadata_json};
+use nimbus_core::metadata::engine::effective;
 use nimbus_core::metadata::schema::RawValue;
 use nimbus_core::metadata::write::{Delta, apply, parse_delta};
 use nimbus_core::params::{parse_pipe_pairs, parse_tags};
@@ -110,11 +111,19 @@ pub fn compute(
         }
         Err(issues) => return Err(issues),
     };
-    Ok(MetadataOutcome {
-        values: metadata_json(&written.metadata),
-        warnings: written.warnings,
-        schema_version: loaded.version,
-    })
+    let mut metadata = written.metadata;
+    if loaded.docs.iter().any(|(_, d)| d.clear_when_disabled) {
+        // Clearing a disabled field changes no other field's state: conditions already see
+        // disabled fields as empty.
+        let states = effective(&loaded.schema, &metadata);
+        for (_, d) in loaded.docs.iter().filter(|(_, d)| d.clear_when_disabled) {
+            let id = d.field.external_id.as_str();
+            if states.get(id).is_some_and(|s| !s.enabled) {
+                metadata.remove(id);
+            }
+        }
+    }
+    Ok(MetadataOutcome { values: metadata_json(&metadata), warnings: written.warnings, schema_version: loaded.version })
 }
 
 impl App {

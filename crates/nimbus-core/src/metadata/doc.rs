@@ -20,6 +20,9 @@ pub struct FieldDoc {
     pub validation: Json,
     pub restrictions: Json,
     pub allow_dynamic_list_values: bool,
+    /// Nimbus extension: a write that leaves this field disabled clears its stored value
+    /// (by default disabled fields keep their values).
+    pub clear_when_disabled: bool,
 }
 
 fn boolean(obj: &Map<String, Json>, key: &str) -> Result<Option<bool>, String> {
@@ -212,7 +215,8 @@ pub fn parse_field(json: &Json, new_id: &mut dyn FnMut() -> String) -> Result<Fi
         Some(other) => return Err(format!("restrictions must be an object, got {other}")),
     };
     let allow_dynamic_list_values = boolean(obj, "allow_dynamic_list_values")?.unwrap_or(false);
-    Ok(FieldDoc { field, validation: validation_json, restrictions, allow_dynamic_list_values })
+    let clear_when_disabled = boolean(obj, "clear_when_disabled")?.unwrap_or(false);
+    Ok(FieldDoc { field, validation: validation_json, restrictions, allow_dynamic_list_values, clear_when_disabled })
 }
 
 /// A typed value as JSON: integers as numbers, sets as arrays, the rest as strings.
@@ -253,6 +257,9 @@ pub fn field_json(doc: &FieldDoc) -> Json {
         if f.field_type == FieldType::Set {
             o.insert("allow_dynamic_list_values".into(), Json::Bool(doc.allow_dynamic_list_values));
         }
+    }
+    if doc.clear_when_disabled {
+        o.insert("clear_when_disabled".into(), Json::Bool(true));
     }
     Json::Object(o)
 }

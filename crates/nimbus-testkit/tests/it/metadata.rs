@@ -357,6 +357,14 @@ async fn uploads_pass_and_fail_the_rules() {
     assert_eq!(v["metadata"]["team"], "rnd");
     let got = ok(t.admin(Method::GET, "resources/image/upload/qa2", None).await).await;
     assert_eq!(got["metadata"]["category"], "culture");
+    // Unless the field says otherwise (a Nimbus extension).
+    let f = ok(t.admin(Method::PUT, "metadata_fields/team", Some(json!({"clear_when_disabled": true}))).await).await;
+    assert_eq!(f["clear_when_disabled"], true);
+    ok(upload(&t, "qa3", "category=employee|team=sales").await).await;
+    let v =
+        ok(t.admin(Method::POST, "resources/image/upload/qa3", Some(json!({"metadata": "category=culture"}))).await)
+            .await;
+    assert_eq!(v["metadata"], json!({"category": "culture"}));
     let listed = ok(t.admin(Method::GET, "resources/image/upload?metadata=true", None).await).await;
     assert!(listed["resources"].as_array().unwrap().iter().all(|r| r.get("metadata").is_some()));
     let listed = ok(t.admin(Method::GET, "resources/image/upload", None).await).await;
