@@ -89,6 +89,27 @@ pub enum Saved {
     },
     /// The id existed and `overwrite` was off: nothing changed.
     Existing(Asset),
+    /// The metadata schema, or the asset being replaced, changed since the new metadata was
+    /// computed: nothing changed.
+    Stale,
+}
+
+/// What new asset metadata was computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetadataGuard {
+    pub schema_version: i64,
+    pub based_on: BasedOn,
+}
+
+/// The asset state new metadata was computed against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BasedOn {
+    /// No metadata in play: any asset state will do.
+    Anything,
+    /// Computed for a new asset: none may exist.
+    NewAsset,
+    /// Computed from this stored metadata of the asset being replaced.
+    Stored(MetadataValues),
 }
 
 /// Changes to an asset's descriptive fields; `None` leaves a field alone.
@@ -161,7 +182,17 @@ pub trait AssetRepo: Send + Sync {
     /// Inserts the asset, or replaces the current one with the same key when `overwrite`
     /// (keeping its `asset_id` and `created_at`, with a `version` above the replaced one's),
     /// atomically with its tags.
-    async fn save_asset(&self, env: i64, asset: &Asset, overwrite: bool) -> CatalogResult<Saved>;
+    ///
+    /// With a `guard`, the save happens only if the metadata schema is still at the guard's
+    /// version and the replaced asset (if any) still holds the metadata the new values were
+    /// computed from; otherwise nothing changes and the answer is [`Saved::Stale`].
+    async fn save_asset(
+        &self,
+        env: i64,
+        asset: &Asset,
+        overwrite: bool,
+        guard: Option<&MetadataGuard>,
+    ) -> CatalogResult<Saved>;
     async fn asset(&self, env: i64, key: AssetKey<'_>) -> CatalogResult<Option<Asset>>;
     async fn asset_by_id(&self, env: i64, asset_id: &str) -> CatalogResult<Option<Asset>>;
     async fn list_assets(&self, env: i64, q: &ListQuery) -> CatalogResult<Page>;

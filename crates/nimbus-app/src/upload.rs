@@ -7,14 +7,14 @@
 
 use nimbus_core::metadata::Issue;
 use nimbus_core::params::{parse_pipe_pairs, parse_tags};
-use nimbus_core::{Asset, DeliveryType, MetadataValues, PublicId, ResourceType};
+use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use nimbus_imaging::MediaKind;
 
 use crate::auth::UploadCaller;
 use crate::error::AppResult;
-use crate::metadata::values::{MetadataInput, compute, merge_under, parse_input};
+use crate::metadata::values::{MetadataInput, MetadataOutcome, compute, merge_under, parse_input};
 use crate::params::Params;
-use crate::ports::{AssetKey, Saved};
+use crate::ports::{AssetKey, BasedOn, MetadataGuard, Saved};
 use crate::staging::{StagedFile, StagingWriter, decode_data_uri};
 use crate::{App, AppError};
 
@@ -36,6 +36,9 @@ pub struct Uploaded {
     /// Metadata warnings (grandfathered values, rule values not applied).
     pub metadata_warnings: Vec<Issue>,
 }
+
+/// How often a save is retried when the metadata it carries went stale.
+const SAVE_ATTEMPTS: usize = 3;
 
 /// Length of generated public ids, as Cloudinary's.
 const GENERATED_ID_LEN: usize = 20;
@@ -115,16 +118,9 @@ impl App {
         }
 
         // Metadata is decided before anything is stored: a refused write leaves no blob.
-        let schema = self.metadata_schema(caller.env.id).await?;
-        let (stored, is_new) = match overwrite && (!metadata_input.is_empty() || !schema.docs.is_empty()) {
-            true => match self.catalog.asset(caller.env.id, key).await? {
-                Some(a) => (a.metadata, false),
-                None => (MetadataValues::new(), true),
-            },
-            false => (MetadataValues::new(), true),
-        };
         let clear_invalid = params.bool("clear_invalid") == Some(true);
-        let metadata = compute(&schema, &stored, &metadata_input, is_new, clear_invalid).map_err(AppError::metadata)?;
+        let (mut metadata, mut guard) =
+            self.upload_metadata(caller.env.id, key, overwrite, &metadata_input, clear_invalid).await?;
 
         let now = self.now();
         let version_id = self.ids.hex32();
@@ -161,18 +157,43 @@ impl App {
             asset_folder,
             tags: params.get("tags").map(parse_tags).unwrap_or_default(),
             context: params.get("context").map(parse_pipe_pairs).unwrap_or_default(),
-            metadata: metadata.values,
+            metadata: std::mem::take(&mut metadata.values),
             created_at: now,
             updated_at: now,
         };
 
         self.blobs.put_file(&blob_key, &file.path).await?;
         drop(file);
-        let saved = match self.catalog.save_asset(caller.env.id, &asset, overwrite).await {
-            Ok(s) => s,
-            Err(e) => {
-                self.delete_blob_quietly(&blob_key).await;
-                return Err(e.into());
+        let mut asset = asset;
+        let mut attempts = 1;
+        let saved = loop {
+            match self.catalog.save_asset(caller.env.id, &asset, overwrite, Some(&guard)).await {
+                Ok(Saved::Stale) if attempts < SAVE_ATTEMPTS => {
+                    // The schema or the replaced asset changed: decide the metadata again.
+                    attempts += 1;
+                    let again =
+                        self.upload_metadata(caller.env.id, key, overwrite, &metadata_input, clear_invalid).await;
+                    match again {
+                        Ok((m, g)) => {
+                            asset.metadata = m.values;
+                            metadata.warnings = m.warnings;
+                            guard = g;
+                        }
+                        Err(e) => {
+                            self.delete_blob_quietly(&blob_key).await;
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(Saved::Stale) => {
+                    self.delete_blob_quietly(&blob_key).await;
+                    return Err(AppError::MetadataBusy);
+                }
+                Ok(s) => break s,
+                Err(e) => {
+                    self.delete_blob_quietly(&blob_key).await;
+                    return Err(e.into());
+                }
             }
         };
         self.delivery_cache.clear();
@@ -190,7 +211,35 @@ impl App {
                 self.delete_blob_quietly(&blob_key).await;
                 Uploaded { asset: a, existing: true, overwritten: false, metadata_warnings: Vec::new() }
             }
+            Saved::Stale => return Err(AppError::MetadataBusy),
         })
+    }
+
+    /// The metadata of an upload: against the stored asset when it will be replaced, else
+    /// as a new asset; with the guard the save checks.
+    async fn upload_metadata(
+        &self,
+        env: i64,
+        key: AssetKey<'_>,
+        overwrite: bool,
+        input: &MetadataInput,
+        clear_invalid: bool,
+    ) -> AppResult<(MetadataOutcome, MetadataGuard)> {
+        let schema = self.metadata_schema(env).await?;
+        let in_play = !input.is_empty() || !schema.docs.is_empty();
+        let existing = match overwrite && in_play {
+            true => self.catalog.asset(env, key).await?.map(|a| a.metadata),
+            false => None,
+        };
+        let stored = existing.clone().unwrap_or_default();
+        let out = compute(&schema, &stored, input, existing.is_none(), clear_invalid).map_err(AppError::metadata)?;
+        let based_on = match (in_play && overwrite, existing) {
+            (false, _) => BasedOn::Anything,
+            (true, None) => BasedOn::NewAsset,
+            (true, Some(m)) => BasedOn::Stored(m),
+        };
+        let guard = MetadataGuard { schema_version: out.schema_version, based_on };
+        Ok((out, guard))
     }
 
     /// Removes a blob nobody references; on failure the sweeper will.

@@ -4,7 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use nimbus_app::ports::{
-    AssetKey, AssetPatch, AssetRepo, CatalogResult, ListQuery, Page, Patched, Renamed, Saved, TagCommand, Usage,
+    AssetKey, AssetPatch, AssetRepo, BasedOn, CatalogResult, ListQuery, MetadataGuard, Page, Patched, Renamed, Saved,
+    TagCommand, Usage,
 };
 use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use sqlx::any::AnyRow;
@@ -190,20 +191,43 @@ async fn replace(conn: &mut AnyConnection, pk: i64, a: &Asset) -> CatalogResult<
 
 #[async_trait]
 impl AssetRepo for SqlCatalog {
-    async fn save_asset(&self, env: i64, asset: &Asset, overwrite: bool) -> CatalogResult<Saved> {
+    async fn save_asset(
+        &self,
+        env: i64,
+        asset: &Asset,
+        overwrite: bool,
+        guard: Option<&MetadataGuard>,
+    ) -> CatalogResult<Saved> {
         let mut tx = self.write_tx().await?;
+        if let Some(g) = guard {
+            if crate::metadata::locked_version(&mut tx.tx, env, self.dialect).await? != g.schema_version {
+                return Ok(Saved::Stale);
+            }
+        }
+        // Dropping the transaction on a stale guard rolls the insert back.
+        let stale = |found: Option<&nimbus_core::MetadataValues>| match guard.map(|g| &g.based_on) {
+            None | Some(BasedOn::Anything) => false,
+            Some(BasedOn::NewAsset) => found.is_some(),
+            Some(BasedOn::Stored(m)) => found != Some(m),
+        };
         let key = AssetKey {
             resource_type: asset.resource_type,
             delivery_type: asset.delivery_type,
             public_id: &asset.public_id,
         };
         let saved = if let Some(pk) = insert(&mut tx.tx, env, asset).await? {
+            if stale(None) {
+                return Ok(Saved::Stale);
+            }
             insert_tags(&mut tx.tx, env, pk, &asset.tags).await?;
             Saved::Inserted(asset.clone())
         } else {
             let (pk, old) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update())
                 .await?
                 .ok_or_else(|| nimbus_app::ports::CatalogError("asset vanished during save".into()))?;
+            if overwrite && stale(Some(&old.metadata)) {
+                return Ok(Saved::Stale);
+            }
             if overwrite {
                 let stored = Asset {
                     asset_id: old.asset_id.clone(),

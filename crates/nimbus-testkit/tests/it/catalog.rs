@@ -1,9 +1,9 @@
 //! The catalog conformance suite: the same checks on SQLite and on PostgreSQL.
 
 use nimbus_app::ports::{
-    AssetKey, AssetPatch, AssetRepo, Catalog, EnvRepo, FieldRecord, FolderRepo, ListQuery, MetadataChange,
-    MetadataPatch, MetadataRepo, MetadataUpdate, MetadataWrite, Patched, Preset, PresetRepo, Renamed, RuleRecord,
-    Saved, TagCommand,
+    AssetKey, AssetPatch, AssetRepo, BasedOn, Catalog, EnvRepo, FieldRecord, FolderRepo, ListQuery, MetadataChange,
+    MetadataGuard, MetadataPatch, MetadataRepo, MetadataUpdate, MetadataWrite, Patched, Preset, PresetRepo, Renamed,
+    RuleRecord, Saved, TagCommand,
 };
 use nimbus_core::{Asset, DeliveryType, MetadataValues, PublicId, ResourceType};
 use nimbus_db::SqlCatalog;
@@ -53,17 +53,34 @@ async fn suite(c: &SqlCatalog) {
 
     // Insert, get, overwrite, keep existing.
     let a = asset(1, "f1/a");
-    assert!(matches!(c.save_asset(env.id, &a, false).await.unwrap(), Saved::Inserted(_)));
+    assert!(matches!(c.save_asset(env.id, &a, false, None).await.unwrap(), Saved::Inserted(_)));
     let got = c.asset(env.id, key(&a.public_id)).await.unwrap().unwrap();
     assert_eq!(got, a, "round trip, tags and context in order");
     assert!(c.asset(other.id, key(&a.public_id)).await.unwrap().is_none(), "other environment sees nothing");
     let mut a2 = asset(2, "f1/a");
     a2.tags = vec!["x".into()];
-    match c.save_asset(env.id, &a2, false).await.unwrap() {
+    match c.save_asset(env.id, &a2, false, None).await.unwrap() {
         Saved::Existing(e) => assert_eq!(e.asset_id, a.asset_id),
         other => panic!("expected Existing, got {other:?}"),
     }
-    match c.save_asset(env.id, &a2, true).await.unwrap() {
+    // Guarded saves: the schema version and the replaced metadata must be as computed.
+    let guard = |v, based_on| MetadataGuard { schema_version: v, based_on };
+    let stale_guards = [
+        guard(5, BasedOn::Anything),
+        guard(0, BasedOn::NewAsset),
+        guard(0, BasedOn::Stored(values(serde_json::json!({"other": 1})))),
+    ];
+    for g in &stale_guards {
+        assert!(matches!(c.save_asset(env.id, &a2, true, Some(g)).await.unwrap(), Saved::Stale), "{g:?}");
+    }
+    let fresh_new = asset(90, "guarded/new");
+    assert!(matches!(
+        c.save_asset(env.id, &fresh_new, true, Some(&guard(0, BasedOn::Stored(a.metadata.clone())))).await.unwrap(),
+        Saved::Stale
+    ));
+    assert!(c.asset(env.id, key(&fresh_new.public_id)).await.unwrap().is_none(), "a stale insert is rolled back");
+    let right = guard(0, BasedOn::Stored(a.metadata.clone()));
+    match c.save_asset(env.id, &a2, true, Some(&right)).await.unwrap() {
         Saved::Replaced { asset, old_blob } => {
             assert_eq!(old_blob, "originals/1");
             assert_eq!(asset.asset_id, a.asset_id, "asset id survives overwrite");
@@ -79,9 +96,9 @@ async fn suite(c: &SqlCatalog) {
 
     // Listing: order, pagination without skips or repeats, filters.
     for n in 3..=9 {
-        c.save_asset(env.id, &asset(n, &format!("p/item{n}")), false).await.unwrap();
+        c.save_asset(env.id, &asset(n, &format!("p/item{n}")), false, None).await.unwrap();
     }
-    c.save_asset(other.id, &asset(50, "p/item3"), false).await.unwrap();
+    c.save_asset(other.id, &asset(50, "p/item3"), false, None).await.unwrap();
     let mut seen = Vec::new();
     let mut q = ListQuery { resource_type: Some(ResourceType::Image), limit: 3, ..Default::default() };
     loop {
