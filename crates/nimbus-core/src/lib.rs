@@ -14,6 +14,7 @@ pub mod metadata;
 pub mod params;
 pub mod signature;
 pub mod timefmt;
+pub mod transform;
 
 pub use asset::{Asset, Context, MetadataValues};
 pub use ids::{CloudName, DeliveryType, IdError, PublicId, ResourceType};
