@@ -12,6 +12,12 @@ need_pkgs=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have mold || need_pkgs+=(mold)
 have cc || need_pkgs+=(gcc)
+# libjpeg-turbo is built from source by the turbojpeg crate (its SIMD code needs nasm).
+have cmake || need_pkgs+=(cmake)
+have nasm || need_pkgs+=(nasm)
+have c++ || need_pkgs+=(g++)
+# The imaging benchmark compares against libvips' own thumbnailer.
+have vipsthumbnail || need_pkgs+=(libvips-tools)
 have python3 || need_pkgs+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_pkgs+=(python3-venv)
 have node || need_pkgs+=(nodejs)

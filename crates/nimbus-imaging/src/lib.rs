@@ -6,5 +6,6 @@
 //! async worker thread. Must not depend on tokio, sqlx, axum or object_store.
 
 mod probe;
+pub mod render;
 
 pub use probe::{MediaKind, ProbeError, Probed, probe_file, sniff, video_format};

@@ -1,0 +1,223 @@
+//! The transformation engine: decode (with shrink-on-load), then each component in order —
+//! geometry (crop, scale, pad), rotation, effects, rounding, border, opacity — then encode.
+//! Blocking CPU work: callers run it on the CPU pool.
+//!
+//! Within a component the order is fixed (Cloudinary documents that one exists, not what it
+//! is): EXIF auto-orientation on decode, resize/crop, `a_`, `e_`, `r_`, `bo_`, `o_`; `b_`
+//! fills padding and flattens transparency for JPEG; `f_`, `q_` and `fl_` apply to the encode.
+
+mod decode;
+mod effects;
+mod encode;
+mod focus;
+mod ops;
+mod pixels;
+
+use image::ImageFormat;
+use nimbus_core::transform::geometry::plan;
+use nimbus_core::transform::{Angle, Color, Component, Dpr, Format, Param, Transformation};
+
+pub use decode::{MAX_INPUT_PIXELS, header};
+pub use encode::EncodeOptions;
+pub use pixels::Pixels;
+
+/// Why a render failed. `Unsupported`, `Invalid` and `TooLarge` are the client's (400);
+/// the others mean the stored file could not be processed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("cannot decode the image: {0}")]
+    Decode(String),
+    #[error("cannot encode the image: {0}")]
+    Encode(String),
+    #[error("image engine: {0}")]
+    Engine(String),
+}
+
+/// What the request adds to the transformation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RenderOptions {
+    /// The URL's extension, as a format (`None`: keep the source's).
+    pub extension: Option<Format>,
+    /// `Accept` allows WebP / AVIF (for `f_auto`).
+    pub accepts_webp: bool,
+    pub accepts_avif: bool,
+    /// The `Sec-CH-DPR` / `DPR` client hint (for `dpr_auto`).
+    pub client_dpr: Option<f64>,
+}
+
+/// A rendered image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+}
+
+fn source_format(f: ImageFormat) -> Format {
+    match f {
+        ImageFormat::Png => Format::Png,
+        ImageFormat::WebP => Format::Webp,
+        ImageFormat::Gif => Format::Gif,
+        ImageFormat::Avif => Format::Avif,
+        _ => Format::Jpg,
+    }
+}
+
+/// The output format before `f_auto` is resolved: the last `f_`, else the extension, else
+/// the source's.
+pub fn requested_format(t: &Transformation, extension: Option<Format>, source: Format) -> Format {
+    t.components
+        .iter()
+        .rev()
+        .find_map(|c| match c.get("f") {
+            Some(Param::Format(f)) => Some(*f),
+            _ => None,
+        })
+        .or(extension)
+        .unwrap_or(source)
+}
+
+fn flags(t: &Transformation) -> Vec<&str> {
+    t.components
+        .iter()
+        .filter_map(|c| match c.get("fl") {
+            Some(Param::Flags(f)) => Some(f.iter().map(String::as_str).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+fn dpr_of(c: &Component, o: &RenderOptions) -> f64 {
+    match c.get("dpr") {
+        Some(Param::Dpr(Dpr::Value(n))) => n.0,
+        Some(Param::Dpr(Dpr::Auto)) => o.client_dpr.unwrap_or(1.0).clamp(1.0, 4.0),
+        _ => 1.0,
+    }
+}
+
+fn needs_focus(c: &Component) -> bool {
+    matches!(
+        c.get("g"),
+        Some(Param::Gravity(nimbus_core::transform::Gravity::Auto(_) | nimbus_core::transform::Gravity::Face(_)))
+    )
+}
+
+fn background(c: &Component) -> Option<Color> {
+    match c.get("b") {
+        Some(Param::Background(col)) => Some(*col),
+        _ => None,
+    }
+}
+
+/// Renders `input` through `t`.
+pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Rendered, RenderError> {
+    let head = decode::header(input)?;
+    let ignore_exif =
+        t.components.iter().any(|c| matches!(c.get("a"), Some(Param::Angle(a)) if a.contains(&Angle::Ignore)));
+    let orientation = if ignore_exif { 1 } else { decode::orientation(input, head.format) };
+    let upright = if orientation >= 5 { (head.height, head.width) } else { (head.width, head.height) };
+
+    // Shrink-on-load: decode only as many pixels as the first component keeps.
+    let mut min_scale = 1.0;
+    if let Some(first) = t.components.first() {
+        let p = plan(upright, first, dpr_of(first, o), None).map_err(RenderError::Invalid)?;
+        if p.canvas.is_none() || p.size.0 < p.region.w {
+            let sx = f64::from(p.size.0) / f64::from(p.region.w);
+            let sy = f64::from(p.size.1) / f64::from(p.region.h);
+            min_scale = sx.max(sy).min(1.0);
+        }
+    }
+    let (decoded, shrink) = decode::decode(input, head, min_scale)?;
+    let mut img = ops::orient(decoded, orientation);
+
+    for (i, comp) in t.components.iter().enumerate() {
+        // The first component's geometry is planned on the full-size image and mapped onto
+        // the shrunk one, so shrinking never changes the result's size.
+        let (basis, scale) = if i == 0 { (upright, shrink) } else { ((img.width, img.height), 1.0) };
+        let focus = needs_focus(comp).then(|| focus::focus(&img));
+        let p = plan(basis, comp, dpr_of(comp, o), focus).map_err(RenderError::Invalid)?;
+        if !p.is_identity(basis) {
+            let r = p.region;
+            let region =
+                (f64::from(r.x) * scale, f64::from(r.y) * scale, f64::from(r.w) * scale, f64::from(r.h) * scale);
+            let region = (
+                region.0,
+                region.1,
+                region.2.min(f64::from(img.width) - region.0),
+                region.3.min(f64::from(img.height) - region.1),
+            );
+            img = ops::crop_resize(&img, region, p.size)?;
+            if let Some(canvas) = p.canvas {
+                let fill = background(comp).unwrap_or(Color::WHITE).0;
+                img = ops::pad(img, canvas, fill);
+            }
+        }
+        if let Some(Param::Angle(angles)) = comp.get("a") {
+            for a in angles {
+                img = match *a {
+                    Angle::Degrees(d) if d.rem_euclid(90) == 0 => ops::rotate90s(img, (d.rem_euclid(360) / 90) as u32),
+                    Angle::Degrees(d) => {
+                        return Err(RenderError::Unsupported(format!(
+                            "Rotation by {d} degrees is not supported yet; use a multiple of 90"
+                        )));
+                    }
+                    Angle::Hflip => ops::flip_horizontal(img),
+                    Angle::Vflip => ops::flip_vertical(img),
+                    Angle::AutoRight | Angle::AutoLeft => img,
+                    Angle::Ignore | Angle::Exif => img,
+                };
+            }
+        }
+        if let Some(Param::Effect(e)) = comp.get("e") {
+            img = effects::apply(img, e)?;
+        }
+        if let Some(Param::Radius(r)) = comp.get("r") {
+            img = ops::round_corners(img, r.as_deref());
+        }
+        if let Some(Param::Border { width, color }) = comp.get("bo") {
+            img = ops::border(img, *width, color.0);
+        }
+        if let Some(Param::Opacity(op)) = comp.get("o") {
+            img = ops::opacity(img, *op);
+        }
+        if let Some(Param::Named(names)) = comp.get("t") {
+            return Err(RenderError::Unsupported(format!("Named transformation {} is not defined", names.join("."))));
+        }
+    }
+
+    let source = source_format(head.format);
+    let format = match requested_format(t, o.extension, source) {
+        Format::Auto if o.accepts_webp => Format::Webp,
+        Format::Auto if img.is_translucent() => Format::Png,
+        Format::Auto => Format::Jpg,
+        f => f,
+    };
+    if format == Format::Jpg && img.has_alpha() {
+        let bg = t.components.iter().rev().find_map(background).unwrap_or(Color::WHITE).0;
+        img = img.flatten([bg[0], bg[1], bg[2]]);
+    }
+    let fl = flags(t);
+    let quality = t.components.iter().rev().find_map(|c| match c.get("q") {
+        Some(Param::Quality(q)) => Some(q.clone()),
+        _ => None,
+    });
+    let opts = EncodeOptions {
+        quality: quality.as_ref().map_or(80, |q| q.level()),
+        progressive: fl.contains(&"progressive"),
+        full_chroma: matches!(quality, Some(nimbus_core::transform::Quality::Value { chroma: Some(444), .. })),
+        lossy: fl.contains(&"lossy"),
+    };
+    let bytes = encode::encode(&img, format, opts)?;
+    Ok(Rendered { bytes, format, width: img.width, height: img.height })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,180 @@
+//! The engine on real pixels: sizes, formats, where pixels end up, and colours.
+
+use super::*;
+
+/// A JPEG whose left half is red and right half blue, top rows green-tinted.
+fn two_tone_jpeg(w: u32, h: u32) -> Vec<u8> {
+    let mut data = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            let g = if y < h / 4 { 120 } else { 0 };
+            let px: [u8; 3] = if x < w / 2 { [230, g, 20] } else { [20, g, 230] };
+            data.extend_from_slice(&px);
+        }
+    }
+    let img = Pixels { width: w, height: h, channels: 3, data };
+    encode::encode(
+        &img,
+        Format::Jpg,
+        EncodeOptions { quality: 95, progressive: false, full_chroma: true, lossy: false },
+    )
+    .unwrap()
+}
+
+/// A PNG with a transparent left half.
+fn half_transparent_png(w: u32, h: u32) -> Vec<u8> {
+    let mut data = Vec::new();
+    for _ in 0..h {
+        for x in 0..w {
+            data.extend_from_slice(if x < w / 2 { &[0, 0, 0, 0] } else { &[10, 200, 10, 255] });
+        }
+    }
+    let img = Pixels { width: w, height: h, channels: 4, data };
+    encode::encode(
+        &img,
+        Format::Png,
+        EncodeOptions { quality: 80, progressive: false, full_chroma: false, lossy: false },
+    )
+    .unwrap()
+}
+
+fn t(s: &str) -> Transformation {
+    if s.is_empty() {
+        return Transformation::default();
+    }
+    Transformation::parse(&s.split('/').map(str::to_owned).collect::<Vec<_>>()).unwrap()
+}
+
+fn run(input: &[u8], s: &str) -> Rendered {
+    render(input, &t(s), &RenderOptions::default()).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn decoded(r: &Rendered) -> image::RgbaImage {
+    image::load_from_memory(&r.bytes).unwrap().into_rgba8()
+}
+
+fn close(a: &[u8], b: &[u8], tol: i32) -> bool {
+    a.iter().zip(b).all(|(x, y)| (i32::from(*x) - i32::from(*y)).abs() <= tol)
+}
+
+#[test]
+fn sizes_and_formats() {
+    let jpg = two_tone_jpeg(1200, 800);
+    let cases = [
+        ("w_300", (300, 200), Format::Jpg),
+        ("c_fill,h_100,w_100", (100, 100), Format::Jpg),
+        ("c_fit,h_100,w_100", (100, 67), Format::Jpg),
+        ("c_limit,w_5000", (1200, 800), Format::Jpg),
+        ("c_pad,b_black,h_300,w_300", (300, 300), Format::Jpg),
+        ("c_crop,h_50,w_60,x_10,y_10", (60, 50), Format::Jpg),
+        ("w_0.25/f_png", (300, 200), Format::Png),
+        ("dpr_2.0,w_100/f_webp", (200, 133), Format::Webp),
+        ("a_90,w_120", (80, 120), Format::Jpg),
+        ("bo_5px_solid_red,w_100", (110, 77), Format::Jpg),
+        ("c_thumb,g_auto,h_64,w_64", (64, 64), Format::Jpg),
+        ("w_100/f_gif", (100, 67), Format::Gif),
+    ];
+    for (s, size, format) in cases {
+        let r = run(&jpg, s);
+        assert_eq!(((r.width, r.height), r.format), (size, format), "{s}");
+        let probed = imagesize::blob_size(&r.bytes).unwrap();
+        assert_eq!((probed.width as u32, probed.height as u32), size, "{s}: encoded size");
+        let kind = image::guess_format(&r.bytes).unwrap();
+        assert_eq!(kind.extensions_str()[0].replace("jpeg", "jpg"), format.as_str().replace("jpeg", "jpg"), "{s}");
+    }
+}
+
+#[test]
+fn pixels_land_where_the_geometry_says() {
+    let jpg = two_tone_jpeg(400, 200);
+    // West gravity keeps the red half, east the blue.
+    let west = decoded(&run(&jpg, "c_fill,g_west,h_100,w_50"));
+    assert!(close(&west.get_pixel(25, 80).0[..3], &[230, 0, 20], 24), "{:?}", west.get_pixel(25, 80));
+    let east = decoded(&run(&jpg, "c_fill,g_east,h_100,w_50"));
+    assert!(close(&east.get_pixel(25, 80).0[..3], &[20, 0, 230], 24), "{:?}", east.get_pixel(25, 80));
+    // Crop at an offset: the top band is green-tinted.
+    let top = decoded(&run(&jpg, "c_crop,g_north_west,h_20,w_20,x_10,y_5"));
+    assert!(top.get_pixel(10, 10).0[1] > 90);
+    // Pad fills with the background colour.
+    let padded = decoded(&run(&jpg, "b_rgb:00ff00,c_pad,h_400,w_400"));
+    assert!(close(&padded.get_pixel(200, 10).0[..3], &[0, 255, 0], 8));
+    // Effects.
+    let gray = decoded(&run(&jpg, "e_grayscale"));
+    let p = gray.get_pixel(10, 150).0;
+    assert!(close(&[p[0]], &[p[1]], 3) && close(&[p[1]], &[p[2]], 3), "{p:?}");
+    let neg = decoded(&run(&jpg, "e_negate"));
+    assert!(close(&neg.get_pixel(10, 150).0[..3], &[25, 255, 235], 24), "{:?}", neg.get_pixel(10, 150));
+    // Rotating 180° puts the blue half on the left.
+    let rot = decoded(&run(&jpg, "a_180"));
+    assert!(rot.get_pixel(10, 20).0[2] > 200);
+    // Chaining: each component works on the previous result.
+    assert_eq!((run(&jpg, "c_crop,h_100,w_100/w_50").width, run(&jpg, "w_50/c_crop,h_10,w_10").width), (50, 10));
+}
+
+#[test]
+fn transparency_survives_where_it_can() {
+    let png = half_transparent_png(100, 50);
+    let out = decoded(&run(&png, "w_50"));
+    assert_eq!(out.get_pixel(5, 5).0[3], 0, "PNG keeps alpha");
+    assert!(out.get_pixel(45, 5).0[3] == 255);
+    // To JPEG: flattened on the background (white by default).
+    let jpg = decoded(&run(&png, "w_50/f_jpg"));
+    assert!(close(&jpg.get_pixel(5, 5).0[..3], &[255, 255, 255], 6), "{:?}", jpg.get_pixel(5, 5));
+    let rounded = decoded(&run(&two_tone_jpeg(100, 100), "f_png,r_max"));
+    assert_eq!(rounded.get_pixel(0, 0).0[3], 0);
+    // f_auto: WebP when accepted, else PNG for translucent images and JPEG for opaque ones.
+    let auto = t("f_auto");
+    let webp = RenderOptions { accepts_webp: true, ..RenderOptions::default() };
+    assert_eq!(render(&png, &auto, &webp).unwrap().format, Format::Webp);
+    assert_eq!(render(&png, &auto, &RenderOptions::default()).unwrap().format, Format::Png);
+    assert_eq!(render(&two_tone_jpeg(10, 10), &auto, &RenderOptions::default()).unwrap().format, Format::Jpg);
+}
+
+#[test]
+fn shrink_on_load_does_not_change_the_result_size() {
+    let jpg = two_tone_jpeg(1601, 1203);
+    for s in ["w_97", "c_fill,h_33,w_71", "c_fit,h_150,w_150", "c_crop,h_300,w_301,x_7", "c_pad,h_50,w_500"] {
+        let r = run(&jpg, s);
+        let exact = plan((1601, 1203), &t(s).components[0], 1.0, None).unwrap().output();
+        assert_eq!((r.width, r.height), exact, "{s}");
+    }
+}
+
+#[test]
+fn exif_orientation_is_applied_unless_ignored() {
+    // A 40×20 JPEG tagged "rotate 90° clockwise" (orientation 6) shows as 20×40.
+    let jpg = two_tone_jpeg(40, 20);
+    let tiff: Vec<u8> = [
+        &b"MM\x00\x2a\x00\x00\x00\x08"[..],
+        &[0, 1], // one entry
+        &[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0],
+        &[0, 0, 0, 0],
+    ]
+    .concat();
+    let mut app1 = b"Exif\x00\x00".to_vec();
+    app1.extend_from_slice(&tiff);
+    let len = (app1.len() + 2) as u16;
+    let mut tagged = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    tagged.extend_from_slice(&len.to_be_bytes());
+    tagged.extend_from_slice(&app1);
+    tagged.extend_from_slice(&jpg[2..]);
+    let r = run(&tagged, "");
+    assert_eq!((r.width, r.height), (20, 40));
+    let r = run(&tagged, "a_ignore");
+    assert_eq!((r.width, r.height), (40, 20));
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    assert!(matches!(render(b"not an image", &t("w_10"), &RenderOptions::default()), Err(RenderError::Decode(_))));
+    let jpg = two_tone_jpeg(64, 64);
+    // A truncated file either renders what is there or fails cleanly.
+    let _ = render(&jpg[..jpg.len() / 2], &t("w_10"), &RenderOptions::default());
+    assert!(matches!(render(&jpg, &t("a_45"), &RenderOptions::default()), Err(RenderError::Unsupported(_))));
+    assert!(matches!(render(&jpg, &t("f_avif"), &RenderOptions::default()), Err(RenderError::Unsupported(_))));
+    // A header claiming 200 000 × 200 000 pixels is refused before any decoding.
+    let mut bomb = half_transparent_png(1, 1);
+    bomb[16..20].copy_from_slice(&200_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&200_000u32.to_be_bytes());
+    assert!(matches!(render(&bomb, &t("w_10"), &RenderOptions::default()), Err(RenderError::TooLarge(_))));
+}
