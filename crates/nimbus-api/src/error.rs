@@ -42,7 +42,7 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::MalformedBody(_)
         | E::MetadataSchema(_)
         | E::MetadataInvalid { .. }
-        | E::TransformationUnsupported(_) => StatusCode::BAD_REQUEST,
+        | E::InvalidTransformation(_) => StatusCode::BAD_REQUEST,
         E::MissingCredentials
         | E::UnknownCloud(_)
         | E::UnknownApiKey(_)
@@ -58,7 +58,7 @@ fn app_status(e: &AppError) -> StatusCode {
         E::AlreadyExists(_) | E::Conflict(_) => StatusCode::CONFLICT,
         E::RateLimited | E::MetadataBusy => StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
         E::Busy => StatusCode::SERVICE_UNAVAILABLE,
-        E::Catalog(_) | E::Blob(_) | E::Io(_) | E::Cpu(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        E::Catalog(_) | E::Blob(_) | E::Io(_) | E::Cpu(_) | E::Image(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

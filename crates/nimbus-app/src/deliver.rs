@@ -1,7 +1,7 @@
-//! Delivery of originals: resolve a parsed delivery path to an asset, enforcing signed URLs
-//! for `private` and `authenticated` assets. Transformations are refused until the
-//! transformation engine lands; the parsed path already carries them. Lookups go through
-//! the node-local [`DeliveryCache`](crate::delivery_cache::DeliveryCache).
+//! Delivery: resolve a parsed delivery path to an asset, enforcing signed URLs for `private`
+//! and `authenticated` assets (the signature covers the transformations too). Derivatives
+//! are made in [`derive`](crate::derive). Lookups go through the node-local
+//! [`DeliveryCache`](crate::delivery_cache::DeliveryCache).
 
 use std::sync::Arc;
 
@@ -43,9 +43,6 @@ impl App {
                 return Err(AppError::UrlSignatureRequired);
             }
         }
-        if let Some(t) = path.transformations.first() {
-            return Err(AppError::TransformationUnsupported(t.clone()));
-        }
         let env = entry.env.id;
         let asset = match self.delivery_cache.asset(env, path.resource_type, path.delivery_type, &path.public_id) {
             Some(a) => a,
@@ -59,20 +56,6 @@ impl App {
                 self.delivery_cache.put_asset(env, a)
             }
         };
-        if let (Some(want), Some(have)) = (&path.format, &asset.format) {
-            if !same_format(want, have) {
-                return Err(AppError::TransformationUnsupported(format!("f_{want}")));
-            }
-        }
         Ok(asset)
     }
-}
-
-fn same_format(a: &str, b: &str) -> bool {
-    let norm = |f: &str| match f {
-        "jpeg" | "jpe" => "jpg".to_owned(),
-        "tif" => "tiff".to_owned(),
-        other => other.to_ascii_lowercase(),
-    };
-    norm(a) == norm(b)
 }

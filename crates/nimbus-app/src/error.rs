@@ -76,8 +76,9 @@ pub enum AppError {
     MetadataFieldNotFound(String),
     #[error("Metadata rule {0} not found")]
     MetadataRuleNotFound(String),
-    #[error("Transformations are not supported yet - {0}")]
-    TransformationUnsupported(String),
+    /// A transformation URL is malformed or asks for something not supported.
+    #[error("{0}")]
+    InvalidTransformation(String),
 
     // --- it exists already (409) ---
     #[error("{0} already exists")]
@@ -105,6 +106,8 @@ pub enum AppError {
     Io(#[from] std::io::Error),
     #[error("cpu pool: {0}")]
     Cpu(&'static str),
+    #[error("image engine: {0}")]
+    Image(String),
 }
 
 pub type AppResult<T> = Result<T, AppError>;

@@ -16,6 +16,7 @@ pub mod config;
 pub mod cpu;
 pub mod deliver;
 pub mod delivery_cache;
+pub mod derive;
 pub mod envs;
 pub mod error;
 pub mod folders;
@@ -46,6 +47,7 @@ pub struct App {
     pub remote: remote::RemoteFetcher,
     pub delivery_cache: delivery_cache::DeliveryCache,
     pub schema_cache: metadata::SchemaCache,
+    pub in_flight: derive::InFlight,
 }
 
 impl App {
@@ -72,6 +74,7 @@ impl App {
             remote,
             delivery_cache,
             schema_cache: metadata::SchemaCache::default(),
+            in_flight: derive::InFlight::default(),
         })
     }
 

@@ -394,6 +394,8 @@ pub trait BlobStore: Send + Sync {
     /// Stores the file at `path` under `key` atomically (readers see all of it or nothing),
     /// streaming it rather than loading it whole.
     async fn put_file(&self, key: &str, path: &Path) -> Result<(), BlobError>;
+    /// Stores bytes already in memory under `key`, atomically.
+    async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), BlobError>;
     /// Reads `range` (all when `None`) of the blob.
     async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<BlobRead, BlobError>;
     async fn head(&self, key: &str) -> Result<BlobMeta, BlobError>;

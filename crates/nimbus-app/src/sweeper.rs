@@ -28,6 +28,26 @@ impl App {
                 removed += 1;
             }
         }
+        // Derivatives of versions no asset holds any more: `derived/{version_id}/...`.
+        let derived: Vec<(String, String)> = self
+            .blobs
+            .list(crate::derive::DERIVED_PREFIX)
+            .await?
+            .into_iter()
+            .filter(|b| now - b.last_modified >= grace_secs)
+            .filter_map(|b| {
+                let vid = b.key.strip_prefix(crate::derive::DERIVED_PREFIX)?.split('/').next()?.to_owned();
+                (vid.len() >= 2).then(|| (format!("{ORIGINALS_PREFIX}{}/{vid}", &vid[..2]), b.key))
+            })
+            .collect();
+        for chunk in derived.chunks(500) {
+            let originals: Vec<String> = chunk.iter().map(|(o, _)| o.clone()).collect();
+            let used = self.catalog.blob_keys_in_use(&originals).await?;
+            for (_, key) in chunk.iter().filter(|(o, _)| !used.contains(o)) {
+                self.blobs.delete(key).await?;
+                removed += 1;
+            }
+        }
         if removed > 0 {
             tracing::info!(removed, "swept orphan blobs");
         }

@@ -51,6 +51,11 @@ impl BlobStore for CachedBlobStore {
         self.inner.put_file(key, path).await
     }
 
+    async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
+        self.cache.invalidate(key);
+        self.inner.put_bytes(key, bytes).await
+    }
+
     async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<BlobRead, BlobError> {
         if let Some(c) = self.cache.get(key) {
             return Ok(serve(&c, range));

@@ -76,6 +76,11 @@ impl ObjectBlobStore {
 
 #[async_trait]
 impl BlobStore for ObjectBlobStore {
+    async fn put_bytes(&self, key: &str, bytes: bytes::Bytes) -> Result<(), BlobError> {
+        self.store.put(&path(key)?, PutPayload::from(bytes)).await.map_err(err)?;
+        Ok(())
+    }
+
     async fn put_file(&self, key: &str, file: &FsPath) -> Result<(), BlobError> {
         let location = path(key)?;
         // Small files (the common case) are read in one blocking hop.

@@ -201,10 +201,10 @@ impl AssetRepo for SqlCatalog {
         let mut tx = self.write_tx().await?;
         if let Some(g) = guard {
             if crate::metadata::locked_version(&mut tx.tx, env, self.dialect).await? != g.schema_version {
+                tx.rollback().await?;
                 return Ok(Saved::Stale);
             }
         }
-        // Dropping the transaction on a stale guard rolls the insert back.
         let stale = |found: Option<&nimbus_core::MetadataValues>| match guard.map(|g| &g.based_on) {
             None | Some(BasedOn::Anything) => false,
             Some(BasedOn::NewAsset) => found.is_some(),
@@ -217,6 +217,7 @@ impl AssetRepo for SqlCatalog {
         };
         let saved = if let Some(pk) = insert(&mut tx.tx, env, asset).await? {
             if stale(None) {
+                tx.rollback().await?;
                 return Ok(Saved::Stale);
             }
             insert_tags(&mut tx.tx, env, pk, &asset.tags).await?;
@@ -226,6 +227,7 @@ impl AssetRepo for SqlCatalog {
                 .await?
                 .ok_or_else(|| nimbus_app::ports::CatalogError("asset vanished during save".into()))?;
             if overwrite && stale(Some(&old.metadata)) {
+                tx.rollback().await?;
                 return Ok(Saved::Stale);
             }
             if overwrite {
@@ -320,12 +322,14 @@ impl AssetRepo for SqlCatalog {
     async fn update_asset(&self, env: i64, key: AssetKey<'_>, patch: &AssetPatch, now: i64) -> CatalogResult<Patched> {
         let mut tx = self.write_tx().await?;
         let Some((pk, mut a)) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update()).await? else {
+            tx.rollback().await?;
             return Ok(Patched::NotFound);
         };
         if let Some(md) = &patch.metadata {
             if a.metadata != md.expected
                 || crate::metadata::locked_version(&mut tx.tx, env, self.dialect).await? != md.schema_version
             {
+                tx.rollback().await?;
                 return Ok(Patched::Stale);
             }
             a.metadata.clone_from(&md.new);

@@ -136,6 +136,12 @@ impl WriteTx<'_> {
     async fn commit(self) -> CatalogResult<()> {
         self.tx.commit().await.map_err(db_err)
     }
+
+    /// Rolls back now, before the writer lock is released (a dropped transaction would roll
+    /// back only when its connection is next used, holding SQLite's write lock until then).
+    async fn rollback(self) -> CatalogResult<()> {
+        self.tx.rollback().await.map_err(db_err)
+    }
 }
 
 #[async_trait]

@@ -175,6 +175,7 @@ impl MetadataRepo for SqlCatalog {
         .map_err(db_err)?
         .rows_affected();
         if bumped != 1 {
+            tx.rollback().await?;
             return Ok(false);
         }
         for c in changes {
@@ -224,6 +225,7 @@ impl MetadataRepo for SqlCatalog {
     ) -> CatalogResult<MetadataWrite> {
         let mut tx = self.write_tx().await?;
         if locked_version(&mut tx.tx, env, self.dialect).await? != schema_version {
+            tx.rollback().await?;
             return Ok(MetadataWrite::SchemaChanged);
         }
         // One statement per chunk: rows are found through the natural-key index (`IN`), and
@@ -248,8 +250,7 @@ impl MetadataRepo for SqlCatalog {
             );
             let n = b.apply(&sql).execute(&mut *tx.tx).await.map_err(db_err)?.rows_affected();
             if n != chunk.len() as u64 {
-                // Name the first asset that moved on; dropping the transaction rolls back
-                // everything written so far.
+                // Name the first asset that moved on; everything written so far is rolled back.
                 for u in chunk {
                     let now: Option<String> = sqlx::query_scalar(
                         "SELECT metadata FROM assets WHERE env_id = $1 AND resource_type = $2 AND delivery_type = $3 AND public_id = $4",
@@ -262,9 +263,11 @@ impl MetadataRepo for SqlCatalog {
                     .await
                     .map_err(db_err)?;
                     if now.as_deref() != Some(metadata_to_text(&u.new).as_str()) {
+                        tx.rollback().await?;
                         return Ok(MetadataWrite::Stale(u.public_id.clone()));
                     }
                 }
+                tx.rollback().await?;
                 return Ok(MetadataWrite::Stale(chunk[0].public_id.clone()));
             }
         }

@@ -242,6 +242,31 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
     v
 }
 
+/// A real, decodable photo-like JPEG of `w`×`h`: a colour gradient, red in the left half and
+/// blue in the right half.
+pub fn photo_jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let shade = (y * 255 / h.max(1)) as u8;
+        if x < w / 2 { image::Rgb([220, shade / 2, 30]) } else { image::Rgb([30, shade / 2, 220]) }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+/// Width, height and format of encoded image bytes.
+pub fn image_info(bytes: &[u8]) -> (u32, u32, &'static str) {
+    let size = imagesize::blob_size(bytes).unwrap_or_else(|e| panic!("not an image ({e}): {} bytes", bytes.len()));
+    let format = match image::guess_format(bytes) {
+        Ok(image::ImageFormat::Jpeg) => "jpg",
+        Ok(image::ImageFormat::Png) => "png",
+        Ok(image::ImageFormat::WebP) => "webp",
+        Ok(image::ImageFormat::Gif) => "gif",
+        _ => "other",
+    };
+    (size.width as u32, size.height as u32, format)
+}
+
 /// A minimal baseline JPEG header (SOI, SOF0 with the size, EOI).
 pub fn jpeg(w: u16, h: u16) -> Vec<u8> {
     let mut v = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08];

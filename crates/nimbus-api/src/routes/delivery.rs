@@ -1,6 +1,7 @@
-//! Delivery of originals: `GET|HEAD /{cloud}/{resource_type}/{type}/[s--SIG--/][v123/]{id}.{ext}`,
-//! streamed from the blob store with validators (ETag, Last-Modified, 304) and single byte
-//! ranges (206/416). Errors carry Cloudinary's `X-Cld-Error` header.
+//! Delivery: `GET|HEAD /{cloud}/{resource_type}/{type}/[s--SIG--/][t1/t2/.../][v123/]{id}.{ext}`.
+//! Originals stream from the blob store with validators (ETag, Last-Modified, 304) and single
+//! byte ranges (206/416); derivatives are rendered once and then served like files, with
+//! `Vary: Accept` for `f_auto`. Errors carry Cloudinary's `X-Cld-Error` header.
 
 use std::ops::Range;
 use std::time::{Duration, UNIX_EPOCH};
@@ -9,6 +10,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use nimbus_app::derive::{ClientHints, Delivery, Derived};
 use nimbus_core::delivery::DeliveryPath;
 use nimbus_core::{Asset, DeliveryType};
 
@@ -28,13 +30,73 @@ pub async fn deliver(State(state): State<AppState>, method: Method, uri: Uri, he
         Ok(p) => p,
         Err(e) => return error_with(StatusCode::NOT_FOUND, &e.to_string()),
     };
-    let asset = match state.app.resolve_delivery(&path).await {
-        Ok(a) => a,
+    let hints = ClientHints {
+        accept: headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        dpr: ["sec-ch-dpr", "dpr"]
+            .iter()
+            .find_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok()))
+            .filter(|d| d.is_finite() && *d > 0.0),
+    };
+    let result = match state.app.deliver(&path, &hints).await {
+        Ok(Delivery::Original(asset)) => stream(&state, &asset, &method, &headers).await,
+        Ok(Delivery::Derived(asset, d)) => derived(&state, &asset, d, &path, &method, &headers).await,
         Err(e) => return error(e.into()),
     };
-    match stream(&state, &asset, &method, &headers).await {
-        Ok(r) => r,
-        Err(e) => error(e),
+    result.unwrap_or_else(error)
+}
+
+/// A derivative: from memory when it was just rendered, else streamed from the blob store.
+async fn derived(
+    state: &AppState,
+    asset: &Asset,
+    d: Derived,
+    path: &DeliveryPath,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let mut h = HeaderMap::new();
+    let put = |h: &mut HeaderMap, k: header::HeaderName, v: &str| {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(k, v);
+        }
+    };
+    put(&mut h, header::ETAG, &d.etag);
+    put(&mut h, header::CONTENT_TYPE, d.format.content_type());
+    put(
+        &mut h,
+        header::CACHE_CONTROL,
+        if asset.delivery_type == DeliveryType::Upload { CACHE_PUBLIC } else { CACHE_PRIVATE },
+    );
+    put(&mut h, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    put(
+        &mut h,
+        header::LAST_MODIFIED,
+        &httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(asset.version.max(0) as u64)),
+    );
+    if d.vary_accept {
+        put(&mut h, header::VARY, "Accept");
+    }
+    if d.attachment {
+        let name = path.public_id.name();
+        put(&mut h, header::CONTENT_DISPOSITION, &format!("attachment; filename=\"{name}.{}\"", d.format.as_str()));
+    }
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        if etag_matches(inm, &d.etag) {
+            return Ok((StatusCode::NOT_MODIFIED, h).into_response());
+        }
+    }
+    match d.bytes {
+        Some(bytes) => {
+            put(&mut h, header::CONTENT_LENGTH, &bytes.len().to_string());
+            let body = if method == Method::HEAD { Body::empty() } else { Body::from(bytes) };
+            Ok((StatusCode::OK, h, body).into_response())
+        }
+        None => {
+            let read = state.app.blobs.get(&d.key, None).await.map_err(nimbus_app::AppError::from)?;
+            put(&mut h, header::CONTENT_LENGTH, &read.size.to_string());
+            let body = if method == Method::HEAD { Body::empty() } else { Body::from_stream(read.stream) };
+            Ok((StatusCode::OK, h, body).into_response())
+        }
     }
 }
 

@@ -1,7 +1,7 @@
-//! Delivery of originals: bytes, validators, ranges, signed URLs.
+//! Delivery: originals (bytes, validators, ranges, signed URLs) and derivatives.
 
 use nimbus_core::signature::{Algorithm, url_signature};
-use nimbus_testkit::{SECRET, TestApp, png};
+use nimbus_testkit::{SECRET, TestApp, image_info, photo_jpeg, png};
 
 #[tokio::test]
 async fn streams_the_original_with_validators_and_ranges() {
@@ -41,10 +41,12 @@ async fn missing_and_unsupported() {
     let r = t.get("/demo/image/upload/nothing.png", &[]).await;
     assert_eq!(r.status, 404);
     assert!(r.header("x-cld-error").unwrap().contains("Resource not found"));
+    let r = t.get("/demo/image/upload/c_scale,w_abc/p.png", &[]).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.header("x-cld-error"), Some("Invalid value 'abc' for parameter w ('w_abc')"));
     let r = t.get("/demo/image/upload/c_scale,w_100/p.png", &[]).await;
-    assert_eq!(r.status, 400, "transformations come later, and say so");
-    assert!(r.header("x-cld-error").unwrap().contains("c_scale,w_100"));
-    assert_eq!(t.get("/demo/image/upload/p.jpg", &[]).await.status, 400, "no format conversion yet");
+    assert_eq!(r.status, 400, "a stored file that does not decode is refused, not a 500");
+    assert!(r.header("x-cld-error").unwrap().starts_with("Image could not be processed"));
     assert_eq!(t.get("/ghostcloud/image/upload/p.png", &[]).await.status, 404);
     assert_eq!(t.get("/demo/image/upload/a/../p.png", &[]).await.status, 404);
 }
@@ -98,4 +100,75 @@ async fn writes_on_this_node_are_seen_at_once_despite_the_cache() {
     t.app.revoke_api_key(&key.api_key).await.unwrap();
     assert_eq!(t.get(&format!("/demo/image/private/s--{sig}--/p.png"), &[]).await.status, 401, "revoked key");
     assert!(v["url"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn transformations_render_once_and_are_served_from_the_store() {
+    let t = TestApp::new().await;
+    let up = t.upload_api("image", "upload", &[("public_id", "photo")], Some(("p.jpg", &photo_jpeg(640, 480)))).await;
+    assert_eq!(up.status, 200);
+    let url = "/demo/image/upload/c_fill,g_auto,h_100,w_100/photo.jpg";
+    let first = t.get(url, &[]).await;
+    assert_eq!(first.status, 200, "{:?}", first.header("x-cld-error"));
+    assert_eq!(image_info(&first.body), (100, 100, "jpg"));
+    assert_eq!(first.header("content-type"), Some("image/jpeg"));
+    let derived = t.app.blobs.list(nimbus_app::derive::DERIVED_PREFIX).await.unwrap();
+    assert_eq!(derived.len(), 1, "stored once");
+    let again = t.get(url, &[]).await;
+    assert_eq!((again.body == first.body, again.header("etag")), (true, first.header("etag")));
+    // The same transformation written in another order is the same derivative.
+    let reordered = t.get("/demo/image/upload/w_100,h_100,c_fill,g_auto/photo.jpg", &[]).await;
+    assert_eq!(reordered.header("etag"), first.header("etag"));
+    let etag = first.header("etag").unwrap().to_owned();
+    assert_eq!(t.get(url, &[("if-none-match", &etag)]).await.status, 304);
+    // Format by extension, by f_, and negotiated by f_auto.
+    assert_eq!(image_info(&t.get("/demo/image/upload/w_64/photo.png", &[]).await.body), (64, 48, "png"));
+    assert_eq!(image_info(&t.get("/demo/image/upload/photo.webp", &[]).await.body), (640, 480, "webp"));
+    let auto = t.get("/demo/image/upload/f_auto,w_50/photo.jpg", &[("accept", "image/avif,image/webp,*/*")]).await;
+    assert_eq!((image_info(&auto.body).2, auto.header("vary")), ("webp", Some("Accept")));
+    let plain = t.get("/demo/image/upload/f_auto,w_50/photo.jpg", &[("accept", "*/*")]).await;
+    assert_eq!(image_info(&plain.body).2, "jpg");
+    // dpr and chaining.
+    assert_eq!(image_info(&t.get("/demo/image/upload/dpr_2.0,w_50/e_grayscale/photo.jpg", &[]).await.body).0, 100);
+    let hinted = t.get("/demo/image/upload/dpr_auto,w_50/photo.jpg", &[("sec-ch-dpr", "3")]).await;
+    assert_eq!(image_info(&hinted.body).0, 150);
+    // fl_attachment.
+    let att = t.get("/demo/image/upload/fl_attachment,w_10/photo.jpg", &[]).await;
+    assert_eq!(att.header("content-disposition"), Some("attachment; filename=\"photo.jpg\""));
+    // Deleting the asset leaves its derivatives to the sweeper.
+    t.upload_api("image", "destroy", &[("public_id", "photo")], None).await;
+    t.clock.set(4_000_000_000); // blobs carry the real time; the test clock starts in 2023
+    assert!(t.app.sweep_orphans(0).await.unwrap() >= 6);
+    assert!(t.app.blobs.list(nimbus_app::derive::DERIVED_PREFIX).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_requests_for_a_new_derivative_agree() {
+    let t = TestApp::new().await;
+    t.upload_api("image", "upload", &[("public_id", "c")], Some(("p.jpg", &photo_jpeg(800, 600)))).await;
+    let url = "/demo/image/upload/c_fit,w_123/c.jpg";
+    let all = futures_util::future::join_all((0..8).map(|_| t.get(url, &[]))).await;
+    assert!(all.iter().all(|r| r.status == 200 && r.body == all[0].body));
+    assert_eq!(t.app.blobs.list(nimbus_app::derive::DERIVED_PREFIX).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn signed_delivery_covers_the_transformation() {
+    let t = TestApp::new().await;
+    let v = t
+        .upload_api(
+            "image",
+            "upload",
+            &[("public_id", "s"), ("type", "authenticated")],
+            Some(("p.jpg", &photo_jpeg(100, 100))),
+        )
+        .await
+        .json();
+    let version = v["version"].as_i64().unwrap();
+    let sig =
+        nimbus_core::signature::url_signature("w_20/s.jpg", SECRET, nimbus_core::signature::Algorithm::Sha1, false);
+    let ok = t.get(&format!("/demo/image/authenticated/s--{sig}--/w_20/v{version}/s.jpg"), &[]).await;
+    assert_eq!((ok.status, image_info(&ok.body).0), (axum::http::StatusCode::OK, 20));
+    let other = t.get(&format!("/demo/image/authenticated/s--{sig}--/w_30/v{version}/s.jpg"), &[]).await;
+    assert_eq!(other.status, 401, "the signature is for w_20");
 }

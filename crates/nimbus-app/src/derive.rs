@@ -1,0 +1,178 @@
+//! Derived images: a delivery URL with transformations (or another format than the
+//! original's) is rendered once, stored in the blob store under a key made of the original's
+//! version and the canonical transformation, and served from there afterwards. Concurrent
+//! requests for a derivative that does not exist yet wait for one render (single flight).
+//!
+//! Docs: <https://cloudinary.com/documentation/image_transformations>.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures_util::TryStreamExt as _;
+use nimbus_core::delivery::DeliveryPath;
+use nimbus_core::transform::{Dpr, Format, Param, Transformation};
+use nimbus_core::{Asset, ResourceType};
+use nimbus_imaging::render::{RenderError, RenderOptions, render, requested_format};
+use sha2::{Digest as _, Sha256};
+use tokio::sync::OnceCell;
+
+use crate::error::AppResult;
+use crate::{App, AppError};
+
+/// Prefix of derived blobs: `derived/{version_id}/{hash}.{ext}`.
+pub const DERIVED_PREFIX: &str = "derived/";
+
+/// What the request brings that a derivative may depend on.
+#[derive(Debug, Clone, Default)]
+pub struct ClientHints {
+    pub accept: Option<String>,
+    pub dpr: Option<f64>,
+}
+
+/// A derived image, just rendered (`bytes`) or stored earlier (read it from `key`).
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub key: String,
+    pub format: Format,
+    pub bytes: Option<Bytes>,
+    /// Quoted strong validator: the key's hash.
+    pub etag: String,
+    /// The response depends on `Accept` (f_auto).
+    pub vary_accept: bool,
+    /// `fl_attachment`.
+    pub attachment: bool,
+}
+
+/// What a delivery URL resolves to.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    Original(Arc<Asset>),
+    Derived(Arc<Asset>, Derived),
+}
+
+/// Renders in flight, by derived key.
+#[derive(Debug, Default, Clone)]
+pub struct InFlight(Arc<Mutex<HashMap<String, Arc<OnceCell<Bytes>>>>>);
+
+impl InFlight {
+    fn cell(&self, key: &str) -> Arc<OnceCell<Bytes>> {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(key.to_owned()).or_default().clone()
+    }
+    fn done(&self, key: &str) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.remove(key);
+    }
+}
+
+fn format_of(asset: &Asset) -> Format {
+    asset.format.as_deref().and_then(Format::parse).unwrap_or(Format::Jpg)
+}
+
+fn render_error(e: RenderError) -> AppError {
+    match e {
+        RenderError::Unsupported(m) | RenderError::Invalid(m) | RenderError::TooLarge(m) => {
+            AppError::InvalidTransformation(m)
+        }
+        RenderError::Decode(m) => AppError::InvalidTransformation(format!("Image could not be processed - {m}")),
+        RenderError::Encode(m) | RenderError::Engine(m) => AppError::Image(m),
+    }
+}
+
+impl App {
+    /// Resolves a delivery URL: the original, or a derivative (rendered now if it is new).
+    pub async fn deliver(&self, path: &DeliveryPath, hints: &ClientHints) -> AppResult<Delivery> {
+        let asset = self.resolve_delivery(path).await?;
+        let ext = path.format.as_deref();
+        let same_format = match (ext, &asset.format) {
+            (Some(want), Some(have)) => {
+                Format::parse(want).is_some_and(|w| Some(w) == Format::parse(have)) || want == have
+            }
+            _ => true,
+        };
+        if path.transformations.is_empty() && same_format {
+            return Ok(Delivery::Original(asset));
+        }
+        let t = Transformation::parse(&path.transformations).map_err(|e| AppError::InvalidTransformation(e.message))?;
+        if asset.resource_type != ResourceType::Image {
+            return Err(AppError::InvalidTransformation(format!(
+                "Transformations of {} assets are not supported",
+                asset.resource_type
+            )));
+        }
+        let extension = match ext {
+            Some(e) => Some(
+                Format::parse(e)
+                    .ok_or_else(|| AppError::InvalidTransformation(format!("Unsupported output format {e}")))?,
+            ),
+            None => None,
+        };
+        let accept = hints.accept.as_deref().unwrap_or("");
+        let mut format = requested_format(&t, extension, format_of(&asset));
+        let vary_accept = format == Format::Auto;
+        if format == Format::Auto {
+            // Decided before rendering so the key is known: WebP when accepted, else the
+            // source's family (PNG for formats that may carry transparency).
+            format = if accept.contains("image/webp") {
+                Format::Webp
+            } else if format_of(&asset) == Format::Jpg {
+                Format::Jpg
+            } else {
+                Format::Png
+            };
+        }
+        let uses_client_dpr = t.components.iter().any(|c| matches!(c.get("dpr"), Some(Param::Dpr(Dpr::Auto))));
+        let dpr = if uses_client_dpr { hints.dpr.map(|d| (d * 4.0).round() / 4.0) } else { None };
+        let mut id = Sha256::new();
+        id.update(t.canonical().as_bytes());
+        id.update(b"|");
+        id.update(format.as_str().as_bytes());
+        if let Some(d) = dpr {
+            id.update(format!("|dpr={d}").as_bytes());
+        }
+        let hash = hex::encode(&id.finalize()[..16]);
+        let key = format!("{DERIVED_PREFIX}{}/{hash}.{}", asset.version_id, format.as_str());
+        let attachment = t
+            .components
+            .iter()
+            .any(|c| matches!(c.get("fl"), Some(Param::Flags(f)) if f.iter().any(|x| x == "attachment")));
+        let derived =
+            |bytes| Derived { key: key.clone(), format, bytes, etag: format!("\"{hash}\""), vary_accept, attachment };
+        if self.blobs.head(&key).await.is_ok() {
+            return Ok(Delivery::Derived(asset, derived(None)));
+        }
+        let cell = self.in_flight.cell(&key);
+        let rendered = cell
+            .get_or_try_init(|| async {
+                let original: Vec<u8> = self
+                    .blobs
+                    .get(&asset.blob_key, None)
+                    .await?
+                    .stream
+                    .map_ok(|b| b.to_vec())
+                    .try_concat()
+                    .await
+                    .map_err(AppError::Io)?;
+                let opts = RenderOptions {
+                    extension: Some(format),
+                    accepts_webp: accept.contains("image/webp"),
+                    accepts_avif: accept.contains("image/avif"),
+                    client_dpr: dpr,
+                };
+                let mut t = t.clone();
+                // The negotiated format wins over any f_auto left in the chain.
+                for c in &mut t.components {
+                    c.params.retain(|p| !matches!(p, Param::Format(_)));
+                }
+                let out = self.cpu.run(move || render(&original, &t, &opts)).await?.map_err(render_error)?;
+                let bytes = Bytes::from(out.bytes);
+                self.blobs.put_bytes(&key, bytes.clone()).await?;
+                Ok::<Bytes, AppError>(bytes)
+            })
+            .await
+            .cloned();
+        self.in_flight.done(&key);
+        Ok(Delivery::Derived(asset, derived(Some(rendered?))))
+    }
+}
