@@ -752,6 +752,92 @@ def delete_resources_by_tag():
     eq(cloudinary.api.resource(keep).get("public_id"), keep, "asset without the tag")
 
 
+# --- transformations from SDK-built URLs ------------------------------------------------------
+
+def _photo(size=(800, 600)):
+    """A real photo-like JPEG: gradients and detail, so resizing and cropping are visible."""
+    w, h = size
+    img = Image.new("RGB", size)
+    px = img.load()
+    for y in range(h):
+        for x in range(w):
+            px[x, y] = ((x * 255) // w, (y * 255) // h, ((x ^ y) & 0xFF))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _render(public_id, accept=None, **options):
+    url = cloudinary.CloudinaryImage(public_id).build_url(**options)
+    got = call_http("GET", url, headers={"Accept": accept} if accept else None)
+    if got.status != 200:
+        raise AssertionError("GET %s -> %s %s" % (url, got.status, got.headers.get("X-Cld-Error")))
+    img = Image.open(io.BytesIO(got.body))
+    return (img.width, img.height, img.format.lower().replace("jpeg", "jpg")), got, url
+
+
+@step
+def transformations_from_sdk_urls():
+    pid = P + "/tx/photo"
+    cloudinary.uploader.upload(write_tmp("photo.jpg", _photo()), public_id=pid)
+    cases = [
+        (dict(width=200), (200, 150, "jpg")),
+        (dict(width=200, height=100, crop="scale"), (200, 100, "jpg")),
+        (dict(width=0.25, crop="scale"), (200, 150, "jpg")),
+        (dict(width=300, height=300, crop="fit"), (300, 225, "jpg")),
+        (dict(width=2000, crop="limit"), (800, 600, "jpg")),
+        (dict(width=2000, height=2000, crop="mfit"), (2000, 1500, "jpg")),
+        (dict(width=150, height=150, crop="fill", gravity="auto"), (150, 150, "jpg")),
+        (dict(width=150, height=100, crop="lfill", gravity="north_east"), (150, 100, "jpg")),
+        (dict(width=300, height=300, crop="pad", background="black"), (300, 300, "jpg")),
+        (dict(width=1000, height=1000, crop="lpad"), (1000, 1000, "jpg")),
+        (dict(width=100, height=100, crop="mpad"), (800, 600, "jpg")),
+        (dict(width=120, height=80, crop="crop", gravity="south_west", x=10, y=10), (120, 80, "jpg")),
+        (dict(width=100, height=100, crop="thumb", gravity="face"), (100, 100, "jpg")),
+        (dict(aspect_ratio="16:9", width=320, crop="fill"), (320, 180, "jpg")),
+        (dict(width=100, dpr=2.0), (200, 150, "jpg")),
+        (dict(width=100, quality="auto:eco"), (100, 75, "jpg")),
+        (dict(width=100, quality=50, flags="progressive"), (100, 75, "jpg")),
+        (dict(width=100, format="png"), (100, 75, "png")),
+        (dict(width=100, fetch_format="webp"), (100, 75, "webp")),
+        (dict(width=100, format="gif"), (100, 75, "gif")),
+        (dict(width=100, effect="grayscale"), (100, 75, "jpg")),
+        (dict(width=100, effect="sepia:50"), (100, 75, "jpg")),
+        (dict(width=100, effect="blur:300"), (100, 75, "jpg")),
+        (dict(width=100, effect="sharpen"), (100, 75, "jpg")),
+        (dict(width=100, effect="brightness:30"), (100, 75, "jpg")),
+        (dict(width=100, effect="contrast:40"), (100, 75, "jpg")),
+        (dict(width=100, effect="saturation:-50"), (100, 75, "jpg")),
+        (dict(width=100, effect="negate"), (100, 75, "jpg")),
+        (dict(width=100, effect="pixelate:8"), (100, 75, "jpg")),
+        (dict(width=100, effect="vignette"), (100, 75, "jpg")),
+        (dict(width=100, angle=90), (75, 100, "jpg")),
+        (dict(width=100, angle="hflip"), (100, 75, "jpg")),
+        (dict(width=100, radius="max", format="png"), (100, 75, "png")),
+        (dict(width=100, radius=10), (100, 75, "jpg")),
+        (dict(width=100, border={"width": 5, "color": "#ff0000"}), (110, 85, "jpg")),
+        (dict(width=100, opacity=50, format="png"), (100, 75, "png")),
+        (dict(width=100, flags="attachment"), (100, 75, "jpg")),
+        (dict(transformation=[dict(width=400, crop="scale"), dict(width=100, height=100, crop="fill"),
+                              dict(effect="grayscale")]), (100, 100, "jpg")),
+    ]
+    for options, want in cases:
+        got, _, url = _render(pid, **options)
+        eq(got, want, "size and format of %s" % url)
+    # f_auto negotiates by Accept.
+    got, resp, _ = _render(pid, accept="image/webp,*/*", width=64, fetch_format="auto")
+    eq(got[2], "webp", "f_auto with WebP accepted")
+    eq(resp.headers.get("Vary"), "Accept", "Vary on f_auto")
+    eq(_render(pid, accept="*/*", width=64, fetch_format="auto")[0][2], "jpg", "f_auto without WebP")
+    # An unknown parameter value: 400 with X-Cld-Error, never a 500.
+    bad = call_http("GET", cloudinary.CloudinaryImage(pid).build_url(width="abc"))
+    eq(bad.status, 400, "invalid width")
+    check("w_abc" in (bad.headers.get("X-Cld-Error") or ""), "X-Cld-Error names the parameter: %r" % bad.headers.get("X-Cld-Error"))
+    # Signed URLs with transformations (sign_url=True) render; a tampered one does not.
+    signed = cloudinary.CloudinaryImage(pid).build_url(width=90, sign_url=True)
+    eq(call_http("GET", signed).status, 200, "signed transformation URL")
+
+
 # --- structured metadata and conditional rules -------------------------------------------------
 
 def _ds(*ids):
