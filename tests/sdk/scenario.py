@@ -838,6 +838,29 @@ def transformations_from_sdk_urls():
     eq(call_http("GET", signed).status, 200, "signed transformation URL")
 
 
+@step
+def named_and_eager_transformations():
+    name = "thumb" + RUN
+    r = cloudinary.api.create_transformation(name, "c_fill,g_auto,h_120,w_160/e_sepia")
+    eq(r.get("message"), "created", "create_transformation")
+    got = cloudinary.api.transformation(name)
+    eq((got.get("name"), got.get("named")), ("t_" + name, True), "transformation()")
+    names = [t["name"] for t in cloudinary.api.transformations(named=True)["transformations"]]
+    check("t_" + name in names, "transformations(named=True) lists it: %r" % names)
+    pid = P + "/tx/named"
+    up = cloudinary.uploader.upload(write_tmp("n.jpg", _photo((600, 400))), public_id=pid,
+                                    eager=[{"width": 100, "crop": "scale"}, "c_fill,w_50,h_50/png"])
+    eager = up.get("eager") or []
+    eq([(e.get("width"), e.get("height"), e.get("format")) for e in eager], [(100, 67, "jpg"), (50, 50, "png")],
+       "eager derivatives in the upload response")
+    eq(_render(pid, transformation=name)[0], (160, 120, "jpg"), "t_<name> from build_url(transformation=name)")
+    eq(_render(pid, transformation=[name, {"width": 80, "crop": "scale"}])[0], (80, 60, "jpg"), "named then chained")
+    cloudinary.api.update_transformation(name, allowed_for_strict=True, unsafe_update="w_90")
+    eq(_render(pid, transformation=name, format="png")[0], (90, 60, "png"), "updated named transformation")
+    cloudinary.api.delete_transformation(name)
+    expect_error(cex.NotFound, cloudinary.api.transformation, name)
+
+
 # --- structured metadata and conditional rules -------------------------------------------------
 
 def _ds(*ids):

@@ -39,6 +39,11 @@ pub enum Endpoint {
     Preset { name: String },
     UpdatePreset { name: String },
     DeletePreset { name: String },
+    // Named transformations: the identifier travels in the `transformation` parameter.
+    Transformations,
+    CreateTransformation,
+    UpdateTransformation,
+    DeleteTransformation,
     // Metadata API (JSON bodies).
     ListMetadataFields,
     CreateMetadataField,
@@ -116,6 +121,10 @@ impl Endpoint {
             ["upload_presets", name] if get => E::Preset { name: (*name).to_owned() },
             ["upload_presets", name] if put => E::UpdatePreset { name: (*name).to_owned() },
             ["upload_presets", name] if delete => E::DeletePreset { name: (*name).to_owned() },
+            ["transformations"] if get => E::Transformations,
+            ["transformations"] if post => E::CreateTransformation,
+            ["transformations"] if put => E::UpdateTransformation,
+            ["transformations"] if delete => E::DeleteTransformation,
             ["metadata_fields"] if get => E::ListMetadataFields,
             ["metadata_fields"] if post => E::CreateMetadataField,
             ["metadata_fields", "order"] if put => E::OrderMetadataFields,

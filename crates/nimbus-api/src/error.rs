@@ -53,6 +53,7 @@ fn app_status(e: &AppError) -> StatusCode {
         E::ResourceNotFound(_)
         | E::FolderNotFound(_)
         | E::PresetNotFound(_)
+        | E::TransformationNotFound(_)
         | E::MetadataFieldNotFound(_)
         | E::MetadataRuleNotFound(_) => StatusCode::NOT_FOUND,
         E::AlreadyExists(_) | E::Conflict(_) => StatusCode::CONFLICT,

@@ -145,8 +145,40 @@ pub fn upload_response(
     if up.overwritten {
         m.insert("overwritten".into(), json!(true));
     }
+    if !up.eager.is_empty() {
+        let items: Vec<Value> = up.eager.iter().map(|e| eager(app, cloud, a, e)).collect();
+        m.insert("eager".into(), Value::Array(items));
+    }
     let mut v = Value::Object(m);
     add_warnings(&mut v, &up.metadata_warnings);
+    v
+}
+
+/// The delivery URL of a derivative: transformation components before the version.
+pub fn derived_url(app: &App, cloud: &str, a: &Asset, transformation: &str, format: &str) -> String {
+    format!(
+        "{}/{cloud}/{}/{}/{transformation}/v{}/{}.{format}",
+        app.config.public_base_url,
+        a.resource_type,
+        a.delivery_type,
+        a.version,
+        smart_escape(a.public_id.as_str())
+    )
+}
+
+fn eager(app: &App, cloud: &str, a: &Asset, e: &nimbus_app::derive::Eager) -> Value {
+    let url = derived_url(app, cloud, a, &e.transformation, e.format.as_str());
+    let mut v =
+        json!({ "transformation": e.transformation, "format": e.format.as_str(), "url": url, "secure_url": url });
+    match (e.pending, e.size) {
+        (true, _) => v["status"] = json!("processing"),
+        (false, Some((w, h))) => {
+            v["width"] = json!(w);
+            v["height"] = json!(h);
+            v["bytes"] = json!(e.bytes);
+        }
+        (false, None) => v["bytes"] = json!(e.bytes),
+    }
     v
 }
 

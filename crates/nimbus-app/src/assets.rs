@@ -5,10 +5,12 @@ use nimbus_core::metadata::Issue;
 use nimbus_core::params::{parse_pipe_pairs, parse_tags};
 use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 
+use crate::derive::parse_eager;
 use crate::error::AppResult;
 use crate::metadata::values::parse_input;
 use crate::params::Params;
 use crate::ports::{AssetKey, AssetPatch, ListQuery, MetadataPatch, Page, Patched, Renamed, TagCommand, Usage};
+use crate::upload::Uploaded;
 use crate::{App, AppError};
 
 /// Largest page of a listing, and the default.
@@ -133,10 +135,18 @@ impl App {
     }
 
     /// Upload API `explicit`: applies descriptive parameters to an existing asset.
-    pub async fn explicit(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<(Asset, Vec<Issue>)> {
+    pub async fn explicit(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Uploaded> {
         let public_id = params.get("public_id").ok_or(AppError::MissingParam("public_id"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
-        self.update_asset(env, rt, dt, public_id, params).await
+        let eager = params.get("eager").map(parse_eager).transpose()?.unwrap_or_default();
+        let (asset, metadata_warnings) = self.update_asset(env, rt, dt, public_id, params).await?;
+        let eager = if eager.is_empty() {
+            Vec::new()
+        } else {
+            let shared = std::sync::Arc::new(asset.clone());
+            self.eager(env, &shared, &eager, params.bool("eager_async") == Some(true)).await?
+        };
+        Ok(Uploaded { asset, existing: false, overwritten: false, metadata_warnings, eager })
     }
 
     /// Upload API `destroy`: whether the asset existed.

@@ -33,7 +33,8 @@ impl App {
         Ok(Some(self.delivery_cache.put_env(cloud, EnvEntry { env, secrets })))
     }
 
-    pub async fn resolve_delivery(&self, path: &DeliveryPath) -> AppResult<Arc<Asset>> {
+    /// The environment and the asset a delivery path names, after its signature checks.
+    pub async fn resolve_delivery(&self, path: &DeliveryPath) -> AppResult<(i64, Arc<Asset>)> {
         let not_found = || AppError::ResourceNotFound(path.public_id.to_string());
         let entry = self.delivery_env(&path.cloud).await?.ok_or_else(not_found)?;
         if path.delivery_type.original_needs_signature() || path.signature.is_some() {
@@ -56,6 +57,6 @@ impl App {
                 self.delivery_cache.put_asset(env, a)
             }
         };
-        Ok(asset)
+        Ok((env, asset))
     }
 }

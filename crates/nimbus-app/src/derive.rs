@@ -83,7 +83,7 @@ fn render_error(e: RenderError) -> AppError {
 impl App {
     /// Resolves a delivery URL: the original, or a derivative (rendered now if it is new).
     pub async fn deliver(&self, path: &DeliveryPath, hints: &ClientHints) -> AppResult<Delivery> {
-        let asset = self.resolve_delivery(path).await?;
+        let (env, asset) = self.resolve_delivery(path).await?;
         let ext = path.format.as_deref();
         let same_format = match (ext, &asset.format) {
             (Some(want), Some(have)) => {
@@ -95,12 +95,6 @@ impl App {
             return Ok(Delivery::Original(asset));
         }
         let t = Transformation::parse(&path.transformations).map_err(|e| AppError::InvalidTransformation(e.message))?;
-        if asset.resource_type != ResourceType::Image {
-            return Err(AppError::InvalidTransformation(format!(
-                "Transformations of {} assets are not supported",
-                asset.resource_type
-            )));
-        }
         let extension = match ext {
             Some(e) => Some(
                 Format::parse(e)
@@ -108,15 +102,36 @@ impl App {
             ),
             None => None,
         };
+        let derived = self.derive(env, &asset, &t, extension, hints).await?;
+        Ok(Delivery::Derived(asset, derived))
+    }
+
+    /// The derivative of `asset` through `t` (named transformations expanded): stored, or
+    /// rendered now by one caller while concurrent callers wait.
+    pub async fn derive(
+        &self,
+        env: i64,
+        asset: &Asset,
+        t: &Transformation,
+        extension: Option<Format>,
+        hints: &ClientHints,
+    ) -> AppResult<Derived> {
+        let t = self.expand_named(env, t, &[]).await?;
+        if asset.resource_type != ResourceType::Image {
+            return Err(AppError::InvalidTransformation(format!(
+                "Transformations of {} assets are not supported",
+                asset.resource_type
+            )));
+        }
         let accept = hints.accept.as_deref().unwrap_or("");
-        let mut format = requested_format(&t, extension, format_of(&asset));
+        let mut format = requested_format(&t, extension, format_of(asset));
         let vary_accept = format == Format::Auto;
         if format == Format::Auto {
             // Decided before rendering so the key is known: WebP when accepted, else the
             // source's family (PNG for formats that may carry transparency).
             format = if accept.contains("image/webp") {
                 Format::Webp
-            } else if format_of(&asset) == Format::Jpg {
+            } else if format_of(asset) == Format::Jpg {
                 Format::Jpg
             } else {
                 Format::Png
@@ -140,7 +155,7 @@ impl App {
         let derived =
             |bytes| Derived { key: key.clone(), format, bytes, etag: format!("\"{hash}\""), vary_accept, attachment };
         if self.blobs.head(&key).await.is_ok() {
-            return Ok(Delivery::Derived(asset, derived(None)));
+            return Ok(derived(None));
         }
         let cell = self.in_flight.cell(&key);
         let rendered = cell
@@ -173,6 +188,93 @@ impl App {
             .await
             .cloned();
         self.in_flight.done(&key);
-        Ok(Delivery::Derived(asset, derived(Some(rendered?))))
+        Ok(derived(Some(rendered?)))
     }
+
+    /// Renders eager transformations now; with `background`, on a task. One entry each.
+    pub async fn eager(
+        &self,
+        env: i64,
+        asset: &Arc<Asset>,
+        items: &[EagerSpec],
+        background: bool,
+    ) -> AppResult<Vec<Eager>> {
+        let mut out = Vec::with_capacity(items.len());
+        for (t, format) in items.iter().cloned() {
+            let resolved = requested_format(&t, format, format_of(asset));
+            if background {
+                let (app, asset, t2) = (self.clone(), asset.clone(), t.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = app.derive(env, &asset, &t2, format, &ClientHints::default()).await {
+                        tracing::warn!(error = %e, "eager transformation failed");
+                    }
+                });
+                out.push(Eager {
+                    transformation: t.canonical(),
+                    format: resolved,
+                    size: None,
+                    bytes: 0,
+                    pending: true,
+                });
+                continue;
+            }
+            let d = self.derive(env, asset, &t, format, &ClientHints::default()).await?;
+            let bytes = match d.bytes {
+                Some(b) => b,
+                None => self
+                    .blobs
+                    .get(&d.key, None)
+                    .await?
+                    .stream
+                    .map_ok(|b| b.to_vec())
+                    .try_concat()
+                    .await
+                    .map(Bytes::from)
+                    .map_err(AppError::Io)?,
+            };
+            let size = nimbus_imaging::render::header(&bytes).ok().map(|h| (h.width, h.height));
+            out.push(Eager {
+                transformation: t.canonical(),
+                format: d.format,
+                size,
+                bytes: bytes.len() as u64,
+                pending: false,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// One eager transformation: the steps and the output format (`/png` suffix), if given.
+pub type EagerSpec = (Transformation, Option<Format>);
+
+/// Parses `eager=c_fill,w_100|w_50/png`.
+pub fn parse_eager(spec: &str) -> AppResult<Vec<EagerSpec>> {
+    let mut items = Vec::new();
+    for text in spec.split('|').map(str::trim).filter(|s| !s.is_empty()) {
+        let (body, ext) = match text.rsplit_once('/') {
+            Some((b, e)) if !e.contains('_') && !e.is_empty() => (b, Some(e)),
+            _ => (text, None),
+        };
+        let t = crate::transformations::parse_text(body)?;
+        let format = match ext {
+            Some(e) => {
+                Some(Format::parse(e).ok_or_else(|| AppError::InvalidParam { name: "eager", value: text.to_owned() })?)
+            }
+            None => None,
+        };
+        items.push((t, format));
+    }
+    Ok(items)
+}
+
+/// One eager derivative, for the upload response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Eager {
+    pub transformation: String,
+    pub format: Format,
+    pub size: Option<(u32, u32)>,
+    pub bytes: u64,
+    /// Rendering in the background (`eager_async`).
+    pub pending: bool,
 }

@@ -72,6 +72,8 @@ pub enum AppError {
     PresetNotFound(String),
     #[error("Folder not found - {0}")]
     FolderNotFound(String),
+    #[error("Transformation {0} not found")]
+    TransformationNotFound(String),
     #[error("Metadata field {0} not found")]
     MetadataFieldNotFound(String),
     #[error("Metadata rule {0} not found")]

@@ -27,6 +27,7 @@ pub mod presets;
 pub mod remote;
 pub mod staging;
 pub mod sweeper;
+pub mod transformations;
 pub mod upload;
 
 use std::sync::Arc;

@@ -360,9 +360,29 @@ pub trait MetadataRepo: Send + Sync {
     ) -> CatalogResult<Vec<(i64, String, MetadataValues)>>;
 }
 
+/// A named transformation: `t_{name}` stands for `transformation`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedTransformation {
+    pub name: String,
+    /// Canonical transformation text (components separated by `/`).
+    pub transformation: String,
+    pub allowed_for_strict: bool,
+}
+
+#[async_trait]
+pub trait TransformationRepo: Send + Sync {
+    /// Inserts (`create`) or updates; false if that was impossible (exists on create,
+    /// missing on update).
+    async fn put_named(&self, env: i64, t: &NamedTransformation, create: bool, now: i64) -> CatalogResult<bool>;
+    async fn named(&self, env: i64, name: &str) -> CatalogResult<Option<NamedTransformation>>;
+    /// By name, after `after`, at most `limit`.
+    async fn list_named(&self, env: i64, after: Option<&str>, limit: u32) -> CatalogResult<Vec<NamedTransformation>>;
+    async fn delete_named(&self, env: i64, name: &str) -> CatalogResult<bool>;
+}
+
 /// The whole catalog: one adapter implements all repositories over one database.
 #[async_trait]
-pub trait Catalog: EnvRepo + AssetRepo + FolderRepo + PresetRepo + MetadataRepo {
+pub trait Catalog: EnvRepo + AssetRepo + FolderRepo + PresetRepo + MetadataRepo + TransformationRepo {
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> CatalogResult<()>;
 }

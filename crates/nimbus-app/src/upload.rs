@@ -11,6 +11,7 @@ use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use nimbus_imaging::MediaKind;
 
 use crate::auth::UploadCaller;
+use crate::derive::{Eager, parse_eager};
 use crate::error::AppResult;
 use crate::metadata::values::{MetadataInput, MetadataOutcome, compute, merge_under, parse_input};
 use crate::params::Params;
@@ -35,6 +36,8 @@ pub struct Uploaded {
     pub overwritten: bool,
     /// Metadata warnings (grandfathered values, rule values not applied).
     pub metadata_warnings: Vec<Issue>,
+    /// Eager derivatives.
+    pub eager: Vec<Eager>,
 }
 
 /// How often a save is retried when the metadata it carries went stale.
@@ -97,6 +100,8 @@ impl App {
             params.with_defaults(&settings);
         }
         let metadata_input = merge_under(request_metadata, preset_metadata);
+        let eager = params.get("eager").map(parse_eager).transpose()?.unwrap_or_default();
+        let eager_async = params.bool("eager_async") == Some(true);
         let file = self.resolve_file(file.ok_or(AppError::MissingParam("file"))?).await?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
 
@@ -113,6 +118,7 @@ impl App {
                     existing: true,
                     overwritten: false,
                     metadata_warnings: Vec::new(),
+                    eager: Vec::new(),
                 });
             }
         }
@@ -201,18 +207,31 @@ impl App {
             self.catalog.ensure_folder(caller.env.id, &asset.asset_folder, now).await?;
         }
         let metadata_warnings = metadata.warnings;
-        Ok(match saved {
-            Saved::Inserted(a) => Uploaded { asset: a, existing: false, overwritten: false, metadata_warnings },
+        let mut up = match saved {
+            Saved::Inserted(a) => {
+                Uploaded { asset: a, existing: false, overwritten: false, metadata_warnings, eager: Vec::new() }
+            }
             Saved::Replaced { asset, old_blob } => {
                 self.delete_blob_quietly(&old_blob).await;
-                Uploaded { asset, existing: false, overwritten: true, metadata_warnings }
+                Uploaded { asset, existing: false, overwritten: true, metadata_warnings, eager: Vec::new() }
             }
             Saved::Existing(a) => {
                 self.delete_blob_quietly(&blob_key).await;
-                Uploaded { asset: a, existing: true, overwritten: false, metadata_warnings: Vec::new() }
+                return Ok(Uploaded {
+                    asset: a,
+                    existing: true,
+                    overwritten: false,
+                    metadata_warnings: Vec::new(),
+                    eager: Vec::new(),
+                });
             }
             Saved::Stale => return Err(AppError::MetadataBusy),
-        })
+        };
+        if !eager.is_empty() {
+            let asset = std::sync::Arc::new(up.asset.clone());
+            up.eager = self.eager(caller.env.id, &asset, &eager, eager_async).await?;
+        }
+        Ok(up)
     }
 
     /// The metadata of an upload: against the stored asset when it will be replaced, else

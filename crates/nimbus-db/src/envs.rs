@@ -26,7 +26,7 @@ fn key_row(r: &AnyRow) -> CatalogResult<ApiKey> {
 }
 
 /// Tables holding an environment's rows, children first.
-const ENV_TABLES: [&str; 8] = [
+const ENV_TABLES: [&str; 9] = [
     "asset_tags",
     "assets",
     "folders",
@@ -34,6 +34,7 @@ const ENV_TABLES: [&str; 8] = [
     "metadata_rules",
     "metadata_fields",
     "metadata_field_tombstones",
+    "named_transformations",
     "api_keys",
 ];
 

@@ -14,6 +14,7 @@ mod metadata;
 mod migrate;
 mod presets;
 mod rows;
+mod transformations;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -8,10 +8,12 @@ use crate::{Dialect, SqlCatalog, db_err};
 const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_metadata.sql")),
+    (3, include_str!("../migrations/sqlite/0003_transformations.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_metadata.sql")),
+    (3, include_str!("../migrations/postgres/0003_transformations.sql")),
 ];
 
 pub(crate) async fn run(c: &SqlCatalog) -> CatalogResult<()> {

@@ -7,6 +7,7 @@ pub mod health;
 mod metadata;
 mod presets;
 mod resources;
+mod transformations;
 mod upload;
 
 use axum::body::Body;
@@ -162,6 +163,10 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
         E::Preset { name } => presets::get(app, &call, &name).await?,
         E::UpdatePreset { name } => presets::update(app, &call, &name).await?,
         E::DeletePreset { name } => presets::delete(app, &call, &name).await?,
+        E::Transformations => transformations::get(app, &call).await?,
+        E::CreateTransformation => transformations::create(app, &call).await?,
+        E::UpdateTransformation => transformations::update(app, &call).await?,
+        E::DeleteTransformation => transformations::delete(app, &call).await?,
         other => metadata::handle(app, &call, other).await?,
     };
     Ok(json(v))

@@ -65,10 +65,11 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
             Value::Object(wire::resource(app, cloud, &app.rename(env, rt, &params).await?, Include::ALL, secret))
         }
         "explicit" => {
-            let (asset, metadata_warnings) = app.explicit(env, rt, &params).await?;
-            let up = nimbus_app::upload::Uploaded { asset, existing: false, overwritten: false, metadata_warnings };
+            let up = app.explicit(env, rt, &params).await?;
             let mut v = wire::upload_response(app, cloud, &up, caller.api_key.as_ref().map(|k| k.key.as_str()), secret);
-            v["eager"] = json!([]);
+            if v.get("eager").is_none() {
+                v["eager"] = json!([]);
+            }
             v
         }
         "tags" => {

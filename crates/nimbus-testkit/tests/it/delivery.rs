@@ -172,3 +172,81 @@ async fn signed_delivery_covers_the_transformation() {
     let other = t.get(&format!("/demo/image/authenticated/s--{sig}--/w_30/v{version}/s.jpg"), &[]).await;
     assert_eq!(other.status, 401, "the signature is for w_20");
 }
+
+#[tokio::test]
+async fn named_and_eager_transformations() {
+    use axum::http::Method;
+    use serde_json::json;
+    let t = TestApp::new().await;
+    t.upload_api("image", "upload", &[("public_id", "n")], Some(("p.jpg", &photo_jpeg(400, 300)))).await;
+    let created = t
+        .admin(
+            Method::POST,
+            "transformations",
+            Some(json!({"name": "thumb", "transformation": "w_100,c_fill,h_100/e_grayscale"})),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{:?}", String::from_utf8_lossy(&created.body));
+    assert_eq!(
+        t.admin(Method::POST, "transformations", Some(json!({"name": "thumb", "transformation": "w_1"}))).await.status,
+        409
+    );
+    let bad = t.admin(Method::POST, "transformations", Some(json!({"name": "x", "transformation": "w_abc"}))).await;
+    assert_eq!(bad.status, 400);
+    // t_ expands in place; extra parameters of the component apply after it.
+    assert_eq!(image_info(&t.get("/demo/image/upload/t_thumb/n.jpg", &[]).await.body), (100, 100, "jpg"));
+    assert_eq!(image_info(&t.get("/demo/image/upload/t_thumb,w_50/n.png", &[]).await.body), (50, 50, "png"));
+    let missing = t.get("/demo/image/upload/t_nope/n.jpg", &[]).await;
+    assert_eq!(
+        (missing.status.as_u16(), missing.header("x-cld-error")),
+        (400, Some("Named transformation nope does not exist"))
+    );
+    // Admin API: list, get, update, delete.
+    let list = t.admin(Method::GET, "transformations?named=true", None).await.json();
+    assert_eq!(list["transformations"][0]["name"], "t_thumb");
+    let one = t.admin(Method::GET, "transformations?transformation=thumb", None).await.json();
+    assert_eq!((one["named"].as_bool(), one["info"][0]["w"].as_str()), (Some(true), Some("100")));
+    let upd = t
+        .admin(
+            Method::PUT,
+            "transformations",
+            Some(json!({"transformation": "thumb", "allowed_for_strict": true, "unsafe_update": "w_60"})),
+        )
+        .await;
+    assert_eq!(upd.status, 200);
+    assert_eq!(
+        image_info(&t.get("/demo/image/upload/t_thumb/n.jpg", &[]).await.body).0,
+        60,
+        "the new definition applies"
+    );
+    assert_eq!(t.admin(Method::DELETE, "transformations", Some(json!({"transformation": "thumb"}))).await.status, 200);
+    assert_eq!(t.admin(Method::GET, "transformations?transformation=thumb", None).await.status, 404);
+    // A name that refers to itself cannot be created.
+    let r = t.admin(Method::POST, "transformations", Some(json!({"name": "loop", "transformation": "t_loop"}))).await;
+    assert_eq!(r.status, 400);
+
+    // Eager derivatives on upload: rendered and stored before the response.
+    let up = t
+        .upload_api(
+            "image",
+            "upload",
+            &[("public_id", "e"), ("eager", "c_fill,h_20,w_30|w_40/png")],
+            Some(("p.jpg", &photo_jpeg(400, 300))),
+        )
+        .await
+        .json();
+    let eager = up["eager"].as_array().unwrap();
+    assert_eq!(eager.len(), 2);
+    assert_eq!(
+        (eager[0]["width"].as_u64(), eager[0]["height"].as_u64(), eager[0]["format"].as_str()),
+        (Some(30), Some(20), Some("jpg"))
+    );
+    assert_eq!((eager[1]["width"].as_u64(), eager[1]["format"].as_str()), (Some(40), Some("png")));
+    let url = eager[1]["url"].as_str().unwrap().trim_start_matches("http://nimbus.test").to_owned();
+    assert_eq!(image_info(&t.get(&url, &[]).await.body), (40, 30, "png"));
+    let bad = t
+        .upload_api("image", "upload", &[("public_id", "e2"), ("eager", "w_abc")], Some(("p.jpg", &photo_jpeg(40, 30))))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(t.admin(Method::GET, "resources/image/upload/e2", None).await.status, 404, "refused before storing");
+}

@@ -1,0 +1,71 @@
+//! Admin API named transformations. Docs: <https://cloudinary.com/documentation/admin_api#transformations>.
+
+use nimbus_app::App;
+use nimbus_app::AppError;
+use nimbus_app::assets::max_results;
+use nimbus_app::ports::NamedTransformation;
+use serde_json::{Value, json};
+
+use super::AdminCall;
+use crate::error::ApiResult;
+
+fn summary(t: &NamedTransformation) -> Value {
+    json!({ "name": format!("t_{}", t.name), "allowed_for_strict": t.allowed_for_strict, "used": false, "named": true })
+}
+
+/// The components of a transformation as Cloudinary's `info`: one object per component.
+fn info(text: &str) -> Value {
+    let comps: Vec<Value> = text
+        .split('/')
+        .map(|c| {
+            let obj: serde_json::Map<String, Value> =
+                c.split(',').filter_map(|p| p.split_once('_')).map(|(k, v)| (k.to_owned(), json!(v))).collect();
+            Value::Object(obj)
+        })
+        .collect();
+    json!(comps)
+}
+
+/// `GET transformations`: the named ones; with `transformation=`, one of them.
+pub async fn get(app: &App, call: &AdminCall) -> ApiResult<Value> {
+    let env = call.env.id;
+    if let Some(id) = call.params.get("transformation") {
+        let t = app.named_transformation(env, id).await?;
+        let mut v = summary(&t);
+        v["info"] = info(&t.transformation);
+        v["transformation"] = json!(t.transformation);
+        v["derived"] = json!([]);
+        return Ok(v);
+    }
+    let limit = max_results(&call.params)?;
+    let list = app.list_named_transformations(env, call.params.get("next_cursor"), limit + 1).await?;
+    let more = list.len() > limit as usize;
+    let shown: Vec<&NamedTransformation> = list.iter().take(limit as usize).collect();
+    let mut v = json!({ "transformations": shown.iter().map(|t| summary(t)).collect::<Vec<_>>() });
+    if more {
+        if let Some(last) = shown.last() {
+            v["next_cursor"] = json!(last.name);
+        }
+    }
+    Ok(v)
+}
+
+pub async fn create(app: &App, call: &AdminCall) -> ApiResult<Value> {
+    let name = call.params.get("name").ok_or(AppError::MissingParam("name"))?;
+    let text = call.params.get("transformation").ok_or(AppError::MissingParam("transformation"))?;
+    app.create_named_transformation(call.env.id, name, text).await?;
+    Ok(json!({ "message": "created" }))
+}
+
+pub async fn update(app: &App, call: &AdminCall) -> ApiResult<Value> {
+    let id = call.params.get("transformation").ok_or(AppError::MissingParam("transformation"))?;
+    let allowed = call.params.bool("allowed_for_strict");
+    app.update_named_transformation(call.env.id, id, allowed, call.params.get("unsafe_update")).await?;
+    Ok(json!({ "message": "updated" }))
+}
+
+pub async fn delete(app: &App, call: &AdminCall) -> ApiResult<Value> {
+    let id = call.params.get("transformation").ok_or(AppError::MissingParam("transformation"))?;
+    app.delete_named_transformation(call.env.id, id).await?;
+    Ok(json!({ "message": "deleted" }))
+}

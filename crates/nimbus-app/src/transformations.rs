@@ -1,0 +1,131 @@
+//! Named transformations (`t_{name}`): Admin API CRUD, and their expansion in delivery URLs.
+//! Docs: <https://cloudinary.com/documentation/admin_api#transformations>.
+
+use nimbus_core::transform::{Component, Param, Transformation};
+
+use crate::error::AppResult;
+use crate::ports::NamedTransformation;
+use crate::{App, AppError};
+
+/// How deeply named transformations may refer to each other.
+const MAX_DEPTH: usize = 10;
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Parses a transformation string; a last component that is only a format (`.../jpg`) is
+/// dropped (it names the output format of a derived file, not a step).
+pub fn parse_text(text: &str) -> AppResult<Transformation> {
+    let mut comps: Vec<String> = text.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+    if comps.len() > 1 && comps.last().is_some_and(|c| !c.contains('_')) {
+        comps.pop();
+    }
+    if comps.is_empty() {
+        return Err(AppError::InvalidParam { name: "transformation", value: text.to_owned() });
+    }
+    Transformation::parse(&comps).map_err(|e| AppError::InvalidTransformation(e.message))
+}
+
+/// The name of a `t_{name}` identifier, or the identifier itself.
+fn bare(id: &str) -> &str {
+    id.strip_prefix("t_").unwrap_or(id)
+}
+
+impl App {
+    pub async fn create_named_transformation(&self, env: i64, name: &str, text: &str) -> AppResult<()> {
+        let name = bare(name);
+        if !valid_name(name) {
+            return Err(AppError::InvalidParam { name: "name", value: name.to_owned() });
+        }
+        let t = parse_text(text)?;
+        let named =
+            NamedTransformation { name: name.to_owned(), transformation: t.canonical(), allowed_for_strict: false };
+        // A definition that refers to names must expand (no unknown names, no cycles).
+        self.expand_named(env, &t, &[name.to_owned()]).await?;
+        if !self.catalog.put_named(env, &named, true, self.now()).await? {
+            return Err(AppError::AlreadyExists(format!("Transformation {name}")));
+        }
+        Ok(())
+    }
+
+    pub async fn named_transformation(&self, env: i64, id: &str) -> AppResult<NamedTransformation> {
+        self.catalog.named(env, bare(id)).await?.ok_or_else(|| AppError::TransformationNotFound(id.to_owned()))
+    }
+
+    /// Changes `allowed_for_strict` and, with `unsafe_update`, the definition.
+    pub async fn update_named_transformation(
+        &self,
+        env: i64,
+        id: &str,
+        allowed_for_strict: Option<bool>,
+        unsafe_update: Option<&str>,
+    ) -> AppResult<()> {
+        let mut named = self.named_transformation(env, id).await?;
+        if let Some(a) = allowed_for_strict {
+            named.allowed_for_strict = a;
+        }
+        if let Some(text) = unsafe_update {
+            let t = parse_text(text)?;
+            self.expand_named(env, &t, &[named.name.clone()]).await?;
+            named.transformation = t.canonical();
+        }
+        self.catalog.put_named(env, &named, false, self.now()).await?;
+        Ok(())
+    }
+
+    pub async fn delete_named_transformation(&self, env: i64, id: &str) -> AppResult<()> {
+        if self.catalog.delete_named(env, bare(id)).await? {
+            Ok(())
+        } else {
+            Err(AppError::TransformationNotFound(id.to_owned()))
+        }
+    }
+
+    pub async fn list_named_transformations(
+        &self,
+        env: i64,
+        after: Option<&str>,
+        limit: u32,
+    ) -> AppResult<Vec<NamedTransformation>> {
+        Ok(self.catalog.list_named(env, after, limit).await?)
+    }
+
+    /// Replaces every `t_` parameter by the components of the named transformations, in
+    /// place; the component's other parameters follow as one more component.
+    pub async fn expand_named(&self, env: i64, t: &Transformation, seen: &[String]) -> AppResult<Transformation> {
+        if !t.components.iter().any(|c| c.get("t").is_some()) {
+            return Ok(t.clone());
+        }
+        if seen.len() > MAX_DEPTH {
+            return Err(AppError::InvalidTransformation("Named transformations are nested too deeply".into()));
+        }
+        let mut out = Vec::new();
+        for c in &t.components {
+            let Some(Param::Named(names)) = c.get("t") else {
+                out.push(c.clone());
+                continue;
+            };
+            for name in names {
+                if seen.contains(name) {
+                    return Err(AppError::InvalidTransformation(format!(
+                        "Named transformation {name} refers to itself"
+                    )));
+                }
+                let named = self.catalog.named(env, name).await?.ok_or_else(|| {
+                    AppError::InvalidTransformation(format!("Named transformation {name} does not exist"))
+                })?;
+                let inner = parse_text(&named.transformation)?;
+                let mut path = seen.to_vec();
+                path.push(name.clone());
+                let expanded = Box::pin(self.expand_named(env, &inner, &path)).await?;
+                out.extend(expanded.components);
+            }
+            let rest: Vec<Param> = c.params.iter().filter(|p| p.key() != "t").cloned().collect();
+            if !rest.is_empty() {
+                out.push(Component { params: rest });
+            }
+        }
+        Ok(Transformation { components: out })
+    }
+}

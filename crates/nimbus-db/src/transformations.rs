@@ -1,0 +1,86 @@
+//! Named transformations.
+
+use async_trait::async_trait;
+use nimbus_app::ports::{CatalogResult, NamedTransformation, TransformationRepo};
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+
+use crate::{SqlCatalog, db_err};
+
+fn row(r: &AnyRow) -> CatalogResult<NamedTransformation> {
+    Ok(NamedTransformation {
+        name: r.try_get("name").map_err(db_err)?,
+        transformation: r.try_get("transformation").map_err(db_err)?,
+        allowed_for_strict: r.try_get::<i64, _>("allowed_for_strict").map_err(db_err)? != 0,
+    })
+}
+
+#[async_trait]
+impl TransformationRepo for SqlCatalog {
+    async fn put_named(&self, env: i64, t: &NamedTransformation, create: bool, now: i64) -> CatalogResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let q = if create {
+            sqlx::query(
+                "INSERT INTO named_transformations (env_id, name, transformation, allowed_for_strict, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(env)
+            .bind(t.name.as_str())
+            .bind(t.transformation.as_str())
+            .bind(i64::from(t.allowed_for_strict))
+            .bind(now)
+        } else {
+            sqlx::query(
+                "UPDATE named_transformations SET transformation = $1, allowed_for_strict = $2, updated_at = $3 \
+                 WHERE env_id = $4 AND name = $5",
+            )
+            .bind(t.transformation.as_str())
+            .bind(i64::from(t.allowed_for_strict))
+            .bind(now)
+            .bind(env)
+            .bind(t.name.as_str())
+        };
+        let n = q.execute(&mut *tx.tx).await.map_err(db_err)?.rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    async fn named(&self, env: i64, name: &str) -> CatalogResult<Option<NamedTransformation>> {
+        let r = sqlx::query(
+            "SELECT name, transformation, allowed_for_strict FROM named_transformations WHERE env_id = $1 AND name = $2",
+        )
+        .bind(env)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        r.as_ref().map(row).transpose()
+    }
+
+    async fn list_named(&self, env: i64, after: Option<&str>, limit: u32) -> CatalogResult<Vec<NamedTransformation>> {
+        let rows = sqlx::query(
+            "SELECT name, transformation, allowed_for_strict FROM named_transformations WHERE env_id = $1 AND name > $2 \
+             ORDER BY name LIMIT $3",
+        )
+        .bind(env)
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(row).collect()
+    }
+
+    async fn delete_named(&self, env: i64, name: &str) -> CatalogResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query("DELETE FROM named_transformations WHERE env_id = $1 AND name = $2")
+            .bind(env)
+            .bind(name)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+}
