@@ -68,7 +68,7 @@ impl DeliveryPath {
         }
         let mut transformations = Vec::new();
         let mut version = None;
-        while i < rest.len() - 1 {
+        while i + 1 < rest.len() {
             let seg = rest[i];
             if let Some(v) = parse_version(seg) {
                 version = Some(v);
@@ -210,6 +210,8 @@ mod tests {
             "/demo/image/upload/",
             "/demo/image/upload/a/../b",
             "/Demo/image/upload/x",
+            "/demo/image/upload",
+            "/demo/image/upload/s--abc--",
         ] {
             assert!(DeliveryPath::parse(bad).is_err(), "{bad} accepted");
         }

@@ -48,6 +48,7 @@ async fn missing_and_unsupported() {
     assert_eq!(r.status, 400, "a stored file that does not decode is refused, not a 500");
     assert!(r.header("x-cld-error").unwrap().starts_with("Image could not be processed"));
     assert_eq!(t.get("/ghostcloud/image/upload/p.png", &[]).await.status, 404);
+    assert_eq!(t.get("/demo/image/upload", &[]).await.status, 404, "found by fuzzing: no public id is a 404");
     assert_eq!(t.get("/demo/image/upload/a/../p.png", &[]).await.status, 404);
 }
 
