@@ -11,6 +11,9 @@ Commands:
   disk-baseline FILE... --dir DIR [--threads N] [--duration S]
                                     the same bytes hashed (MD5 + SHA-256), written and fsynced by N
                                     threads for S seconds; prints a JSON summary
+  derive-load URL_TEMPLATE [--requests N] [--threads T]
+                                    GETs of the template with {n} replaced by a new number each
+                                    time (new derivatives); prints a JSON summary
   wrk-rps FILE                      requests/sec from a saved wrk report (fails on non-2xx/errors)
   median X...                       median of the numbers
 
@@ -245,6 +248,39 @@ def cmd_wait_healthy(url, seconds):
     sys.exit("benchlib: %s not healthy after %s s" % (url, seconds))
 
 
+def cmd_derive_load(template, requests, threads):
+    """GETs template.format(n=...) with a new n per request; prints rps and latency JSON."""
+    base = urllib.parse.urlsplit(template)
+    counter = iter(range(requests))
+    lock = threading.Lock()
+    lat, errors = [], []
+
+    def worker(_):
+        conn = http.client.HTTPConnection(base.hostname, base.port, timeout=120)
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                return
+            url = urllib.parse.urlsplit(template.replace("{n}", str(290 + n)))
+            t0 = time.monotonic()
+            conn.request("GET", url.path)
+            resp = conn.getresponse()
+            resp.read()
+            with lock:
+                lat.append(time.monotonic() - t0)
+                if resp.status != 200:
+                    errors.append(resp.status)
+
+    secs = run_threads(worker, threads)
+    if errors:
+        sys.exit("benchlib: %d derivations failed (%r)" % (len(errors), errors[:5]))
+    lat.sort()
+    print(json.dumps({"requests": requests, "threads": threads, "seconds": round(secs, 3),
+                      "rps": round(requests / secs, 1), "p50_ms": round(lat[len(lat) // 2] * 1000, 1),
+                      "p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, 1)}))
+
+
 def cmd_wrk_rps(path):
     text = open(path).read()
     m = re.search(r"Requests/sec:\s+([\d.]+)", text)
@@ -288,6 +324,9 @@ def main(argv):
         out_dir = opt("--dir", None) or sys.exit("benchlib: --dir is required")
         threads, duration = int(opt("--threads", 8)), float(opt("--duration", 20))
         cmd_disk_baseline(args, out_dir, threads, duration)
+    elif cmd == "derive-load":
+        requests, threads = int(opt("--requests", 200)), int(opt("--threads", 2))
+        cmd_derive_load(args[0], requests, threads)
     elif cmd == "wrk-rps":
         cmd_wrk_rps(args[0])
     elif cmd == "median":

@@ -97,6 +97,15 @@ NGINX_PID=$!
 blib wait-healthy "http://127.0.0.1:$NGINX_PORT/small.jpg" 20 || { cat "$NGX/error.log" "$NGX/stdout.log" >&2; exit 1; }
 for s in "${SIZES[@]}"; do NGINX_URL[$s]="http://127.0.0.1:$NGINX_PORT/$s.jpg"; done
 
+# A cached derivative (a 300x200 fill of the large image): rendered once here, then served by
+# Nimbus from its blob store and by nginx as a plain file with the same bytes.
+NIMBUS_URL[derived]=$(sed 's#/image/upload/#/image/upload/c_fill,h_200,w_300/#' <<<"${NIMBUS_URL[large]}")
+curl -sf --noproxy '*' "${NIMBUS_URL[derived]}" -o "$FILES/derived.jpg" || { blog "rendering the derivative failed"; exit 1; }
+chmod 644 "$FILES/derived.jpg"
+NGINX_URL[derived]="http://127.0.0.1:$NGINX_PORT/derived.jpg"
+SIZES+=(derived)
+BYTES[derived]=$(stat -c %s "$FILES/derived.jpg")
+
 # Both must serve identical bytes.
 for s in "${SIZES[@]}"; do
   a=$(curl -sf --noproxy '*' "${NIMBUS_URL[$s]}" | md5sum | cut -d' ' -f1)
@@ -129,7 +138,7 @@ for s in "${SIZES[@]}"; do
 done
 
 {
-  echo "Delivery of originals, wrk -t$THREADS -c$CONNS -d$DURATION, median of $ROUNDS rounds (alternating)"
+  echo "Delivery of originals and of a cached derivative, wrk -t$THREADS -c$CONNS -d$DURATION, median of $ROUNDS rounds (alternating)"
   echo "machine: $(machine_line)"
   echo "nimbus: $NIMBUS_BIN ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo 'no commit'))"
   echo "nginx: $("$NGINX" -v 2>&1 | sed 's/.*version: //'), sendfile, open_file_cache, worker_processes auto"
