@@ -66,6 +66,8 @@ def main(argv):
     for label, t_nimbus, vips_size, suffix in [
         ("300 px JPEG q80", "c_scale,w_300/q_80", "300x", ".jpg[Q=80,strip]"),
         ("1000 px WebP q80", "c_scale,w_1000/f_webp,q_80", "1000x", ".webp[Q=80,strip]"),
+        # Both encoders at their fastest setting (rav1e speed 10, libaom effort 0).
+        ("1000 px AVIF q60", "c_scale,w_1000/f_avif,q_60", "1000x", ".avif[Q=60,effort=0,strip]"),
     ]:
         for threads in (1, 2):
             n = run_nimbus(binary, photos, threads, rounds if "JPEG" in label else 1, t_nimbus)

@@ -262,6 +262,7 @@ pub fn image_info(bytes: &[u8]) -> (u32, u32, &'static str) {
         Ok(image::ImageFormat::Png) => "png",
         Ok(image::ImageFormat::WebP) => "webp",
         Ok(image::ImageFormat::Gif) => "gif",
+        Ok(image::ImageFormat::Avif) => "avif",
         _ => "other",
     };
     (size.width as u32, size.height as u32, format)

@@ -125,6 +125,8 @@ async fn transformations_render_once_and_are_served_from_the_store() {
     // Format by extension, by f_, and negotiated by f_auto.
     assert_eq!(image_info(&t.get("/demo/image/upload/w_64/photo.png", &[]).await.body), (64, 48, "png"));
     assert_eq!(image_info(&t.get("/demo/image/upload/photo.webp", &[]).await.body), (640, 480, "webp"));
+    let avif = t.get("/demo/image/upload/w_64/photo.avif", &[]).await;
+    assert_eq!((image_info(&avif.body), avif.header("content-type")), ((64, 48, "avif"), Some("image/avif")));
     let auto = t.get("/demo/image/upload/f_auto,w_50/photo.jpg", &[("accept", "image/avif,image/webp,*/*")]).await;
     assert_eq!((image_info(&auto.body).2, auto.header("vary")), ("webp", Some("Accept")));
     let plain = t.get("/demo/image/upload/f_auto,w_50/photo.jpg", &[("accept", "*/*")]).await;
