@@ -53,7 +53,13 @@ impl BlobStore for CachedBlobStore {
 
     async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
         self.cache.invalidate(key);
-        self.inner.put_bytes(key, bytes).await
+        self.inner.put_bytes(key, bytes.clone()).await?;
+        // What was just written (a fresh derivative) is about to be read.
+        if bytes.len() as u64 <= self.max_item {
+            let last_modified = self.inner.head(key).await.map(|m| m.last_modified).unwrap_or(0);
+            self.cache.insert(key.to_owned(), Cached { bytes, last_modified });
+        }
+        Ok(())
     }
 
     async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<BlobRead, BlobError> {
@@ -76,6 +82,9 @@ impl BlobStore for CachedBlobStore {
     }
 
     async fn head(&self, key: &str) -> Result<BlobMeta, BlobError> {
+        if let Some(c) = self.cache.get(key) {
+            return Ok(BlobMeta { key: key.to_owned(), size: c.bytes.len() as u64, last_modified: c.last_modified });
+        }
         self.inner.head(key).await
     }
 
