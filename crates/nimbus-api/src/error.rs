@@ -49,7 +49,8 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::RevokedApiKey(_)
         | E::SecretMismatch(_)
         | E::InvalidSignature { .. }
-        | E::UrlSignatureRequired => StatusCode::UNAUTHORIZED,
+        | E::UrlSignatureRequired
+        | E::TransformationNotAllowed(_) => StatusCode::UNAUTHORIZED,
         E::ResourceNotFound(_)
         | E::FolderNotFound(_)
         | E::PresetNotFound(_)

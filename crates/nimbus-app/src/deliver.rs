@@ -11,7 +11,7 @@ use nimbus_core::signature;
 
 use crate::delivery_cache::EnvEntry;
 use crate::error::AppResult;
-use crate::ports::AssetKey;
+use crate::ports::{AssetKey, Environment};
 use crate::{App, AppError};
 
 impl App {
@@ -34,7 +34,7 @@ impl App {
     }
 
     /// The environment and the asset a delivery path names, after its signature checks.
-    pub async fn resolve_delivery(&self, path: &DeliveryPath) -> AppResult<(i64, Arc<Asset>)> {
+    pub async fn resolve_delivery(&self, path: &DeliveryPath) -> AppResult<(Environment, Arc<Asset>)> {
         let not_found = || AppError::ResourceNotFound(path.public_id.to_string());
         let entry = self.delivery_env(&path.cloud).await?.ok_or_else(not_found)?;
         if path.delivery_type.original_needs_signature() || path.signature.is_some() {
@@ -57,6 +57,6 @@ impl App {
                 self.delivery_cache.put_asset(env, a)
             }
         };
-        Ok((env, asset))
+        Ok((entry.env.clone(), asset))
     }
 }

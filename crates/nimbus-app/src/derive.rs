@@ -83,7 +83,8 @@ fn render_error(e: RenderError) -> AppError {
 impl App {
     /// Resolves a delivery URL: the original, or a derivative (rendered now if it is new).
     pub async fn deliver(&self, path: &DeliveryPath, hints: &ClientHints) -> AppResult<Delivery> {
-        let (env, asset) = self.resolve_delivery(path).await?;
+        let (environment, asset) = self.resolve_delivery(path).await?;
+        let env = environment.id;
         let ext = path.format.as_deref();
         let same_format = match (ext, &asset.format) {
             (Some(want), Some(have)) => {
@@ -102,7 +103,11 @@ impl App {
             ),
             None => None,
         };
-        let derived = self.derive(env, &asset, &t, extension, hints).await?;
+        // Strict mode: an unsigned URL may only reach derivatives that exist, or
+        // transformations allowed for strict mode.
+        let strict =
+            environment.strict_transformations && path.signature.is_none() && !self.allowed_for_strict(env, &t).await?;
+        let derived = self.derive(env, &asset, &t, extension, hints, strict).await?;
         Ok(Delivery::Derived(asset, derived))
     }
 
@@ -115,6 +120,7 @@ impl App {
         t: &Transformation,
         extension: Option<Format>,
         hints: &ClientHints,
+        existing_only: bool,
     ) -> AppResult<Derived> {
         let t = self.expand_named(env, t, &[]).await?;
         if asset.resource_type != ResourceType::Image {
@@ -156,6 +162,9 @@ impl App {
             |bytes| Derived { key: key.clone(), format, bytes, etag: format!("\"{hash}\""), vary_accept, attachment };
         if self.blobs.head(&key).await.is_ok() {
             return Ok(derived(None));
+        }
+        if existing_only {
+            return Err(AppError::TransformationNotAllowed(t.canonical()));
         }
         let cell = self.in_flight.cell(&key);
         let rendered = cell
@@ -205,7 +214,7 @@ impl App {
             if background {
                 let (app, asset, t2) = (self.clone(), asset.clone(), t.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = app.derive(env, &asset, &t2, format, &ClientHints::default()).await {
+                    if let Err(e) = app.derive(env, &asset, &t2, format, &ClientHints::default(), false).await {
                         tracing::warn!(error = %e, "eager transformation failed");
                     }
                 });
@@ -218,7 +227,7 @@ impl App {
                 });
                 continue;
             }
-            let d = self.derive(env, asset, &t, format, &ClientHints::default()).await?;
+            let d = self.derive(env, asset, &t, format, &ClientHints::default(), false).await?;
             let bytes = match d.bytes {
                 Some(b) => b,
                 None => self
@@ -242,6 +251,21 @@ impl App {
             });
         }
         Ok(out)
+    }
+}
+
+impl App {
+    /// Whether `t` is made only of named transformations allowed for strict mode.
+    async fn allowed_for_strict(&self, env: i64, t: &Transformation) -> AppResult<bool> {
+        for c in &t.components {
+            let [Param::Named(names)] = c.params.as_slice() else { return Ok(false) };
+            for n in names {
+                if !self.catalog.named(env, n).await?.is_some_and(|x| x.allowed_for_strict) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(!t.components.is_empty())
     }
 }
 

@@ -60,6 +60,15 @@ impl App {
         }
     }
 
+    /// Turns strict transformations on or off for an environment.
+    pub async fn set_strict_transformations(&self, cloud: &str, on: bool) -> AppResult<()> {
+        if !self.catalog.set_strict_transformations(cloud, on).await? {
+            return Err(AppError::UnknownCloud(cloud.to_owned()));
+        }
+        self.delivery_cache.clear();
+        Ok(())
+    }
+
     pub async fn list_environments(&self) -> AppResult<Vec<Environment>> {
         Ok(self.catalog.list_envs().await?)
     }

@@ -63,6 +63,8 @@ pub enum AppError {
     InvalidSignature { given: String, to_sign: String },
     #[error("Invalid URL signature")]
     UrlSignatureRequired,
+    #[error("Transformation {0} is not allowed")]
+    TransformationNotAllowed(String),
 
     // --- what was asked for does not exist (404) ---
     #[error("Resource not found - {0}")]

@@ -24,6 +24,9 @@ pub struct Environment {
     pub id: i64,
     pub cloud_name: String,
     pub created_at: i64,
+    /// Derivatives are made on the fly only for signed URLs, or transformations allowed for
+    /// strict mode; others must exist already (eager).
+    pub strict_transformations: bool,
 }
 
 /// An API key/secret pair of an environment.
@@ -171,6 +174,7 @@ pub trait EnvRepo: Send + Sync {
     async fn list_envs(&self) -> CatalogResult<Vec<Environment>>;
     /// Deletes an environment and its catalog rows (blobs are left to the sweeper).
     async fn delete_env(&self, cloud: &str) -> CatalogResult<bool>;
+    async fn set_strict_transformations(&self, cloud: &str, on: bool) -> CatalogResult<bool>;
     async fn api_key(&self, key: &str) -> CatalogResult<Option<ApiKey>>;
     async fn create_key(&self, env_id: i64, key: &str, secret: &str, now: i64) -> CatalogResult<ApiKey>;
     async fn list_keys(&self, env_id: i64) -> CatalogResult<Vec<ApiKey>>;

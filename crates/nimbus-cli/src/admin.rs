@@ -21,6 +21,13 @@ pub enum EnvCommand {
     List,
     /// Delete an environment and everything in it.
     Delete { cloud_name: String },
+    /// Strict transformations: unsigned URLs may only reach existing derivatives (eager) or
+    /// named transformations allowed for strict mode.
+    StrictTransformations {
+        cloud_name: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +62,10 @@ pub async fn env(s: Settings, cmd: EnvCommand) -> Result<(), Box<dyn Error>> {
         EnvCommand::Delete { cloud_name } => {
             app.delete_environment(&cloud_name).await?;
             println!("deleted environment {cloud_name}");
+        }
+        EnvCommand::StrictTransformations { cloud_name, state } => {
+            app.set_strict_transformations(&cloud_name, state == "on").await?;
+            println!("strict transformations {state} for {cloud_name}");
         }
     }
     catalog.close().await;

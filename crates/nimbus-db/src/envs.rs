@@ -12,6 +12,7 @@ fn env_row(r: &AnyRow) -> CatalogResult<Environment> {
         id: r.try_get("id").map_err(db_err)?,
         cloud_name: r.try_get("cloud_name").map_err(db_err)?,
         created_at: r.try_get("created_at").map_err(db_err)?,
+        strict_transformations: r.try_get::<i64, _>("strict_transformations").map_err(db_err)? != 0,
     })
 }
 
@@ -42,7 +43,7 @@ const ENV_TABLES: [&str; 9] = [
 impl EnvRepo for SqlCatalog {
     async fn create_env(&self, cloud: &str, key: &str, secret: &str, now: i64) -> CatalogResult<Option<Environment>> {
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query("INSERT INTO environments (cloud_name, created_at) VALUES ($1, $2) ON CONFLICT (cloud_name) DO NOTHING RETURNING id, cloud_name, created_at")
+        let row = sqlx::query("INSERT INTO environments (cloud_name, created_at) VALUES ($1, $2) ON CONFLICT (cloud_name) DO NOTHING RETURNING id, cloud_name, created_at, strict_transformations")
             .bind(cloud)
             .bind(now)
             .fetch_optional(&mut *tx.tx)
@@ -63,19 +64,23 @@ impl EnvRepo for SqlCatalog {
     }
 
     async fn env_by_cloud(&self, cloud: &str) -> CatalogResult<Option<Environment>> {
-        let row = sqlx::query("SELECT id, cloud_name, created_at FROM environments WHERE cloud_name = $1")
-            .bind(cloud)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(
+            "SELECT id, cloud_name, created_at, strict_transformations FROM environments WHERE cloud_name = $1",
+        )
+        .bind(cloud)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
         row.as_ref().map(env_row).transpose()
     }
 
     async fn list_envs(&self) -> CatalogResult<Vec<Environment>> {
-        let rows = sqlx::query("SELECT id, cloud_name, created_at FROM environments ORDER BY cloud_name")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rows = sqlx::query(
+            "SELECT id, cloud_name, created_at, strict_transformations FROM environments ORDER BY cloud_name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
         rows.iter().map(env_row).collect()
     }
 
@@ -93,6 +98,19 @@ impl EnvRepo for SqlCatalog {
         }
         let n = sqlx::query("DELETE FROM environments WHERE id = $1")
             .bind(env.id)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    async fn set_strict_transformations(&self, cloud: &str, on: bool) -> CatalogResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query("UPDATE environments SET strict_transformations = $1 WHERE cloud_name = $2")
+            .bind(i64::from(on))
+            .bind(cloud)
             .execute(&mut *tx.tx)
             .await
             .map_err(db_err)?
