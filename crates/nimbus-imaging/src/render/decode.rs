@@ -4,7 +4,7 @@
 
 use std::io::Cursor;
 
-use image::{ImageDecoder as _, ImageFormat};
+use image::ImageFormat;
 use turbojpeg::{Decompressor, Image, PixelFormat, ScalingFactor};
 
 use super::RenderError;
@@ -39,18 +39,45 @@ pub fn header(input: &[u8]) -> Result<Header, RenderError> {
     Ok(Header { format, width, height })
 }
 
-/// The EXIF orientation, read from the header (no pixels decoded).
-pub fn orientation(input: &[u8], format: ImageFormat) -> Orientation {
-    let read = || -> Option<u8> {
-        let o = match format {
-            ImageFormat::Jpeg => image::codecs::jpeg::JpegDecoder::new(Cursor::new(input)).ok()?.orientation().ok()?,
-            ImageFormat::WebP => image::codecs::webp::WebPDecoder::new(Cursor::new(input)).ok()?.orientation().ok()?,
-            ImageFormat::Png => image::codecs::png::PngDecoder::new(Cursor::new(input)).ok()?.orientation().ok()?,
-            _ => return None,
-        };
-        Some(o.to_exif())
+/// What the header says about how to show the pixels.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Presentation {
+    /// EXIF orientation, 1 (as stored) to 8.
+    pub orientation: Orientation,
+    /// The embedded ICC profile, if any.
+    pub icc: Option<Vec<u8>>,
+}
+
+/// Orientation and colour profile, read from the header (no pixels decoded).
+pub fn presentation(input: &[u8], format: ImageFormat) -> Presentation {
+    fn read<D: image::ImageDecoder>(mut d: D) -> Presentation {
+        let icc = d.icc_profile().ok().flatten().filter(|p| !p.is_empty());
+        let orientation = d.orientation().map(|o| o.to_exif()).unwrap_or(1);
+        Presentation { orientation, icc }
+    }
+    let none = Presentation { orientation: 1, icc: None };
+    match format {
+        ImageFormat::Jpeg => image::codecs::jpeg::JpegDecoder::new(Cursor::new(input)).map_or(none, read),
+        ImageFormat::WebP => image::codecs::webp::WebPDecoder::new(Cursor::new(input)).map_or(none, read),
+        ImageFormat::Png => image::codecs::png::PngDecoder::new(Cursor::new(input)).map_or(none, read),
+        _ => none,
+    }
+}
+
+/// Converts pixels described by the ICC profile `icc` to sRGB, in place. A profile that
+/// does not parse is ignored (the pixels are taken as sRGB, as browsers do).
+pub fn to_srgb(img: &mut Pixels, icc: &[u8]) {
+    use moxcms::{ColorProfile, Layout, TransformOptions};
+    let Ok(src) = ColorProfile::new_from_slice(icc) else { return };
+    let layout = if img.channels == 4 { Layout::Rgba } else { Layout::Rgb };
+    let Ok(t) = src.create_transform_8bit(layout, &ColorProfile::new_srgb(), layout, TransformOptions::default())
+    else {
+        return;
     };
-    read().unwrap_or(1)
+    let mut out = vec![0u8; img.data.len()];
+    if t.transform(&img.data, &mut out).is_ok() {
+        img.data = out;
+    }
 }
 
 /// The largest DCT scale n/8 whose decoded size is still at least `min_scale` of the full

@@ -122,7 +122,8 @@ pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Ren
     let head = decode::header(input)?;
     let ignore_exif =
         t.components.iter().any(|c| matches!(c.get("a"), Some(Param::Angle(a)) if a.contains(&Angle::Ignore)));
-    let orientation = if ignore_exif { 1 } else { decode::orientation(input, head.format) };
+    let shown = decode::presentation(input, head.format);
+    let orientation = if ignore_exif { 1 } else { shown.orientation };
     let upright = if orientation >= 5 { (head.height, head.width) } else { (head.width, head.height) };
 
     // Shrink-on-load: decode only as many pixels as the first component keeps.
@@ -135,7 +136,11 @@ pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Ren
             min_scale = sx.max(sy).min(1.0);
         }
     }
-    let (decoded, shrink) = decode::decode(input, head, min_scale)?;
+    let (mut decoded, shrink) = decode::decode(input, head, min_scale)?;
+    // Output is sRGB (and carries no profile): convert from the embedded one, if any.
+    if let Some(icc) = &shown.icc {
+        decode::to_srgb(&mut decoded, icc);
+    }
     let mut img = ops::orient(decoded, orientation);
 
     for (i, comp) in t.components.iter().enumerate() {

@@ -178,3 +178,30 @@ fn bad_input_is_an_error_not_a_panic() {
     bomb[20..24].copy_from_slice(&200_000u32.to_be_bytes());
     assert!(matches!(render(&bomb, &t("w_10"), &RenderOptions::default()), Err(RenderError::TooLarge(_))));
 }
+
+/// `jpg` with an ICC profile in an APP2 segment right after SOI.
+fn with_icc(jpg: &[u8], icc: &[u8]) -> Vec<u8> {
+    let mut seg = b"ICC_PROFILE\0\x01\x01".to_vec();
+    seg.extend_from_slice(icc);
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE2];
+    out.extend_from_slice(&((seg.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&seg);
+    out.extend_from_slice(&jpg[2..]);
+    out
+}
+
+#[test]
+fn embedded_colour_profiles_are_converted_to_srgb() {
+    let jpg = two_tone_jpeg(64, 64);
+    let p3 = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+    let srgb = moxcms::ColorProfile::new_srgb().encode().unwrap();
+    let plain = decoded(&run(&jpg, "w_32")).get_pixel(4, 30).0;
+    let from_srgb = decoded(&run(&with_icc(&jpg, &srgb), "w_32")).get_pixel(4, 30).0;
+    let from_p3 = decoded(&run(&with_icc(&jpg, &p3), "w_32")).get_pixel(4, 30).0;
+    assert!(close(&plain[..3], &from_srgb[..3], 3), "an sRGB profile changes nothing: {plain:?} vs {from_srgb:?}");
+    // Display P3 red is more saturated than sRGB red: converted, it clips to full red and
+    // the blue channel drops.
+    assert!(from_p3[0] >= plain[0] && from_p3[2] + 5 < plain[2], "P3 converted: {plain:?} -> {from_p3:?}");
+    let garbage = with_icc(&jpg, b"not a profile");
+    assert_eq!(decoded(&run(&garbage, "w_32")).get_pixel(4, 30).0, plain, "a bad profile is ignored");
+}
