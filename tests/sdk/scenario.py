@@ -824,6 +824,15 @@ def transformations_from_sdk_urls():
     for options, want in cases:
         got, _, url = _render(pid, **options)
         eq(got, want, "size and format of %s" % url)
+    # Image overlays: one component, and a layer block closed by fl_layer_apply.
+    logo = P + "/tx/logo"
+    cloudinary.uploader.upload(write_tmp("logo.png", make_image("PNG", size=(80, 40), seed=77)), public_id=logo)
+    eq(_render(pid, overlay=logo.replace("/", ":"), width=60, gravity="south_east", x=10, y=10)[0], (800, 600, "jpg"),
+       "overlay keeps the base size")
+    eq(_render(pid, transformation=[{"width": 400, "crop": "scale"},
+                                    {"overlay": logo.replace("/", ":"), "width": 100, "crop": "scale"},
+                                    {"flags": "layer_apply", "gravity": "north_west", "x": 5, "y": 5}])[0],
+       (400, 300, "jpg"), "layer block")
     # f_auto negotiates by Accept.
     got, resp, _ = _render(pid, accept="image/webp,*/*", width=64, fetch_format="auto")
     eq(got[2], "webp", "f_auto with WebP accepted")

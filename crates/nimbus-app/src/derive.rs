@@ -12,12 +12,13 @@ use bytes::Bytes;
 use futures_util::TryStreamExt as _;
 use nimbus_core::delivery::DeliveryPath;
 use nimbus_core::transform::{Dpr, Format, Param, Transformation};
-use nimbus_core::{Asset, ResourceType};
+use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use nimbus_imaging::render::{RenderError, RenderOptions, render, requested_format};
 use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
 
 use crate::error::AppResult;
+use crate::ports::AssetKey;
 use crate::{App, AppError};
 
 /// Prefix of derived blobs: `derived/{version_id}/{hash}.{ext}`.
@@ -143,6 +144,25 @@ impl App {
                 Format::Png
             };
         }
+        // Layers are images of the same environment (image/upload); their versions are part of
+        // the key, so replacing a logo changes the derivatives that show it.
+        let mut layers: Vec<(String, Arc<Asset>)> = Vec::new();
+        for c in &t.components {
+            if let Some(Param::Layer { public_id, .. }) = c.get("l").or(c.get("u")) {
+                if layers.iter().any(|(id, _)| id == public_id) {
+                    continue;
+                }
+                let id = PublicId::parse(public_id)?;
+                let key = AssetKey {
+                    resource_type: ResourceType::Image,
+                    delivery_type: DeliveryType::Upload,
+                    public_id: &id,
+                };
+                let layer =
+                    self.catalog.asset(env, key).await?.ok_or_else(|| AppError::ResourceNotFound(public_id.clone()))?;
+                layers.push((public_id.clone(), Arc::new(layer)));
+            }
+        }
         let uses_client_dpr = t.components.iter().any(|c| matches!(c.get("dpr"), Some(Param::Dpr(Dpr::Auto))));
         let dpr = if uses_client_dpr { hints.dpr.map(|d| (d * 4.0).round() / 4.0) } else { None };
         let mut id = Sha256::new();
@@ -151,6 +171,9 @@ impl App {
         id.update(format.as_str().as_bytes());
         if let Some(d) = dpr {
             id.update(format!("|dpr={d}").as_bytes());
+        }
+        for (lid, layer) in &layers {
+            id.update(format!("|layer={lid}@{}", layer.version_id).as_bytes());
         }
         let hash = hex::encode(&id.finalize()[..16]);
         let key = format!("{DERIVED_PREFIX}{}/{hash}.{}", asset.version_id, format.as_str());
@@ -169,20 +192,17 @@ impl App {
         let cell = self.in_flight.cell(&key);
         let rendered = cell
             .get_or_try_init(|| async {
-                let original: Vec<u8> = self
-                    .blobs
-                    .get(&asset.blob_key, None)
-                    .await?
-                    .stream
-                    .map_ok(|b| b.to_vec())
-                    .try_concat()
-                    .await
-                    .map_err(AppError::Io)?;
+                let original = self.read_blob(&asset.blob_key).await?;
+                let mut layer_bytes = std::collections::BTreeMap::new();
+                for (lid, layer) in &layers {
+                    layer_bytes.insert(lid.clone(), self.read_blob(&layer.blob_key).await?);
+                }
                 let opts = RenderOptions {
                     extension: Some(format),
                     accepts_webp: accept.contains("image/webp"),
                     accepts_avif: accept.contains("image/avif"),
                     client_dpr: dpr,
+                    layers: layer_bytes,
                 };
                 let mut t = t.clone();
                 // The negotiated format wins over any f_auto left in the chain.
@@ -255,6 +275,11 @@ impl App {
 }
 
 impl App {
+    /// A whole blob in memory (originals and layers on their way to the engine).
+    async fn read_blob(&self, key: &str) -> AppResult<Vec<u8>> {
+        self.blobs.get(key, None).await?.stream.map_ok(|b| b.to_vec()).try_concat().await.map_err(AppError::Io)
+    }
+
     /// Whether `t` is made only of named transformations allowed for strict mode.
     async fn allowed_for_strict(&self, env: i64, t: &Transformation) -> AppResult<bool> {
         for c in &t.components {

@@ -49,6 +49,12 @@ pub enum Param {
     Flags(Vec<String>),
     /// Named transformations, applied in order.
     Named(Vec<String>),
+    /// An image layer over (`l_`) or under (`u_`) the image: the public id of an uploaded
+    /// image, folders written with `:`.
+    Layer {
+        under: bool,
+        public_id: String,
+    },
 }
 
 impl Param {
@@ -74,6 +80,8 @@ impl Param {
             Self::Radius(_) => "r",
             Self::Flags(_) => "fl",
             Self::Named(_) => "t",
+            Self::Layer { under: false, .. } => "l",
+            Self::Layer { under: true, .. } => "u",
         }
     }
 }
@@ -102,6 +110,7 @@ impl fmt::Display for Param {
             Self::Radius(None) => f.write_str("max"),
             Self::Radius(Some(r)) => f.write_str(&r.iter().map(u32::to_string).collect::<Vec<_>>().join(":")),
             Self::Flags(v) | Self::Named(v) => f.write_str(&join(v)),
+            Self::Layer { public_id, .. } => f.write_str(&public_id.replace('/', ":")),
         }
     }
 }
@@ -218,6 +227,19 @@ fn parse_param(text: &str) -> Result<Param, String> {
         "a" => Param::Angle(value.split('.').map(Angle::parse).collect::<Option<Vec<_>>>().ok_or_else(bad)?),
         "b" => Param::Background(Color::parse(value).ok_or_else(bad)?),
         "co" => return Err(format!("Parameter co is not supported ('{text}')")),
+        "l" | "u" => {
+            if value.starts_with("text:")
+                || value.starts_with("fetch:")
+                || value.contains(':') && value.starts_with("video")
+            {
+                return Err(format!("Layer {value} is not supported yet ('{text}')"));
+            }
+            let id = value.replace(':', "/");
+            if id.split('/').any(str::is_empty) || id.len() > 1024 {
+                return Err(bad());
+            }
+            Param::Layer { under: key == "u", public_id: id }
+        }
         "bo" => {
             let (w, rest) = value.split_once("px_solid_").ok_or_else(bad)?;
             Param::Border {

@@ -39,6 +39,12 @@ fn documentation_examples() {
         ("w_100.4", "w_100"),
         ("c_limit,w_500/e_grayscale/f_webp", "c_limit,w_500/e_grayscale/f_webp"),
         ("w_100,w_200", "w_200"),
+        ("l_brand:logo,g_south_east,w_50,x_10,y_10", "g_south_east,l_brand:logo,w_50,x_10,y_10"),
+        (
+            "l_logo/c_scale,w_100/e_grayscale/fl_layer_apply,g_north_east",
+            "l_logo/c_scale,w_100/e_grayscale/fl_layer_apply,g_north_east",
+        ),
+        ("u_paper,o_50", "o_50,u_paper"),
     ];
     for (url, canonical) in table {
         let parsed = t(url);
@@ -62,7 +68,8 @@ fn errors_name_the_parameter_and_where_it_is() {
     assert_eq!(err("e_wobble").message, "Invalid effect 'wobble' ('e_wobble')");
     assert_eq!(err("q_0").message, "Invalid value '0' for parameter q ('q_0')");
     assert_eq!(err("fl_rocket").message, "Invalid flag 'rocket' ('fl_rocket')");
-    assert_eq!(err("l_text:Arial_40:Hi").message, "Parameter l is not supported ('l_text:Arial_40:Hi')");
+    assert_eq!(err("l_text:Arial_40:Hi").message, "Layer text:Arial_40:Hi is not supported yet ('l_text:Arial_40:Hi')");
+    assert_eq!(err("co_red").message, "Parameter co is not supported ('co_red')");
     assert_eq!(err("w_").message, "Invalid value '' for parameter w ('w_')");
     assert_eq!(err("w_-5").message, "Invalid value '-5' for parameter w ('w_-5')");
     assert_eq!(err("zz_1").message, "Invalid transformation parameter 'zz_1'");

@@ -49,6 +49,8 @@ pub struct RenderOptions {
     pub accepts_avif: bool,
     /// The `Sec-CH-DPR` / `DPR` client hint (for `dpr_auto`).
     pub client_dpr: Option<f64>,
+    /// Bytes of the images `l_` / `u_` layers name, by public id.
+    pub layers: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 /// A rendered image.
@@ -117,6 +119,110 @@ fn background(c: &Component) -> Option<Color> {
     }
 }
 
+fn is_layer(c: &Component) -> bool {
+    c.get("l").is_some() || c.get("u").is_some()
+}
+
+fn applies_layer(c: &Component) -> bool {
+    matches!(c.get("fl"), Some(Param::Flags(f)) if f.iter().any(|x| x == "layer_apply"))
+}
+
+/// Where a layer goes: gravity (default centre) and offsets toward the centre.
+fn placement(c: &Component) -> ops::Placement {
+    let compass = match c.get("g") {
+        Some(Param::Gravity(nimbus_core::transform::Gravity::Compass(g))) => *g,
+        _ => nimbus_core::transform::Compass::Center,
+    };
+    let offset = |k: &str| match c.get(k) {
+        Some(Param::X(d) | Param::Y(d)) => Some(*d),
+        _ => None,
+    };
+    ops::Placement { compass, x: offset("x"), y: offset("y") }
+}
+
+/// The component without what places a layer (those apply to the compositing, the rest to
+/// the layer itself).
+fn without_placement(c: &Component) -> Component {
+    let params = c
+        .params
+        .iter()
+        .filter(|p| !matches!(p.key(), "l" | "u" | "g" | "x" | "y"))
+        .filter(|p| !matches!(p, Param::Flags(f) if f.iter().all(|x| x == "layer_apply")))
+        .cloned()
+        .collect();
+    Component { params }
+}
+
+/// Decodes a whole image (a layer), upright and in sRGB.
+fn load(input: &[u8]) -> Result<Pixels, RenderError> {
+    let head = decode::header(input)?;
+    let shown = decode::presentation(input, head.format);
+    let (mut px, _) = decode::decode(input, head, 1.0)?;
+    if let Some(icc) = &shown.icc {
+        decode::to_srgb(&mut px, icc);
+    }
+    Ok(ops::orient(px, shown.orientation))
+}
+
+/// One component on `img`: geometry, rotation, effects, rounding, border, opacity. With
+/// `basis`, the geometry is planned on that (full) size and mapped by its scale factor.
+fn apply_component(
+    mut img: Pixels,
+    comp: &Component,
+    basis: Option<((u32, u32), f64)>,
+    o: &RenderOptions,
+) -> Result<Pixels, RenderError> {
+    let (basis, scale) = basis.unwrap_or(((img.width, img.height), 1.0));
+    let focus = needs_focus(comp).then(|| focus::focus(&img));
+    let p = plan(basis, comp, dpr_of(comp, o), focus).map_err(RenderError::Invalid)?;
+    if !p.is_identity(basis) {
+        let r = p.region;
+        let region = (f64::from(r.x) * scale, f64::from(r.y) * scale, f64::from(r.w) * scale, f64::from(r.h) * scale);
+        let region = (
+            region.0,
+            region.1,
+            region.2.min(f64::from(img.width) - region.0),
+            region.3.min(f64::from(img.height) - region.1),
+        );
+        img = ops::crop_resize(&img, region, p.size)?;
+        if let Some(canvas) = p.canvas {
+            let fill = background(comp).unwrap_or(Color::WHITE).0;
+            img = ops::pad(img, canvas, fill);
+        }
+    }
+    if let Some(Param::Angle(angles)) = comp.get("a") {
+        for a in angles {
+            img = match *a {
+                Angle::Degrees(d) if d.rem_euclid(90) == 0 => ops::rotate90s(img, (d.rem_euclid(360) / 90) as u32),
+                Angle::Degrees(d) => {
+                    return Err(RenderError::Unsupported(format!(
+                        "Rotation by {d} degrees is not supported yet; use a multiple of 90"
+                    )));
+                }
+                Angle::Hflip => ops::flip_horizontal(img),
+                Angle::Vflip => ops::flip_vertical(img),
+                Angle::AutoRight | Angle::AutoLeft | Angle::Ignore | Angle::Exif => img,
+            };
+        }
+    }
+    if let Some(Param::Effect(e)) = comp.get("e") {
+        img = effects::apply(img, e)?;
+    }
+    if let Some(Param::Radius(r)) = comp.get("r") {
+        img = ops::round_corners(img, r.as_deref());
+    }
+    if let Some(Param::Border { width, color }) = comp.get("bo") {
+        img = ops::border(img, *width, color.0);
+    }
+    if let Some(Param::Opacity(op)) = comp.get("o") {
+        img = ops::opacity(img, *op);
+    }
+    if let Some(Param::Named(names)) = comp.get("t") {
+        return Err(RenderError::Unsupported(format!("Named transformation {} is not defined", names.join("."))));
+    }
+    Ok(img)
+}
+
 /// Renders `input` through `t`.
 pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Rendered, RenderError> {
     let head = decode::header(input)?;
@@ -128,7 +234,7 @@ pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Ren
 
     // Shrink-on-load: decode only as many pixels as the first component keeps.
     let mut min_scale = 1.0;
-    if let Some(first) = t.components.first() {
+    if let Some(first) = t.components.first().filter(|c| !is_layer(c)) {
         let p = plan(upright, first, dpr_of(first, o), None).map_err(RenderError::Invalid)?;
         if p.canvas.is_none() || p.size.0 < p.region.w {
             let sx = f64::from(p.size.0) / f64::from(p.region.w);
@@ -143,59 +249,37 @@ pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Ren
     }
     let mut img = ops::orient(decoded, orientation);
 
+    let first_is_layer = t.components.first().is_some_and(is_layer);
+    // Open layer blocks: the image under construction waits here while its layer is built.
+    let mut stack: Vec<(Pixels, bool)> = Vec::new();
     for (i, comp) in t.components.iter().enumerate() {
         // The first component's geometry is planned on the full-size image and mapped onto
         // the shrunk one, so shrinking never changes the result's size.
-        let (basis, scale) = if i == 0 { (upright, shrink) } else { ((img.width, img.height), 1.0) };
-        let focus = needs_focus(comp).then(|| focus::focus(&img));
-        let p = plan(basis, comp, dpr_of(comp, o), focus).map_err(RenderError::Invalid)?;
-        if !p.is_identity(basis) {
-            let r = p.region;
-            let region =
-                (f64::from(r.x) * scale, f64::from(r.y) * scale, f64::from(r.w) * scale, f64::from(r.h) * scale);
-            let region = (
-                region.0,
-                region.1,
-                region.2.min(f64::from(img.width) - region.0),
-                region.3.min(f64::from(img.height) - region.1),
-            );
-            img = ops::crop_resize(&img, region, p.size)?;
-            if let Some(canvas) = p.canvas {
-                let fill = background(comp).unwrap_or(Color::WHITE).0;
-                img = ops::pad(img, canvas, fill);
+        let basis = if i == 0 && !first_is_layer { Some((upright, shrink)) } else { None };
+        if let Some(Param::Layer { under, public_id }) = comp.get("l").or(comp.get("u")) {
+            let bytes =
+                o.layers.get(public_id).ok_or_else(|| RenderError::Invalid(format!("Layer {public_id} not found")))?;
+            let layer = apply_component(load(bytes)?, &without_placement(comp), None, o)?;
+            let later_apply = t.components[i + 1..].iter().any(applies_layer);
+            if applies_layer(comp) || !later_apply {
+                img = ops::composite(img, &layer, placement(comp), *under);
+            } else {
+                stack.push((img, *under));
+                img = layer;
+            }
+            continue;
+        }
+        if applies_layer(comp) {
+            if let Some((base, under)) = stack.pop() {
+                let layer = apply_component(img, &without_placement(comp), None, o)?;
+                img = ops::composite(base, &layer, placement(comp), under);
+                continue;
             }
         }
-        if let Some(Param::Angle(angles)) = comp.get("a") {
-            for a in angles {
-                img = match *a {
-                    Angle::Degrees(d) if d.rem_euclid(90) == 0 => ops::rotate90s(img, (d.rem_euclid(360) / 90) as u32),
-                    Angle::Degrees(d) => {
-                        return Err(RenderError::Unsupported(format!(
-                            "Rotation by {d} degrees is not supported yet; use a multiple of 90"
-                        )));
-                    }
-                    Angle::Hflip => ops::flip_horizontal(img),
-                    Angle::Vflip => ops::flip_vertical(img),
-                    Angle::AutoRight | Angle::AutoLeft => img,
-                    Angle::Ignore | Angle::Exif => img,
-                };
-            }
-        }
-        if let Some(Param::Effect(e)) = comp.get("e") {
-            img = effects::apply(img, e)?;
-        }
-        if let Some(Param::Radius(r)) = comp.get("r") {
-            img = ops::round_corners(img, r.as_deref());
-        }
-        if let Some(Param::Border { width, color }) = comp.get("bo") {
-            img = ops::border(img, *width, color.0);
-        }
-        if let Some(Param::Opacity(op)) = comp.get("o") {
-            img = ops::opacity(img, *op);
-        }
-        if let Some(Param::Named(names)) = comp.get("t") {
-            return Err(RenderError::Unsupported(format!("Named transformation {} is not defined", names.join("."))));
-        }
+        img = apply_component(img, comp, basis, o)?;
+    }
+    if !stack.is_empty() {
+        return Err(RenderError::Invalid("A layer is opened but never applied (fl_layer_apply)".into()));
     }
 
     let source = source_format(head.format);

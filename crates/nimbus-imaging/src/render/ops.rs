@@ -4,6 +4,7 @@
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use nimbus_core::transform::geometry::Rect;
+use nimbus_core::transform::{Compass, Dim};
 
 use super::RenderError;
 use super::pixels::Pixels;
@@ -190,6 +191,64 @@ pub fn round_corners(img: Pixels, radii: Option<&[u32]>) -> Pixels {
         }
     }
     img
+}
+
+/// Where a layer goes on the image: a compass anchor and offsets toward the centre
+/// (fractions are of the image's size).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    pub compass: Compass,
+    pub x: Option<Dim>,
+    pub y: Option<Dim>,
+}
+
+/// Puts `layer` over (or, with `under`, beneath) `base` at `at`; the result has the base's
+/// size. Straight-alpha "over" compositing.
+pub fn composite(base: Pixels, layer: &Pixels, at: Placement, under: bool) -> Pixels {
+    let (gx, gy) = at.compass.weights();
+    let off = |d: Option<Dim>, total: u32| d.map_or(0.0, |d| d.resolve(total));
+    let pos = |total: u32, size: u32, weight: f64, offset: f64| -> i64 {
+        let dir = if weight > 0.5 { -1.0 } else { 1.0 };
+        ((f64::from(total) - f64::from(size)) * weight + dir * offset).round() as i64
+    };
+    let x0 = pos(base.width, layer.width, gx, off(at.x, base.width));
+    let y0 = pos(base.height, layer.height, gy, off(at.y, base.height));
+    let translucent = layer.has_alpha() || base.has_alpha();
+    let mut out = if translucent && base.channels == 3 && under { base.to_rgba() } else { base };
+    let (bc, lc) = (out.channels as usize, layer.channels as usize);
+    let (bw, bh) = (i64::from(out.width), i64::from(out.height));
+    for ly in 0..i64::from(layer.height) {
+        let y = y0 + ly;
+        if y < 0 || y >= bh {
+            continue;
+        }
+        for lx in 0..i64::from(layer.width) {
+            let x = x0 + lx;
+            if x < 0 || x >= bw {
+                continue;
+            }
+            let li = (ly as usize * layer.width as usize + lx as usize) * lc;
+            let bi = (y as usize * out.width as usize + x as usize) * bc;
+            let lpx = &layer.data[li..li + lc];
+            let la = if lc == 4 { f32::from(lpx[3]) / 255.0 } else { 1.0 };
+            let ba = if bc == 4 { f32::from(out.data[bi + 3]) / 255.0 } else { 1.0 };
+            // Over: top over bottom; for an underlay the base is on top.
+            let (top, ta, bottom, bta): ([f32; 3], f32, [f32; 3], f32) = {
+                let l = [f32::from(lpx[0]), f32::from(lpx[1]), f32::from(lpx[2])];
+                let b = [f32::from(out.data[bi]), f32::from(out.data[bi + 1]), f32::from(out.data[bi + 2])];
+                if under { (b, ba, l, la) } else { (l, la, b, ba) }
+            };
+            let a = ta + bta * (1.0 - ta);
+            for k in 0..3 {
+                let v = if a > 0.0 { (top[k] * ta + bottom[k] * bta * (1.0 - ta)) / a } else { 0.0 };
+                out.data[bi + k] = v.round().clamp(0.0, 255.0) as u8;
+            }
+            if bc == 4 {
+                out.data[bi + 3] = (a * 255.0).round() as u8;
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

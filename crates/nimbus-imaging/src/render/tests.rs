@@ -205,3 +205,47 @@ fn embedded_colour_profiles_are_converted_to_srgb() {
     let garbage = with_icc(&jpg, b"not a profile");
     assert_eq!(decoded(&run(&garbage, "w_32")).get_pixel(4, 30).0, plain, "a bad profile is ignored");
 }
+
+fn solid_png(w: u32, h: u32, rgba: [u8; 4]) -> Vec<u8> {
+    let img = Pixels::new(w, h, 4, &rgba);
+    encode::encode(
+        &img,
+        Format::Png,
+        EncodeOptions { quality: 80, progressive: false, full_chroma: false, lossy: false },
+    )
+    .unwrap()
+}
+
+fn run_with_layers(input: &[u8], s: &str, layers: &[(&str, Vec<u8>)]) -> Rendered {
+    let opts = RenderOptions {
+        layers: layers.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+        ..RenderOptions::default()
+    };
+    render(input, &t(s), &opts).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+#[test]
+fn image_layers_are_placed_by_gravity_and_offsets() {
+    let base = two_tone_jpeg(200, 100);
+    let logo = solid_png(20, 20, [0, 255, 0, 255]);
+    let layers = [("brand/logo", logo.clone())];
+    // One component: the layer's own size, then placement from the south-east corner.
+    let r = run_with_layers(&base, "l_brand:logo,w_10,g_south_east,x_5,y_5", &layers);
+    assert_eq!((r.width, r.height), (200, 100));
+    let out = decoded(&r);
+    assert!(close(&out.get_pixel(200 - 5 - 5, 100 - 5 - 5).0[..3], &[0, 255, 0], 40), "{:?}", out.get_pixel(190, 90));
+    assert!(!close(&out.get_pixel(200 - 5 - 15, 100 - 5 - 5).0[..3], &[0, 255, 0], 40), "the layer is 10 px wide");
+    // A layer block: steps apply to the layer until fl_layer_apply places it.
+    let r = run_with_layers(&base, "l_brand:logo/w_40/e_negate/fl_layer_apply,g_north_west", &layers);
+    let out = decoded(&r);
+    assert!(close(&out.get_pixel(30, 30).0[..3], &[255, 0, 255], 40), "negated green: {:?}", out.get_pixel(30, 30));
+    assert!(!close(&out.get_pixel(45, 30).0[..3], &[255, 0, 255], 40));
+    // A translucent layer blends; an underlay under an opaque image does not show.
+    let half = [("ghost", solid_png(20, 20, [0, 0, 0, 128]))];
+    let p = decoded(&run_with_layers(&base, "l_ghost", &half)).get_pixel(100, 50).0;
+    assert!(p[0] < 150 && p[2] < 150, "darkened by half: {p:?}");
+    let plain = decoded(&run(&base, "")).get_pixel(100, 50).0;
+    assert_eq!(decoded(&run_with_layers(&base, "u_brand:logo", &layers)).get_pixel(100, 50).0, plain);
+    // A layer that was not loaded is an error, not a panic.
+    assert!(matches!(render(&base, &t("l_nope"), &RenderOptions::default()), Err(RenderError::Invalid(_))));
+}

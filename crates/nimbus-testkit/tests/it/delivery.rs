@@ -276,3 +276,22 @@ async fn strict_transformations_allow_only_signed_eager_or_allowed() {
     t.app.set_strict_transformations("demo", false).await.unwrap();
     assert_eq!(t.get("/demo/image/upload/w_41/s.jpg", &[]).await.status, 200);
 }
+
+#[tokio::test]
+async fn image_overlays_come_from_other_assets() {
+    let t = TestApp::new().await;
+    t.upload_api("image", "upload", &[("public_id", "base")], Some(("p.jpg", &photo_jpeg(300, 200)))).await;
+    t.upload_api("image", "upload", &[("public_id", "brand/logo")], Some(("l.jpg", &photo_jpeg(60, 40)))).await;
+    let url = "/demo/image/upload/l_brand:logo,w_30,g_south_east,x_5,y_5/base.jpg";
+    let r = t.get(url, &[]).await;
+    assert_eq!((r.status.as_u16(), image_info(&r.body)), (200, (300, 200, "jpg")), "{:?}", r.header("x-cld-error"));
+    let block = t.get("/demo/image/upload/l_brand:logo/c_scale,w_100/fl_layer_apply,g_north/base.png", &[]).await;
+    assert_eq!(image_info(&block.body), (300, 200, "png"));
+    let missing = t.get("/demo/image/upload/l_nothing/base.jpg", &[]).await;
+    assert_eq!((missing.status.as_u16(), missing.header("x-cld-error")), (404, Some("Resource not found - nothing")));
+    // A new version of the layer makes a new derivative.
+    let before = r.header("etag").unwrap().to_owned();
+    t.clock.advance(10);
+    t.upload_api("image", "upload", &[("public_id", "brand/logo")], Some(("l.jpg", &photo_jpeg(80, 40)))).await;
+    assert_ne!(t.get(url, &[]).await.header("etag").unwrap(), before);
+}
