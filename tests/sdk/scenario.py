@@ -833,6 +833,10 @@ def transformations_from_sdk_urls():
                                     {"overlay": logo.replace("/", ":"), "width": 100, "crop": "scale"},
                                     {"flags": "layer_apply", "gravity": "north_west", "x": 5, "y": 5}])[0],
        (400, 300, "jpg"), "layer block")
+    # Text overlays, as the SDK encodes them (commas and spaces escaped).
+    got, _, url = _render(pid, overlay={"font_family": "Arial", "font_size": 40, "font_weight": "bold",
+                                         "text": "Hello, World / 100%"}, color="#ffffff", gravity="south")
+    eq(got, (800, 600, "jpg"), "text overlay %s" % url)
     # f_auto negotiates by Accept.
     got, resp, _ = _render(pid, accept="image/webp,*/*", width=64, fetch_format="auto")
     eq(got[2], "webp", "f_auto with WebP accepted")

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use futures_util::TryStreamExt as _;
 use nimbus_core::delivery::DeliveryPath;
-use nimbus_core::transform::{Dpr, Format, Param, Transformation};
+use nimbus_core::transform::{Dpr, Format, LayerSource, Param, Transformation};
 use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use nimbus_imaging::render::{RenderError, RenderOptions, render, requested_format};
 use sha2::{Digest as _, Sha256};
@@ -148,7 +148,7 @@ impl App {
         // the key, so replacing a logo changes the derivatives that show it.
         let mut layers: Vec<(String, Arc<Asset>)> = Vec::new();
         for c in &t.components {
-            if let Some(Param::Layer { public_id, .. }) = c.get("l").or(c.get("u")) {
+            if let Some(Param::Layer { source: LayerSource::Image(public_id), .. }) = c.get("l").or(c.get("u")) {
                 if layers.iter().any(|(id, _)| id == public_id) {
                     continue;
                 }

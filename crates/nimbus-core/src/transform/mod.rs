@@ -49,12 +49,70 @@ pub enum Param {
     Flags(Vec<String>),
     /// Named transformations, applied in order.
     Named(Vec<String>),
-    /// An image layer over (`l_`) or under (`u_`) the image: the public id of an uploaded
-    /// image, folders written with `:`.
+    /// A layer over (`l_`) or under (`u_`) the image.
     Layer {
         under: bool,
-        public_id: String,
+        source: LayerSource,
     },
+    /// Colour (`co_`): of text layers.
+    Color(Color),
+}
+
+/// What a layer shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerSource {
+    /// Another uploaded image, by public id (folders written with `:` in URLs).
+    Image(String),
+    /// Rendered text: `text:{family}_{size}[_bold|_italic|_normal]:{text}`.
+    Text(TextLayer),
+}
+
+/// A text layer's style and text (percent-decoded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextLayer {
+    pub family: String,
+    pub size: u32,
+    pub bold: bool,
+    pub italic: bool,
+    pub text: String,
+}
+
+/// Largest font size of a text layer, in pixels.
+pub const MAX_FONT_SIZE: u32 = 1000;
+
+/// Text of a text layer as the SDKs write it: `%`, `,` and `/` escaped first (so they cannot
+/// end the parameter or the component), then the whole URL-encoded — `,` travels as `%252C`.
+fn encode_text(s: &str) -> String {
+    let escaped = s.replace('%', "%25").replace(',', "%2C").replace('/', "%2F");
+    let mut out = String::with_capacity(escaped.len() * 2);
+    for b in escaped.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn parse_text_layer(spec: &str) -> Option<TextLayer> {
+    let (style, raw) = spec.split_once(':')?;
+    let mut parts = style.split('_');
+    let family = parts.next().filter(|f| !f.is_empty())?.to_owned();
+    let size = parts.next()?.parse::<u32>().ok().filter(|s| (1..=MAX_FONT_SIZE).contains(s))?;
+    let (mut bold, mut italic) = (false, false);
+    for p in parts {
+        match p {
+            "bold" => bold = true,
+            "italic" => italic = true,
+            "normal" => {}
+            _ => return None,
+        }
+    }
+    // Two levels, as [`encode_text`] writes them: the URL's, then the text's own escapes.
+    let once = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?.into_owned();
+    let text = percent_encoding::percent_decode_str(&once).decode_utf8().ok()?.into_owned();
+    (!text.is_empty() && text.len() <= 1000).then_some(TextLayer { family, size, bold, italic, text })
 }
 
 impl Param {
@@ -82,6 +140,7 @@ impl Param {
             Self::Named(_) => "t",
             Self::Layer { under: false, .. } => "l",
             Self::Layer { under: true, .. } => "u",
+            Self::Color(_) => "co",
         }
     }
 }
@@ -110,7 +169,17 @@ impl fmt::Display for Param {
             Self::Radius(None) => f.write_str("max"),
             Self::Radius(Some(r)) => f.write_str(&r.iter().map(u32::to_string).collect::<Vec<_>>().join(":")),
             Self::Flags(v) | Self::Named(v) => f.write_str(&join(v)),
-            Self::Layer { public_id, .. } => f.write_str(&public_id.replace('/', ":")),
+            Self::Layer { source: LayerSource::Image(id), .. } => f.write_str(&id.replace('/', ":")),
+            Self::Layer { source: LayerSource::Text(t), .. } => {
+                let style = match (t.bold, t.italic) {
+                    (true, true) => "_bold_italic",
+                    (true, false) => "_bold",
+                    (false, true) => "_italic",
+                    (false, false) => "",
+                };
+                write!(f, "text:{}_{}{style}:{}", t.family, t.size, encode_text(&t.text))
+            }
+            Self::Color(c) => write!(f, "{c}"),
         }
     }
 }
@@ -226,19 +295,22 @@ fn parse_param(text: &str) -> Result<Param, String> {
         })?),
         "a" => Param::Angle(value.split('.').map(Angle::parse).collect::<Option<Vec<_>>>().ok_or_else(bad)?),
         "b" => Param::Background(Color::parse(value).ok_or_else(bad)?),
-        "co" => return Err(format!("Parameter co is not supported ('{text}')")),
+        "co" => Param::Color(Color::parse(value).ok_or_else(bad)?),
         "l" | "u" => {
-            if value.starts_with("text:")
-                || value.starts_with("fetch:")
-                || value.contains(':') && value.starts_with("video")
-            {
+            let source = if let Some(spec) = value.strip_prefix("text:") {
+                LayerSource::Text(parse_text_layer(spec).ok_or_else(|| {
+                    format!("Invalid text layer '{value}': expected text:{{font}}_{{size}}[_bold|_italic]:{{text}} ('{text}')")
+                })?)
+            } else if value.starts_with("fetch:") || value.starts_with("video:") || value.starts_with("subtitles:") {
                 return Err(format!("Layer {value} is not supported yet ('{text}')"));
-            }
-            let id = value.replace(':', "/");
-            if id.split('/').any(str::is_empty) || id.len() > 1024 {
-                return Err(bad());
-            }
-            Param::Layer { under: key == "u", public_id: id }
+            } else {
+                let id = value.replace(':', "/");
+                if id.split('/').any(str::is_empty) || id.len() > 1024 {
+                    return Err(bad());
+                }
+                LayerSource::Image(id)
+            };
+            Param::Layer { under: key == "u", source }
         }
         "bo" => {
             let (w, rest) = value.split_once("px_solid_").ok_or_else(bad)?;

@@ -45,6 +45,16 @@ fn documentation_examples() {
             "l_logo/c_scale,w_100/e_grayscale/fl_layer_apply,g_north_east",
         ),
         ("u_paper,o_50", "o_50,u_paper"),
+        (
+            "co_red,l_text:Arial_40_bold:Hello%20World%252C%20hi",
+            "co_rgb:ff0000,l_text:Arial_40_bold:Hello%20World%252C%20hi",
+        ),
+        ("l_text:DejaVu_12:a:b", "l_text:DejaVu_12:a%3Ab"),
+        // As the Python SDK writes "Hello, World / 100%".
+        (
+            "l_text:Arial_40_bold:Hello%252C%20World%20%252F%20100%25",
+            "l_text:Arial_40_bold:Hello%252C%20World%20%252F%20100%2525",
+        ),
     ];
     for (url, canonical) in table {
         let parsed = t(url);
@@ -52,6 +62,10 @@ fn documentation_examples() {
         assert_eq!(t(canonical), parsed, "parse(canonical(x)) == x for {url}");
     }
     assert_eq!(t("h_300,w_400,c_fill"), t("c_fill,w_400,h_300"), "order inside a component does not matter");
+    match &t("l_text:Arial_40_bold:Hello%252C%20World%20%252F%20100%25").components[0].params[0] {
+        Param::Layer { source: LayerSource::Text(tl), .. } => assert_eq!(tl.text, "Hello, World / 100%"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -68,8 +82,9 @@ fn errors_name_the_parameter_and_where_it_is() {
     assert_eq!(err("e_wobble").message, "Invalid effect 'wobble' ('e_wobble')");
     assert_eq!(err("q_0").message, "Invalid value '0' for parameter q ('q_0')");
     assert_eq!(err("fl_rocket").message, "Invalid flag 'rocket' ('fl_rocket')");
-    assert_eq!(err("l_text:Arial_40:Hi").message, "Layer text:Arial_40:Hi is not supported yet ('l_text:Arial_40:Hi')");
-    assert_eq!(err("co_red").message, "Parameter co is not supported ('co_red')");
+    assert!(err("l_text:Arial:Hi").message.starts_with("Invalid text layer 'text:Arial:Hi'"));
+    assert!(err("l_text:Arial_40_wavy:Hi").message.starts_with("Invalid text layer"));
+    assert_eq!(err("l_fetch:aHR0cA==").message, "Layer fetch:aHR0cA== is not supported yet ('l_fetch:aHR0cA==')");
     assert_eq!(err("w_").message, "Invalid value '' for parameter w ('w_')");
     assert_eq!(err("w_-5").message, "Invalid value '-5' for parameter w ('w_-5')");
     assert_eq!(err("zz_1").message, "Invalid transformation parameter 'zz_1'");

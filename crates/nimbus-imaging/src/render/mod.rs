@@ -12,10 +12,11 @@ mod encode;
 mod focus;
 mod ops;
 mod pixels;
+mod text;
 
 use image::ImageFormat;
 use nimbus_core::transform::geometry::plan;
-use nimbus_core::transform::{Angle, Color, Component, Dpr, Format, Param, Transformation};
+use nimbus_core::transform::{Angle, Color, Component, Dpr, Format, LayerSource, Param, Transformation};
 
 pub use decode::{MAX_INPUT_PIXELS, header};
 pub use encode::EncodeOptions;
@@ -146,7 +147,7 @@ fn without_placement(c: &Component) -> Component {
     let params = c
         .params
         .iter()
-        .filter(|p| !matches!(p.key(), "l" | "u" | "g" | "x" | "y"))
+        .filter(|p| !matches!(p.key(), "l" | "u" | "g" | "x" | "y" | "co" | "b"))
         .filter(|p| !matches!(p, Param::Flags(f) if f.iter().all(|x| x == "layer_apply")))
         .cloned()
         .collect();
@@ -256,10 +257,22 @@ pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Ren
         // The first component's geometry is planned on the full-size image and mapped onto
         // the shrunk one, so shrinking never changes the result's size.
         let basis = if i == 0 && !first_is_layer { Some((upright, shrink)) } else { None };
-        if let Some(Param::Layer { under, public_id }) = comp.get("l").or(comp.get("u")) {
-            let bytes =
-                o.layers.get(public_id).ok_or_else(|| RenderError::Invalid(format!("Layer {public_id} not found")))?;
-            let layer = apply_component(load(bytes)?, &without_placement(comp), None, o)?;
+        if let Some(Param::Layer { under, source }) = comp.get("l").or(comp.get("u")) {
+            let pixels = match source {
+                LayerSource::Image(id) => {
+                    let bytes =
+                        o.layers.get(id).ok_or_else(|| RenderError::Invalid(format!("Layer {id} not found")))?;
+                    load(bytes)?
+                }
+                LayerSource::Text(tl) => {
+                    let color = match comp.get("co") {
+                        Some(Param::Color(c)) => c.0,
+                        _ => [0, 0, 0, 255],
+                    };
+                    text::render_text(tl, color, background(comp).map(|c| c.0))?
+                }
+            };
+            let layer = apply_component(pixels, &without_placement(comp), None, o)?;
             let later_apply = t.components[i + 1..].iter().any(applies_layer);
             if applies_layer(comp) || !later_apply {
                 img = ops::composite(img, &layer, placement(comp), *under);

@@ -249,3 +249,30 @@ fn image_layers_are_placed_by_gravity_and_offsets() {
     // A layer that was not loaded is an error, not a panic.
     assert!(matches!(render(&base, &t("l_nope"), &RenderOptions::default()), Err(RenderError::Invalid(_))));
 }
+
+#[test]
+fn text_layers_draw_with_the_bundled_font() {
+    let base = two_tone_jpeg(400, 200);
+    // Large white bold text centred on the image: many pixels near white in the middle band.
+    let r = decoded(&run(&base, "co_white,l_text:Arial_60_bold:HELLO%20WORLD"));
+    let white = (100..300).filter(|x| close(&r.get_pixel(*x, 100).0[..3], &[255, 255, 255], 40)).count();
+    assert!(white > 20, "text drawn across the middle ({white} white pixels)");
+    assert!(!close(&r.get_pixel(5, 5).0[..3], &[255, 255, 255], 40), "outside the text untouched");
+    // The layer is sized to its text: a small font fits in a corner.
+    let small = decoded(&run(&base, "co_rgb:00ff00,l_text:Helvetica_12:hi,g_north_west,x_2,y_2/f_png"));
+    let green = (0..30)
+        .flat_map(|x| (0..20).map(move |y| (x, y)))
+        .filter(|(x, y)| small.get_pixel(*x, *y).0[1] > 200 && small.get_pixel(*x, *y).0[0] < 100)
+        .count();
+    assert!(green > 5, "{green} green pixels in the corner");
+    let bg = decoded(&run(&base, "b_black,co_white,l_text:Arial_20:x,g_south_east"));
+    assert!(close(&bg.get_pixel(398, 198).0[..3], &[0, 0, 0], 30), "the text layer's background");
+    assert!(matches!(
+        render(
+            &base,
+            &t("l_text:Arial_1000:WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW"),
+            &RenderOptions::default()
+        ),
+        Err(RenderError::TooLarge(_))
+    ));
+}
