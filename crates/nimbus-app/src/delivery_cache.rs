@@ -25,6 +25,9 @@ type AssetKey = (i64, ResourceType, DeliveryType, PublicId);
 pub struct DeliveryCache {
     envs: Cache<String, Arc<EnvEntry>>,
     assets: Cache<AssetKey, Arc<Asset>>,
+    /// What a delivery URL resolved to (after its signature was checked), by the URL and the
+    /// request properties the answer depends on; never holds image bytes.
+    resolved: Cache<String, crate::derive::Delivery>,
 }
 
 impl DeliveryCache {
@@ -32,7 +35,20 @@ impl DeliveryCache {
         Self {
             envs: Cache::builder().max_capacity(10_000).time_to_live(ttl).build(),
             assets: Cache::builder().max_capacity(max_assets).time_to_live(ttl).build(),
+            resolved: Cache::builder().max_capacity(max_assets).time_to_live(ttl).build(),
         }
+    }
+
+    pub fn resolved(&self, key: &str) -> Option<crate::derive::Delivery> {
+        self.resolved.get(key)
+    }
+
+    pub fn put_resolved(&self, key: String, d: &crate::derive::Delivery) {
+        let mut d = d.clone();
+        if let crate::derive::Delivery::Derived(_, derived) = &mut d {
+            derived.bytes = None;
+        }
+        self.resolved.insert(key, d);
     }
 
     pub fn env(&self, cloud: &str) -> Option<Arc<EnvEntry>> {
@@ -60,5 +76,6 @@ impl DeliveryCache {
     pub fn clear(&self) {
         self.envs.invalidate_all();
         self.assets.invalidate_all();
+        self.resolved.invalidate_all();
     }
 }

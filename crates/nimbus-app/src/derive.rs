@@ -31,6 +31,20 @@ pub struct ClientHints {
     pub dpr: Option<f64>,
 }
 
+impl ClientHints {
+    /// The key under which a delivery URL's resolution is remembered: the path plus what of
+    /// the request can change the answer (formats accepted, DPR hint).
+    pub fn cache_key(&self, path: &str) -> String {
+        let accept = self.accept.as_deref().unwrap_or("");
+        format!(
+            "{path}|{}{}|{}",
+            u8::from(accept.contains("image/webp")),
+            u8::from(accept.contains("image/avif")),
+            self.dpr.map_or(0.0, |d| (d * 4.0).round() / 4.0)
+        )
+    }
+}
+
 /// A derived image, just rendered (`bytes`) or stored earlier (read it from `key`).
 #[derive(Debug, Clone)]
 pub struct Derived {

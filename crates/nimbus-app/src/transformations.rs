@@ -46,6 +46,8 @@ impl App {
         if !self.catalog.put_named(env, &named, true, self.now()).await? {
             return Err(AppError::AlreadyExists(format!("Transformation {name}")));
         }
+        // Delivery resolutions remembered for a few seconds must see the new name.
+        self.delivery_cache.clear();
         Ok(())
     }
 
@@ -71,11 +73,14 @@ impl App {
             named.transformation = t.canonical();
         }
         self.catalog.put_named(env, &named, false, self.now()).await?;
+        // URLs that use the name resolve differently now.
+        self.delivery_cache.clear();
         Ok(())
     }
 
     pub async fn delete_named_transformation(&self, env: i64, id: &str) -> AppResult<()> {
         if self.catalog.delete_named(env, bare(id)).await? {
+            self.delivery_cache.clear();
             Ok(())
         } else {
             Err(AppError::TransformationNotFound(id.to_owned()))

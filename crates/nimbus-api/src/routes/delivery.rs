@@ -26,10 +26,6 @@ pub async fn deliver(State(state): State<AppState>, method: Method, uri: Uri, he
     if method != Method::GET && method != Method::HEAD {
         return error(ApiError::UnknownEndpoint(format!("{method} {}", uri.path())));
     }
-    let path = match DeliveryPath::parse(uri.path()) {
-        Ok(p) => p,
-        Err(e) => return error_with(StatusCode::NOT_FOUND, &e.to_string()),
-    };
     let hints = ClientHints {
         accept: headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_owned),
         dpr: ["sec-ch-dpr", "dpr"]
@@ -37,10 +33,27 @@ pub async fn deliver(State(state): State<AppState>, method: Method, uri: Uri, he
             .find_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok()))
             .filter(|d| d.is_finite() && *d > 0.0),
     };
-    let result = match state.app.deliver(&path, &hints).await {
-        Ok(Delivery::Original(asset)) => stream(&state, &asset, &method, &headers).await,
-        Ok(Delivery::Derived(asset, d)) => derived(&state, &asset, d, &path, &method, &headers).await,
-        Err(e) => return error(e.into()),
+    // A URL seen in the last seconds skips parsing, signature checks and lookups.
+    let key = hints.cache_key(uri.path());
+    let delivery = match state.app.delivery_cache.resolved(&key) {
+        Some(d) => d,
+        None => {
+            let path = match DeliveryPath::parse(uri.path()) {
+                Ok(p) => p,
+                Err(e) => return error_with(StatusCode::NOT_FOUND, &e.to_string()),
+            };
+            match state.app.deliver(&path, &hints).await {
+                Ok(d) => {
+                    state.app.delivery_cache.put_resolved(key, &d);
+                    d
+                }
+                Err(e) => return error(e.into()),
+            }
+        }
+    };
+    let result = match delivery {
+        Delivery::Original(asset) => stream(&state, &asset, &method, &headers).await,
+        Delivery::Derived(asset, d) => derived(&state, &asset, d, &method, &headers).await,
     };
     result.unwrap_or_else(error)
 }
@@ -50,7 +63,6 @@ async fn derived(
     state: &AppState,
     asset: &Asset,
     d: Derived,
-    path: &DeliveryPath,
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -77,7 +89,7 @@ async fn derived(
         put(&mut h, header::VARY, "Accept");
     }
     if d.attachment {
-        let name = path.public_id.name();
+        let name = asset.public_id.name();
         put(&mut h, header::CONTENT_DISPOSITION, &format!("attachment; filename=\"{name}.{}\"", d.format.as_str()));
     }
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
