@@ -264,16 +264,7 @@ impl App {
             let d = self.derive(env, asset, &t, format, &ClientHints::default(), false).await?;
             let bytes = match d.bytes {
                 Some(b) => b,
-                None => self
-                    .blobs
-                    .get(&d.key, None)
-                    .await?
-                    .stream
-                    .map_ok(|b| b.to_vec())
-                    .try_concat()
-                    .await
-                    .map(Bytes::from)
-                    .map_err(AppError::Io)?,
+                None => Bytes::from(self.read_blob(&d.key).await?),
             };
             let size = nimbus_imaging::render::header(&bytes).ok().map(|h| (h.width, h.height));
             out.push(Eager {

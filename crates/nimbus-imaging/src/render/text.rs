@@ -21,37 +21,33 @@ pub fn render_text(t: &TextLayer, color: [u8; 4], background: Option<[u8; 4]>) -
     let scaled = font.as_scaled(PxScale::from(t.size as f32));
     let line_height = scaled.height() + scaled.line_gap();
     let lines: Vec<&str> = t.text.split('\n').collect();
-    let width_of = |line: &str| {
-        let mut w = 0.0f32;
-        let mut prev = None;
-        for ch in line.chars() {
-            let id = font.glyph_id(ch);
-            if let Some(p) = prev {
-                w += scaled.kern(p, id);
+    // Each line's glyphs with their pen positions, and the line's advance width.
+    let laid_out: Vec<(Vec<(ab_glyph::GlyphId, f32)>, f32)> = lines
+        .iter()
+        .map(|line| {
+            let (mut x, mut prev, mut glyphs) = (0.0f32, None, Vec::new());
+            for ch in line.chars() {
+                let id = font.glyph_id(ch);
+                if let Some(p) = prev {
+                    x += scaled.kern(p, id);
+                }
+                glyphs.push((id, x));
+                x += scaled.h_advance(id);
+                prev = Some(id);
             }
-            w += scaled.h_advance(id);
-            prev = Some(id);
-        }
-        w
-    };
-    let width = lines.iter().map(|l| width_of(l)).fold(0.0f32, f32::max).ceil().max(1.0) as u32;
+            (glyphs, x)
+        })
+        .collect();
+    let width = laid_out.iter().map(|(_, w)| *w).fold(0.0f32, f32::max).ceil().max(1.0) as u32;
     let height = (line_height * lines.len() as f32).ceil().max(1.0) as u32;
     if u64::from(width) * u64::from(height) > MAX_TEXT_PIXELS {
         return Err(RenderError::TooLarge(format!("Text layer would be {width}x{height} pixels")));
     }
     let mut img = Pixels::new(width, height, 4, &background.unwrap_or([0, 0, 0, 0]));
-    for (n, line) in lines.iter().enumerate() {
+    for (n, (glyphs, _)) in laid_out.iter().enumerate() {
         let baseline = scaled.ascent() + line_height * n as f32;
-        let mut x = 0.0f32;
-        let mut prev = None;
-        for ch in line.chars() {
-            let id = font.glyph_id(ch);
-            if let Some(p) = prev {
-                x += scaled.kern(p, id);
-            }
-            let glyph = id.with_scale_and_position(PxScale::from(t.size as f32), point(x, baseline));
-            x += scaled.h_advance(id);
-            prev = Some(id);
+        for (id, x) in glyphs {
+            let glyph = id.with_scale_and_position(PxScale::from(t.size as f32), point(*x, baseline));
             let Some(outline) = font.outline_glyph(glyph) else { continue };
             let bounds = outline.px_bounds();
             outline.draw(|gx, gy, coverage| {
