@@ -4,6 +4,7 @@
 //! surface (`nimbus-api`).
 
 mod admin;
+mod http_front;
 mod serve;
 mod settings;
 

@@ -5,13 +5,13 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt as _;
 use nimbus_app::ports::{RandomIds, SystemClock};
 use nimbus_app::{App, AppConfig};
 use nimbus_blob::{CachedBlobStore, ObjectBlobStore};
 use nimbus_core::cloudinary_url::CloudinaryUrl;
 use nimbus_db::SqlCatalog;
 
+use crate::http_front;
 use crate::settings::Settings;
 
 /// How often the orphan sweeper runs, and how old an unreferenced blob must be to go.
@@ -58,9 +58,9 @@ fn clear_staging(dir: &std::path::Path) {
 }
 
 pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
-    let listener =
-        tokio::net::TcpListener::bind(s.listen).await.map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
-    s.listen = listener.local_addr()?;
+    let workers = s.http_workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let sockets = http_front::bind(s.listen, workers).map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
+    s.listen = sockets.addr;
     let (app, catalog) = build_app(&s).await?;
     clear_staging(&app.config.staging_dir);
 
@@ -87,17 +87,16 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
     });
 
     println!("Nimbus listening on http://{}", s.listen);
-    tracing::info!(listen = %s.listen, data_dir = %s.data_dir.display(), "serving");
-    // Responses go out as headers, then body chunks: without TCP_NODELAY, Nagle's algorithm
-    // and the client's delayed ACK stall every response after the first on a connection ~40 ms.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set");
-        }
-    });
-    axum::serve(listener, nimbus_api::router(app)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!(listen = %s.listen, workers, data_dir = %s.data_dir.display(), "serving");
+    let mut front = http_front::start(sockets, &nimbus_api::router(app))?;
+    tokio::select! {
+        () = shutdown_signal() => {}
+        i = front.failed() => tracing::error!(worker = i, "an HTTP worker stopped; shutting down"),
+    }
+    let served = front.shutdown().await;
     sweeper.abort();
     catalog.close().await;
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

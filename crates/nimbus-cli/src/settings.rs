@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// Admin API calls per hour and environment.
     #[arg(long, env = "NIMBUS_ADMIN_RATE_LIMIT")]
     admin_rate_limit: Option<u32>,
+    /// HTTP worker threads, each with its own listening socket (default: one per core).
+    #[arg(long, env = "NIMBUS_HTTP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    http_workers: Option<u16>,
 }
 
 /// The TOML file: the same settings, all optional.
@@ -56,6 +59,7 @@ struct FileConfig {
     remote_timeout_secs: Option<u64>,
     remote_allowlist: Option<Vec<String>>,
     admin_rate_limit: Option<u32>,
+    http_workers: Option<u16>,
 }
 
 /// The resolved settings.
@@ -69,6 +73,7 @@ pub struct Settings {
     pub remote_timeout_secs: Option<u64>,
     pub remote_allowlist: Vec<String>,
     pub admin_rate_limit: Option<u32>,
+    pub http_workers: Option<usize>,
 }
 
 impl Settings {
@@ -99,6 +104,7 @@ impl Settings {
             remote_timeout_secs: s.and_then(|s| s.remote_timeout_secs).or(file.remote_timeout_secs),
             remote_allowlist: s.and_then(|s| s.remote_allowlist.clone()).or(file.remote_allowlist).unwrap_or_default(),
             admin_rate_limit: s.and_then(|s| s.admin_rate_limit).or(file.admin_rate_limit),
+            http_workers: s.and_then(|s| s.http_workers).or(file.http_workers).map(usize::from),
         })
     }
 }
