@@ -1316,6 +1316,78 @@ def upload_large_chunked():
 
 # ---------------------------------------------------------------------------------------------
 
+@step
+def search_expressions_sort_pages_aggregations():
+    from cloudinary.search import Search
+    tag = "srch" + RUN
+    rating = "rating" + RUN
+    cloudinary.api.add_metadata_field({"external_id": rating, "label": "Rating " + RUN, "type": "integer"})
+    made = {}
+    for i, (name, fmt, extra_tag) in enumerate((("red_shoe", "JPEG", "summer"), ("blue_shoe", "PNG", "winter"),
+                                                 ("red_hat", "JPEG", "summer"), ("green_scarf", "PNG", "winter"))):
+        data = make_image(fmt, size=(40 + 10 * i, 30), seed=i)
+        ext = "jpg" if fmt == "JPEG" else "png"
+        r = cloudinary.uploader.upload(write_tmp("s.%s" % ext, data), public_id="%s/search/%s" % (P, name),
+                                       tags=[tag, extra_tag], context={"alt": name.replace("_", " ") + " photo"},
+                                       metadata={rating: i + 1})
+        made[name] = r
+    def ids(res):
+        return sorted(x["public_id"].rsplit("/", 1)[1] for x in res["resources"])
+    r = Search().expression("tags=%s AND tags:summer" % tag).with_field("tags").execute()
+    eq(ids(r), ["red_hat", "red_shoe"], "tags expression")
+    eq(r["total_count"], 2, "total_count")
+    check(all(tag in x["tags"] for x in r["resources"]), "with_field tags: %r" % r["resources"])
+    check(isinstance(r.get("time"), int), "time is reported")
+    r = Search().expression("tags=%s AND format:png" % tag).execute()
+    eq(ids(r), ["blue_shoe", "green_scarf"], "format")
+    check("tags" not in r["resources"][0], "tags only when asked")
+    r = Search().expression("tags=%s AND context.alt:\"red photo\"" % tag).with_field("context").execute()
+    eq(ids(r), ["red_hat", "red_shoe"], "context words")
+    eq(r["resources"][0]["context"]["alt"].endswith("photo"), True, "with_field context")
+    r = Search().expression("tags=%s AND metadata.%s>=3" % (tag, rating)).with_field("metadata").execute()
+    eq(ids(r), ["green_scarf", "red_hat"], "metadata number")
+    eq(r["resources"][0]["metadata"].get(rating) in (3, 4), True, "with_field metadata")
+    r = Search().expression("tags=%s AND -shoe AND width>=60" % tag).execute()
+    eq(ids(r), ["green_scarf", "red_hat"], "negated bare term and width")
+    r = Search().expression("tags=%s AND (public_id:%s/search/red* OR filename:scarf) AND uploaded_at>1d" % (tag, P)).execute()
+    eq(ids(r), ["green_scarf", "red_hat", "red_shoe"], "prefix, filename words, relative date")
+    # Sort and pages: every asset once, in order.
+    seen = []
+    cursor = None
+    while True:
+        q = Search().expression("tags=%s" % tag).sort_by("public_id", "asc").max_results(3)
+        if cursor:
+            q = q.next_cursor(cursor)
+        r = q.execute()
+        seen += [x["public_id"].rsplit("/", 1)[1] for x in r["resources"]]
+        eq(r["total_count"], 4, "total_count on every page")
+        cursor = r.get("next_cursor")
+        if not cursor:
+            break
+    eq(seen, ["blue_shoe", "green_scarf", "red_hat", "red_shoe"], "pages sorted by public_id")
+    r = Search().expression("tags=%s" % tag).sort_by("bytes", "desc").sort_by("public_id").execute()
+    sizes = [x["bytes"] for x in r["resources"]]
+    eq(sizes, sorted(sizes, reverse=True), "sorted by bytes, descending")
+    r = Search().expression("tags=%s" % tag).aggregate("format").aggregate("tags").max_results(1).execute()
+    eq(r["aggregations"]["format"], {"jpg": 2, "png": 2}, "format aggregation")
+    eq(r["aggregations"]["tags"].get("summer"), 2, "tags aggregation")
+    r = Search().expression("tags=%s" % tag).fields(["public_id", "bytes"]).execute()
+    keys = set(r["resources"][0])
+    check("bytes" in keys and "url" not in keys and "width" not in keys, "fields restricts: %r" % keys)
+    expect_error(cex.BadRequest, Search().expression("tags:(summer").execute, contains=("missing ')'",))
+    expect_error(cex.BadRequest, Search().expression("colour:red").execute, contains=("unknown field 'colour'",))
+    expect_error(cex.BadRequest, Search().expression("bytes>big").execute, contains=("not a number",))
+    from cloudinary.search_folders import SearchFolders
+    cloudinary.api.create_folder("%s/search/sub" % P)
+    r = SearchFolders().expression("path:%s/search/*" % P).max_results(5).execute()
+    eq(sorted(f["path"] for f in r["folders"]), ["%s/search" % P, "%s/search/sub" % P], "folder search by path")
+    eq(r["total_count"], 2, "folder total_count")
+    r = SearchFolders().expression("name=sub AND path:%s/*" % P).execute()
+    names = [f["name"] for f in r["folders"]]
+    paths = [f["path"] for f in r["folders"]]
+    check("%s/search/sub" % P in paths and set(names) == {"sub"}, "folder search by name: %r" % paths)
+
+
 def main(argv):
     if "--list" in argv:
         for s in STEPS:

@@ -59,6 +59,9 @@ pub enum Endpoint {
     // Conditional metadata rules API, and Nimbus's evaluate/preview extensions.
     ListMetadataRules,
     CreateMetadataRule,
+    // Search API.
+    SearchResources,
+    SearchFolders,
     MetadataRule { id: String },
     UpdateMetadataRule { id: String },
     DeleteMetadataRule { id: String },
@@ -82,6 +85,7 @@ impl Endpoint {
             ["ping"] if get => E::Ping,
             ["usage"] | ["usage", _] if get => E::Usage,
             ["config"] if get => E::Config,
+            ["resources", "search"] if get || post => E::SearchResources,
             ["resources"] if get => E::ResourceTypes,
             ["resources"] if delete => E::DeleteByAssetIds,
             ["resources", "by_asset_ids"] if get => E::ResourcesByAssetIds,
@@ -112,6 +116,7 @@ impl Endpoint {
                 public_id: join(3),
             },
             ["tags", rt] if get => E::Tags { resource_type: (*rt).to_owned() },
+            ["folders", "search"] if get || post => E::SearchFolders,
             ["folders"] if get => E::RootFolders,
             ["folders", ..] if get => E::SubFolders { path: join(1) },
             ["folders", ..] if s.len() > 1 && post => E::CreateFolder { path: join(1) },

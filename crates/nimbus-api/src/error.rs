@@ -41,6 +41,7 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::FolderNotEmpty(_)
         | E::MalformedBody(_)
         | E::MetadataSchema(_)
+        | E::InvalidSearch(_)
         | E::MetadataInvalid { .. }
         | E::InvalidTransformation(_) => StatusCode::BAD_REQUEST,
         E::MissingCredentials

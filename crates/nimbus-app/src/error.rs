@@ -45,6 +45,9 @@ pub enum AppError {
     #[error("{0}")]
     MetadataSchema(String),
     /// Asset metadata breaks the schema or its rules: every problem, the first as message.
+    /// A search request is refused: expression (with position and hint), sort, cursor, ...
+    #[error("{0}")]
+    InvalidSearch(String),
     #[error("{message}")]
     MetadataInvalid { message: String, issues: Vec<nimbus_core::metadata::Issue> },
 

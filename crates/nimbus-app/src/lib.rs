@@ -25,6 +25,7 @@ pub mod params;
 pub mod ports;
 pub mod presets;
 pub mod remote;
+pub mod search;
 pub mod staging;
 pub mod sweeper;
 pub mod transformations;

@@ -248,6 +248,8 @@ pub trait FolderRepo: Send + Sync {
     async fn folder_exists(&self, env: i64, path: &str) -> CatalogResult<bool>;
     /// Direct children of `parent` (`None`: root folders), sorted.
     async fn list_folders(&self, env: i64, parent: Option<&str>) -> CatalogResult<Vec<String>>;
+    /// Every folder of the environment with its creation time, sorted by path.
+    async fn all_folders(&self, env: i64) -> CatalogResult<Vec<(String, i64)>>;
     /// Whether any asset or subfolder lives under `path`.
     async fn folder_has_content(&self, env: i64, path: &str) -> CatalogResult<bool>;
     async fn delete_folder(&self, env: i64, path: &str) -> CatalogResult<bool>;
@@ -384,9 +386,19 @@ pub trait TransformationRepo: Send + Sync {
     async fn delete_named(&self, env: i64, name: &str) -> CatalogResult<bool>;
 }
 
+#[async_trait]
+pub trait SearchRepo: Send + Sync {
+    /// Runs a checked search: the matching assets' total, one page (with tags) and the
+    /// requested aggregations.
+    async fn search_assets(&self, env: i64, q: &crate::search::SearchQuery)
+    -> CatalogResult<crate::search::SearchPage>;
+}
+
 /// The whole catalog: one adapter implements all repositories over one database.
 #[async_trait]
-pub trait Catalog: EnvRepo + AssetRepo + FolderRepo + PresetRepo + MetadataRepo + TransformationRepo {
+pub trait Catalog:
+    EnvRepo + AssetRepo + FolderRepo + PresetRepo + MetadataRepo + TransformationRepo + SearchRepo
+{
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> CatalogResult<()>;
 }

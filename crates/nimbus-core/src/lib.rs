@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod ids;
 pub mod metadata;
 pub mod params;
+pub mod search;
 pub mod signature;
 pub mod timefmt;
 pub mod transform;

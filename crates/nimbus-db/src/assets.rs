@@ -20,7 +20,7 @@ use crate::{SqlCatalog, db_err};
 const PREFIX_END: char = char::MAX;
 
 /// Loads the tags of the given rows, in their order of addition.
-async fn attach_tags(conn: &mut AnyConnection, rows: &mut [(i64, Asset)]) -> CatalogResult<()> {
+pub(crate) async fn attach_tags(conn: &mut AnyConnection, rows: &mut [(i64, Asset)]) -> CatalogResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -121,6 +121,7 @@ async fn delete_rows(conn: &mut AnyConnection, pks: &[i64]) -> CatalogResult<()>
     if pks.is_empty() {
         return Ok(());
     }
+    crate::search::unindex(conn, pks).await?;
     for table_col in ["asset_tags WHERE asset_pk", "assets WHERE id"] {
         let mut b = Binds::default();
         let sql = format!("DELETE FROM {table_col} IN {}", b.int_list(pks.iter().copied()));
@@ -159,6 +160,19 @@ async fn insert(conn: &mut AnyConnection, env: i64, a: &Asset) -> CatalogResult<
     .await
     .map_err(db_err)?;
     Ok(pk)
+}
+
+/// Inserts new assets with their tags and index rows; existing keys are skipped.
+pub(crate) async fn import(conn: &mut AnyConnection, env: i64, assets: &[Asset]) -> CatalogResult<u64> {
+    let mut added: Vec<(i64, &Asset)> = Vec::with_capacity(assets.len());
+    for a in assets {
+        if let Some(pk) = insert(conn, env, a).await? {
+            insert_tags(conn, env, pk, &a.tags).await?;
+            added.push((pk, a));
+        }
+    }
+    crate::search::index(conn, env, &added).await?;
+    Ok(added.len() as u64)
 }
 
 /// Replaces the content columns of row `pk` with `a`'s (asset id and creation time stay).
@@ -221,6 +235,7 @@ impl AssetRepo for SqlCatalog {
                 return Ok(Saved::Stale);
             }
             insert_tags(&mut tx.tx, env, pk, &asset.tags).await?;
+            crate::search::index(&mut tx.tx, env, &[(pk, asset)]).await?;
             Saved::Inserted(asset.clone())
         } else {
             let (pk, old) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update())
@@ -239,6 +254,7 @@ impl AssetRepo for SqlCatalog {
                 };
                 replace(&mut tx.tx, pk, &stored).await?;
                 set_tags(&mut tx.tx, env, pk, &asset.tags).await?;
+                crate::search::index(&mut tx.tx, env, &[(pk, &stored)]).await?;
                 Saved::Replaced { asset: stored, old_blob: old.blob_key }
             } else {
                 Saved::Existing(old)
@@ -360,6 +376,7 @@ impl AssetRepo for SqlCatalog {
         .execute(&mut *tx.tx)
         .await
         .map_err(db_err)?;
+        crate::search::index(&mut tx.tx, env, &[(pk, &a)]).await?;
         tx.commit().await?;
         Ok(Patched::Done(Box::new(a)))
     }
@@ -396,10 +413,11 @@ impl AssetRepo for SqlCatalog {
             .execute(&mut *tx.tx)
             .await
             .map_err(db_err)?;
-        tx.commit().await?;
         a.public_id = to.public_id.clone();
         a.delivery_type = to.delivery_type;
         a.updated_at = now;
+        crate::search::index(&mut tx.tx, env, &[(pk, &a)]).await?;
+        tx.commit().await?;
         Ok(Renamed::Done { asset: Box::new(a), replaced_blob })
     }
 
@@ -434,6 +452,7 @@ impl AssetRepo for SqlCatalog {
         let mut tx = self.write_tx().await?;
         let found = find_locked(&mut tx.tx, env, rt, dt, ids, self.dialect.for_update()).await?;
         let mut out = Vec::new();
+        let pks: Vec<i64> = found.iter().map(|(pk, _, _)| *pk).collect();
         for (pk, pid, _) in found {
             match cmd {
                 TagCommand::Add(t) => {
@@ -468,6 +487,7 @@ impl AssetRepo for SqlCatalog {
                 .map_err(db_err)?;
             out.push(pid);
         }
+        crate::search::reindex(&mut tx.tx, env, &pks).await?;
         tx.commit().await?;
         out.sort();
         Ok(out)

@@ -7,6 +7,7 @@ use sqlx::query::Query;
 #[derive(Debug, Clone)]
 pub(crate) enum Value {
     Int(i64),
+    Float(f64),
     Text(String),
 }
 
@@ -18,6 +19,11 @@ impl Binds {
     /// Adds a value; returns its placeholder (`$n`).
     pub(crate) fn int(&mut self, v: i64) -> String {
         self.0.push(Value::Int(v));
+        format!("${}", self.0.len())
+    }
+
+    pub(crate) fn float(&mut self, v: f64) -> String {
+        self.0.push(Value::Float(v));
         format!("${}", self.0.len())
     }
 
@@ -42,6 +48,7 @@ impl Binds {
         for v in self.0 {
             q = match v {
                 Value::Int(i) => q.bind(i),
+                Value::Float(f) => q.bind(f),
                 Value::Text(s) => q.bind(s),
             };
         }

@@ -27,7 +27,9 @@ fn key_row(r: &AnyRow) -> CatalogResult<ApiKey> {
 }
 
 /// Tables holding an environment's rows, children first.
-const ENV_TABLES: [&str; 9] = [
+const ENV_TABLES: [&str; 11] = [
+    "search_terms",
+    "search_numbers",
     "asset_tags",
     "assets",
     "folders",

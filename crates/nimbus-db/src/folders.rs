@@ -62,6 +62,22 @@ impl FolderRepo for SqlCatalog {
         rows.iter().map(|r| r.try_get::<String, _>("path").map_err(db_err)).collect()
     }
 
+    async fn all_folders(&self, env: i64) -> CatalogResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT path, created_at FROM folders WHERE env_id = $1 ORDER BY path")
+            .bind(env)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("path").map_err(db_err)?,
+                    r.try_get::<i64, _>("created_at").map_err(db_err)?,
+                ))
+            })
+            .collect()
+    }
+
     async fn folder_has_content(&self, env: i64, path: &str) -> CatalogResult<bool> {
         let sub = format!("{path}/");
         let sub_end = format!("{path}/{}", char::MAX);

@@ -14,6 +14,7 @@ mod metadata;
 mod migrate;
 mod presets;
 mod rows;
+mod search;
 mod transformations;
 
 use std::str::FromStr;
@@ -58,6 +59,8 @@ pub struct SqlCatalog {
     /// SQLite has one writer at a time; taking this before a write transaction turns
     /// would-be `SQLITE_BUSY` upgrades into a short wait. Unused on PostgreSQL.
     write_lock: Arc<Mutex<()>>,
+    /// Matches beyond which a search page is read by probing rows in sort order.
+    probe_above: i64,
 }
 
 fn db_err(e: sqlx::Error) -> CatalogError {
@@ -102,9 +105,42 @@ impl SqlCatalog {
             .connect_with(options)
             .await
             .map_err(db_err)?;
-        let catalog = Self { pool, dialect, write_lock: Arc::new(Mutex::new(())) };
+        let catalog = Self { pool, dialect, write_lock: Arc::new(Mutex::new(())), probe_above: search::PROBE_ABOVE };
         migrate::run(&catalog).await?;
+        let n = catalog.backfill_search_index().await?;
+        if n > 0 {
+            tracing::info!(assets = n, "search index filled for existing assets");
+        }
+        catalog.optimize().await?;
         Ok(catalog)
+    }
+
+    /// Refreshes the query planner's statistics where the database needs it (SQLite keeps
+    /// none on its own; PostgreSQL's autovacuum does). Cheap when nothing changed much.
+    pub async fn optimize(&self) -> CatalogResult<()> {
+        if self.dialect == Dialect::Sqlite {
+            sqlx::raw_sql("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts many new assets (with tags and search index) in one transaction: imports and
+    /// benchmarks. Assets whose key exists already are skipped; returns how many were added.
+    pub async fn import_assets(&self, env: i64, assets: &[nimbus_core::Asset]) -> CatalogResult<u64> {
+        let mut tx = self.write_tx().await?;
+        let n = assets::import(&mut tx.tx, env, assets).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// The same catalog with another threshold between reading a search page's matches first
+    /// and probing rows in sort order (both give the same results; tests force each).
+    pub fn with_probe_above(mut self, matches: i64) -> Self {
+        self.probe_above = matches;
+        self
     }
 
     pub fn dialect(&self) -> Dialect {

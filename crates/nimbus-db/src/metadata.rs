@@ -270,6 +270,23 @@ impl MetadataRepo for SqlCatalog {
                 tx.rollback().await?;
                 return Ok(MetadataWrite::Stale(chunk[0].public_id.clone()));
             }
+            let mut b = Binds::default();
+            let sql = format!(
+                "SELECT id FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}",
+                b.int(env),
+                b.text(rt.as_str()),
+                b.text(dt.as_str()),
+                b.text_list(chunk.iter().map(|u| u.public_id.as_str()))
+            );
+            let pks: Vec<i64> = b
+                .apply(&sql)
+                .fetch_all(&mut *tx.tx)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|r| r.try_get("id").map_err(db_err))
+                .collect::<CatalogResult<_>>()?;
+            crate::search::reindex(&mut tx.tx, env, &pks).await?;
         }
         tx.commit().await?;
         Ok(MetadataWrite::Done)

@@ -322,6 +322,36 @@ step('metadata_fields_rules_and_uploads', async () => {
   await expectReject(cloudinary.api.metadata_field_by_field_id(level), 404, 'not found');
 });
 
+step('search_expression_sort_cursor_aggregate', async () => {
+  const tag = `nsrch${RUN}`;
+  for (const [i, name] of ['alpha', 'beta', 'gamma'].entries()) {
+    await uploadPng(`${P}/search/${name}`, 60 + i, { tags: [tag, i === 1 ? 'odd' : 'even'], context: { alt: `${name} view` } });
+  }
+  const search = () => cloudinary.search.expression(`tags=${tag}`);
+  const all = await search().sort_by('public_id', 'asc').with_field('tags').with_field('context').execute();
+  assert.deepStrictEqual(all.resources.map((r) => r.public_id.split('/').pop()), ['alpha', 'beta', 'gamma']);
+  assert.strictEqual(all.total_count, 3);
+  assert.ok(all.resources[0].tags.includes(tag), JSON.stringify(all.resources[0]));
+  assert.strictEqual(all.resources[0].context.alt, 'alpha view');
+  // Pages of one: the cursor carries the sort.
+  const seen = [];
+  let cursor;
+  do {
+    let q = search().sort_by('public_id', 'desc').max_results(1);
+    if (cursor) q = q.next_cursor(cursor);
+    const r = await q.execute();
+    seen.push(...r.resources.map((x) => x.public_id.split('/').pop()));
+    cursor = r.next_cursor;
+  } while (cursor);
+  assert.deepStrictEqual(seen, ['gamma', 'beta', 'alpha']);
+  const odd = await cloudinary.search.expression(`tags=${tag} AND -tags:even AND context.alt:view`).execute();
+  assert.deepStrictEqual(odd.resources.map((r) => r.public_id.split('/').pop()), ['beta']);
+  const agg = await search().aggregate('format').aggregate('tags').max_results(1).execute();
+  assert.deepStrictEqual(agg.aggregations.format, { png: 3 });
+  assert.strictEqual(agg.aggregations.tags.even, 2);
+  await expectReject(cloudinary.search.expression('tags:(x').execute(), 400, "missing ')'");
+});
+
 // ---------------------------------------------------------------------------------------------
 
 function describe(err) {

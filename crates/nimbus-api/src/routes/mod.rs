@@ -7,6 +7,7 @@ pub mod health;
 mod metadata;
 mod presets;
 mod resources;
+mod search;
 mod transformations;
 mod upload;
 
@@ -83,11 +84,10 @@ pub async fn api(State(state): State<AppState>, req: Request) -> Response {
 
 async fn dispatch(state: &AppState, req: Request) -> ApiResult<Response> {
     let path = req.uri().path().to_owned();
-    let mut segs: Vec<String> = path
-        .trim_start_matches("/v1_1/")
-        .split('/')
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
+    // Decoded before splitting: the Node SDK sends `resources%2Fsearch` as one segment.
+    // (Endpoints that take a path, like a public id, join their trailing segments again.)
+    let decoded = percent_decode_str(path.trim_start_matches("/v1_1/")).decode_utf8_lossy().into_owned();
+    let mut segs: Vec<String> = decoded.split('/').map(str::to_owned).collect();
     if segs.len() > 1 && segs.last().is_some_and(String::is_empty) {
         segs.pop();
     }
@@ -167,6 +167,8 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
         E::CreateTransformation => transformations::create(app, &call).await?,
         E::UpdateTransformation => transformations::update(app, &call).await?,
         E::DeleteTransformation => transformations::delete(app, &call).await?,
+        E::SearchResources => search::resources(app, &call).await?,
+        E::SearchFolders => search::folders(app, &call).await?,
         other => metadata::handle(app, &call, other).await?,
     };
     Ok(json(v))

@@ -8,4 +8,5 @@ mod errors;
 mod isolation;
 mod metadata;
 mod resources;
+mod search;
 mod upload;

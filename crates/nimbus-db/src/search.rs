@@ -1,0 +1,501 @@
+//! Search: the index rows every asset write keeps current, and checked queries translated to
+//! SQL both dialects run. Every leaf of a translated query is a non-NULL boolean, so `NOT`
+//! means what the in-memory evaluator says it means.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use nimbus_app::ports::{CatalogResult, SearchRepo};
+use nimbus_app::search::{
+    Aggregation, Bucket, Cursor, RangeAgg, SearchPage, SearchQuery, SortField, SortKey, SortValue, ValueAgg,
+};
+use nimbus_core::Asset;
+use nimbus_core::search::{
+    Attr, NumField, NumRange, Query, TextField, TextMatch, exact_term, field, index_entries, prefix_end,
+    prefix_matchable,
+};
+use sqlx::{AnyConnection, Row as _};
+
+use crate::binds::Binds;
+use crate::rows::{self, ASSET_COLS};
+use crate::{SqlCatalog, db_err};
+
+/// Rows per multi-row INSERT (4 values each; well under both dialects' bind limits).
+const INSERT_CHUNK: usize = 500;
+/// Matches beyond which a page is read by probing rows in sort order.
+pub(crate) const PROBE_ABOVE: i64 = 2000;
+/// Assets re-indexed per batch when filling the index for existing assets.
+const BACKFILL_BATCH: i64 = 500;
+
+/// Removes the index rows of `pks`.
+pub(crate) async fn unindex(conn: &mut AnyConnection, pks: &[i64]) -> CatalogResult<()> {
+    if pks.is_empty() {
+        return Ok(());
+    }
+    for table in ["search_terms", "search_numbers"] {
+        let mut b = Binds::default();
+        let sql = format!("DELETE FROM {table} WHERE asset_pk IN {}", b.int_list(pks.iter().copied()));
+        b.apply(&sql).execute(&mut *conn).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// Writes the index rows of assets (with their tags), replacing any they had.
+pub(crate) async fn index(conn: &mut AnyConnection, env: i64, assets: &[(i64, &Asset)]) -> CatalogResult<()> {
+    let pks: Vec<i64> = assets.iter().map(|(pk, _)| *pk).collect();
+    unindex(conn, &pks).await?;
+    let mut terms: Vec<(i64, String, String)> = Vec::new();
+    let mut numbers: Vec<(i64, String, f64)> = Vec::new();
+    for (pk, a) in assets {
+        let e = index_entries(a);
+        terms.extend(e.terms.into_iter().map(|(f, t)| (*pk, f, t)));
+        numbers.extend(e.numbers.into_iter().map(|(f, v)| (*pk, f, v)));
+    }
+    for chunk in terms.chunks(INSERT_CHUNK) {
+        let mut b = Binds::default();
+        let env_p = b.int(env);
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(pk, f, t)| format!("({env_p}, {}, {}, {})", b.text(f.as_str()), b.text(t.as_str()), b.int(*pk)))
+            .collect();
+        let sql = format!("INSERT INTO search_terms (env_id, field, term, asset_pk) VALUES {}", rows.join(", "));
+        b.apply(&sql).execute(&mut *conn).await.map_err(db_err)?;
+    }
+    for chunk in numbers.chunks(INSERT_CHUNK) {
+        let mut b = Binds::default();
+        let env_p = b.int(env);
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(pk, f, v)| format!("({env_p}, {}, {}, {})", b.text(f.as_str()), b.float(*v), b.int(*pk)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO search_numbers (env_id, field, value, asset_pk) VALUES {} ON CONFLICT DO NOTHING",
+            rows.join(", ")
+        );
+        b.apply(&sql).execute(&mut *conn).await.map_err(db_err)?;
+    }
+    Ok(())
+}
+
+/// Re-reads assets by position and re-indexes them.
+pub(crate) async fn reindex(conn: &mut AnyConnection, env: i64, pks: &[i64]) -> CatalogResult<()> {
+    if pks.is_empty() {
+        return Ok(());
+    }
+    let mut b = Binds::default();
+    let sql = format!("SELECT {ASSET_COLS} FROM assets WHERE id IN {}", b.int_list(pks.iter().copied()));
+    let found = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+    let mut assets = found.iter().map(rows::asset).collect::<CatalogResult<Vec<_>>>()?;
+    crate::assets::attach_tags(conn, &mut assets).await?;
+    let refs: Vec<(i64, &Asset)> = assets.iter().map(|(pk, a)| (*pk, a)).collect();
+    index(conn, env, &refs).await
+}
+
+impl SqlCatalog {
+    /// Indexes assets written before the search index existed (each indexed asset has a
+    /// folder entry, so the ones without are the ones missing). Runs at start-up.
+    pub(crate) async fn backfill_search_index(&self) -> CatalogResult<u64> {
+        let mut done = 0;
+        loop {
+            let mut tx = self.write_tx().await?;
+            let missing: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT id, env_id FROM assets a WHERE NOT EXISTS \
+                 (SELECT 1 FROM search_terms t WHERE t.env_id = a.env_id AND t.field = $1 AND t.asset_pk = a.id) \
+                 ORDER BY id LIMIT $2",
+            )
+            .bind(field::FOLDER)
+            .bind(BACKFILL_BATCH)
+            .fetch_all(&mut *tx.tx)
+            .await
+            .map_err(db_err)?;
+            if missing.is_empty() {
+                tx.rollback().await?;
+                return Ok(done);
+            }
+            let mut by_env: HashMap<i64, Vec<i64>> = HashMap::new();
+            for (pk, env) in &missing {
+                by_env.entry(*env).or_default().push(*pk);
+            }
+            for (env, pks) in by_env {
+                reindex(&mut tx.tx, env, &pks).await?;
+            }
+            tx.commit().await?;
+            done += missing.len() as u64;
+        }
+    }
+}
+
+/// A SQL condition for a query, over the `assets` table.
+struct Sql<'a> {
+    b: &'a mut Binds,
+    env: String,
+    /// Test each row for membership (`EXISTS`, an index probe per row) instead of reading
+    /// the matching ids first (`IN`): right when most rows match and the rows are walked in
+    /// an index's order anyway (a page of a broad search).
+    probe: bool,
+}
+
+const TRUE: &str = "(1 = 1)";
+const FALSE: &str = "(1 = 0)";
+
+impl Sql<'_> {
+    fn member(&self, table: &str, conds: &str) -> String {
+        if self.probe {
+            format!("EXISTS (SELECT 1 FROM {table} WHERE asset_pk = assets.id AND {conds})")
+        } else {
+            format!("id IN (SELECT asset_pk FROM {table} WHERE {conds})")
+        }
+    }
+
+    fn cond(&mut self, q: &Query) -> String {
+        match q {
+            Query::All => TRUE.into(),
+            Query::And(v) if v.is_empty() => TRUE.into(),
+            Query::Or(v) if v.is_empty() => FALSE.into(),
+            Query::And(v) => format!("({})", v.iter().map(|q| self.cond(q)).collect::<Vec<_>>().join(" AND ")),
+            Query::Or(v) => format!("({})", v.iter().map(|q| self.cond(q)).collect::<Vec<_>>().join(" OR ")),
+            Query::Not(q) => format!("(NOT {})", self.cond(q)),
+            Query::Text(f, m) => self.text(f, m),
+            Query::Num(f, r) => self.num(f, r),
+        }
+    }
+
+    /// Assets with an index term of `field` matching `m` (exact, prefix or any).
+    fn terms(&mut self, index_field: &str, m: &TextMatch) -> String {
+        let f = self.b.text(index_field);
+        let term = match m {
+            TextMatch::Exact(v) => format!(" AND term = {}", self.b.text(exact_term(v))),
+            TextMatch::Prefix(p) if !prefix_matchable(p) => return FALSE.into(),
+            TextMatch::Prefix(p) => {
+                // Hashed long values never match a prefix.
+                let hashed = if p.starts_with('#') { " AND term NOT LIKE '#sha256:%'" } else { "" };
+                format!(" AND term >= {} AND term < {}{hashed}", self.b.text(p.as_str()), self.b.text(prefix_end(p)))
+            }
+            TextMatch::Present | TextMatch::Tokens { .. } => String::new(),
+        };
+        self.member("search_terms", &format!("env_id = {} AND field = {f}{term}", self.env))
+    }
+
+    /// Every token (and the prefix) occurs among `index_field`'s token terms.
+    fn tokens(&mut self, index_field: &str, all: &[String], prefix: Option<&str>) -> String {
+        let mut parts: Vec<String> =
+            all.iter().map(|t| self.terms(index_field, &TextMatch::Exact(t.clone()))).collect();
+        if let Some(p) = prefix {
+            parts.push(self.terms(index_field, &TextMatch::Prefix(p.to_owned())));
+        }
+        if parts.is_empty() { FALSE.into() } else { format!("({})", parts.join(" AND ")) }
+    }
+
+    fn column(&mut self, col: &str, m: &TextMatch) -> String {
+        match m {
+            TextMatch::Exact(v) => format!("({col} IS NOT NULL AND {col} = {})", self.b.text(v.as_str())),
+            TextMatch::Prefix(p) => format!(
+                "({col} IS NOT NULL AND {col} >= {} AND {col} < {})",
+                self.b.text(p.as_str()),
+                self.b.text(prefix_end(p))
+            ),
+            TextMatch::Present => format!("({col} IS NOT NULL AND {col} <> '')"),
+            TextMatch::Tokens { .. } => FALSE.into(),
+        }
+    }
+
+    fn text(&mut self, f: &TextField, m: &TextMatch) -> String {
+        let tokens = |s: &mut Self, idx: &str| match m {
+            TextMatch::Tokens { all, prefix } => Some(s.tokens(idx, all, prefix.as_deref())),
+            _ => None,
+        };
+        match f {
+            TextField::Attr(a) => match a {
+                Attr::PublicId => self.column("public_id", m),
+                Attr::AssetId => self.column("asset_id", m),
+                Attr::AssetFolder => self.column("asset_folder", m),
+                Attr::ResourceType => self.column("resource_type", m),
+                Attr::Type => self.column("delivery_type", m),
+                Attr::Format => self.column("format", m),
+                Attr::DisplayName => {
+                    tokens(self, field::DISPLAY_NAME_TOKENS).unwrap_or_else(|| self.column("display_name", m))
+                }
+                Attr::Folder => match m {
+                    TextMatch::Present => {
+                        let f = self.b.text(field::FOLDER);
+                        self.member("search_terms", &format!("env_id = {} AND field = {f} AND term <> ''", self.env))
+                    }
+                    _ => self.terms(field::FOLDER, m),
+                },
+                Attr::Filename => match m {
+                    TextMatch::Tokens { all, prefix } => self.tokens(field::FILENAME_TOKENS, all, prefix.as_deref()),
+                    TextMatch::Present => TRUE.into(),
+                    _ => self.terms(field::FILENAME, m),
+                },
+                Attr::AccessMode => constant("public", m),
+                Attr::Status => constant("active", m),
+            },
+            TextField::Tags => match m {
+                TextMatch::Tokens { all, prefix } => self.tokens(field::TAG_TOKENS, all, prefix.as_deref()),
+                TextMatch::Exact(v) => {
+                    let c = format!("env_id = {} AND tag = {}", self.env, self.b.text(v.as_str()));
+                    self.member("asset_tags", &c)
+                }
+                TextMatch::Prefix(p) => {
+                    let c = format!(
+                        "env_id = {} AND tag >= {} AND tag < {}",
+                        self.env,
+                        self.b.text(p.as_str()),
+                        self.b.text(prefix_end(p))
+                    );
+                    self.member("asset_tags", &c)
+                }
+                TextMatch::Present => {
+                    let c = format!("env_id = {}", self.env);
+                    self.member("asset_tags", &c)
+                }
+            },
+            TextField::Context(k) => match m {
+                TextMatch::Tokens { all, prefix } => self.tokens(&field::context_tokens(k), all, prefix.as_deref()),
+                _ => self.terms(&field::context_exact(k), m),
+            },
+            TextField::Metadata(k) => match m {
+                TextMatch::Tokens { all, prefix } => self.tokens(&field::metadata_tokens(k), all, prefix.as_deref()),
+                TextMatch::Present => {
+                    let text = self.terms(&field::metadata_exact(k), m);
+                    let f = self.b.text(field::metadata_number(k));
+                    let c = format!("env_id = {} AND field = {f}", self.env);
+                    format!("({text} OR {})", self.member("search_numbers", &c))
+                }
+                _ => self.terms(&field::metadata_exact(k), m),
+            },
+            TextField::Any => tokens(self, field::ANY).unwrap_or_else(|| FALSE.into()),
+        }
+    }
+
+    fn num(&mut self, f: &NumField, r: &NumRange) -> String {
+        let col = match f {
+            NumField::Bytes => "bytes",
+            NumField::Width => "width",
+            NumField::Height => "height",
+            NumField::CreatedAt => "created_at",
+            NumField::UploadedAt => "version",
+            NumField::Pixels => "(width * height)",
+            NumField::AspectRatio => {
+                let mut parts = vec!["width IS NOT NULL AND height IS NOT NULL AND height > 0".to_owned()];
+                let e = "(CAST(width AS DOUBLE PRECISION) / height)";
+                if let Some((v, incl)) = r.lo {
+                    parts.push(format!("{e} {} {}", if incl { ">=" } else { ">" }, self.b.float(v)));
+                }
+                if let Some((v, incl)) = r.hi {
+                    parts.push(format!("{e} {} {}", if incl { "<=" } else { "<" }, self.b.float(v)));
+                }
+                return format!("({})", parts.join(" AND "));
+            }
+            NumField::Metadata(k) => {
+                let mut parts = vec![
+                    format!("env_id = {}", self.env),
+                    format!("field = {}", self.b.text(field::metadata_number(k))),
+                ];
+                if let Some((v, incl)) = r.lo {
+                    parts.push(format!("value {} {}", if incl { ">=" } else { ">" }, self.b.float(v)));
+                }
+                if let Some((v, incl)) = r.hi {
+                    parts.push(format!("value {} {}", if incl { "<=" } else { "<" }, self.b.float(v)));
+                }
+                return self.member("search_numbers", &parts.join(" AND "));
+            }
+        };
+        let guard = match f {
+            NumField::Pixels => "width IS NOT NULL AND height IS NOT NULL",
+            NumField::Width => "width IS NOT NULL",
+            NumField::Height => "height IS NOT NULL",
+            _ => "1 = 1",
+        };
+        let Some((lo, hi)) = r.integer_bounds() else { return FALSE.into() };
+        let mut parts = vec![guard.to_owned()];
+        if let Some(lo) = lo {
+            parts.push(format!("{col} >= {}", self.b.int(lo)));
+        }
+        if let Some(hi) = hi {
+            parts.push(format!("{col} <= {}", self.b.int(hi)));
+        }
+        format!("({})", parts.join(" AND "))
+    }
+}
+
+/// A field with one value for every asset.
+fn constant(value: &str, m: &TextMatch) -> String {
+    let hit = match m {
+        TextMatch::Exact(v) => v == value,
+        TextMatch::Prefix(p) => value.starts_with(p.as_str()),
+        TextMatch::Present => true,
+        TextMatch::Tokens { .. } => false,
+    };
+    if hit { TRUE.into() } else { FALSE.into() }
+}
+
+fn sort_expr(f: SortField) -> &'static str {
+    match f {
+        SortField::CreatedAt => "created_at",
+        SortField::UploadedAt => "version",
+        SortField::PublicId => "public_id",
+        SortField::DisplayName => "display_name",
+        SortField::AssetFolder => "asset_folder",
+        SortField::Format => "COALESCE(format, '')",
+        SortField::ResourceType => "resource_type",
+        SortField::Type => "delivery_type",
+        SortField::Bytes => "bytes",
+        SortField::Width => "COALESCE(width, -1)",
+        SortField::Height => "COALESCE(height, -1)",
+    }
+}
+
+/// Rows after the cursor in the sort order: `(k1 > v1) OR (k1 = v1 AND k2 > v2) OR ... OR
+/// (all equal AND id > pk)`, with each comparison in its key's direction.
+fn after_cursor(b: &mut Binds, sort: &[SortKey], c: &Cursor) -> String {
+    let mut ors = Vec::new();
+    let mut eqs: Vec<String> = Vec::new();
+    let bind = |b: &mut Binds, v: &SortValue| match v {
+        SortValue::Int(i) => b.int(*i),
+        SortValue::Text(s) => b.text(s.as_str()),
+    };
+    for (k, v) in sort.iter().zip(&c.values) {
+        let e = sort_expr(k.field);
+        let p = bind(b, v);
+        let op = if k.ascending { ">" } else { "<" };
+        let mut clause = eqs.clone();
+        clause.push(format!("{e} {op} {p}"));
+        ors.push(format!("({})", clause.join(" AND ")));
+        eqs.push(format!("{e} = {p}"));
+    }
+    let op = if sort.first().is_none_or(|k| k.ascending) { ">" } else { "<" };
+    eqs.push(format!("id {op} {}", b.int(c.pk)));
+    ors.push(format!("({})", eqs.join(" AND ")));
+    format!("({})", ors.join(" OR "))
+}
+
+fn range_expr(f: RangeAgg) -> &'static str {
+    match f {
+        RangeAgg::Bytes => "bytes",
+        RangeAgg::Pixels => "(width * height)",
+        RangeAgg::Width => "width",
+        RangeAgg::Height => "height",
+        RangeAgg::AspectRatio => "(CAST(width AS DOUBLE PRECISION) / NULLIF(height, 0))",
+    }
+}
+
+fn bucket_case(b: &mut Binds, e: &str, bucket: &Bucket) -> String {
+    let mut conds = vec![format!("{e} IS NOT NULL")];
+    if let Some(from) = bucket.from {
+        conds.push(format!("{e} >= {}", b.float(from)));
+    }
+    if let Some(to) = bucket.to {
+        conds.push(format!("{e} < {}", b.float(to)));
+    }
+    format!("COUNT(CASE WHEN {} THEN 1 END)", conds.join(" AND "))
+}
+
+#[async_trait]
+impl SearchRepo for SqlCatalog {
+    async fn search_assets(&self, env: i64, q: &SearchQuery) -> CatalogResult<SearchPage> {
+        let started = Instant::now();
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let where_ = |b: &mut Binds, probe: bool| {
+            let env_p = b.int(env);
+            let cond = Sql { b, env: env_p.clone(), probe }.cond(&q.query);
+            format!("env_id = {env_p} AND {cond}")
+        };
+
+        let mut b = Binds::default();
+        let w = where_(&mut b, false);
+        let total: i64 = b
+            .apply(&format!("SELECT COUNT(*) AS n FROM assets WHERE {w}"))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?
+            .try_get("n")
+            .map_err(db_err)?;
+
+        // A page of many matches walks the sort order and probes each row; a page of few
+        // reads the matches and sorts them.
+        let mut b = Binds::default();
+        let mut w = where_(&mut b, total > self.probe_above);
+        if let Some(c) = &q.after {
+            w = format!("{w} AND {}", after_cursor(&mut b, &q.sort, c));
+        }
+        let id_dir = if q.sort.first().is_none_or(|k| k.ascending) { "ASC" } else { "DESC" };
+        let order: Vec<String> = q
+            .sort
+            .iter()
+            .map(|k| format!("{} {}", sort_expr(k.field), if k.ascending { "ASC" } else { "DESC" }))
+            .chain(std::iter::once(format!("id {id_dir}")))
+            .collect();
+        let limit = i64::from(q.limit.max(1));
+        let sql = format!(
+            "SELECT {ASSET_COLS} FROM assets WHERE {w} ORDER BY {} LIMIT {}",
+            order.join(", "),
+            b.int(limit + 1)
+        );
+        let found = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+        let mut page = found.iter().map(rows::asset).collect::<CatalogResult<Vec<_>>>()?;
+        let more = page.len() as i64 > limit;
+        page.truncate(limit as usize);
+        crate::assets::attach_tags(&mut conn, &mut page).await?;
+        let next = if more {
+            page.last().map(|(pk, a)| Cursor {
+                values: q.sort.iter().map(|k| nimbus_app::search::sort_value(a, k.field)).collect(),
+                pk: *pk,
+            })
+        } else {
+            None
+        };
+
+        let mut aggregations = Vec::new();
+        for agg in &q.aggregate {
+            let mut b = Binds::default();
+            let w = where_(&mut b, false);
+            let counts: Vec<(String, i64)> = match agg {
+                Aggregation::Values(v) => {
+                    let sql = match v {
+                        ValueAgg::Tags => format!(
+                            "SELECT tag AS k, COUNT(*) AS n FROM asset_tags WHERE asset_pk IN (SELECT id FROM assets WHERE {w}) GROUP BY tag ORDER BY n DESC, k"
+                        ),
+                        other => {
+                            let col = match other {
+                                ValueAgg::Format => "format",
+                                ValueAgg::ResourceType => "resource_type",
+                                _ => "delivery_type",
+                            };
+                            format!(
+                                "SELECT {col} AS k, COUNT(*) AS n FROM assets WHERE {w} AND {col} IS NOT NULL GROUP BY {col} ORDER BY n DESC, k"
+                            )
+                        }
+                    };
+                    let found = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+                    found
+                        .iter()
+                        .map(|r| Ok((r.try_get("k").map_err(db_err)?, r.try_get("n").map_err(db_err)?)))
+                        .collect::<CatalogResult<_>>()?
+                }
+                Aggregation::Ranges { field, buckets } => {
+                    let e = range_expr(*field);
+                    let cols: Vec<String> = buckets
+                        .iter()
+                        .enumerate()
+                        .map(|(i, bk)| format!("{} AS b{i}", bucket_case(&mut b, e, bk)))
+                        .collect();
+                    let sql = format!("SELECT {} FROM assets WHERE {w}", cols.join(", "));
+                    let row = b.apply(&sql).fetch_one(&mut *conn).await.map_err(db_err)?;
+                    buckets
+                        .iter()
+                        .enumerate()
+                        .map(|(i, bk)| {
+                            let n: Option<i64> = row.try_get(format!("b{i}").as_str()).map_err(db_err)?;
+                            Ok((bk.key.clone(), n.unwrap_or(0)))
+                        })
+                        .collect::<CatalogResult<_>>()?
+                }
+            };
+            aggregations.push((agg.name().to_owned(), counts));
+        }
+        tracing::debug!(total, ms = started.elapsed().as_millis() as u64, "search");
+        Ok(SearchPage { total, assets: page.into_iter().map(|(_, a)| a).collect(), next, aggregations })
+    }
+}

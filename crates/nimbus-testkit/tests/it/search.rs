@@ -1,0 +1,394 @@
+//! Differential tests of search: for random assets and random expressions, the results of
+//! SQLite and of PostgreSQL equal the in-memory evaluator's. The assets go through every write
+//! path that touches the index (insert, overwrite, update, tags, rename, delete, metadata).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use nimbus_app::ports::{
+    AssetKey, AssetPatch, AssetRepo, EnvRepo, ListQuery, Patched, Renamed, SearchRepo, TagCommand,
+};
+use nimbus_app::search::{Aggregation, Cursor, SearchQuery, SortField, SortKey, ValueAgg, sort_value};
+use nimbus_core::metadata::FieldType;
+use nimbus_core::search::{self, Schema};
+use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
+use nimbus_db::SqlCatalog;
+use nimbus_testkit::{ScratchDir, scratch_postgres};
+
+const NOW: i64 = 1_750_000_000;
+const DAY: i64 = 86_400;
+
+/// xorshift64*: deterministic, dependency-free.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+    fn chance(&mut self, pct: usize) -> bool {
+        self.below(100) < pct
+    }
+}
+
+const FOLDERS: &[&str] = &["", "shop", "shop/shoes", "shop/hats", "blog", "blog/2024"];
+const NAMES: &[&str] = &["Red_Shoe", "blue-shoe", "hat", "summer hat", "scarf", "IMG_0042", "été", "x"];
+const TAGS: &[&str] = &["summer", "Winter", "sale", "shirt-sale", "new", "archived", "a b"];
+const WORDS: &[&str] = &["red", "shoe", "green", "grass", "hat", "sunny", "Day", "été"];
+const COLORS: &[&str] = &["red_id", "blue_id", "green_id"];
+const FORMATS: &[&str] = &["jpg", "png", "webp", "gif"];
+
+fn schema() -> Schema {
+    let mut metadata = HashMap::new();
+    metadata.insert("rating".to_owned(), FieldType::Integer);
+    metadata.insert("shot".to_owned(), FieldType::Date);
+    metadata.insert("color".to_owned(), FieldType::Enum);
+    metadata.insert("labels".to_owned(), FieldType::Set);
+    metadata.insert("caption".to_owned(), FieldType::String);
+    Schema { metadata }
+}
+
+fn words(r: &mut Rng, n: usize) -> String {
+    (0..n).map(|_| r.pick(WORDS)).collect::<Vec<_>>().join(" ")
+}
+
+fn random_asset(r: &mut Rng, n: usize) -> Asset {
+    let folder = r.pick(FOLDERS);
+    let name = format!("{}{n}", r.pick(NAMES));
+    let pid = if folder.is_empty() { name.clone() } else { format!("{folder}/{name}") };
+    let raw = r.chance(10);
+    let mut tags: Vec<String> = Vec::new();
+    for _ in 0..r.below(4) {
+        let t = r.pick(TAGS).to_owned();
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    let mut context = Vec::new();
+    if r.chance(60) {
+        let n = 1 + r.below(3);
+        context.push(("alt".to_owned(), words(r, n)));
+    }
+    if r.chance(20) {
+        context.push(("note".to_owned(), if r.chance(30) { String::new() } else { words(r, 1) }));
+    }
+    let mut metadata = serde_json::Map::new();
+    if r.chance(70) {
+        metadata.insert("rating".into(), (r.below(6) as i64).into());
+    }
+    if r.chance(50) {
+        metadata.insert("shot".into(), format!("2024-0{}-1{}", 1 + r.below(9), r.below(10)).into());
+    }
+    if r.chance(60) {
+        metadata.insert("color".into(), r.pick(COLORS).into());
+    }
+    if r.chance(40) {
+        let labels: Vec<&str> =
+            (0..r.below(3)).map(|_| r.pick(&["new", "promo", "old"])).collect::<BTreeSet<_>>().into_iter().collect();
+        metadata.insert("labels".into(), serde_json::json!(labels));
+    }
+    if r.chance(40) {
+        metadata.insert("caption".into(), words(r, 2).into());
+    }
+    let (width, height) =
+        if raw { (None, None) } else { (Some(10 + r.below(3000) as i64), Some(10 + r.below(2000) as i64)) };
+    Asset {
+        asset_id: format!("{:032x}", n + 1),
+        resource_type: if raw { ResourceType::Raw } else { ResourceType::Image },
+        delivery_type: if r.chance(10) { DeliveryType::Private } else { DeliveryType::Upload },
+        public_id: PublicId::parse(&pid).unwrap(),
+        version: NOW - (r.below(40) as i64) * DAY,
+        version_id: format!("{:032x}", n + 100_000),
+        format: if raw { None } else { Some(r.pick(FORMATS).to_owned()) },
+        width,
+        height,
+        bytes: (r.below(3_000_000) + 1) as i64,
+        etag: "e".repeat(32),
+        blob_key: format!("originals/{n}"),
+        original_filename: None,
+        display_name: if r.chance(10) { String::new() } else { name },
+        asset_folder: folder.to_owned(),
+        tags,
+        context,
+        metadata,
+        created_at: NOW - (40 + r.below(400) as i64) * DAY,
+        updated_at: NOW,
+    }
+}
+
+/// A random expression from the grammar, over the generated vocabulary.
+fn random_expr(r: &mut Rng, depth: usize) -> String {
+    if depth > 0 && r.chance(35) {
+        let a = random_expr(r, depth - 1);
+        let b = random_expr(r, depth - 1);
+        return match r.below(5) {
+            0 => format!("({a} OR {b})"),
+            1 => format!("{a} AND {b}"),
+            2 => format!("NOT ({a})"),
+            3 => format!("-{b}"),
+            _ => format!("({a} || {b})"),
+        };
+    }
+    let num = |r: &mut Rng, f: &str, max: usize| {
+        let op = r.pick(&[">", ">=", "<", "<=", ":", "="]);
+        format!("{f}{op}{}", r.below(max))
+    };
+    match r.below(24) {
+        0 => r.pick(WORDS).to_owned(),
+        1 => format!("{}*", &r.pick(WORDS)[..2]),
+        2 => format!("tags={}", quote(r.pick(TAGS))),
+        3 => format!("tags:{}", r.pick(&["sale", "shirt", "winter", "summer", "a", "b", "sal*", "w*"])),
+        4 => format!("folder:{}", r.pick(&["shop/*", "shop", "blog/*", "\"\"", "shop/shoes", "*"])),
+        5 => format!("asset_folder={}", quote(r.pick(FOLDERS))),
+        6 => format!("public_id:{}", r.pick(&["shop/*", "shop/shoes/Red*", "blog/2024/*", "x*"])),
+        7 => format!("format:{}", r.pick(&["jpg", "PNG", "webp", "*"])),
+        8 => format!("resource_type:{}", r.pick(&["image", "raw"])),
+        9 => format!("type:{}", r.pick(&["upload", "private"])),
+        10 => num(r, "bytes", 3_000_000),
+        11 => num(r, "width", 3000),
+        12 => format!("pixels:[{} TO {}]", r.below(1_000_000), r.pick(&["*", "3000000"])),
+        13 => format!("aspect_ratio{}{}", r.pick(&[">", "<", "="]), r.pick(&["1", "1.5", "\"16:9\"", "0.8"])),
+        14 => format!("created_at{}{}d", r.pick(&[">", "<"]), 40 + r.below(400)),
+        15 => format!("uploaded_at:[{}d TO {}]", 1 + r.below(40), r.pick(&["*", "1d", "2024-06-01"])),
+        16 => {
+            let n = 1 + r.below(2);
+            format!("context.alt:{}", quote(&words(r, n)))
+        }
+        17 => format!("context.{}:*", r.pick(&["alt", "note", "missing"])),
+        18 => num(r, "metadata.rating", 6),
+        19 => format!("metadata.shot{}2024-0{}-15", r.pick(&[">", "<", ":", "<="]), 1 + r.below(9)),
+        20 => format!("metadata.color{}{}", r.pick(&["=", ":"]), r.pick(COLORS)),
+        21 => format!("metadata.labels={}", r.pick(&["new", "promo", "old"])),
+        22 => format!("metadata.{}:*", r.pick(&["caption", "labels", "rating", "shot"])),
+        _ => format!("{}:{}", r.pick(&["filename", "display_name"]), r.pick(&["shoe", "hat", "img*", "42", "*"])),
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\\\""))
+}
+
+async fn all_assets(c: &SqlCatalog, env: i64) -> Vec<Asset> {
+    let q = ListQuery { limit: 100_000, ascending: true, ..Default::default() };
+    c.list_assets(env, &q).await.unwrap().assets
+}
+
+/// Loads assets through every write path that touches the index.
+async fn load(c: &SqlCatalog, env: i64, seed: u64, n: usize) {
+    // Asset ids are unique across environments: number them apart.
+    let base = env as usize * 1_000_000;
+    let mut r = Rng(seed);
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let a = random_asset(&mut r, base + i);
+        c.save_asset(env, &a, false, None).await.unwrap();
+        ids.push(a.public_id.clone());
+    }
+    for (i, id) in ids.iter().enumerate() {
+        match i % 9 {
+            0 => {
+                // Overwrite with new content.
+                let mut a = random_asset(&mut r, base + i + 500_000);
+                a.public_id = id.clone();
+                a.resource_type = ResourceType::Image;
+                a.delivery_type = DeliveryType::Upload;
+                c.save_asset(env, &a, true, None).await.unwrap();
+            }
+            1 => {
+                let patch = AssetPatch {
+                    tags: Some(vec!["patched".into(), "sale".into()]),
+                    context: Some(vec![("alt".into(), "patched green grass".into())]),
+                    display_name: Some("Renamed Display".into()),
+                    ..Default::default()
+                };
+                let _: Patched = c.update_asset(env, key(id), &patch, NOW).await.unwrap();
+            }
+            2 => {
+                let ids = [id.clone()];
+                c.tag_assets(env, ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Add("added"), NOW)
+                    .await
+                    .unwrap();
+            }
+            3 => {
+                let to = PublicId::parse(&format!("moved/{}", id.as_str().replace('/', "_"))).unwrap();
+                let _: Renamed = c.rename_asset(env, key(id), key(&to), false, NOW).await.unwrap();
+            }
+            4 if i % 2 == 0 => {
+                c.delete_assets(env, ResourceType::Image, DeliveryType::Upload, std::slice::from_ref(id))
+                    .await
+                    .unwrap();
+            }
+            _ => {}
+        }
+    }
+}
+
+fn key(id: &PublicId) -> AssetKey<'_> {
+    AssetKey { resource_type: ResourceType::Image, delivery_type: DeliveryType::Upload, public_id: id }
+}
+
+fn agg_of(page: &nimbus_app::search::SearchPage, name: &str) -> BTreeMap<String, i64> {
+    page.aggregations.iter().find(|(n, _)| n == name).map(|(_, v)| v.iter().cloned().collect()).unwrap_or_default()
+}
+
+fn oracle(q: &search::Query, assets: &[Asset]) -> BTreeSet<String> {
+    assets.iter().filter(|a| search::matches(q, a)).map(|a| a.asset_id.clone()).collect()
+}
+
+async fn run(
+    c: &SqlCatalog,
+    env: i64,
+    q: &search::Query,
+    sort: Vec<SortKey>,
+    limit: u32,
+    after: Option<Cursor>,
+) -> nimbus_app::search::SearchPage {
+    let sq = SearchQuery {
+        query: q.clone(),
+        sort,
+        limit,
+        after,
+        aggregate: vec![Aggregation::Values(ValueAgg::Format), Aggregation::Values(ValueAgg::Tags)],
+    };
+    c.search_assets(env, &sq).await.unwrap()
+}
+
+async fn differential(c: &SqlCatalog) {
+    let env = c.create_env("searchdiff", "sk", "ss", 1).await.unwrap().unwrap();
+    let other = c.create_env("searchother", "sk2", "ss2", 1).await.unwrap().unwrap();
+    load(c, env.id, 0x5eed, 260).await;
+    load(c, other.id, 0xfeed, 40).await;
+    let assets = all_assets(c, env.id).await;
+    assert!(assets.len() > 200, "{}", assets.len());
+    let schema = schema();
+    let sort = vec![SortKey { field: SortField::CreatedAt, ascending: false }];
+    let mut r = Rng(0xe4c9_2a11);
+    let mut nonempty = 0;
+    for _ in 0..400 {
+        let expr = random_expr(&mut r, 3);
+        let q = search::compile(&expr, &schema, NOW).unwrap_or_else(|e| panic!("{expr}: {e}"));
+        let want = oracle(&q, &assets);
+        let page = run(c, env.id, &q, sort.clone(), 500, None).await;
+        let got: BTreeSet<String> = page.assets.iter().map(|a| a.asset_id.clone()).collect();
+        assert_eq!(got, want, "expression {expr:?} ({q:?})");
+        assert_eq!(page.total as usize, want.len(), "total of {expr:?}");
+        // Aggregations count the same matches.
+        let mut formats: BTreeMap<String, i64> = BTreeMap::new();
+        let mut tags: BTreeMap<String, i64> = BTreeMap::new();
+        for a in assets.iter().filter(|a| want.contains(&a.asset_id)) {
+            if let Some(f) = &a.format {
+                *formats.entry(f.clone()).or_default() += 1;
+            }
+            for t in &a.tags {
+                *tags.entry(t.clone()).or_default() += 1;
+            }
+        }
+        let agg = |name: &str| agg_of(&page, name);
+        assert_eq!(agg("format"), formats, "format aggregation of {expr:?}");
+        assert_eq!(agg("tags"), tags, "tags aggregation of {expr:?}");
+        if !want.is_empty() {
+            nonempty += 1;
+        }
+    }
+    assert!(nonempty > 150, "the generator should find things: {nonempty}/400");
+}
+
+/// Pages in several sort orders list each match once, in order, even while assets are added.
+async fn pagination(c: &SqlCatalog) {
+    let env = c.create_env("searchpages", "pk", "ps", 1).await.unwrap().unwrap();
+    load(c, env.id, 0xbeef, 120).await;
+    let schema = schema();
+    let orders = [
+        vec![SortKey { field: SortField::CreatedAt, ascending: false }],
+        vec![SortKey { field: SortField::PublicId, ascending: true }],
+        vec![
+            SortKey { field: SortField::Format, ascending: true },
+            SortKey { field: SortField::Width, ascending: false },
+        ],
+        vec![
+            SortKey { field: SortField::Bytes, ascending: false },
+            SortKey { field: SortField::DisplayName, ascending: true },
+        ],
+    ];
+    let mut extra = env.id as usize * 1_000_000 + 900_000;
+    for (i, sort) in orders.iter().enumerate() {
+        let q = search::compile(if i % 2 == 0 { "" } else { "-tags:archived" }, &schema, NOW).unwrap();
+        let before: Vec<Asset> = all_assets(c, env.id).await.into_iter().filter(|a| search::matches(&q, a)).collect();
+        let mut seen: Vec<Asset> = Vec::new();
+        let mut after = None;
+        let mut r = Rng(77 + i as u64);
+        loop {
+            let page = run(c, env.id, &q, sort.clone(), 7, after).await;
+            seen.extend(page.assets.iter().cloned());
+            // Concurrent inserts between pages.
+            extra += 1;
+            c.save_asset(env.id, &random_asset(&mut r, extra), false, None).await.unwrap();
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        let ids: Vec<&str> = seen.iter().map(|a| a.asset_id.as_str()).collect();
+        let unique: BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(unique.len(), ids.len(), "no repeats in order {i}");
+        for a in &before {
+            assert!(unique.contains(a.asset_id.as_str()), "order {i} skipped {}", a.public_id);
+        }
+        // Sorted by the keys.
+        for w in seen.windows(2) {
+            for k in sort {
+                let (x, y) = (sort_value(&w[0], k.field), sort_value(&w[1], k.field));
+                let ord = match (x, y) {
+                    (nimbus_app::search::SortValue::Int(a), nimbus_app::search::SortValue::Int(b)) => a.cmp(&b),
+                    (nimbus_app::search::SortValue::Text(a), nimbus_app::search::SortValue::Text(b)) => {
+                        a.as_bytes().cmp(b.as_bytes())
+                    }
+                    _ => unreachable!(),
+                };
+                let ord = if k.ascending { ord } else { ord.reverse() };
+                assert!(ord.is_le(), "order {i}: {} before {}", w[0].public_id, w[1].public_id);
+                if ord.is_lt() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn search_matches_the_evaluator_on_sqlite() {
+    let dir = ScratchDir::new("search");
+    let c = SqlCatalog::connect(&format!("sqlite://{}", dir.path().join("c.db").display())).await.unwrap();
+    differential(&c).await;
+    pagination(&c).await;
+    // Pages read by probing rows in sort order give the same results.
+    let probing = c.with_probe_above(-1);
+    probing.delete_env("searchdiff").await.unwrap();
+    probing.delete_env("searchpages").await.unwrap();
+    probing.delete_env("searchother").await.unwrap();
+    differential(&probing).await;
+    pagination(&probing).await;
+}
+
+#[tokio::test]
+async fn search_matches_the_evaluator_on_postgres() {
+    let Some(url) = scratch_postgres().await else {
+        return;
+    };
+    let c = SqlCatalog::connect(&url).await.unwrap();
+    differential(&c).await;
+    pagination(&c).await;
+    let probing = c.with_probe_above(-1);
+    probing.delete_env("searchdiff").await.unwrap();
+    probing.delete_env("searchpages").await.unwrap();
+    probing.delete_env("searchother").await.unwrap();
+    differential(&probing).await;
+    pagination(&probing).await;
+}
