@@ -196,9 +196,12 @@ fn apply_component(
             img = match *a {
                 Angle::Degrees(d) if d.rem_euclid(90) == 0 => ops::rotate90s(img, (d.rem_euclid(360) / 90) as u32),
                 Angle::Degrees(d) => {
-                    return Err(RenderError::Unsupported(format!(
-                        "Rotation by {d} degrees is not supported yet; use a multiple of 90"
-                    )));
+                    let turned = ops::rotate_any(img, f64::from(d));
+                    // The uncovered corners take the component's background, if it has one.
+                    match background(comp) {
+                        Some(Color([r, g, b, 255])) => turned.flatten([r, g, b]),
+                        _ => turned,
+                    }
                 }
                 Angle::Hflip => ops::flip_horizontal(img),
                 Angle::Vflip => ops::flip_vertical(img),

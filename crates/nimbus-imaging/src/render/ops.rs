@@ -251,6 +251,66 @@ pub fn composite(base: Pixels, layer: &Pixels, at: Placement, under: bool) -> Pi
     out
 }
 
+/// Rotates by any angle clockwise, with bilinear sampling. The canvas grows to the rotated
+/// image's bounding box; the corners it uncovers are transparent.
+pub fn rotate_any(img: Pixels, degrees: f64) -> Pixels {
+    let turns = degrees / 90.0;
+    if turns == turns.round() {
+        return rotate90s(img, turns.rem_euclid(4.0) as u32);
+    }
+    let src = img.to_rgba();
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let (sw, sh) = (f64::from(src.width), f64::from(src.height));
+    let dw = (sw * cos.abs() + sh * sin.abs()).round().max(1.0);
+    let dh = (sw * sin.abs() + sh * cos.abs()).round().max(1.0);
+    let (w, h) = (dw as usize, dh as usize);
+    let mut data = vec![0u8; w * h * 4];
+    let (scx, scy) = (sw / 2.0, sh / 2.0);
+    let (dcx, dcy) = (dw / 2.0, dh / 2.0);
+    let stride = src.stride();
+    // One source texel, premultiplied; outside the image it is transparent.
+    let texel = |x: i64, y: i64| -> [f32; 4] {
+        if x < 0 || y < 0 || x >= i64::from(src.width) || y >= i64::from(src.height) {
+            return [0.0; 4];
+        }
+        let i = y as usize * stride + x as usize * 4;
+        let p = &src.data[i..i + 4];
+        let a = f32::from(p[3]) / 255.0;
+        [f32::from(p[0]) * a, f32::from(p[1]) * a, f32::from(p[2]) * a, f32::from(p[3])]
+    };
+    for (row, out) in data.chunks_exact_mut(w * 4).enumerate() {
+        let ry = row as f64 + 0.5 - dcy;
+        for (col, px) in out.chunks_exact_mut(4).enumerate() {
+            let rx = col as f64 + 0.5 - dcx;
+            // The inverse of the clockwise rotation (y grows downwards), back to texel space.
+            let sx = rx * cos + ry * sin + scx - 0.5;
+            let sy = -rx * sin + ry * cos + scy - 0.5;
+            if sx <= -1.0 || sy <= -1.0 || sx >= sw || sy >= sh {
+                continue;
+            }
+            let (x0, y0) = (sx.floor(), sy.floor());
+            let (fx, fy) = ((sx - x0) as f32, (sy - y0) as f32);
+            let (x0, y0) = (x0 as i64, y0 as i64);
+            let (a, b, c, d) = (texel(x0, y0), texel(x0 + 1, y0), texel(x0, y0 + 1), texel(x0 + 1, y0 + 1));
+            let mut v = [0f32; 4];
+            for k in 0..4 {
+                let top = a[k] + (b[k] - a[k]) * fx;
+                let bottom = c[k] + (d[k] - c[k]) * fx;
+                v[k] = top + (bottom - top) * fy;
+            }
+            if v[3] <= 0.0 {
+                continue;
+            }
+            let unpremultiply = 255.0 / v[3];
+            for k in 0..3 {
+                px[k] = (v[k] * unpremultiply).round().clamp(0.0, 255.0) as u8;
+            }
+            px[3] = v[3].round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    Pixels { width: w as u32, height: h as u32, channels: 4, data }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
