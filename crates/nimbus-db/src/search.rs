@@ -126,25 +126,53 @@ impl SqlCatalog {
     }
 }
 
+/// How a condition on an index table is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Membership {
+    /// Read the matching ids first (`id IN (...)`).
+    In,
+    /// Test each row (`EXISTS`, an index probe per row): right when most rows match and the
+    /// rows are walked in an index's order anyway (a page of a broad search).
+    Probe,
+    /// Count the index rows alone (`(SELECT COUNT(*) ...)`): only for a leaf whose index
+    /// rows are one per matching asset (see [`countable`]).
+    Count,
+}
+
 /// A SQL condition for a query, over the `assets` table.
 struct Sql<'a> {
     b: &'a mut Binds,
     env: String,
-    /// Test each row for membership (`EXISTS`, an index probe per row) instead of reading
-    /// the matching ids first (`IN`): right when most rows match and the rows are walked in
-    /// an index's order anyway (a page of a broad search).
-    probe: bool,
+    mode: Membership,
 }
 
 const TRUE: &str = "(1 = 1)";
 const FALSE: &str = "(1 = 0)";
 
+/// Whether `q` is one leaf whose index rows are one per matching asset: an exact tag, an
+/// exact value, or a single word, so its total is a count of index rows with no join.
+fn countable(q: &Query) -> bool {
+    match q {
+        Query::And(v) | Query::Or(v) if v.len() == 1 => countable(&v[0]),
+        Query::Text(TextField::Tags | TextField::Context(_) | TextField::Metadata(_), TextMatch::Exact(_)) => true,
+        Query::Text(TextField::Attr(Attr::Folder), TextMatch::Exact(_)) => true,
+        Query::Text(
+            TextField::Tags | TextField::Context(_) | TextField::Metadata(_) | TextField::Any,
+            TextMatch::Tokens { all, prefix: None },
+        ) => all.len() == 1,
+        Query::Text(TextField::Attr(Attr::DisplayName | Attr::Filename), TextMatch::Tokens { all, prefix: None }) => {
+            all.len() == 1
+        }
+        _ => false,
+    }
+}
+
 impl Sql<'_> {
     fn member(&self, table: &str, conds: &str) -> String {
-        if self.probe {
-            format!("EXISTS (SELECT 1 FROM {table} WHERE asset_pk = assets.id AND {conds})")
-        } else {
-            format!("id IN (SELECT asset_pk FROM {table} WHERE {conds})")
+        match self.mode {
+            Membership::In => format!("id IN (SELECT asset_pk FROM {table} WHERE {conds})"),
+            Membership::Probe => format!("EXISTS (SELECT 1 FROM {table} WHERE asset_pk = assets.id AND {conds})"),
+            Membership::Count => format!("(SELECT COUNT(*) FROM {table} WHERE {conds})"),
         }
     }
 
@@ -392,31 +420,116 @@ fn bucket_case(b: &mut Binds, e: &str, bucket: &Bucket) -> String {
     format!("COUNT(CASE WHEN {} THEN 1 END)", conds.join(" AND "))
 }
 
+/// The asset columns the value aggregations group by.
+fn value_column(v: ValueAgg) -> Option<&'static str> {
+    match v {
+        ValueAgg::Format => Some("format"),
+        ValueAgg::ResourceType => Some("resource_type"),
+        ValueAgg::Type => Some("delivery_type"),
+        ValueAgg::Tags => None,
+    }
+}
+
+/// Counts sorted as the API lists them: most first, then by key.
+fn sorted_counts(counts: HashMap<String, i64>) -> Vec<(String, i64)> {
+    let mut v: Vec<(String, i64)> = counts.into_iter().filter(|(_, n)| *n > 0).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+fn where_clause(b: &mut Binds, env: i64, q: &Query, mode: Membership) -> String {
+    let env_p = b.int(env);
+    let cond = Sql { b, env: env_p.clone(), mode }.cond(q);
+    format!("env_id = {env_p} AND {cond}")
+}
+
+impl SqlCatalog {
+    /// The total and every aggregation over asset columns, in one pass over the matches
+    /// (grouped by the value columns asked for, with a count per range bucket); a single
+    /// countable leaf with nothing to aggregate is counted from its index rows alone.
+    async fn count_and_aggregate(
+        &self,
+        conn: &mut AnyConnection,
+        env: i64,
+        q: &SearchQuery,
+    ) -> CatalogResult<(i64, HashMap<&'static str, Vec<(String, i64)>>)> {
+        let columns: Vec<&'static str> = q
+            .aggregate
+            .iter()
+            .filter_map(|a| match a {
+                Aggregation::Values(v) => value_column(*v),
+                Aggregation::Ranges { .. } => None,
+            })
+            .collect();
+        let ranges: Vec<(&'static str, RangeAgg, &[Bucket])> = q
+            .aggregate
+            .iter()
+            .filter_map(|a| match a {
+                Aggregation::Ranges { field, buckets } => Some((a.name(), *field, buckets.as_slice())),
+                Aggregation::Values(_) => None,
+            })
+            .collect();
+        let mut b = Binds::default();
+        if columns.is_empty() && ranges.is_empty() && countable(&q.query) {
+            let env_p = b.int(env);
+            let count = Sql { b: &mut b, env: env_p, mode: Membership::Count }.cond(&q.query);
+            let row = b.apply(&format!("SELECT {count} AS n")).fetch_one(&mut *conn).await.map_err(db_err)?;
+            return Ok((row.try_get("n").map_err(db_err)?, HashMap::new()));
+        }
+        let w = where_clause(&mut b, env, &q.query, Membership::In);
+        let mut select: Vec<String> = columns.iter().map(|c| format!("{c} AS g_{c}")).collect();
+        select.push("COUNT(*) AS n".into());
+        for (ri, (_, field, buckets)) in ranges.iter().enumerate() {
+            for (bi, bucket) in buckets.iter().enumerate() {
+                select.push(format!("{} AS r{ri}_{bi}", bucket_case(&mut b, range_expr(*field), bucket)));
+            }
+        }
+        let group = if columns.is_empty() { String::new() } else { format!(" GROUP BY {}", columns.join(", ")) };
+        let sql = format!("SELECT {} FROM assets WHERE {w}{group}", select.join(", "));
+        let rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+
+        let mut total = 0;
+        let mut values: Vec<HashMap<String, i64>> = vec![HashMap::new(); columns.len()];
+        let mut buckets: Vec<Vec<i64>> = ranges.iter().map(|(_, _, bs)| vec![0; bs.len()]).collect();
+        for row in &rows {
+            let n: i64 = row.try_get("n").map_err(db_err)?;
+            total += n;
+            for (ci, c) in columns.iter().enumerate() {
+                let k: Option<String> = row.try_get(format!("g_{c}").as_str()).map_err(db_err)?;
+                if let Some(k) = k {
+                    *values[ci].entry(k).or_default() += n;
+                }
+            }
+            for (ri, counts) in buckets.iter_mut().enumerate() {
+                for (bi, count) in counts.iter_mut().enumerate() {
+                    let n: Option<i64> = row.try_get(format!("r{ri}_{bi}").as_str()).map_err(db_err)?;
+                    *count += n.unwrap_or(0);
+                }
+            }
+        }
+        let mut out = HashMap::new();
+        for (c, counts) in columns.iter().zip(values) {
+            out.insert(*c, sorted_counts(counts));
+        }
+        for ((name, _, bs), counts) in ranges.iter().zip(buckets) {
+            out.insert(*name, bs.iter().zip(counts).map(|(bk, n)| (bk.key.clone(), n)).collect());
+        }
+        Ok((total, out))
+    }
+}
+
 #[async_trait]
 impl SearchRepo for SqlCatalog {
     async fn search_assets(&self, env: i64, q: &SearchQuery) -> CatalogResult<SearchPage> {
         let started = Instant::now();
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let where_ = |b: &mut Binds, probe: bool| {
-            let env_p = b.int(env);
-            let cond = Sql { b, env: env_p.clone(), probe }.cond(&q.query);
-            format!("env_id = {env_p} AND {cond}")
-        };
-
-        let mut b = Binds::default();
-        let w = where_(&mut b, false);
-        let total: i64 = b
-            .apply(&format!("SELECT COUNT(*) AS n FROM assets WHERE {w}"))
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?
-            .try_get("n")
-            .map_err(db_err)?;
+        let (total, mut computed) = self.count_and_aggregate(&mut conn, env, q).await?;
 
         // A page of many matches walks the sort order and probes each row; a page of few
         // reads the matches and sorts them.
         let mut b = Binds::default();
-        let mut w = where_(&mut b, total > self.probe_above);
+        let mode = if total > self.probe_above { Membership::Probe } else { Membership::In };
+        let mut w = where_clause(&mut b, env, &q.query, mode);
         if let Some(c) = &q.after {
             w = format!("{w} AND {}", after_cursor(&mut b, &q.sort, c));
         }
@@ -449,49 +562,19 @@ impl SearchRepo for SqlCatalog {
 
         let mut aggregations = Vec::new();
         for agg in &q.aggregate {
-            let mut b = Binds::default();
-            let w = where_(&mut b, false);
-            let counts: Vec<(String, i64)> = match agg {
-                Aggregation::Values(v) => {
-                    let sql = match v {
-                        ValueAgg::Tags => format!(
-                            "SELECT tag AS k, COUNT(*) AS n FROM asset_tags WHERE asset_pk IN (SELECT id FROM assets WHERE {w}) GROUP BY tag ORDER BY n DESC, k"
-                        ),
-                        other => {
-                            let col = match other {
-                                ValueAgg::Format => "format",
-                                ValueAgg::ResourceType => "resource_type",
-                                _ => "delivery_type",
-                            };
-                            format!(
-                                "SELECT {col} AS k, COUNT(*) AS n FROM assets WHERE {w} AND {col} IS NOT NULL GROUP BY {col} ORDER BY n DESC, k"
-                            )
-                        }
-                    };
-                    let found = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
-                    found
-                        .iter()
-                        .map(|r| Ok((r.try_get("k").map_err(db_err)?, r.try_get("n").map_err(db_err)?)))
-                        .collect::<CatalogResult<_>>()?
-                }
-                Aggregation::Ranges { field, buckets } => {
-                    let e = range_expr(*field);
-                    let cols: Vec<String> = buckets
-                        .iter()
-                        .enumerate()
-                        .map(|(i, bk)| format!("{} AS b{i}", bucket_case(&mut b, e, bk)))
-                        .collect();
-                    let sql = format!("SELECT {} FROM assets WHERE {w}", cols.join(", "));
-                    let row = b.apply(&sql).fetch_one(&mut *conn).await.map_err(db_err)?;
-                    buckets
-                        .iter()
-                        .enumerate()
-                        .map(|(i, bk)| {
-                            let n: Option<i64> = row.try_get(format!("b{i}").as_str()).map_err(db_err)?;
-                            Ok((bk.key.clone(), n.unwrap_or(0)))
-                        })
-                        .collect::<CatalogResult<_>>()?
-                }
+            let counts = if *agg == Aggregation::Values(ValueAgg::Tags) {
+                let mut b = Binds::default();
+                let w = where_clause(&mut b, env, &q.query, Membership::In);
+                let sql = format!(
+                    "SELECT tag AS k, COUNT(*) AS n FROM asset_tags WHERE asset_pk IN (SELECT id FROM assets WHERE {w}) GROUP BY tag ORDER BY n DESC, k"
+                );
+                let found = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+                found
+                    .iter()
+                    .map(|r| Ok((r.try_get("k").map_err(db_err)?, r.try_get("n").map_err(db_err)?)))
+                    .collect::<CatalogResult<_>>()?
+            } else {
+                computed.remove(agg.name()).unwrap_or_default()
             };
             aggregations.push((agg.name().to_owned(), counts));
         }

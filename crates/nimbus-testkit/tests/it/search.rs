@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use nimbus_app::ports::{
     AssetKey, AssetPatch, AssetRepo, EnvRepo, ListQuery, Patched, Renamed, SearchRepo, TagCommand,
 };
-use nimbus_app::search::{Aggregation, Cursor, SearchQuery, SortField, SortKey, ValueAgg, sort_value};
+use nimbus_app::search::{
+    Aggregation, Bucket, Cursor, RangeAgg, SearchQuery, SortField, SortKey, ValueAgg, sort_value,
+};
 use nimbus_core::metadata::FieldType;
 use nimbus_core::search::{self, Schema};
 use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
@@ -250,14 +252,34 @@ async fn run(
     limit: u32,
     after: Option<Cursor>,
 ) -> nimbus_app::search::SearchPage {
-    let sq = SearchQuery {
-        query: q.clone(),
-        sort,
-        limit,
-        after,
-        aggregate: vec![Aggregation::Values(ValueAgg::Format), Aggregation::Values(ValueAgg::Tags)],
-    };
+    let aggregate = vec![Aggregation::Values(ValueAgg::Format), Aggregation::Values(ValueAgg::Tags)];
+    run_with(c, env, q, sort, limit, after, aggregate).await
+}
+
+async fn run_with(
+    c: &SqlCatalog,
+    env: i64,
+    q: &search::Query,
+    sort: Vec<SortKey>,
+    limit: u32,
+    after: Option<Cursor>,
+    aggregate: Vec<Aggregation>,
+) -> nimbus_app::search::SearchPage {
+    let sq = SearchQuery { query: q.clone(), sort, limit, after, aggregate };
     c.search_assets(env, &sq).await.unwrap()
+}
+
+/// Byte buckets: below 1 MB, from 1 to 2 MB, from 2 MB.
+fn byte_buckets() -> Aggregation {
+    let bucket = |key: &str, from: Option<f64>, to: Option<f64>| Bucket { key: key.into(), from, to };
+    Aggregation::Ranges {
+        field: RangeAgg::Bytes,
+        buckets: vec![
+            bucket("small", None, Some(1e6)),
+            bucket("mid", Some(1e6), Some(2e6)),
+            bucket("big", Some(2e6), None),
+        ],
+    }
 }
 
 async fn differential(c: &SqlCatalog) {
@@ -279,6 +301,34 @@ async fn differential(c: &SqlCatalog) {
         let got: BTreeSet<String> = page.assets.iter().map(|a| a.asset_id.clone()).collect();
         assert_eq!(got, want, "expression {expr:?} ({q:?})");
         assert_eq!(page.total as usize, want.len(), "total of {expr:?}");
+        // Without aggregations a single leaf may be counted from the index alone; with
+        // aggregations over asset columns everything is counted in one grouped pass.
+        let bare = run_with(c, env.id, &q, sort.clone(), 1, None, vec![]).await;
+        assert_eq!(bare.total as usize, want.len(), "total without aggregations of {expr:?}");
+        let grouped = vec![
+            Aggregation::Values(ValueAgg::ResourceType),
+            byte_buckets(),
+            Aggregation::Values(ValueAgg::Type),
+            Aggregation::Values(ValueAgg::Format),
+        ];
+        let grouped = run_with(c, env.id, &q, sort.clone(), 1, None, grouped).await;
+        assert_eq!(grouped.total as usize, want.len(), "total with grouped aggregations of {expr:?}");
+        let names: Vec<&str> = grouped.aggregations.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["resource_type", "bytes", "type", "format"], "aggregations in the order asked");
+        let matched = || assets.iter().filter(|a| want.contains(&a.asset_id));
+        let sizes = [
+            matched().filter(|a| a.bytes < 1_000_000).count() as i64,
+            matched().filter(|a| (1_000_000..2_000_000).contains(&a.bytes)).count() as i64,
+            matched().filter(|a| a.bytes >= 2_000_000).count() as i64,
+        ];
+        let got_sizes: Vec<i64> =
+            ["small", "mid", "big"].iter().map(|k| agg_of(&grouped, "bytes").get(*k).copied().unwrap_or(0)).collect();
+        assert_eq!(got_sizes, sizes, "bytes buckets of {expr:?}");
+        let mut kinds: BTreeMap<String, i64> = BTreeMap::new();
+        for a in matched() {
+            *kinds.entry(a.resource_type.as_str().to_owned()).or_default() += 1;
+        }
+        assert_eq!(agg_of(&grouped, "resource_type"), kinds, "resource_type aggregation of {expr:?}");
         // Aggregations count the same matches.
         let mut formats: BTreeMap<String, i64> = BTreeMap::new();
         let mut tags: BTreeMap<String, i64> = BTreeMap::new();
