@@ -813,6 +813,7 @@ def transformations_from_sdk_urls():
         (dict(width=100, effect="vignette"), (100, 75, "jpg")),
         (dict(width=100, angle=90), (75, 100, "jpg")),
         (dict(width=100, angle="hflip"), (100, 75, "jpg")),
+        (dict(width=100, angle=45, background="black", format="png"), (124, 124, "png")),
         (dict(width=100, radius="max", format="png"), (100, 75, "png")),
         (dict(width=100, radius=10), (100, 75, "jpg")),
         (dict(width=100, border={"width": 5, "color": "#ff0000"}), (110, 85, "jpg")),
@@ -1365,6 +1366,19 @@ def search_expressions_sort_pages_aggregations():
         if not cursor:
             break
     eq(seen, ["blue_shoe", "green_scarf", "red_hat", "red_shoe"], "pages sorted by public_id")
+    # Signed search URLs (Search.to_url): the same answer over plain GET, cacheable for the TTL.
+    url = Search().expression("tags=%s" % tag).sort_by("public_id", "asc").max_results(3).to_url(ttl=120)
+    check("/%s/search/" % CLOUD in url, "search URL shape: %s" % url)
+    res = call_http("GET", url)
+    eq(res.status, 200, "search URL answers: %r" % res)
+    body = res.json()
+    eq([x["public_id"].rsplit("/", 1)[1] for x in body["resources"]], ["blue_shoe", "green_scarf", "red_hat"], "search URL page")
+    eq(body["total_count"], 4, "search URL total")
+    check("max-age=120" in (res.headers.get("Cache-Control") or ""), "search URL cache TTL: %r" % res.headers.get("Cache-Control"))
+    nxt = Search().expression("tags=%s" % tag).sort_by("public_id", "asc").max_results(3).to_url(ttl=120, next_cursor=body["next_cursor"])
+    eq([x["public_id"].rsplit("/", 1)[1] for x in call_http("GET", nxt).json()["resources"]], ["red_shoe"], "search URL next page")
+    forged = url.replace("/search/", "/search/0", 1)
+    eq(call_http("GET", forged).status, 401, "a forged search URL signature")
     r = Search().expression("tags=%s" % tag).sort_by("bytes", "desc").sort_by("public_id").execute()
     sizes = [x["bytes"] for x in r["resources"]]
     eq(sizes, sorted(sizes, reverse=True), "sorted by bytes, descending")

@@ -34,6 +34,7 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/v1_1/{*rest}", any(routes::api))
+        .route("/{cloud}/search/{*rest}", get(routes::search::url))
         .fallback(routes::delivery::deliver)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(routes::trace_layer())

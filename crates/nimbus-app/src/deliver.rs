@@ -15,7 +15,7 @@ use crate::ports::{AssetKey, Environment};
 use crate::{App, AppError};
 
 impl App {
-    async fn delivery_env(&self, cloud: &str) -> AppResult<Option<Arc<EnvEntry>>> {
+    pub(crate) async fn delivery_env(&self, cloud: &str) -> AppResult<Option<Arc<EnvEntry>>> {
         if let Some(e) = self.delivery_cache.env(cloud) {
             return Ok(Some(e));
         }

@@ -26,6 +26,7 @@ pub mod ports;
 pub mod presets;
 pub mod remote;
 pub mod search;
+pub mod search_url;
 pub mod staging;
 pub mod sweeper;
 pub mod transformations;

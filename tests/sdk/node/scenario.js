@@ -350,6 +350,16 @@ step('search_expression_sort_cursor_aggregate', async () => {
   assert.deepStrictEqual(agg.aggregations.format, { png: 3 });
   assert.strictEqual(agg.aggregations.tags.even, 2);
   await expectReject(cloudinary.search.expression('tags:(x').execute(), 400, "missing ')'");
+  // A signed search URL (standard base64 in the path), fetched with a plain GET.
+  const url = search().sort_by('public_id', 'asc').max_results(2).to_url(90, undefined, { secure: false });
+  const res = await get(url);
+  assert.strictEqual(res.status, 200, `${url}: ${res.body}`);
+  const page = JSON.parse(res.body.toString());
+  assert.deepStrictEqual(page.resources.map((r) => r.public_id.split('/').pop()), ['alpha', 'beta']);
+  assert.ok(/max-age=90/.test(res.headers['cache-control']), res.headers['cache-control']);
+  const next = search().sort_by('public_id', 'asc').max_results(2).to_url(90, page.next_cursor, { secure: false });
+  const rest = JSON.parse((await get(next)).body.toString());
+  assert.deepStrictEqual(rest.resources.map((r) => r.public_id.split('/').pop()), ['gamma']);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,13 +1,19 @@
-//! The Search API: `POST|GET /v1_1/{cloud}/resources/search`.
+//! The Search API: `POST|GET /v1_1/{cloud}/resources/search`, `folders/search`, and signed
+//! search URLs.
 //! Docs: <https://cloudinary.com/documentation/search_method>.
 
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use nimbus_app::App;
+use nimbus_app::params::Params;
 use nimbus_app::search::{Shape, encode_cursor};
 use nimbus_core::search::{filename_of, folder_of};
 use serde_json::{Map, Value, json};
 
 use super::AdminCall;
-use crate::error::ApiResult;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
 use crate::wire::{self, Include};
 
 /// Fields a `fields` restriction always keeps.
@@ -102,4 +108,24 @@ pub async fn folders(app: &App, call: &AdminCall) -> ApiResult<Value> {
         out["next_cursor"] = json!(c);
     }
     Ok(out)
+}
+
+/// `GET /{cloud}/search/{signature}/{ttl}/{query}[/{next_cursor}]`: a signed search URL (the
+/// SDKs' `Search.to_url`), answered like `resources/search` and cacheable for `ttl` seconds.
+pub async fn url(State(state): State<AppState>, Path((cloud, rest)): Path<(String, String)>) -> Response {
+    let answer = async {
+        let u = state.app.resolve_search_url(&cloud, &rest).await?;
+        let call = AdminCall { env: u.env, cloud, secret: u.secret, params: Params::default(), body: u.body };
+        Ok::<_, ApiError>((u.ttl, resources(&state.app, &call).await?))
+    };
+    match answer.await {
+        Ok((ttl, v)) => {
+            let mut r = super::json(v);
+            if let Ok(h) = HeaderValue::from_str(&format!("public, max-age={ttl}")) {
+                r.headers_mut().insert(header::CACHE_CONTROL, h);
+            }
+            r
+        }
+        Err(e) => e.into_response(),
+    }
 }
