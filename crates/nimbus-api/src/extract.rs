@@ -182,6 +182,30 @@ pub async fn upload_params(app: &App, req: Request) -> ApiResult<(Params, Option
     Ok((params, file))
 }
 
+/// Bytes of a refused request's body read and dropped before answering.
+const DRAIN_LIMIT: usize = 64 << 20;
+/// How long a refused request's body may take to arrive.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads and drops what is left of a request body a handler refuses before reading it.
+/// Answering while the client is still sending would close the connection on unread data,
+/// and clients that write the whole body before reading (the SDKs do) would see a reset
+/// instead of the error. Bounded in bytes and time; past either, the connection closes.
+pub async fn drain(body: Body) {
+    use futures_util::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    let mut seen = 0usize;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len();
+            if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

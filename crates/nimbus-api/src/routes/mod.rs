@@ -7,7 +7,7 @@ pub mod health;
 mod metadata;
 mod presets;
 mod resources;
-mod search;
+pub mod search;
 mod transformations;
 mod upload;
 
@@ -92,14 +92,23 @@ async fn dispatch(state: &AppState, req: Request) -> ApiResult<Response> {
         segs.pop();
     }
     let cloud = segs.first().cloned().unwrap_or_default();
-    let endpoint = Endpoint::parse(req.method(), &segs[1.min(segs.len())..])
-        .ok_or_else(|| ApiError::UnknownEndpoint(format!("{} {path}", req.method())))?;
+    let Some(endpoint) = Endpoint::parse(req.method(), &segs[1.min(segs.len())..]) else {
+        let e = ApiError::UnknownEndpoint(format!("{} {path}", req.method()));
+        crate::extract::drain(req.into_body()).await;
+        return Err(e);
+    };
     if let Endpoint::Upload { resource_type, action } = &endpoint {
         return upload::handle(state, &cloud, resource_type, action, req).await;
     }
     let head = req.method() == Method::HEAD;
     let (parts, body) = req.into_parts();
-    let (env, key) = state.app.authenticate_basic(&cloud, basic_auth(&parts.headers)).await?;
+    let (env, key) = match state.app.authenticate_basic(&cloud, basic_auth(&parts.headers)).await {
+        Ok(found) => found,
+        Err(e) => {
+            crate::extract::drain(body).await;
+            return Err(e.into());
+        }
+    };
     let budget = state.limiter.hit(env.id, state.app.now());
     let mut resp = if budget.allowed {
         let (params, body) = admin_request(parts.uri.query(), &parts.headers, body).await?;
@@ -109,6 +118,7 @@ async fn dispatch(state: &AppState, req: Request) -> ApiResult<Response> {
             Err(e) => e.into_response(),
         }
     } else {
+        crate::extract::drain(body).await;
         ApiError::App(nimbus_app::AppError::RateLimited).into_response()
     };
     let h = resp.headers_mut();

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::json;
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{basic_auth, upload_params};
+use crate::extract::{basic_auth, drain, upload_params};
 use crate::wire::{self, Include};
 use axum::http::HeaderMap;
 use nimbus_app::chunked::ChunkInfo;
@@ -24,16 +24,33 @@ fn chunk_info(h: &HeaderMap) -> ApiResult<Option<ChunkInfo>> {
     }
 }
 
-pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: Request) -> ApiResult<Response> {
-    let app = &state.app;
-    // Refuse what cannot succeed before reading a possibly large body.
-    app.environment(cloud).await?;
+/// What can be refused before the body is read: the cloud, the resource type, the chunk headers.
+async fn precheck(
+    state: &AppState,
+    cloud: &str,
+    rt: &str,
+    action: &str,
+    h: &HeaderMap,
+) -> ApiResult<(ResourceType, Option<ChunkInfo>)> {
+    state.app.environment(cloud).await?;
     let rt = match (rt.parse::<ResourceType>(), action) {
         (Ok(ResourceType::Auto), "upload") => ResourceType::Auto,
         _ => super::resource_type(rt)?,
     };
+    Ok((rt, chunk_info(h)?))
+}
+
+pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: Request) -> ApiResult<Response> {
+    let app = &state.app;
+    // Refuse what cannot succeed without storing a possibly large body (it is read and dropped).
+    let (rt, chunk) = match precheck(state, cloud, rt, action, req.headers()).await {
+        Ok(checked) => checked,
+        Err(e) => {
+            drain(req.into_body()).await;
+            return Err(e);
+        }
+    };
     let basic = basic_auth(req.headers());
-    let chunk = chunk_info(req.headers())?;
     let (params, mut file) = upload_params(app, req).await?;
     let caller = app.authenticate_upload(cloud, action, basic, &params).await?;
     let env = caller.env.id;
