@@ -1318,6 +1318,33 @@ def upload_large_chunked():
 # ---------------------------------------------------------------------------------------------
 
 @step
+def image_metadata_from_exif():
+    from cloudinary.search import Search
+    img = Image.new("RGB", (48, 32), (90, 140, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "NimbusCam"   # Make
+    exif[0x0110] = "Model %s" % RUN  # Model
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif.tobytes())
+    pid = "%s/exif/cam" % P
+    r = cloudinary.uploader.upload(write_tmp("cam.jpg", buf.getvalue()), public_id=pid, image_metadata=True,
+                                   tags=["exif" + RUN])
+    eq((r.get("image_metadata") or {}).get("Make"), "NimbusCam", "upload image_metadata: %r" % r.get("image_metadata"))
+    check("image_metadata" not in cloudinary.uploader.upload(write_tmp("cam.jpg", buf.getvalue()),
+                                                              public_id=pid + "2"), "image_metadata only when asked")
+    r = cloudinary.api.resource(pid, image_metadata=True)
+    eq(r["image_metadata"].get("Model"), "Model %s" % RUN, "Admin API image_metadata")
+    check("image_metadata" not in cloudinary.api.resource(pid), "Admin API image_metadata only when asked")
+    r = Search().expression("tags=exif%s" % RUN).with_field("image_metadata").execute()
+    eq([x["image_metadata"].get("Make") for x in r["resources"]], ["NimbusCam"], "search with_field image_metadata")
+    # Derived images do not carry it.
+    url = cloudinary.CloudinaryImage(pid).build_url(width=20, crop="scale")
+    res = call_http("GET", url)
+    eq(res.status, 200, "derived image")
+    check(b"NimbusCam" not in res.body, "EXIF is stripped from derived images")
+
+
+@step
 def search_expressions_sort_pages_aggregations():
     from cloudinary.search import Search
     tag = "srch" + RUN

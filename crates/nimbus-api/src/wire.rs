@@ -85,6 +85,16 @@ pub fn resource(app: &App, cloud: &str, a: &Asset, include: Include, secret: Opt
     m
 }
 
+/// `image_metadata`: the embedded fields read at upload, as an object of strings.
+pub fn image_metadata(a: &Asset) -> Value {
+    Value::Object(a.image_metadata.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
+}
+
+/// Whether a request asks for `image_metadata` (`media_metadata` is its newer name).
+pub fn wants_image_metadata(p: &nimbus_app::params::Params) -> bool {
+    p.bool("image_metadata") == Some(true) || p.bool("media_metadata") == Some(true)
+}
+
 /// A metadata error or warning: the `details` items of a 400, and `metadata_warnings`.
 pub fn issue_json(i: &nimbus_core::metadata::Issue) -> Value {
     let mut m = Map::new();

@@ -105,7 +105,7 @@ impl App {
         let file = self.resolve_file(file.ok_or(AppError::MissingParam("file"))?).await?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
 
-        let (rt, format, width, height) = self.identify(rt, &file).await?;
+        let Identified { rt, format, width, height, image_metadata } = self.identify(rt, &file).await?;
         let public_id = self.choose_public_id(&params, rt, file.filename.as_deref(), format.as_deref())?;
         let overwrite = params.bool("overwrite").unwrap_or(signed);
         let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &public_id };
@@ -164,6 +164,7 @@ impl App {
             tags: params.get("tags").map(parse_tags).unwrap_or_default(),
             context: params.get("context").map(parse_pipe_pairs).unwrap_or_default(),
             metadata: std::mem::take(&mut metadata.values),
+            image_metadata,
             created_at: now,
             updated_at: now,
         };
@@ -269,11 +270,8 @@ impl App {
     }
 
     /// Resource type, format and dimensions, from the file's header.
-    async fn identify(
-        &self,
-        rt: ResourceType,
-        file: &StagedFile,
-    ) -> AppResult<(ResourceType, Option<String>, Option<i64>, Option<i64>)> {
+    /// What an uploaded file is.
+    async fn identify(&self, rt: ResourceType, file: &StagedFile) -> AppResult<Identified> {
         let kind = nimbus_imaging::sniff(&file.head);
         let rt = match rt {
             ResourceType::Auto => match kind {
@@ -286,19 +284,29 @@ impl App {
         match rt {
             ResourceType::Image => {
                 let path = file.path.clone();
-                let probed = self.cpu.run(move || nimbus_imaging::probe_file(&path)).await?.map_err(|e| match e {
-                    nimbus_imaging::ProbeError::NotAnImage => AppError::InvalidImage,
-                    nimbus_imaging::ProbeError::Io(io) => AppError::Io(io),
-                })?;
-                Ok((rt, Some(probed.format.to_owned()), Some(probed.width as i64), Some(probed.height as i64)))
+                let (probed, exif) = self
+                    .cpu
+                    .run(move || nimbus_imaging::probe_file(&path).map(|p| (p, nimbus_imaging::image_metadata(&path))))
+                    .await?
+                    .map_err(|e| match e {
+                        nimbus_imaging::ProbeError::NotAnImage => AppError::InvalidImage,
+                        nimbus_imaging::ProbeError::Io(io) => AppError::Io(io),
+                    })?;
+                Ok(Identified {
+                    rt,
+                    format: Some(probed.format.to_owned()),
+                    width: Some(probed.width as i64),
+                    height: Some(probed.height as i64),
+                    image_metadata: exif,
+                })
             }
             ResourceType::Video => {
                 let format = nimbus_imaging::video_format(&file.head)
                     .map(str::to_owned)
                     .or_else(|| file.filename.as_deref().and_then(extension).map(str::to_ascii_lowercase));
-                Ok((rt, format, None, None))
+                Ok(Identified { rt, format, ..Identified::raw() })
             }
-            _ => Ok((ResourceType::Raw, None, None, None)),
+            _ => Ok(Identified::raw()),
         }
     }
 
@@ -383,6 +391,21 @@ fn percent_decode(s: &str) -> String {
 
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
+}
+
+/// What [`App::identify`] learns of an uploaded file.
+struct Identified {
+    rt: ResourceType,
+    format: Option<String>,
+    width: Option<i64>,
+    height: Option<i64>,
+    image_metadata: nimbus_core::Context,
+}
+
+impl Identified {
+    fn raw() -> Self {
+        Self { rt: ResourceType::Raw, format: None, width: None, height: None, image_metadata: Vec::new() }
+    }
 }
 
 #[cfg(test)]

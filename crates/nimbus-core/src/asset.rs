@@ -35,6 +35,8 @@ pub struct Asset {
     pub tags: Vec<String>,
     pub context: Context,
     pub metadata: MetadataValues,
+    /// Embedded EXIF fields (name, printable value) read at upload, for `image_metadata`.
+    pub image_metadata: Context,
     /// Unix seconds of the first upload.
     pub created_at: i64,
     /// Unix seconds of the last change.

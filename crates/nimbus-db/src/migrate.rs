@@ -10,12 +10,14 @@ const SQLITE: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_metadata.sql")),
     (3, include_str!("../migrations/sqlite/0003_transformations.sql")),
     (4, include_str!("../migrations/sqlite/0004_search.sql")),
+    (5, include_str!("../migrations/sqlite/0005_image_metadata.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_metadata.sql")),
     (3, include_str!("../migrations/postgres/0003_transformations.sql")),
     (4, include_str!("../migrations/postgres/0004_search.sql")),
+    (5, include_str!("../migrations/postgres/0005_image_metadata.sql")),
 ];
 
 pub(crate) async fn run(c: &SqlCatalog) -> CatalogResult<()> {

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use crate::db_err;
 
 /// The asset columns, in the order [`asset`] reads them.
-pub(crate) const ASSET_COLS: &str = "id, asset_id, resource_type, delivery_type, public_id, version, version_id, format, width, height, bytes, etag, blob_key, original_filename, display_name, asset_folder, context, metadata, created_at, updated_at";
+pub(crate) const ASSET_COLS: &str = "id, asset_id, resource_type, delivery_type, public_id, version, version_id, format, width, height, bytes, etag, blob_key, original_filename, display_name, asset_folder, context, metadata, image_metadata, created_at, updated_at";
 
 fn corrupt(what: &str, value: &str) -> CatalogError {
     CatalogError(format!("corrupt catalog row: {what} = {value:?}"))
@@ -43,6 +43,7 @@ pub(crate) fn asset(row: &AnyRow) -> CatalogResult<(i64, Asset)> {
         tags: Vec::new(),
         context: context_from_json(&ctx)?,
         metadata: crate::metadata::metadata_from_text(&text("metadata")?)?,
+        image_metadata: serde_json::from_str(&text("image_metadata")?).map_err(|_| corrupt("image_metadata", "…"))?,
         created_at: int("created_at")?,
         updated_at: int("updated_at")?,
     };

@@ -5,7 +5,9 @@
 //! Everything here is blocking CPU/file work: callers run it on the CPU pool, never on an
 //! async worker thread. Must not depend on tokio, sqlx, axum or object_store.
 
+mod image_metadata;
 mod probe;
 pub mod render;
 
+pub use image_metadata::image_metadata;
 pub use probe::{MediaKind, ProbeError, Probed, probe_file, sniff, video_format};

@@ -103,6 +103,15 @@ pub async fn by_asset_folder(app: &App, call: &AdminCall) -> ApiResult<Value> {
 fn detail(app: &App, call: &AdminCall, a: &Asset) -> Value {
     let mut m: Map<String, Value> = wire::resource(app, &call.cloud, a, Include::ALL, Some(&call.secret));
     m.insert("derived".into(), json!([]));
+    if a.resource_type == nimbus_core::ResourceType::Image {
+        if wire::wants_image_metadata(&call.params) {
+            m.insert("image_metadata".into(), wire::image_metadata(a));
+        }
+        // The older `exif` flag answers the same fields under its own key.
+        if call.params.bool("exif") == Some(true) {
+            m.insert("exif".into(), wire::image_metadata(a));
+        }
+    }
     Value::Object(m)
 }
 

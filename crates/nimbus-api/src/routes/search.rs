@@ -52,6 +52,9 @@ fn resource(app: &App, call: &AdminCall, a: &nimbus_core::Asset, shape: &Shape) 
         }
     }
     m.insert("status".into(), json!("active"));
+    if shape.image_metadata && a.resource_type == nimbus_core::ResourceType::Image {
+        m.insert("image_metadata".into(), wire::image_metadata(a));
+    }
     m.insert("access_control".into(), Value::Null);
     // Search results carry context flat (`{"alt": ...}`), not under `custom` as the Admin API does.
     if shape.context {

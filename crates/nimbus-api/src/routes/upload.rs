@@ -72,8 +72,13 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
                     }
                 }
             }
+            let with_image_metadata = wire::wants_image_metadata(&params);
             let up = app.upload(&caller, rt, params, file).await?;
-            wire::upload_response(app, cloud, &up, caller.api_key.as_ref().map(|k| k.key.as_str()), secret)
+            let mut v = wire::upload_response(app, cloud, &up, caller.api_key.as_ref().map(|k| k.key.as_str()), secret);
+            if with_image_metadata && up.asset.resource_type == ResourceType::Image {
+                v["image_metadata"] = wire::image_metadata(&up.asset);
+            }
+            v
         }
         "destroy" => {
             json!({ "result": if app.destroy(env, rt, &params).await? { "ok" } else { "not found" } })

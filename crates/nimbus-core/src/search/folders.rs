@@ -64,6 +64,7 @@ pub fn folder_doc(path: &str, created_at: i64) -> Option<Asset> {
         tags: Vec::new(),
         context: Vec::new(),
         metadata: serde_json::Map::new(),
+        image_metadata: Vec::new(),
         created_at,
         updated_at: created_at,
     })

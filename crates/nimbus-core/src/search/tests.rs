@@ -37,6 +37,7 @@ fn asset(public_id: &str) -> Asset {
         tags: vec![],
         context: vec![],
         metadata: serde_json::Map::new(),
+        image_metadata: Vec::new(),
         created_at: NOW - 10 * DAY,
         updated_at: NOW - DAY,
     }

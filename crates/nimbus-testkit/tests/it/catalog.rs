@@ -29,6 +29,7 @@ fn asset(n: u32, id: &str) -> Asset {
         tags: vec!["t1".into(), "t2".into()],
         context: vec![("k".into(), "v=1|2".into())],
         metadata: serde_json::json!({"sku": 12, "colors": ["red"]}).as_object().cloned().unwrap(),
+        image_metadata: Vec::new(),
         created_at: 1000,
         updated_at: 1000,
     }

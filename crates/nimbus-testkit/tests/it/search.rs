@@ -120,6 +120,7 @@ fn random_asset(r: &mut Rng, n: usize) -> Asset {
         tags,
         context,
         metadata,
+        image_metadata: Vec::new(),
         created_at: NOW - (40 + r.below(400) as i64) * DAY,
         updated_at: NOW,
     }
