@@ -48,6 +48,6 @@ done
 {
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
   echo "nimbus: $(git rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
-  cat "$OUT"/*.txt
+  for db in $DBS; do cat "$OUT/$db.txt"; done
 } >"$OUT/summary.txt"
 log "results in $OUT/summary.txt"

@@ -14,7 +14,7 @@ use nimbus_db::SqlCatalog;
 use crate::http_front;
 use crate::settings::Settings;
 
-/// How often the orphan sweeper runs, and how old an unreferenced blob must be to go.
+/// How often the orphan sweeper (and the statistics check) runs, and how old an unreferenced blob must be to go.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 const SWEEP_GRACE_SECS: i64 = 3600;
 /// Memory for small originals kept hot (blobs are immutable, so never stale), and the
@@ -76,12 +76,17 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
     }
 
     let sweeper_app = app.clone();
+    let sweeper_catalog = catalog.clone();
     let sweeper = tokio::spawn(async move {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         loop {
             tick.tick().await;
             if let Err(e) = sweeper_app.sweep_orphans(SWEEP_GRACE_SECS).await {
                 tracing::warn!(error = %e, "orphan sweep failed");
+            }
+            // Planner statistics follow the catalog's growth.
+            if let Err(e) = sweeper_catalog.optimize().await {
+                tracing::warn!(error = %e, "refreshing planner statistics failed");
             }
         }
     });

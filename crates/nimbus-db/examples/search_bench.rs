@@ -82,6 +82,7 @@ fn asset(r: &mut Rng, i: usize) -> Asset {
         tags,
         context: vec![("alt".into(), alt)],
         metadata,
+        image_metadata: Vec::new(),
         created_at: NOW - r.below(3 * 365 * DAY as usize) as i64,
         updated_at: NOW,
     }
@@ -94,6 +95,10 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // NIMBUS_LOG=sqlx=debug shows every statement with its time.
+    if let Ok(filter) = std::env::var("NIMBUS_LOG") {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    }
     let args: Vec<String> = std::env::args().collect();
     let (url, n, rounds) = match args.as_slice() {
         [_, url, n, rounds] => {

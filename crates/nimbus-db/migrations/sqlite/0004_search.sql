@@ -22,4 +22,6 @@ CREATE INDEX search_numbers_by_asset ON search_numbers(asset_pk);
 CREATE INDEX assets_by_created ON assets(env_id, created_at);
 CREATE INDEX assets_by_uploaded ON assets(env_id, version);
 CREATE INDEX assets_by_bytes ON assets(env_id, bytes);
-CREATE INDEX assets_by_format ON assets(env_id, format);
+-- Format filters, and the value aggregations (format, resource_type, type) read from the
+-- index alone.
+CREATE INDEX assets_by_kind ON assets(env_id, format, resource_type, delivery_type);
