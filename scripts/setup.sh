@@ -60,4 +60,6 @@ if ! psql -h 127.0.0.1 -U postgres -d test -qAtc 'SELECT 1' >/dev/null 2>&1; the
   log "creating database test"
   psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE test' >/dev/null
 fi
+# Photographs of people for the face-detection tests (kept outside the clone).
+bash "$(dirname "$0")/fetch-test-photos.sh" >/dev/null
 log "ready"

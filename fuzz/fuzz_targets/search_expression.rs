@@ -30,6 +30,7 @@ fn asset() -> Asset {
         tags: vec!["summer".into(), "sale".into()],
         context: vec![("alt".into(), "a red shoe".into())],
         metadata,
+        image_metadata: Vec::new(),
         created_at: 1_690_000_000,
         updated_at: 1_700_000_000,
     }

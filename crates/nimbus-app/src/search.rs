@@ -92,6 +92,9 @@ pub enum RangeAgg {
     Width,
     Height,
     AspectRatio,
+    /// Seconds of video or audio. Nimbus does not read media durations yet, so every
+    /// bucket counts zero.
+    Duration,
 }
 
 /// One range bucket: `from <= v < to`, either end open.
@@ -120,6 +123,7 @@ impl Aggregation {
             Self::Ranges { field: RangeAgg::Width, .. } => "width",
             Self::Ranges { field: RangeAgg::Height, .. } => "height",
             Self::Ranges { field: RangeAgg::AspectRatio, .. } => "aspect_ratio",
+            Self::Ranges { field: RangeAgg::Duration, .. } => "duration",
         }
     }
 }
@@ -246,6 +250,9 @@ fn default_buckets(field: RangeAgg) -> Vec<Bucket> {
         RangeAgg::AspectRatio => {
             vec![b("portrait", None, Some(0.95)), b("square", Some(0.95), Some(1.05)), b("landscape", Some(1.05), None)]
         }
+        RangeAgg::Duration => {
+            vec![b("short", None, Some(30.0)), b("medium", Some(30.0), Some(300.0)), b("long", Some(300.0), None)]
+        }
     }
 }
 
@@ -268,9 +275,10 @@ fn aggregation(v: &Value) -> Result<Aggregation, AppError> {
         "width" => RangeAgg::Width,
         "height" => RangeAgg::Height,
         "aspect_ratio" => RangeAgg::AspectRatio,
+        "duration" => RangeAgg::Duration,
         other => {
             return Err(bad(format!(
-                "Invalid aggregate '{other}': use format, resource_type, type, tags, bytes, pixels, width, height or aspect_ratio"
+                "Invalid aggregate '{other}': use format, resource_type, type, tags, bytes, pixels, width, height, aspect_ratio or duration"
             )));
         }
     };
@@ -507,6 +515,10 @@ mod tests {
         assert_eq!(q.sort, vec![SortKey { field: SortField::CreatedAt, ascending: false }]);
         let (q, _) = req(json!({"aggregate": ["format", {"type": "bytes", "ranges": [{"key": "tiny", "to": 500}, {"key": "big", "from": 500}]}]})).unwrap();
         assert_eq!(q.aggregate.len(), 2);
+        let (q, _) = req(json!({"aggregate": ["duration"]})).unwrap();
+        assert!(
+            matches!(&q.aggregate[..], [Aggregation::Ranges { field: RangeAgg::Duration, buckets }] if buckets.len() == 3)
+        );
         let (_, shape) = req(json!({"fields": ["public_id", "tags"]})).unwrap();
         assert!(shape.tags && shape.only.is_some());
     }

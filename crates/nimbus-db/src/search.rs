@@ -443,6 +443,7 @@ fn range_expr(f: RangeAgg) -> &'static str {
         RangeAgg::Width => "width",
         RangeAgg::Height => "height",
         RangeAgg::AspectRatio => "(CAST(width AS DOUBLE PRECISION) / NULLIF(height, 0))",
+        RangeAgg::Duration => "CAST(NULL AS DOUBLE PRECISION)",
     }
 }
 

@@ -9,6 +9,7 @@
 mod decode;
 mod effects;
 mod encode;
+mod faces;
 mod focus;
 mod ops;
 mod pixels;
@@ -106,11 +107,22 @@ fn dpr_of(c: &Component, o: &RenderOptions) -> f64 {
     }
 }
 
-fn needs_focus(c: &Component) -> bool {
-    matches!(
-        c.get("g"),
-        Some(Param::Gravity(nimbus_core::transform::Gravity::Auto(_) | nimbus_core::transform::Gravity::Face(_)))
-    )
+/// The focus point of content-aware and face gravity on `img`. Face gravity without a face
+/// falls back to the centre (`face`, `faces`, `face:center`) or to content (`face:auto`);
+/// `auto:face` / `auto:faces` prefer faces and fall back to content.
+fn focus_of(c: &Component, img: &Pixels) -> Option<(f64, f64)> {
+    use nimbus_core::transform::Gravity;
+    match c.get("g") {
+        Some(Param::Gravity(Gravity::Face(mode))) => Some(
+            faces::focus(img, mode.starts_with("faces"))
+                .unwrap_or_else(|| if mode.ends_with(":auto") { focus::focus(img) } else { (0.5, 0.5) }),
+        ),
+        Some(Param::Gravity(Gravity::Auto(Some(pref)))) if pref.starts_with("face") => {
+            Some(faces::focus(img, pref.starts_with("faces")).unwrap_or_else(|| focus::focus(img)))
+        }
+        Some(Param::Gravity(Gravity::Auto(_))) => Some(focus::focus(img)),
+        _ => None,
+    }
 }
 
 fn background(c: &Component) -> Option<Color> {
@@ -174,7 +186,7 @@ fn apply_component(
     o: &RenderOptions,
 ) -> Result<Pixels, RenderError> {
     let (basis, scale) = basis.unwrap_or(((img.width, img.height), 1.0));
-    let focus = needs_focus(comp).then(|| focus::focus(&img));
+    let focus = focus_of(comp, &img);
     let p = plan(basis, comp, dpr_of(comp, o), focus).map_err(RenderError::Invalid)?;
     if !p.is_identity(basis) {
         let r = p.region;

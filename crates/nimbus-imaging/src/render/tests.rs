@@ -302,3 +302,52 @@ fn arbitrary_angles_grow_the_canvas_and_leave_the_corners_empty() {
     let r = run(&png, "w_50,a_90/f_png");
     assert_eq!((r.width, r.height), (25, 50));
 }
+
+/// A photograph of a person, fetched by `scripts/fetch-test-photos.sh` (run by the set-up).
+fn portrait() -> Vec<u8> {
+    let dir = std::env::var("NIMBUS_TEST_PHOTOS").map(std::path::PathBuf::from).unwrap_or_else(|_| {
+        std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/nimbus/test-photos")
+    });
+    let path = dir.join("astronaut.png");
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run scripts/fetch-test-photos.sh (scripts/setup.sh does)", path.display()))
+}
+
+#[test]
+fn face_gravity_finds_the_face() {
+    use nimbus_core::transform::geometry::Rect;
+    let photo = load(&portrait()).unwrap().flatten([0, 0, 0]);
+    let found = super::faces::detect(&photo);
+    assert_eq!(found.len(), 1, "{found:?}");
+    // The portrait's face is in the upper middle: its centre near (0.44, 0.22).
+    let f = found[0];
+    let (cx, cy) = (f.x + f.w / 2.0, f.y + f.h / 2.0);
+    assert!((0.35..0.55).contains(&cx) && (0.1..0.35).contains(&cy), "{f:?}");
+
+    // On a wide grey canvas with the portrait at the right, a square g_face crop lands on
+    // the face while a centred one sees only grey. g_faces (one face) does the same.
+    let canvas = super::ops::pad(photo.clone(), Rect { x: 1024, y: 0, w: 1536, h: 512 }, [128, 128, 128, 255]);
+    let mut png = Vec::new();
+    image::RgbImage::from_raw(canvas.width, canvas.height, canvas.data.clone())
+        .unwrap()
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    // The share of pixels that are not the canvas grey.
+    let not_grey = |r: &Rendered| {
+        let img = decoded(r);
+        let off = img.pixels().filter(|p| p.0[..3].iter().any(|c| (i32::from(*c) - 128).abs() > 24)).count();
+        off as f64 / f64::from(img.width() * img.height())
+    };
+    let centre = not_grey(&run(&png, "c_fill,g_center,w_64,h_64/f_png"));
+    assert!(centre < 0.05, "the centre is plain grey: {centre}");
+    for g in ["face", "faces", "face:center", "auto:face"] {
+        let r = run(&png, &format!("c_fill,g_{g},w_64,h_64/f_png"));
+        assert_eq!((r.width, r.height), (64, 64));
+        let share = not_grey(&r);
+        assert!(share > 0.5, "g_{g} should crop to the face: {share}");
+    }
+    // No face: g_face falls back to the centre.
+    let plain = solid_png(300, 100, [40, 90, 160, 255]);
+    assert!(super::faces::detect(&load(&plain).unwrap()).is_empty());
+    assert_eq!((run(&plain, "c_fill,g_face,w_50,h_50").width, 50), (50, 50));
+}
