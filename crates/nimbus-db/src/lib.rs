@@ -122,39 +122,51 @@ impl SqlCatalog {
     }
 
     /// Refreshes the query planner's statistics when the catalog has grown or shrunk by half
-    /// since they were taken (PostgreSQL's autovacuum does this on its own). A full `ANALYZE`:
-    /// sampled statistics take a column with one value (`env_id`) for a selective one and
-    /// send searches down the wrong index. About 5 s at a million assets; cheap otherwise.
+    /// since they were taken. SQLite: a full `ANALYZE` (sampled statistics take a column with
+    /// one value, `env_id`, for a selective one and send searches down the wrong index; about
+    /// 5 s at a million assets). PostgreSQL: `ANALYZE` of the search tables, which its
+    /// autovacuum would otherwise reach only some minutes after a bulk load.
     pub async fn optimize(&self) -> CatalogResult<()> {
-        if self.dialect != Dialect::Sqlite {
-            return Ok(());
-        }
         let rows: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM assets").fetch_one(&self.pool).await.map_err(db_err)?;
-        // No statistics table yet reads as none.
-        let stat: Option<String> =
-            sqlx::query_scalar("SELECT stat FROM sqlite_stat1 WHERE tbl = 'assets' AND idx = 'assets_by_public_id'")
-                .fetch_optional(&self.pool)
-                .await
-                .unwrap_or(None);
-        let analyzed: Option<i64> = stat.and_then(|s| s.split(' ').next().and_then(|n| n.parse().ok()));
+        let analyzed: Option<i64> = match self.dialect {
+            // No statistics table yet reads as none.
+            Dialect::Sqlite => sqlx::query_scalar::<_, String>(
+                "SELECT stat FROM sqlite_stat1 WHERE tbl = 'assets' AND idx = 'assets_by_public_id'",
+            )
+            .fetch_optional(&self.pool)
+            .await
+            .unwrap_or(None)
+            .and_then(|s| s.split(' ').next().and_then(|n| n.parse().ok())),
+            // -1 until the table was first analysed.
+            Dialect::Postgres => sqlx::query_scalar::<_, f64>(
+                "SELECT CAST(reltuples AS DOUBLE PRECISION) FROM pg_class WHERE oid = 'assets'::regclass",
+            )
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?
+            .filter(|n| *n >= 0.0)
+            .map(|n| n as i64),
+        };
         let stale = match analyzed {
             None => rows > 0,
             Some(n) => rows > 2 * n + 1000 || rows * 2 + 1000 < n,
         };
-        if stale {
-            let started = std::time::Instant::now();
-            // A schema change afterwards makes every pooled connection reload the schema with the
-            // new statistics and re-plan its cached statements (ANALYZE alone reaches only this one).
-            sqlx::raw_sql(
-                "PRAGMA analysis_limit = 0; ANALYZE; \
-                 CREATE TABLE nimbus_replan (x INTEGER); DROP TABLE nimbus_replan;",
-            )
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-            tracing::info!(assets = rows, ms = started.elapsed().as_millis() as u64, "planner statistics refreshed");
+        if !stale {
+            return Ok(());
         }
+        let started = std::time::Instant::now();
+        let sql = match self.dialect {
+            // A schema change afterwards makes every pooled connection reload the schema with
+            // the new statistics and re-plan its cached statements (ANALYZE alone reaches only
+            // the connection that ran it).
+            Dialect::Sqlite => {
+                "PRAGMA analysis_limit = 0; ANALYZE; CREATE TABLE nimbus_replan (x INTEGER); DROP TABLE nimbus_replan;"
+            }
+            Dialect::Postgres => "ANALYZE assets, asset_tags, search_terms, search_numbers",
+        };
+        sqlx::raw_sql(sql).execute(&self.pool).await.map_err(db_err)?;
+        tracing::info!(assets = rows, ms = started.elapsed().as_millis() as u64, "planner statistics refreshed");
         Ok(())
     }
 
