@@ -360,6 +360,10 @@ step('search_expression_sort_cursor_aggregate', async () => {
   const next = search().sort_by('public_id', 'asc').max_results(2).to_url(90, page.next_cursor, { secure: false });
   const rest = JSON.parse((await get(next)).body.toString());
   assert.deepStrictEqual(rest.resources.map((r) => r.public_id.split('/').pop()), ['gamma']);
+  // Folders: the SDK sends `folders%2Fsearch` as one segment.
+  const folders = await cloudinary.search_folders.expression(`name=search AND path:${P}/*`).execute();
+  assert.ok(folders.folders.some((f) => f.path === `${P}/search`), JSON.stringify(folders));
+  assert.ok(folders.folders.every((f) => f.name === 'search'), JSON.stringify(folders));
 });
 
 // ---------------------------------------------------------------------------------------------
