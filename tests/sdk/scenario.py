@@ -811,6 +811,8 @@ def transformations_from_sdk_urls():
         (dict(width=100, effect="negate"), (100, 75, "jpg")),
         (dict(width=100, effect="pixelate:8"), (100, 75, "jpg")),
         (dict(width=100, effect="vignette"), (100, 75, "jpg")),
+        (dict(width=100, effect="blur_faces"), (100, 75, "jpg")),
+        (dict(width=100, effect="pixelate_faces:8"), (100, 75, "jpg")),
         (dict(width=100, angle=90), (75, 100, "jpg")),
         (dict(width=100, angle="hflip"), (100, 75, "jpg")),
         (dict(width=100, angle=45, background="black", format="png"), (124, 124, "png")),

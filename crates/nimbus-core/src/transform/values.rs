@@ -421,12 +421,14 @@ pub enum Effect {
     Negate,
     Pixelate(i32),
     Vignette(i32),
+    /// Blur of the detected faces (strength 1–2000).
+    BlurFaces(i32),
+    /// Pixelation of the detected faces (square size).
+    PixelateFaces(i32),
 }
 
 /// Effects Cloudinary has that Nimbus does not render (yet): refused with a clear message.
 const KNOWN_UNSUPPORTED_EFFECTS: &[&str] = &[
-    "blur_faces",
-    "pixelate_faces",
     "unsharp_mask",
     "hue",
     "gamma",
@@ -483,6 +485,8 @@ impl Effect {
             "saturation" => Self::Saturation(level(80, -100, 100)?),
             "pixelate" => Self::Pixelate(level(5, 1, 200)?),
             "vignette" => Self::Vignette(level(20, 0, 100)?),
+            "blur_faces" => Self::BlurFaces(level(500, 1, 2000)?),
+            "pixelate_faces" => Self::PixelateFaces(level(5, 1, 200)?),
             n if KNOWN_UNSUPPORTED_EFFECTS.contains(&n) || n.starts_with("gen_") => {
                 return Err(EffectError::Unsupported);
             }
@@ -504,6 +508,8 @@ impl fmt::Display for Effect {
             Self::Saturation(v) => write!(f, "saturation:{v}"),
             Self::Pixelate(v) => write!(f, "pixelate:{v}"),
             Self::Vignette(v) => write!(f, "vignette:{v}"),
+            Self::BlurFaces(v) => write!(f, "blur_faces:{v}"),
+            Self::PixelateFaces(v) => write!(f, "pixelate_faces:{v}"),
         }
     }
 }

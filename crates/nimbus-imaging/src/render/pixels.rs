@@ -55,6 +55,30 @@ impl Pixels {
         Self { channels: 3, data, ..self }
     }
 
+    /// A copy of the `w`×`h` rectangle at (`x`, `y`), which must lie inside the image.
+    pub fn region(&self, x: u32, y: u32, w: u32, h: u32) -> Self {
+        let c = self.channels as usize;
+        let mut data = Vec::with_capacity(w as usize * h as usize * c);
+        for row in y..y + h {
+            let start = (row as usize * self.width as usize + x as usize) * c;
+            data.extend_from_slice(&self.data[start..start + w as usize * c]);
+        }
+        Self { width: w, height: h, channels: self.channels, data }
+    }
+
+    /// Writes `src` (same channels) over this image with its top-left corner at (`x`, `y`),
+    /// clipped to the image.
+    pub fn paste(&mut self, src: &Pixels, x: u32, y: u32) {
+        let c = self.channels as usize;
+        debug_assert_eq!(c, src.channels as usize);
+        let cols = src.width.min(self.width.saturating_sub(x)) as usize;
+        for r in 0..src.height.min(self.height.saturating_sub(y)) as usize {
+            let d = ((y as usize + r) * self.width as usize + x as usize) * c;
+            let s = r * src.width as usize * c;
+            self.data[d..d + cols * c].copy_from_slice(&src.data[s..s + cols * c]);
+        }
+    }
+
     /// Whether any pixel is not fully opaque.
     pub fn is_translucent(&self) -> bool {
         self.channels == 4 && self.data.chunks_exact(4).any(|p| p[3] != 255)

@@ -351,3 +351,36 @@ fn face_gravity_finds_the_face() {
     assert!(super::faces::detect(&load(&plain).unwrap()).is_empty());
     assert_eq!((run(&plain, "c_fill,g_face,w_50,h_50").width, 50), (50, 50));
 }
+
+#[test]
+fn face_effects_change_the_face_and_nothing_else() {
+    let photo = load(&portrait()).unwrap().flatten([0, 0, 0]);
+    let mut png = Vec::new();
+    image::RgbImage::from_raw(photo.width, photo.height, photo.data.clone())
+        .unwrap()
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let before = decoded(&run(&png, "f_png"));
+    for e in ["blur_faces", "pixelate_faces:12", "blur_faces:2000"] {
+        let after = decoded(&run(&png, &format!("e_{e}/f_png")));
+        assert_eq!(after.dimensions(), before.dimensions());
+        let changed = |x0: u32, y0: u32, x1: u32, y1: u32| {
+            let mut n = 0;
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    if !close(&before.get_pixel(x, y).0, &after.get_pixel(x, y).0, 4) {
+                        n += 1;
+                    }
+                }
+            }
+            f64::from(n) / f64::from((x1 - x0) * (y1 - y0))
+        };
+        // The face (about x 176–272, y 67–163 of 512) changes; the lower corners do not.
+        assert!(changed(190, 80, 260, 150) > 0.3, "e_{e} should alter the face");
+        assert_eq!(changed(0, 400, 100, 512), 0.0, "e_{e} must leave the rest alone");
+        assert_eq!(changed(412, 400, 512, 512), 0.0, "e_{e} must leave the rest alone");
+    }
+    // An image without faces is returned as it was.
+    let plain = solid_png(120, 80, [10, 200, 30, 255]);
+    assert_eq!(decoded(&run(&plain, "e_blur_faces/f_png")), decoded(&run(&plain, "f_png")));
+}
