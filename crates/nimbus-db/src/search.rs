@@ -139,6 +139,8 @@ enum Membership {
     Count,
     /// Count the index rows up to [`ESTIMATE_CAP`]: how selective a leaf is, cheaply.
     Estimate,
+    /// The bare `SELECT asset_pk ...` of a leaf, for a union of leaves (see [`Sql::union`]).
+    Ids,
 }
 
 /// Index rows an estimate reads at most.
@@ -204,7 +206,37 @@ impl Sql<'_> {
             Membership::Estimate => {
                 format!("(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {conds} LIMIT {ESTIMATE_CAP}) e)")
             }
+            Membership::Ids => format!("SELECT asset_pk FROM {table} WHERE {conds}"),
         }
+    }
+
+    /// An OR of leaves that each read one index table, as one `id IN (... UNION ALL ...)`:
+    /// one list of ids instead of one per leaf (PostgreSQL otherwise tests every asset row
+    /// against each list). `None` when some part is not such a leaf.
+    fn union(&mut self, parts: &[Query]) -> Option<String> {
+        if self.mode != Membership::In || parts.len() < 2 {
+            return None;
+        }
+        // Checked on scratch parameters first: a refusal must leave no parameter behind.
+        for part in parts {
+            if !matches!(part, Query::Text(..) | Query::Num(..)) || self.plan.probed.contains(&addr(part)) {
+                return None;
+            }
+            let mut scratch = Binds::default();
+            let mut sub = Sql::new(&mut scratch, self.env.clone(), Membership::Ids, self.plan);
+            sub.cond(part);
+            if sub.members != 1 {
+                return None;
+            }
+        }
+        let mut selects = Vec::with_capacity(parts.len());
+        for part in parts {
+            let text = Sql::new(self.b, self.env.clone(), Membership::Ids, self.plan).cond(part);
+            // A one-word leaf is wrapped in parentheses; the SELECT itself has none.
+            selects.push(text.trim_start_matches('(').trim_end_matches(')').to_owned());
+        }
+        self.members += selects.len();
+        Some(format!("id IN ({})", selects.join(" UNION ALL ")))
     }
 
     fn cond(&mut self, q: &Query) -> String {
@@ -219,7 +251,10 @@ impl Sql<'_> {
             Query::And(v) if v.is_empty() => TRUE.into(),
             Query::Or(v) if v.is_empty() => FALSE.into(),
             Query::And(v) => format!("({})", v.iter().map(|q| self.cond(q)).collect::<Vec<_>>().join(" AND ")),
-            Query::Or(v) => format!("({})", v.iter().map(|q| self.cond(q)).collect::<Vec<_>>().join(" OR ")),
+            Query::Or(v) => match self.union(v) {
+                Some(ids) => ids,
+                None => format!("({})", v.iter().map(|q| self.cond(q)).collect::<Vec<_>>().join(" OR ")),
+            },
             Query::Not(q) => format!("(NOT {})", self.cond(q)),
             Query::Text(f, m) => self.text(f, m),
             Query::Num(f, r) => self.num(f, r),
