@@ -582,7 +582,16 @@ impl SqlCatalog {
             let row = b.apply(&format!("SELECT {count} AS n")).fetch_one(&mut *conn).await.map_err(db_err)?;
             return Ok((row.try_get("n").map_err(db_err)?, HashMap::new()));
         }
-        let w = where_clause(&mut b, env, &q.query, Membership::In, plan);
+        // A countable leaf joins its index rows to the assets (one per match, no duplicates),
+        // which saves building the list of ids first; anything else filters the assets.
+        let from = if countable(&q.query) {
+            let env_p = b.int(env);
+            let ids = Sql::new(&mut b, env_p.clone(), Membership::Ids, plan).cond(&q.query);
+            let ids = ids.trim_start_matches('(').trim_end_matches(')');
+            format!("({ids}) m JOIN assets ON assets.id = m.asset_pk WHERE assets.env_id = {env_p}")
+        } else {
+            format!("assets WHERE {}", where_clause(&mut b, env, &q.query, Membership::In, plan))
+        };
         let mut select: Vec<String> = columns.iter().map(|c| format!("{c} AS g_{c}")).collect();
         select.push("COUNT(*) AS n".into());
         for (ri, (_, field, buckets)) in ranges.iter().enumerate() {
@@ -591,7 +600,7 @@ impl SqlCatalog {
             }
         }
         let group = if columns.is_empty() { String::new() } else { format!(" GROUP BY {}", columns.join(", ")) };
-        let sql = format!("SELECT {} FROM assets WHERE {w}{group}", select.join(", "));
+        let sql = format!("SELECT {} FROM {from}{group}", select.join(", "));
         let rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
 
         let mut total = 0;
