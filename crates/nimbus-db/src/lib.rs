@@ -90,6 +90,11 @@ impl SqlCatalog {
         };
         let options = AnyConnectOptions::from_str(&url).map_err(db_err)?;
         let pool = AnyPoolOptions::new()
+            // Two warm SQLite connections: a broad search counts on both at once.
+            .min_connections(match dialect {
+                Dialect::Sqlite => 2,
+                Dialect::Postgres => 0,
+            })
             .max_connections(match dialect {
                 Dialect::Sqlite => 8,
                 Dialect::Postgres => 16,
@@ -113,9 +118,14 @@ impl SqlCatalog {
             .map_err(db_err)?;
         let catalog = Self { pool, dialect, write_lock: Arc::new(Mutex::new(())), probe_above: search::PROBE_ABOVE };
         migrate::run(&catalog).await?;
-        let n = catalog.backfill_search_index().await?;
-        if n > 0 {
-            tracing::info!(assets = n, "search index filled for existing assets");
+        // Assets written before the search index existed are indexed once; every later write
+        // indexes its asset in the same transaction, so the finished fill is recorded.
+        if !migrate::done(&catalog, migrate::SEARCH_INDEX_FILLED).await? {
+            let n = catalog.backfill_search_index().await?;
+            if n > 0 {
+                tracing::info!(assets = n, "search index filled for existing assets");
+            }
+            migrate::mark(&catalog, migrate::SEARCH_INDEX_FILLED).await?;
         }
         catalog.optimize().await?;
         Ok(catalog)

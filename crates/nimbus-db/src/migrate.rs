@@ -20,6 +20,33 @@ const POSTGRES: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_image_metadata.sql")),
 ];
 
+/// A step recorded among the migrations once it has finished: the search index holds every
+/// asset written before migration 4.
+pub(crate) const SEARCH_INDEX_FILLED: i64 = 1004;
+
+/// Whether `version` is recorded.
+pub(crate) async fn done(c: &SqlCatalog, version: i64) -> CatalogResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT version FROM nimbus_migrations WHERE version = $1")
+        .bind(version)
+        .fetch_optional(&c.pool)
+        .await
+        .map_err(db_err)?;
+    Ok(found.is_some())
+}
+
+/// Records `version` (once; several nodes may race to do it).
+pub(crate) async fn mark(c: &SqlCatalog, version: i64) -> CatalogResult<()> {
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    sqlx::query("INSERT INTO nimbus_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(version)
+        .bind(now)
+        .execute(&c.pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 pub(crate) async fn run(c: &SqlCatalog) -> CatalogResult<()> {
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS nimbus_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",

@@ -19,7 +19,7 @@ use sqlx::{AnyConnection, Row as _};
 
 use crate::binds::Binds;
 use crate::rows::{self, ASSET_COLS};
-use crate::{SqlCatalog, db_err};
+use crate::{Dialect, SqlCatalog, db_err};
 
 /// Rows per multi-row INSERT (4 values each; well under both dialects' bind limits).
 const INSERT_CHUNK: usize = 500;
@@ -575,33 +575,74 @@ impl SqlCatalog {
                 Aggregation::Values(_) => None,
             })
             .collect();
-        let mut b = Binds::default();
         if columns.is_empty() && ranges.is_empty() && countable(&q.query) {
+            let mut b = Binds::default();
             let env_p = b.int(env);
             let count = Sql::new(&mut b, env_p, Membership::Count, &Plan::default()).cond(&q.query);
             let row = b.apply(&format!("SELECT {count} AS n")).fetch_one(&mut *conn).await.map_err(db_err)?;
             return Ok((row.try_get("n").map_err(db_err)?, HashMap::new()));
         }
-        // A countable leaf joins its index rows to the assets (one per match, no duplicates),
-        // which saves building the list of ids first; anything else filters the assets.
-        let from = if countable(&q.query) {
-            let env_p = b.int(env);
-            let ids = Sql::new(&mut b, env_p.clone(), Membership::Ids, plan).cond(&q.query);
-            let ids = ids.trim_start_matches('(').trim_end_matches(')');
-            format!("({ids}) m JOIN assets ON assets.id = m.asset_pk WHERE assets.env_id = {env_p}")
-        } else {
-            format!("assets WHERE {}", where_clause(&mut b, env, &q.query, Membership::In, plan))
-        };
-        let mut select: Vec<String> = columns.iter().map(|c| format!("{c} AS g_{c}")).collect();
-        select.push("COUNT(*) AS n".into());
-        for (ri, (_, field, buckets)) in ranges.iter().enumerate() {
-            for (bi, bucket) in buckets.iter().enumerate() {
-                select.push(format!("{} AS r{ri}_{bi}", bucket_case(&mut b, range_expr(*field), bucket)));
+        // A grouped pass over the assets with positions in `ids` (all when `None`).
+        let grouped = |ids: Option<(i64, i64)>| {
+            let mut b = Binds::default();
+            // A countable leaf joins its index rows to the assets (one per match, no
+            // duplicates), which saves building the list of ids first; anything else filters
+            // the assets.
+            let mut from = if countable(&q.query) {
+                let env_p = b.int(env);
+                let ids = Sql::new(&mut b, env_p.clone(), Membership::Ids, plan).cond(&q.query);
+                let ids = ids.trim_start_matches('(').trim_end_matches(')');
+                format!("({ids}) m JOIN assets ON assets.id = m.asset_pk WHERE assets.env_id = {env_p}")
+            } else {
+                format!("assets WHERE {}", where_clause(&mut b, env, &q.query, Membership::In, plan))
+            };
+            if let Some((lo, hi)) = ids {
+                from = format!("{from} AND assets.id >= {} AND assets.id < {}", b.int(lo), b.int(hi));
             }
-        }
-        let group = if columns.is_empty() { String::new() } else { format!(" GROUP BY {}", columns.join(", ")) };
-        let sql = format!("SELECT {} FROM {from}{group}", select.join(", "));
-        let rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+            let mut select: Vec<String> = columns.iter().map(|c| format!("{c} AS g_{c}")).collect();
+            select.push("COUNT(*) AS n".into());
+            for (ri, (_, field, buckets)) in ranges.iter().enumerate() {
+                for (bi, bucket) in buckets.iter().enumerate() {
+                    select.push(format!("{} AS r{ri}_{bi}", bucket_case(&mut b, range_expr(*field), bucket)));
+                }
+            }
+            let group = if columns.is_empty() { String::new() } else { format!(" GROUP BY {}", columns.join(", ")) };
+            (format!("SELECT {} FROM {from}{group}", select.join(", ")), b)
+        };
+        // SQLite runs one statement on one core: a broad pass (no selective driver) over lists
+        // of ids is split in two halves of the positions, counted on two connections at once
+        // and summed. A filter on asset columns alone is left whole (it scans a covering index,
+        // which a range of positions would turn into a table scan), and so is a pass that finds
+        // no second connection within a few milliseconds (a busy pool must not deadlock).
+        let reads_index = {
+            let mut scratch = Binds::default();
+            let mut sql = Sql::new(&mut scratch, String::new(), Membership::In, plan);
+            sql.cond(&q.query);
+            sql.members > 0
+        };
+        let second = if self.dialect == Dialect::Sqlite && plan.probed.is_empty() && reads_index {
+            tokio::time::timeout(std::time::Duration::from_millis(5), self.pool.acquire())
+                .await
+                .ok()
+                .and_then(Result::ok)
+        } else {
+            None
+        };
+        let rows = if let Some(mut other) = second {
+            let last: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(id) FROM assets").fetch_one(&mut *conn).await.map_err(db_err)?;
+            let pivot = last.unwrap_or(0) / 2 + 1;
+            let (sql_a, b_a) = grouped(Some((i64::MIN, pivot)));
+            let (sql_b, b_b) = grouped(Some((pivot, i64::MAX)));
+            let (a, b) =
+                tokio::join!(b_a.apply(&sql_a).fetch_all(&mut *conn), b_b.apply(&sql_b).fetch_all(&mut *other));
+            let mut rows = a.map_err(db_err)?;
+            rows.extend(b.map_err(db_err)?);
+            rows
+        } else {
+            let (sql, b) = grouped(None);
+            b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?
+        };
 
         let mut total = 0;
         let mut values: Vec<HashMap<String, i64>> = vec![HashMap::new(); columns.len()];
