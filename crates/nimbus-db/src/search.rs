@@ -222,10 +222,7 @@ impl Sql<'_> {
             if !matches!(part, Query::Text(..) | Query::Num(..)) || self.plan.probed.contains(&addr(part)) {
                 return None;
             }
-            let mut scratch = Binds::default();
-            let mut sub = Sql::new(&mut scratch, self.env.clone(), Membership::Ids, self.plan);
-            sub.cond(part);
-            if sub.members != 1 {
+            if index_reads(part, self.plan) != 1 {
                 return None;
             }
         }
@@ -510,6 +507,15 @@ fn sorted_counts(counts: HashMap<String, i64>) -> Vec<(String, i64)> {
     v
 }
 
+/// How many index-table lookups the translation of `q` makes (translated on scratch
+/// parameters, so nothing is bound).
+fn index_reads(q: &Query, plan: &Plan) -> usize {
+    let mut scratch = Binds::default();
+    let mut sql = Sql::new(&mut scratch, String::new(), Membership::In, plan);
+    sql.cond(q);
+    sql.members
+}
+
 fn where_clause(b: &mut Binds, env: i64, q: &Query, mode: Membership, plan: &Plan) -> String {
     let env_p = b.int(env);
     let cond = Sql::new(b, env_p.clone(), mode, plan).cond(q);
@@ -614,13 +620,7 @@ impl SqlCatalog {
         // and summed. A filter on asset columns alone is left whole (it scans a covering index,
         // which a range of positions would turn into a table scan), and so is a pass that finds
         // no second connection within a few milliseconds (a busy pool must not deadlock).
-        let reads_index = {
-            let mut scratch = Binds::default();
-            let mut sql = Sql::new(&mut scratch, String::new(), Membership::In, plan);
-            sql.cond(&q.query);
-            sql.members > 0
-        };
-        let second = if self.dialect == Dialect::Sqlite && plan.probed.is_empty() && reads_index {
+        let second = if self.dialect == Dialect::Sqlite && plan.probed.is_empty() && index_reads(&q.query, plan) > 0 {
             tokio::time::timeout(std::time::Duration::from_millis(5), self.pool.acquire())
                 .await
                 .ok()

@@ -422,20 +422,7 @@ impl Parser {
             ));
         };
         match l.tok {
-            Tok::LParen => {
-                self.pos += 1;
-                self.enter()?;
-                let e = self.or(field)?;
-                self.depth -= 1;
-                if !self.eat(&Tok::RParen) {
-                    return Err(SearchError::at(
-                        self.at(),
-                        "missing ')'",
-                        format!("close the '(' at position {}", l.at),
-                    ));
-                }
-                Ok(e)
-            }
+            Tok::LParen => self.group(field, l.at),
             Tok::Word(v) => {
                 self.pos += 1;
                 match self.peek().map(|t| t.tok.clone()) {
@@ -458,6 +445,18 @@ impl Parser {
                 "a term is a value or field:value",
             )),
         }
+    }
+
+    /// A parenthesised group whose '(' (at `open`) is the next token, with its ')'.
+    fn group(&mut self, field: Option<&FieldName>, open: usize) -> Result<Expr, SearchError> {
+        self.pos += 1;
+        self.enter()?;
+        let e = self.or(field)?;
+        self.depth -= 1;
+        if !self.eat(&Tok::RParen) {
+            return Err(SearchError::at(self.at(), "missing ')'", format!("close the '(' at position {open}")));
+        }
+        Ok(e)
     }
 
     fn term(&mut self, field: Option<FieldName>, op: Op, value: Value) -> Result<Expr, SearchError> {
@@ -485,21 +484,8 @@ impl Parser {
                 self.pos += 1;
                 self.term(Some(field), op, v)
             }
-            Tok::LParen if op == Op::Colon || op == Op::Eq => {
-                self.pos += 1;
-                self.enter()?;
-                let e = self.or(Some(&field))?;
-                self.depth -= 1;
-                if !self.eat(&Tok::RParen) {
-                    return Err(SearchError::at(
-                        self.at(),
-                        "missing ')'",
-                        format!("close the '(' at position {}", l.at),
-                    ));
-                }
-                // The group's op applies to every value in it.
-                Ok(with_op(e, op))
-            }
+            // The group's op applies to every value in it.
+            Tok::LParen if op == Op::Colon || op == Op::Eq => Ok(with_op(self.group(Some(&field), l.at)?, op)),
             Tok::LBracket | Tok::LBrace if op == Op::Colon => {
                 self.pos += 1;
                 let lo = self.bound(l.tok == Tok::LBracket)?;
