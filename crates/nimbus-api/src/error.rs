@@ -25,6 +25,7 @@ fn app_status(e: &AppError) -> StatusCode {
     match e {
         E::MissingParam(_)
         | E::InvalidParam { .. }
+        | E::TooManyIds { .. }
         | E::InvalidId(_)
         | E::EmptyFile
         | E::FileTooLarge { .. }
@@ -34,6 +35,11 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::RemoteTimeout { .. }
         | E::RemoteFailed { .. }
         | E::StaleRequest { .. }
+        | E::FutureRequest { .. }
+        | E::UnsignedParamNotAllowed(_)
+        | E::PublicIdDisallowed(_)
+        | E::FormatNotAllowed { .. }
+        | E::Unsupported(_)
         | E::UploadPresetMissing(_)
         | E::PresetNotUnsigned(_)
         | E::TargetExists(_)

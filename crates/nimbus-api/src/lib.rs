@@ -8,6 +8,7 @@
 pub mod endpoint;
 pub mod error;
 pub mod extract;
+pub mod presentation;
 pub mod rate_limit;
 mod routes;
 pub mod wire;
@@ -26,6 +27,14 @@ pub struct AppState {
     pub limiter: Arc<rate_limit::RateLimiter>,
 }
 
+/// `X-Content-Type-Options: nosniff` on every response, errors included: browsers take
+/// each body for what its `Content-Type` says and never guess HTML or script into it.
+async fn no_sniffing(mut resp: axum::response::Response) -> axum::response::Response {
+    resp.headers_mut()
+        .insert(axum::http::header::X_CONTENT_TYPE_OPTIONS, axum::http::HeaderValue::from_static("nosniff"));
+    resp
+}
+
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
     let body_limit = usize::try_from(app.config.max_file_bytes).unwrap_or(usize::MAX).saturating_add(1024 * 1024);
@@ -37,6 +46,7 @@ pub fn router(app: App) -> Router {
         .route("/{cloud}/search/{*rest}", get(routes::search::url))
         .fallback(routes::delivery::deliver)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::map_response(no_sniffing))
         .layer(routes::trace_layer())
         .with_state(state)
 }

@@ -7,6 +7,7 @@ use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 
 use crate::derive::parse_eager;
 use crate::error::AppResult;
+use crate::limits::{MAX_BULK_IDS, MAX_DELETE_IDS, MAX_LIST_IDS, check_ids};
 use crate::metadata::values::parse_input;
 use crate::params::Params;
 use crate::ports::{AssetKey, AssetPatch, ListQuery, MetadataPatch, Page, Patched, Renamed, TagCommand, Usage};
@@ -60,7 +61,14 @@ pub fn max_results(params: &Params) -> AppResult<u32> {
     }
 }
 
-fn pids(ids: &[String]) -> AppResult<Vec<PublicId>> {
+/// The `public_ids` of an Upload API bulk call (`tags`, `context`): at least one, at most
+/// [`MAX_BULK_IDS`], counted before any is parsed.
+fn bulk_ids(params: &Params) -> AppResult<Vec<PublicId>> {
+    let ids = params.list("public_ids");
+    if ids.is_empty() {
+        return Err(AppError::MissingParam("public_ids"));
+    }
+    check_ids("public_ids", ids.len(), MAX_BULK_IDS)?;
     ids.iter().map(|s| PublicId::parse(s).map_err(AppError::from)).collect()
 }
 
@@ -78,6 +86,8 @@ impl App {
     }
 
     pub async fn list_assets(&self, env: i64, q: &ListQuery) -> AppResult<(Vec<Asset>, Option<String>)> {
+        check_ids("public_ids", q.public_ids.len(), MAX_LIST_IDS)?;
+        check_ids("asset_ids", q.asset_ids.len(), MAX_LIST_IDS)?;
         let Page { assets, next } = self.catalog.list_assets(env, q).await?;
         Ok((assets, next.map(encode_cursor)))
     }
@@ -197,10 +207,7 @@ impl App {
     pub async fn tags_command(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Vec<PublicId>> {
         let command = params.get("command").ok_or(AppError::MissingParam("command"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
-        let ids = pids(&params.list("public_ids"))?;
-        if ids.is_empty() {
-            return Err(AppError::MissingParam("public_ids"));
-        }
+        let ids = bulk_ids(params)?;
         let tag = params.get("tag");
         let now = self.now();
         let need_tag = || tag.ok_or(AppError::MissingParam("tag"));
@@ -255,10 +262,7 @@ impl App {
     pub async fn context_command(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Vec<PublicId>> {
         let command = params.get("command").ok_or(AppError::MissingParam("command"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
-        let ids = pids(&params.list("public_ids"))?;
-        if ids.is_empty() {
-            return Err(AppError::MissingParam("public_ids"));
-        }
+        let ids = bulk_ids(params)?;
         let add = match command {
             "add" => Some(parse_pipe_pairs(params.get("context").ok_or(AppError::MissingParam("context"))?)),
             "remove_all" => None,
@@ -300,6 +304,11 @@ impl App {
         selector: DeleteSelector,
         params: &Params,
     ) -> AppResult<Deleted> {
+        match &selector {
+            DeleteSelector::PublicIds(ids) => check_ids("public_ids", ids.len(), MAX_DELETE_IDS)?,
+            DeleteSelector::AssetIds(ids) => check_ids("asset_ids", ids.len(), MAX_DELETE_IDS)?,
+            DeleteSelector::Prefix(_) | DeleteSelector::Tag(_) | DeleteSelector::All => {}
+        }
         let keep_original = params.bool("keep_original") == Some(true);
         let after = params.get("next_cursor").map(decode_cursor).transpose()?;
         let mut out = Deleted { kept_original: keep_original, ..Default::default() };

@@ -2,7 +2,7 @@
 //! unsigned upload preset. Messages follow Cloudinary's; a key of another environment is
 //! indistinguishable from an unknown key.
 
-use nimbus_core::signature::{self, UNSIGNED_PARAMS};
+use nimbus_core::signature::{self, TimestampCheck, UNSIGNED_PARAMS};
 
 use crate::error::AppResult;
 use crate::params::Params;
@@ -89,8 +89,10 @@ impl App {
             signature::verify_request(&signed, sig, &key.secret)
                 .map_err(|to_sign| AppError::InvalidSignature { given: sig.to_owned(), to_sign })?;
             let now = self.now();
-            if signature::is_stale(ts, now) {
-                return Err(AppError::StaleRequest { timestamp: ts, now });
+            match signature::check_timestamp(ts, now) {
+                TimestampCheck::Fresh => {}
+                TimestampCheck::Stale => return Err(AppError::StaleRequest { timestamp: ts, now }),
+                TimestampCheck::Ahead => return Err(AppError::FutureRequest { timestamp: ts, now }),
             }
             return Ok(UploadCaller { env, api_key: Some(key), unsigned_preset: None });
         }

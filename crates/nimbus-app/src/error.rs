@@ -10,6 +10,9 @@ pub enum AppError {
     MissingParam(&'static str),
     #[error("Invalid value {value} for parameter {name}")]
     InvalidParam { name: &'static str, value: String },
+    /// A list parameter names more items than one call may (see [`crate::limits`]).
+    #[error("Too many {param}: {given} given, at most {max}")]
+    TooManyIds { param: &'static str, given: usize, max: usize },
     #[error("{0}")]
     InvalidId(#[from] IdError),
     #[error("Empty file")]
@@ -28,6 +31,26 @@ pub enum AppError {
     RemoteFailed { url: String, reason: String },
     #[error("Stale request - reported time is {timestamp} which is more than 1 hour ago (server time {now})")]
     StaleRequest { timestamp: i64, now: i64 },
+    /// A signed request dated further ahead than the clock skew allows: a signature made now
+    /// for later would otherwise stay valid for as long as its author chose.
+    #[error("Invalid timestamp - reported time is {timestamp} which is more than 1 hour ahead (server time {now})")]
+    FutureRequest { timestamp: i64, now: i64 },
+    /// An unsigned upload carries a parameter only signed calls (or the preset) may set.
+    #[error(
+        "{} parameter is not allowed when using unsigned upload. Only {} upload parameters are allowed.",
+        capitalised(.0),
+        crate::upload_policy::UNSIGNED_PARAM_NAMES.join(",")
+    )]
+    UnsignedParamNotAllowed(String),
+    /// The upload preset disallows choosing the public id.
+    #[error("public_id is not allowed by upload preset {0} (disallow_public_id)")]
+    PublicIdDisallowed(String),
+    /// The file's format is not among the `allowed_formats` of the call or its preset.
+    #[error("File format {format} not allowed. Allowed formats: {allowed}")]
+    FormatNotAllowed { format: String, allowed: String },
+    /// A parameter Nimbus does not honour yet: refused by name rather than ignored.
+    #[error("Parameter {0} is not supported by Nimbus yet")]
+    Unsupported(String),
     /// An upload names a preset that does not exist.
     #[error("Upload preset not found - {0}")]
     UploadPresetMissing(String),
@@ -118,6 +141,12 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// `overwrite` -> `Overwrite`, as Cloudinary's messages name parameters.
+fn capitalised(name: &str) -> String {
+    let mut c = name.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
 
 impl AppError {
     /// Metadata problems; the first one is the message.

@@ -20,6 +20,7 @@ pub mod derive;
 pub mod envs;
 pub mod error;
 pub mod folders;
+pub mod limits;
 pub mod metadata;
 pub mod params;
 pub mod ports;
@@ -31,6 +32,7 @@ pub mod staging;
 pub mod sweeper;
 pub mod transformations;
 pub mod upload;
+pub mod upload_policy;
 
 use std::sync::Arc;
 

@@ -16,6 +16,7 @@ use crate::error::AppResult;
 use crate::metadata::values::{MetadataInput, MetadataOutcome, compute, merge_under, parse_input};
 use crate::params::Params;
 use crate::ports::{AssetKey, BasedOn, MetadataGuard, Saved};
+use crate::upload_policy::{check_format_allowed, refuse_unhonoured, signed_upload_params, unsigned_upload_params};
 use crate::staging::{StagedFile, StagingWriter, decode_data_uri};
 use crate::{App, AppError};
 
@@ -25,6 +26,13 @@ pub enum FileSource {
     Staged(StagedFile),
     /// A `file` text field: a data URI or a remote URL.
     Text(String),
+}
+
+/// An upload's parameters once bounded by its caller, and its metadata input.
+#[derive(Debug, Clone)]
+pub struct UploadRequest {
+    pub params: Params,
+    pub metadata: MetadataInput,
 }
 
 /// The result of an upload, for the response.
@@ -75,37 +83,51 @@ impl App {
         }
     }
 
+    /// The parameters an upload will act on, bounded by who is calling (see
+    /// [`upload_policy`](crate::upload_policy)), and its metadata input with the preset's
+    /// merged in. Checked before the file is stored, so a refused call keeps nothing.
+    pub async fn upload_request(&self, caller: &UploadCaller, request: Params) -> AppResult<UploadRequest> {
+        let request_metadata = request.get("metadata").map(parse_input).transpose()?.unwrap_or_default();
+        let named = match (&caller.unsigned_preset, request.get("upload_preset")) {
+            (Some(_), _) | (None, None) => None,
+            (None, Some(name)) => Some(
+                self.catalog
+                    .preset(caller.env.id, name)
+                    .await?
+                    .ok_or_else(|| AppError::UploadPresetMissing(name.to_owned()))?,
+            ),
+        };
+        let preset = caller.unsigned_preset.as_ref().or(named.as_ref());
+        let preset_metadata = match preset.and_then(|p| p.settings.iter().find(|(k, _)| k == "metadata")) {
+            Some((_, md)) => parse_input(md)?,
+            None => MetadataInput::new(),
+        };
+        let (params, metadata) = match &caller.unsigned_preset {
+            // A stranger's values go under the preset's.
+            Some(p) => (unsigned_upload_params(p, &request)?, merge_under(preset_metadata, request_metadata)),
+            None => (signed_upload_params(preset, request)?, merge_under(request_metadata, preset_metadata)),
+        };
+        refuse_unhonoured(&params)?;
+        Ok(UploadRequest { params, metadata })
+    }
+
     pub async fn upload(
         &self,
         caller: &UploadCaller,
         rt: ResourceType,
-        mut params: Params,
+        request: UploadRequest,
         file: Option<FileSource>,
     ) -> AppResult<Uploaded> {
         let signed = caller.api_key.is_some();
-        let request_metadata = params.get("metadata").map(parse_input).transpose()?.unwrap_or_default();
-        let mut preset_metadata = MetadataInput::new();
-        let preset_settings = if let Some(p) = &caller.unsigned_preset {
-            Some(p.settings.clone())
-        } else if let Some(name) = params.get("upload_preset").map(str::to_owned) {
-            let preset = self.catalog.preset(caller.env.id, &name).await?.ok_or(AppError::UploadPresetMissing(name))?;
-            Some(preset.settings)
-        } else {
-            None
-        };
-        if let Some(settings) = preset_settings {
-            if let Some((_, md)) = settings.iter().find(|(k, _)| k == "metadata") {
-                preset_metadata = parse_input(md)?;
-            }
-            params.with_defaults(&settings);
-        }
-        let metadata_input = merge_under(request_metadata, preset_metadata);
+        let UploadRequest { params, metadata: metadata_input } = request;
         let eager = params.get("eager").map(parse_eager).transpose()?.unwrap_or_default();
         let eager_async = params.bool("eager_async") == Some(true);
         let file = self.resolve_file(file.ok_or(AppError::MissingParam("file"))?).await?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
 
         let Identified { rt, format, width, height, image_metadata } = self.identify(rt, &file).await?;
+        let raw_ext = file.filename.as_deref().and_then(extension);
+        check_format_allowed(&params, format.as_deref().or(raw_ext))?;
         let public_id = self.choose_public_id(&params, rt, file.filename.as_deref(), format.as_deref())?;
         let overwrite = params.bool("overwrite").unwrap_or(signed);
         let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &public_id };

@@ -93,7 +93,12 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
 
     println!("Nimbus listening on http://{}", s.listen);
     tracing::info!(listen = %s.listen, workers, data_dir = %s.data_dir.display(), "serving");
-    let mut front = http_front::start(sockets, &nimbus_api::router(app))?;
+    let defaults = http_front::Timeouts::default();
+    let timeouts = http_front::Timeouts {
+        headers: s.header_timeout_secs.map_or(defaults.headers, Duration::from_secs),
+        body_idle: s.body_idle_timeout_secs.map_or(defaults.body_idle, Duration::from_secs),
+    };
+    let mut front = http_front::start(sockets, &nimbus_api::router(app), timeouts)?;
     tokio::select! {
         () = shutdown_signal() => {}
         i = front.failed() => tracing::error!(worker = i, "an HTTP worker stopped; shutting down"),

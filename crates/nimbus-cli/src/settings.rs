@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Deserialize;
 
+/// Largest accepted client timeout (a day): a zero timeout would close every connection at
+/// once, and one past what a clock can add would panic a worker.
+const MAX_TIMEOUT_SECS: u64 = 86_400;
+
 /// Options every subcommand takes.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
@@ -45,6 +49,13 @@ pub struct ServeArgs {
     /// HTTP worker threads, each with its own listening socket (default: one per core).
     #[arg(long, env = "NIMBUS_HTTP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     http_workers: Option<u16>,
+    /// Seconds a client may take to send a request's headers; also how long an idle
+    /// kept-alive connection stays open (default: 30).
+    #[arg(long, env = "NIMBUS_HEADER_TIMEOUT_SECS")]
+    header_timeout_secs: Option<u64>,
+    /// Seconds a request body may pause before the request fails (default: 60).
+    #[arg(long, env = "NIMBUS_BODY_IDLE_TIMEOUT_SECS")]
+    body_idle_timeout_secs: Option<u64>,
 }
 
 /// The TOML file: the same settings, all optional.
@@ -60,6 +71,8 @@ struct FileConfig {
     remote_allowlist: Option<Vec<String>>,
     admin_rate_limit: Option<u32>,
     http_workers: Option<u16>,
+    header_timeout_secs: Option<u64>,
+    body_idle_timeout_secs: Option<u64>,
 }
 
 /// The resolved settings.
@@ -74,6 +87,8 @@ pub struct Settings {
     pub remote_allowlist: Vec<String>,
     pub admin_rate_limit: Option<u32>,
     pub http_workers: Option<usize>,
+    pub header_timeout_secs: Option<u64>,
+    pub body_idle_timeout_secs: Option<u64>,
 }
 
 impl Settings {
@@ -92,6 +107,15 @@ impl Settings {
             .or(file.database_url)
             .unwrap_or_else(|| sqlite_url(&data_dir.join("catalog.db")));
         let s = serve;
+        let header_timeout_secs = s.and_then(|s| s.header_timeout_secs).or(file.header_timeout_secs);
+        let body_idle_timeout_secs = s.and_then(|s| s.body_idle_timeout_secs).or(file.body_idle_timeout_secs);
+        for (name, secs) in
+            [("header_timeout_secs", header_timeout_secs), ("body_idle_timeout_secs", body_idle_timeout_secs)]
+        {
+            if secs.is_some_and(|n| !(1..=MAX_TIMEOUT_SECS).contains(&n)) {
+                return Err(format!("{name} must be between 1 and {MAX_TIMEOUT_SECS}"));
+            }
+        }
         Ok(Self {
             listen: s
                 .and_then(|s| s.listen)
@@ -105,6 +129,8 @@ impl Settings {
             remote_allowlist: s.and_then(|s| s.remote_allowlist.clone()).or(file.remote_allowlist).unwrap_or_default(),
             admin_rate_limit: s.and_then(|s| s.admin_rate_limit).or(file.admin_rate_limit),
             http_workers: s.and_then(|s| s.http_workers).or(file.http_workers).map(usize::from),
+            header_timeout_secs,
+            body_idle_timeout_secs,
         })
     }
 }

@@ -10,7 +10,9 @@ use sha1::{Digest as _, Sha1};
 use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
 
-/// How long a signed request's `timestamp` stays valid.
+/// How long a signed request's `timestamp` stays valid, and how far ahead of the server's
+/// clock it may be (clock skew). A request is accepted only inside this window on both sides,
+/// so no signature lives longer than two windows, whatever date its author wrote.
 pub const TIMESTAMP_WINDOW_SECS: i64 = 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,9 +82,25 @@ pub fn verify_request<'a>(params: &[(&'a str, &'a str)], signature: &str, secret
     Err(v2)
 }
 
-/// Whether a signed request's timestamp is too old to be accepted.
-pub fn is_stale(timestamp: i64, now: i64) -> bool {
-    now - timestamp > TIMESTAMP_WINDOW_SECS
+/// Where a signed request's timestamp falls against the server's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampCheck {
+    Fresh,
+    /// Older than the window.
+    Stale,
+    /// Further ahead than the window.
+    Ahead,
+}
+
+/// Checks a signed request's timestamp against `now`, on both sides of the window.
+pub fn check_timestamp(timestamp: i64, now: i64) -> TimestampCheck {
+    if now.saturating_sub(timestamp) > TIMESTAMP_WINDOW_SECS {
+        TimestampCheck::Stale
+    } else if timestamp.saturating_sub(now) > TIMESTAMP_WINDOW_SECS {
+        TimestampCheck::Ahead
+    } else {
+        TimestampCheck::Fresh
+    }
 }
 
 /// The `signature` field of an upload response: `public_id=<id>&version=<v>` signed (v1).
@@ -185,8 +203,14 @@ mod tests {
     }
 
     #[test]
-    fn staleness() {
-        assert!(!is_stale(1000, 1000 + 3600));
-        assert!(is_stale(1000, 1000 + 3601));
+    fn timestamps_have_a_window_on_both_sides() {
+        let now = 1_700_000_000;
+        assert_eq!(check_timestamp(now - 3600, now), TimestampCheck::Fresh);
+        assert_eq!(check_timestamp(now - 3601, now), TimestampCheck::Stale);
+        assert_eq!(check_timestamp(now + 3600, now), TimestampCheck::Fresh);
+        assert_eq!(check_timestamp(now + 3601, now), TimestampCheck::Ahead);
+        assert_eq!(check_timestamp(now + 365 * 86400, now), TimestampCheck::Ahead);
+        assert_eq!(check_timestamp(i64::MAX, now), TimestampCheck::Ahead);
+        assert_eq!(check_timestamp(i64::MIN, now), TimestampCheck::Stale);
     }
 }

@@ -11,7 +11,7 @@ use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
-use crate::binds::Binds;
+use crate::binds::{Binds, IN_CHUNK};
 use crate::metadata::metadata_to_text;
 use crate::rows::{self, ASSET_COLS, context_to_json};
 use crate::{SqlCatalog, db_err};
@@ -21,16 +21,15 @@ const PREFIX_END: char = char::MAX;
 
 /// Loads the tags of the given rows, in their order of addition.
 pub(crate) async fn attach_tags(conn: &mut AnyConnection, rows: &mut [(i64, Asset)]) -> CatalogResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut b = Binds::default();
-    let list = b.int_list(rows.iter().map(|(pk, _)| *pk));
-    let sql = format!("SELECT asset_pk, tag FROM asset_tags WHERE asset_pk IN {list} ORDER BY asset_pk, position");
-    let tag_rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
     let mut by_pk: HashMap<i64, Vec<String>> = HashMap::new();
-    for r in &tag_rows {
-        by_pk.entry(r.try_get("asset_pk").map_err(db_err)?).or_default().push(r.try_get("tag").map_err(db_err)?);
+    for chunk in rows.chunks(IN_CHUNK) {
+        let mut b = Binds::default();
+        let list = b.int_list(chunk.iter().map(|(pk, _)| *pk));
+        let sql = format!("SELECT asset_pk, tag FROM asset_tags WHERE asset_pk IN {list} ORDER BY asset_pk, position");
+        let tag_rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+        for r in &tag_rows {
+            by_pk.entry(r.try_get("asset_pk").map_err(db_err)?).or_default().push(r.try_get("tag").map_err(db_err)?);
+        }
     }
     for (pk, a) in rows.iter_mut() {
         a.tags = by_pk.remove(pk).unwrap_or_default();
@@ -84,8 +83,8 @@ async fn fetch_one(
     Ok(one.pop())
 }
 
-/// The rows of `ids` (of one resource and delivery type) that exist: position, id, blob key;
-/// row-locked on dialects that lock.
+/// The rows of `ids` (of one resource and delivery type) that exist, each once: position, id,
+/// blob key; row-locked on dialects that lock.
 async fn find_locked(
     conn: &mut AnyConnection,
     env: i64,
@@ -94,24 +93,29 @@ async fn find_locked(
     ids: &[PublicId],
     lock: &str,
 ) -> CatalogResult<Vec<(i64, PublicId, String)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut b = Binds::default();
-    let sql = format!(
-        "SELECT id, public_id, blob_key FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}{lock}",
-        b.int(env),
-        b.text(rt.as_str()),
-        b.text(dt.as_str()),
-        b.text_list(ids.iter().map(PublicId::as_str)),
-    );
-    let rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let pid: String = r.try_get("public_id").map_err(db_err)?;
-        let id = PublicId::parse(&pid)
-            .map_err(|_| nimbus_app::ports::CatalogError(format!("corrupt catalog row: public_id = {pid:?}")))?;
-        out.push((r.try_get("id").map_err(db_err)?, id, r.try_get("blob_key").map_err(db_err)?));
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let mut b = Binds::default();
+        let sql = format!(
+            "SELECT id, public_id, blob_key FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}{lock}",
+            b.int(env),
+            b.text(rt.as_str()),
+            b.text(dt.as_str()),
+            b.text_list(chunk.iter().map(PublicId::as_str)),
+        );
+        let rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+        for r in &rows {
+            let pk: i64 = r.try_get("id").map_err(db_err)?;
+            // An id listed twice, in two chunks, is found twice.
+            if !seen.insert(pk) {
+                continue;
+            }
+            let pid: String = r.try_get("public_id").map_err(db_err)?;
+            let id = PublicId::parse(&pid)
+                .map_err(|_| nimbus_app::ports::CatalogError(format!("corrupt catalog row: public_id = {pid:?}")))?;
+            out.push((pk, id, r.try_get("blob_key").map_err(db_err)?));
+        }
     }
     Ok(out)
 }
@@ -122,10 +126,12 @@ async fn delete_rows(conn: &mut AnyConnection, pks: &[i64]) -> CatalogResult<()>
         return Ok(());
     }
     crate::search::unindex(conn, pks).await?;
-    for table_col in ["asset_tags WHERE asset_pk", "assets WHERE id"] {
-        let mut b = Binds::default();
-        let sql = format!("DELETE FROM {table_col} IN {}", b.int_list(pks.iter().copied()));
-        b.apply(&sql).execute(&mut *conn).await.map_err(db_err)?;
+    for chunk in pks.chunks(IN_CHUNK) {
+        for table_col in ["asset_tags WHERE asset_pk", "assets WHERE id"] {
+            let mut b = Binds::default();
+            let sql = format!("DELETE FROM {table_col} IN {}", b.int_list(chunk.iter().copied()));
+            b.apply(&sql).execute(&mut *conn).await.map_err(db_err)?;
+        }
     }
     Ok(())
 }
@@ -205,6 +211,59 @@ async fn replace(conn: &mut AnyConnection, pk: i64, a: &Asset) -> CatalogResult<
     Ok(())
 }
 
+/// An id filter split for `IN` lists: chunks of at most [`IN_CHUNK`] ids, or one empty chunk
+/// (no filter) for an empty list.
+fn filter_chunks(ids: &[String]) -> Vec<&[String]> {
+    if ids.is_empty() { vec![ids] } else { ids.chunks(IN_CHUNK).collect() }
+}
+
+/// One statement of a listing: the query's filters, with `public_ids` and `asset_ids` (when
+/// not empty) in place of the query's lists; at most `fetch` rows in page order.
+fn list_sql(env: i64, q: &ListQuery, public_ids: &[String], asset_ids: &[String], fetch: i64) -> (String, Binds) {
+    let mut b = Binds::default();
+    let mut conds = vec![format!("env_id = {}", b.int(env))];
+    if let Some(rt) = q.resource_type {
+        conds.push(format!("resource_type = {}", b.text(rt.as_str())));
+    }
+    if let Some(dt) = q.delivery_type {
+        conds.push(format!("delivery_type = {}", b.text(dt.as_str())));
+    }
+    if let Some(p) = &q.prefix {
+        conds.push(format!(
+            "public_id >= {} AND public_id < {}",
+            b.text(p.as_str()),
+            b.text(format!("{p}{PREFIX_END}"))
+        ));
+    }
+    if let Some(t) = &q.tag {
+        conds.push(format!(
+            "id IN (SELECT asset_pk FROM asset_tags WHERE env_id = {} AND tag = {})",
+            b.int(env),
+            b.text(t.as_str())
+        ));
+    }
+    if !public_ids.is_empty() {
+        conds.push(format!("public_id IN {}", b.text_list(public_ids.iter().map(String::as_str))));
+    }
+    if !asset_ids.is_empty() {
+        conds.push(format!("asset_id IN {}", b.text_list(asset_ids.iter().map(String::as_str))));
+    }
+    if let Some(f) = &q.asset_folder {
+        conds.push(format!("asset_folder = {}", b.text(f.as_str())));
+    }
+    if let Some(after) = q.after {
+        let op = if q.ascending { ">" } else { "<" };
+        conds.push(format!("id {op} {}", b.int(after)));
+    }
+    let order = if q.ascending { "ASC" } else { "DESC" };
+    let sql = format!(
+        "SELECT {ASSET_COLS} FROM assets WHERE {} ORDER BY id {order} LIMIT {}",
+        conds.join(" AND "),
+        b.int(fetch)
+    );
+    (sql, b)
+}
+
 #[async_trait]
 impl AssetRepo for SqlCatalog {
     async fn save_asset(
@@ -277,53 +336,32 @@ impl AssetRepo for SqlCatalog {
     }
 
     async fn list_assets(&self, env: i64, q: &ListQuery) -> CatalogResult<Page> {
-        let mut b = Binds::default();
-        let mut conds = vec![format!("env_id = {}", b.int(env))];
-        if let Some(rt) = q.resource_type {
-            conds.push(format!("resource_type = {}", b.text(rt.as_str())));
-        }
-        if let Some(dt) = q.delivery_type {
-            conds.push(format!("delivery_type = {}", b.text(dt.as_str())));
-        }
-        if let Some(p) = &q.prefix {
-            conds.push(format!(
-                "public_id >= {} AND public_id < {}",
-                b.text(p.as_str()),
-                b.text(format!("{p}{PREFIX_END}"))
-            ));
-        }
-        if let Some(t) = &q.tag {
-            conds.push(format!(
-                "id IN (SELECT asset_pk FROM asset_tags WHERE env_id = {} AND tag = {})",
-                b.int(env),
-                b.text(t.as_str())
-            ));
-        }
-        if !q.public_ids.is_empty() {
-            conds.push(format!("public_id IN {}", b.text_list(q.public_ids.iter().map(String::as_str))));
-        }
-        if !q.asset_ids.is_empty() {
-            conds.push(format!("asset_id IN {}", b.text_list(q.asset_ids.iter().map(String::as_str))));
-        }
-        if let Some(f) = &q.asset_folder {
-            conds.push(format!("asset_folder = {}", b.text(f.as_str())));
-        }
-        if let Some(after) = q.after {
-            let op = if q.ascending { ">" } else { "<" };
-            conds.push(format!("id {op} {}", b.int(after)));
-        }
-        // Context filters are applied after the fetch (context is stored as JSON text).
-        let order = if q.ascending { "ASC" } else { "DESC" };
         let limit = q.limit.max(1) as i64;
+        // Context filters are applied after the fetch (context is stored as JSON text).
         let fetch = if q.context.is_some() { i64::MAX / 2 } else { limit + 1 };
-        let sql = format!(
-            "SELECT {ASSET_COLS} FROM assets WHERE {} ORDER BY id {order} LIMIT {}",
-            conds.join(" AND "),
-            b.int(fetch)
-        );
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let rows_ = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
-        let mut out = rows_.iter().map(rows::asset).collect::<CatalogResult<Vec<_>>>()?;
+        // Long id lists are read a chunk at a time: every row of the whole list's page is
+        // among its chunk's first `fetch` rows, so the chunks' pages merged in page order,
+        // once each, and cut to `fetch` are the page of the whole list.
+        let (pid_chunks, aid_chunks) = (filter_chunks(&q.public_ids), filter_chunks(&q.asset_ids));
+        let mut out = Vec::new();
+        for pids in &pid_chunks {
+            for aids in &aid_chunks {
+                let (sql, b) = list_sql(env, q, pids, aids, fetch);
+                for r in b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)? {
+                    out.push(rows::asset(&r)?);
+                }
+            }
+        }
+        if pid_chunks.len() * aid_chunks.len() > 1 {
+            out.sort_by_key(|(pk, _)| *pk);
+            // An id listed twice, in two chunks, is found twice.
+            out.dedup_by_key(|(pk, _)| *pk);
+            if !q.ascending {
+                out.reverse();
+            }
+            out.truncate(usize::try_from(fetch).unwrap_or(usize::MAX));
+        }
         if let Some((k, v)) = &q.context {
             out.retain(|(_, a)| a.context.iter().any(|(ck, cv)| ck == k && v.as_ref().is_none_or(|v| v == cv)));
         }
@@ -536,10 +574,17 @@ impl AssetRepo for SqlCatalog {
         if keys.is_empty() {
             return Ok(HashSet::new());
         }
-        let mut b = Binds::default();
-        let sql =
-            format!("SELECT blob_key FROM assets WHERE blob_key IN {}", b.text_list(keys.iter().map(String::as_str)));
-        let rows_ = b.apply(&sql).fetch_all(&self.pool).await.map_err(db_err)?;
-        rows_.iter().map(|r| r.try_get::<String, _>("blob_key").map_err(db_err)).collect()
+        let mut used = HashSet::new();
+        for chunk in keys.chunks(IN_CHUNK) {
+            let mut b = Binds::default();
+            let sql = format!(
+                "SELECT blob_key FROM assets WHERE blob_key IN {}",
+                b.text_list(chunk.iter().map(String::as_str))
+            );
+            for r in b.apply(&sql).fetch_all(&self.pool).await.map_err(db_err)? {
+                used.insert(r.try_get::<String, _>("blob_key").map_err(db_err)?);
+            }
+        }
+        Ok(used)
     }
 }

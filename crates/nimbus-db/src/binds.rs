@@ -4,6 +4,12 @@ use sqlx::Any;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
+/// Most values one `IN` list binds: lists longer than this are split into several
+/// statements. SQLite refuses a statement with more than 32 766 bound parameters (999 before
+/// 3.32) and PostgreSQL one with more than 65 535, so a list of any length stays far below
+/// both whatever else its statement binds.
+pub(crate) const IN_CHUNK: usize = 500;
+
 #[derive(Debug, Clone)]
 pub(crate) enum Value {
     Int(i64),

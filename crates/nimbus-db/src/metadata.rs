@@ -17,7 +17,7 @@ use crate::{SqlCatalog, db_err};
 /// Assets written per statement (five binds each, well under both dialects' bind limits).
 const UPDATE_CHUNK: usize = 200;
 /// Public ids per lookup.
-const READ_CHUNK: usize = 1000;
+const READ_CHUNK: usize = crate::binds::IN_CHUNK;
 
 fn json_col(row: &AnyRow, col: &str) -> CatalogResult<serde_json::Value> {
     let text: String = row.try_get(col).map_err(db_err)?;
@@ -193,6 +193,8 @@ impl MetadataRepo for SqlCatalog {
         ids: &[PublicId],
     ) -> CatalogResult<Vec<(PublicId, MetadataValues)>> {
         let mut out = Vec::with_capacity(ids.len());
+        // An id listed twice, in two chunks, is found twice: each is reported once.
+        let mut seen = std::collections::HashSet::new();
         for chunk in ids.chunks(READ_CHUNK) {
             let mut b = Binds::default();
             let sql = format!(
@@ -205,6 +207,9 @@ impl MetadataRepo for SqlCatalog {
             );
             for r in b.apply(&sql).fetch_all(&self.pool).await.map_err(db_err)? {
                 let pid: String = r.try_get("public_id").map_err(db_err)?;
+                if !seen.insert(pid.clone()) {
+                    continue;
+                }
                 let id = PublicId::parse(&pid)
                     .map_err(|_| CatalogError(format!("corrupt catalog row: public_id = {pid:?}")))?;
                 let text: String = r.try_get("metadata").map_err(db_err)?;

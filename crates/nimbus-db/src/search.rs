@@ -17,7 +17,7 @@ use nimbus_core::search::{
 };
 use sqlx::{AnyConnection, Row as _};
 
-use crate::binds::Binds;
+use crate::binds::{Binds, IN_CHUNK};
 use crate::rows::{self, ASSET_COLS};
 use crate::{Dialect, SqlCatalog, db_err};
 
@@ -30,13 +30,12 @@ const BACKFILL_BATCH: i64 = 500;
 
 /// Removes the index rows of `pks`.
 pub(crate) async fn unindex(conn: &mut AnyConnection, pks: &[i64]) -> CatalogResult<()> {
-    if pks.is_empty() {
-        return Ok(());
-    }
-    for table in ["search_terms", "search_numbers"] {
-        let mut b = Binds::default();
-        let sql = format!("DELETE FROM {table} WHERE asset_pk IN {}", b.int_list(pks.iter().copied()));
-        b.apply(&sql).execute(&mut *conn).await.map_err(db_err)?;
+    for chunk in pks.chunks(IN_CHUNK) {
+        for table in ["search_terms", "search_numbers"] {
+            let mut b = Binds::default();
+            let sql = format!("DELETE FROM {table} WHERE asset_pk IN {}", b.int_list(chunk.iter().copied()));
+            b.apply(&sql).execute(&mut *conn).await.map_err(db_err)?;
+        }
     }
     Ok(())
 }
@@ -78,18 +77,18 @@ pub(crate) async fn index(conn: &mut AnyConnection, env: i64, assets: &[(i64, &A
     Ok(())
 }
 
-/// Re-reads assets by position and re-indexes them.
+/// Re-reads assets by position and re-indexes them, a chunk at a time.
 pub(crate) async fn reindex(conn: &mut AnyConnection, env: i64, pks: &[i64]) -> CatalogResult<()> {
-    if pks.is_empty() {
-        return Ok(());
+    for chunk in pks.chunks(IN_CHUNK) {
+        let mut b = Binds::default();
+        let sql = format!("SELECT {ASSET_COLS} FROM assets WHERE id IN {}", b.int_list(chunk.iter().copied()));
+        let found = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+        let mut assets = found.iter().map(rows::asset).collect::<CatalogResult<Vec<_>>>()?;
+        crate::assets::attach_tags(conn, &mut assets).await?;
+        let refs: Vec<(i64, &Asset)> = assets.iter().map(|(pk, a)| (*pk, a)).collect();
+        index(conn, env, &refs).await?;
     }
-    let mut b = Binds::default();
-    let sql = format!("SELECT {ASSET_COLS} FROM assets WHERE id IN {}", b.int_list(pks.iter().copied()));
-    let found = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
-    let mut assets = found.iter().map(rows::asset).collect::<CatalogResult<Vec<_>>>()?;
-    crate::assets::attach_tags(conn, &mut assets).await?;
-    let refs: Vec<(i64, &Asset)> = assets.iter().map(|(pk, a)| (*pk, a)).collect();
-    index(conn, env, &refs).await
+    Ok(())
 }
 
 impl SqlCatalog {

@@ -16,7 +16,7 @@ use nimbus_core::{Asset, DeliveryType};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::wire;
+use crate::presentation;
 
 /// Originals are immutable per version URL; a year would do, a month is Cloudinary's habit.
 const CACHE_PUBLIC: &str = "public, max-age=2592000";
@@ -88,9 +88,10 @@ async fn derived(
     if d.vary_accept {
         put(&mut h, header::VARY, "Accept");
     }
+    put(&mut h, header::CONTENT_SECURITY_POLICY, presentation::DELIVERY_CSP);
     if d.attachment {
-        let name = asset.public_id.name();
-        put(&mut h, header::CONTENT_DISPOSITION, &format!("attachment; filename=\"{name}.{}\"", d.format.as_str()));
+        let name = presentation::file_name(asset.public_id.name(), Some(d.format.as_str()));
+        put(&mut h, header::CONTENT_DISPOSITION, &presentation::content_disposition(&name));
     }
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         if etag_matches(inm, &d.etag) {
@@ -132,7 +133,14 @@ async fn stream(state: &AppState, asset: &Asset, method: &Method, headers: &Head
         header::CACHE_CONTROL,
         if asset.delivery_type == DeliveryType::Upload { CACHE_PUBLIC } else { CACHE_PRIVATE },
     );
-    put(&mut resp_headers, header::CONTENT_TYPE, wire::content_type(asset));
+    let shown = presentation::of_original(asset);
+    put(&mut resp_headers, header::CONTENT_TYPE, shown.content_type);
+    if let Some(name) = &shown.attachment {
+        put(&mut resp_headers, header::CONTENT_DISPOSITION, &presentation::content_disposition(name));
+    }
+    if shown.sandboxed {
+        put(&mut resp_headers, header::CONTENT_SECURITY_POLICY, presentation::DELIVERY_CSP);
+    }
     put(&mut resp_headers, header::ACCEPT_RANGES, "bytes");
     put(&mut resp_headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
 

@@ -57,6 +57,8 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
     let secret = caller.api_key.as_ref().map(|k| k.secret.as_str());
     let v: Value = match action {
         "upload" => {
+            // Bounded before any chunk is kept: a refused call stores nothing.
+            let request = app.upload_request(&caller, params).await?;
             if let Some(info) = &chunk {
                 let Some(FileSource::Staged(part)) = file else {
                     return Err(nimbus_app::AppError::MissingParam("file").into());
@@ -65,15 +67,16 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
                     Some(whole) => file = Some(FileSource::Staged(whole)),
                     None => {
                         // The Python SDK sends this public_id back with the next chunk.
-                        let public_id = params.get("public_id").map_or_else(|| app.ids.token(20), str::to_owned);
+                        let public_id =
+                            request.params.get("public_id").map_or_else(|| app.ids.token(20), str::to_owned);
                         return Ok(json(
                             serde_json::json!({ "public_id": public_id, "done": false, "bytes": info.end + 1, "upload_id": info.upload_id }),
                         ));
                     }
                 }
             }
-            let with_image_metadata = wire::wants_image_metadata(&params);
-            let up = app.upload(&caller, rt, params, file).await?;
+            let with_image_metadata = wire::wants_image_metadata(&request.params);
+            let up = app.upload(&caller, rt, request, file).await?;
             let mut v = wire::upload_response(app, cloud, &up, caller.api_key.as_ref().map(|k| k.key.as_str()), secret);
             if with_image_metadata && up.asset.resource_type == ResourceType::Image {
                 v["image_metadata"] = wire::image_metadata(&up.asset);

@@ -3,15 +3,19 @@
 //!
 //! Docs: <https://cloudinary.com/documentation/admin_api#metadata_fields>.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value as Json, json};
 
 use nimbus_core::metadata::doc::{
-    FieldDoc, MAX_DATASOURCE_VALUES, check_external_id, entry_json, field_json, parse_datasource_values, parse_field,
+    FieldDoc, MAX_DATASOURCE_VALUES, check_datasource_len, check_external_id, entry_json, field_json,
+    parse_datasource_values, parse_field,
 };
 use nimbus_core::metadata::{DatasourceEntry, FieldType};
 
 use super::LoadedSchema;
 use crate::error::AppResult;
+use crate::limits::check_ids;
 use crate::ports::{FieldRecord, MetadataChange};
 use crate::{App, AppError};
 
@@ -44,18 +48,32 @@ fn with_datasource(loaded: &LoadedSchema, id: &str) -> AppResult<(FieldRecord, F
 }
 
 /// Upserts entries into a datasource: known ids get the new value (and state, if given);
-/// new ids are appended.
+/// new ids are appended. One pass over each list (ids are looked up by hash).
 fn merge_entries(current: &mut Vec<DatasourceEntry>, incoming: Vec<DatasourceEntry>, states_given: &[bool]) {
+    let mut at: HashMap<String, usize> = current.iter().enumerate().map(|(i, c)| (c.external_id.clone(), i)).collect();
     for (e, state_given) in incoming.into_iter().zip(states_given.iter().copied()) {
-        match current.iter_mut().find(|c| c.external_id == e.external_id) {
-            Some(c) => {
+        match at.get(&e.external_id) {
+            Some(&i) => {
+                let c = &mut current[i];
                 c.value = e.value;
                 if state_given {
                     c.active = e.active;
                 }
             }
-            None => current.push(e),
+            None => {
+                at.insert(e.external_id.clone(), current.len());
+                current.push(e);
+            }
         }
+    }
+}
+
+/// How many values a field body's datasource lists (`{"values": [...]}` or a bare array).
+fn datasource_len(body: &Json) -> Option<usize> {
+    match body.get("datasource")? {
+        Json::Object(ds) => ds.get("values")?.as_array().map(Vec::len),
+        Json::Array(a) => Some(a.len()),
+        _ => None,
     }
 }
 
@@ -102,6 +120,10 @@ impl App {
     }
 
     pub async fn create_metadata_field(&self, env: i64, body: &Json) -> AppResult<Json> {
+        // The size first: ids are generated below for every value given without one.
+        if let Some(n) = datasource_len(body) {
+            check_datasource_len(n).map_err(bad)?;
+        }
         let now = self.now();
         // Generated ids are fixed before the first attempt so a retry does not rename them.
         let mut body = body.clone();
@@ -143,6 +165,9 @@ impl App {
     /// change and are ignored; datasource values are upserted by external id.
     pub async fn update_metadata_field(&self, env: i64, id: &str, body: &Json) -> AppResult<Json> {
         let Json::Object(patch) = body else { return Err(bad("A metadata field must be a JSON object")) };
+        if let Some(n) = datasource_len(body) {
+            check_datasource_len(n).map_err(bad)?;
+        }
         self.change_schema(env, |loaded| {
             let (rec, old) = loaded.doc(id).ok_or_else(|| not_found(id))?;
             let mut merged: Map<String, Json> = match field_json(old) {
@@ -215,9 +240,7 @@ impl App {
         self.change_schema(env, |loaded| {
             let (rec, mut doc) = with_datasource(loaded, id)?;
             merge_entries(&mut doc.field.datasource, incoming.clone(), &given);
-            if doc.field.datasource.len() > MAX_DATASOURCE_VALUES {
-                return Err(bad(format!("A datasource holds at most {MAX_DATASOURCE_VALUES} values")));
-            }
+            check_datasource_len(doc.field.datasource.len()).map_err(bad)?;
             let doc = reparse(&doc)?;
             Ok((vec![MetadataChange::PutField(record(&doc, rec.position, rec.created_at))], datasource_json(&doc)))
         })
@@ -227,16 +250,21 @@ impl App {
     /// Soft delete (`active = false`) or restore of datasource values; unknown ids are an error.
     pub async fn set_datasource_state(&self, env: i64, id: &str, body: &Json, active: bool) -> AppResult<Json> {
         let ids = external_ids(body)?;
+        // A datasource has no more values than this to name.
+        check_ids("external_ids", ids.len(), MAX_DATASOURCE_VALUES)?;
         self.change_schema(env, |loaded| {
             let (rec, mut doc) = with_datasource(loaded, id)?;
+            let at: HashMap<&str, usize> =
+                doc.field.datasource.iter().enumerate().map(|(i, e)| (e.external_id.as_str(), i)).collect();
+            let mut positions = Vec::with_capacity(ids.len());
             for want in &ids {
-                let e = doc
-                    .field
-                    .datasource
-                    .iter_mut()
-                    .find(|e| &e.external_id == want)
+                let i = at
+                    .get(want.as_str())
                     .ok_or_else(|| bad(format!("Datasource value {want} not found in metadata field {id}")))?;
-                e.active = active;
+                positions.push(*i);
+            }
+            for i in positions {
+                doc.field.datasource[i].active = active;
             }
             let doc = reparse(&doc)?;
             Ok((vec![MetadataChange::PutField(record(&doc, rec.position, rec.created_at))], datasource_json(&doc)))

@@ -15,12 +15,13 @@ use serde_json::Value as Json;
 
 use super::LoadedSchema;
 use crate::error::AppResult;
+use crate::limits::check_ids;
 use crate::params::Params;
 use crate::ports::{MetadataUpdate, MetadataWrite};
 use crate::{App, AppError};
 
-/// Most assets one `update_metadata` call may name.
-pub const MAX_BULK_IDS: usize = 1000;
+/// Most assets one `update_metadata` call may name (the Upload API's bulk limit).
+pub use crate::limits::MAX_BULK_IDS;
 /// How often a write is recomputed when the asset changed underneath it.
 const WRITE_ATTEMPTS: usize = 3;
 /// Failing public ids named in a bulk error's message.
@@ -148,12 +149,7 @@ impl App {
         if ids.is_empty() {
             return Err(AppError::MissingParam("public_ids"));
         }
-        if ids.len() > MAX_BULK_IDS {
-            return Err(AppError::InvalidParam {
-                name: "public_ids",
-                value: format!("{} ids (at most {MAX_BULK_IDS})", ids.len()),
-            });
-        }
+        check_ids("public_ids", ids.len(), MAX_BULK_IDS)?;
         let public_ids = ids.iter().map(|id| PublicId::parse(id)).collect::<Result<Vec<_>, _>>()?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let clear_invalid = params.bool("clear_invalid") == Some(true);

@@ -2,12 +2,18 @@
 //! field definition into a [`Field`] plus the keys the engine does not use, rendering it
 //! back, and converting an asset's values between typed and JSON form.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value as Json, json};
 
 use super::rules::Fields;
 use super::schema::{DatasourceEntry, Field, FieldType, Metadata, RawValue, Validation, Value};
 
-/// Most values a datasource may hold (Cloudinary's list limit).
+/// Most values a datasource may hold. Cloudinary's documentation states no number; 3000 is
+/// Nimbus's own bound, chosen because a field definition is one stored JSON document that is
+/// re-parsed, and compiled into the rules engine (one bit per value), on every schema load
+/// and change, and an editor's picker list is unusable long before that size. It is checked
+/// before anything in the list is parsed or compared.
 pub const MAX_DATASOURCE_VALUES: usize = 3000;
 /// Longest external id or label accepted.
 pub const MAX_ID_LEN: usize = 255;
@@ -45,13 +51,24 @@ pub fn check_external_id(what: &str, id: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Parses datasource values; entries without an id get `new_id()`.
+/// Refuses a datasource of more than [`MAX_DATASOURCE_VALUES`] values.
+pub fn check_datasource_len(len: usize) -> Result<(), String> {
+    if len > MAX_DATASOURCE_VALUES {
+        return Err(format!("A datasource holds at most {MAX_DATASOURCE_VALUES} values; got {len}"));
+    }
+    Ok(())
+}
+
+/// Parses datasource values; entries without an id get `new_id()`. The size is checked
+/// first, and duplicates are found in one pass, so an oversized list costs nothing.
 pub fn parse_datasource_values(
     values: &Json,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<Vec<DatasourceEntry>, String> {
     let Json::Array(items) = values else { return Err("datasource 'values' must be an array".to_owned()) };
+    check_datasource_len(items.len())?;
     let mut out: Vec<DatasourceEntry> = Vec::with_capacity(items.len());
+    let mut seen: BTreeSet<String> = BTreeSet::new();
     for item in items {
         let Json::Object(o) = item else { return Err("Each datasource value must be an object".to_owned()) };
         let value = match o.get("value") {
@@ -70,13 +87,10 @@ pub fn parse_datasource_values(
             Some("inactive") => false,
             Some(s) => return Err(format!("Datasource value state must be active or inactive, got '{s}'")),
         };
-        if out.iter().any(|e| e.external_id == external_id) {
+        if !seen.insert(external_id.clone()) {
             return Err(format!("Datasource value external_id '{external_id}' appears twice"));
         }
         out.push(DatasourceEntry { external_id, value, active });
-    }
-    if out.len() > MAX_DATASOURCE_VALUES {
-        return Err(format!("A datasource holds at most {MAX_DATASOURCE_VALUES} values; got {}", out.len()));
     }
     Ok(out)
 }
@@ -322,6 +336,23 @@ mod tests {
         let e = parse_field(&json!({"type":"date","default_value":"2025-12-31","validation":dates}), &mut ids())
             .unwrap_err();
         assert!(e.contains("greater than 2026-01-01"), "{e}");
+    }
+
+    #[test]
+    fn datasource_size_is_checked_before_its_contents() {
+        let values = |n: usize| Json::Array((0..n).map(|i| json!({"value": format!("v{i}")})).collect());
+        assert_eq!(parse_datasource_values(&values(MAX_DATASOURCE_VALUES), &mut ids()).unwrap().len(), 3000);
+        // Not even the first entry is looked at: it is not an object.
+        let mut over = vec![json!(1)];
+        over.extend((0..MAX_DATASOURCE_VALUES).map(|i| json!({"value": format!("v{i}")})));
+        let e = parse_datasource_values(&Json::Array(over), &mut ids()).unwrap_err();
+        assert_eq!(e, "A datasource holds at most 3000 values; got 3001");
+        let twice = json!([{"external_id": "a", "value": "A"}, {"value": "B"}, {"external_id": "a", "value": "C"}]);
+        let e = parse_datasource_values(&twice, &mut ids()).unwrap_err();
+        assert_eq!(e, "Datasource value external_id 'a' appears twice");
+        // A generated id that collides with a given one is a duplicate too.
+        let clash = json!([{"external_id": "gen1", "value": "A"}, {"value": "B"}]);
+        assert!(parse_datasource_values(&clash, &mut ids()).unwrap_err().contains("'gen1' appears twice"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod catalog;
 mod delivery;
 mod errors;
 mod isolation;
+mod limits;
 mod metadata;
 mod resources;
 mod search;
