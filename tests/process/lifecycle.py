@@ -7,6 +7,8 @@
    the staging directory is clean.
 3. An orphan blob (a crash between blob put and catalog commit) is removed by `nimbus sweep`,
    while referenced blobs stay.
+4. Under a permissive umask and a world-readable data dir, the server leaves the data dir 0700
+   and the catalog, its WAL and every blob 0600: other local users read nothing.
 
 Usage: lifecycle.py PATH_TO_NIMBUS. Exit code 0 when every check passed.
 """
@@ -177,10 +179,39 @@ def sweeper(binary, data):
     s.proc.wait(timeout=10)
 
 
+def private_files(binary, data):
+    os.umask(0o022)
+    os.chmod(data, 0o755)
+    existing = {os.path.join(r, n) for r, ds, fs in os.walk(os.path.join(data, "blobs")) for n in ds + fs}
+    s = Server(binary, data)
+    s.start()
+    req = upload_request(s.port, "private-check", png(40, 30))
+    sock = socket.create_connection(("127.0.0.1", s.port))
+    sock.sendall(req)
+    status, _ = read_response(sock)
+    check(status == 200, f"permissions: upload ({status})")
+    mode = lambda p: oct(os.stat(p).st_mode & 0o777)
+    check(mode(data) == "0o700", f"permissions: the data dir is 0700 ({mode(data)})")
+    for name in ("catalog.db", "catalog.db-wal"):
+        path = os.path.join(data, name)
+        check(os.path.exists(path) and mode(path) == "0o600", f"permissions: {name} is 0600 ({os.path.exists(path) and mode(path)})")
+    # What the server wrote in this step (earlier steps made some paths by hand).
+    wide = []
+    for root, dirs, files in os.walk(os.path.join(data, "blobs")):
+        for p in [os.path.join(root, n) for n in dirs + files]:
+            if p not in existing and os.stat(p).st_mode & 0o077:
+                wide.append(p)
+    new_blobs = [p for r, ds, fs in os.walk(os.path.join(data, "blobs")) for p in (os.path.join(r, f) for f in fs) if p not in existing]
+    check(new_blobs != [], "permissions: the upload wrote a blob")
+    check(wide == [], f"permissions: no new blob or blob directory is readable by others ({wide[:3]})")
+    s.proc.terminate()
+    s.proc.wait(timeout=10)
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="nimbus-lifecycle-") as data:
-        for step in (graceful_shutdown, hard_kill, sweeper):
+        for step in (graceful_shutdown, hard_kill, sweeper, private_files):
             try:
                 step(binary, data)
             except Exception as e:  # a crashed step is a failed step

@@ -8,6 +8,7 @@
 pub mod endpoint;
 pub mod error;
 pub mod extract;
+pub mod origins;
 pub mod presentation;
 pub mod rate_limit;
 mod routes;
@@ -46,6 +47,7 @@ pub fn router(app: App) -> Router {
         .route("/{cloud}/search/{*rest}", get(routes::search::url))
         .fallback(routes::delivery::deliver)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), origins::split))
         .layer(axum::middleware::map_response(no_sniffing))
         .layer(routes::trace_layer())
         .with_state(state)

@@ -110,8 +110,10 @@ pub fn file_name(name: &str, format: Option<&str>) -> String {
 /// `attachment; filename="..."; filename*=UTF-8''...`: a plain ASCII name with quotes and
 /// control characters replaced, and the exact name percent-encoded (RFC 6266).
 pub fn content_disposition(file_name: &str) -> String {
-    let plain: String =
-        file_name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let plain: String = file_name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .collect();
     let exact = percent_encoding::utf8_percent_encode(file_name, percent_encoding::NON_ALPHANUMERIC);
     format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{exact}")
 }

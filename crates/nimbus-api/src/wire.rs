@@ -35,7 +35,7 @@ pub fn delivery_url(app: &App, cloud: &str, a: &Asset, secret: Option<&str>) -> 
         (DeliveryType::Upload, _) | (_, None) => String::new(),
         (_, Some(secret)) => format!("s--{}--/", signature::url_signature(&file, secret, Algorithm::Sha1, false)),
     };
-    format!("{}/{cloud}/{}/{}/{sig}v{}/{file}", app.config.public_base_url, a.resource_type, a.delivery_type, a.version)
+    format!("{}/{cloud}/{}/{}/{sig}v{}/{file}", app.config.delivery_base(), a.resource_type, a.delivery_type, a.version)
 }
 
 /// A resource as the Admin API returns it.
@@ -168,7 +168,7 @@ pub fn upload_response(
 pub fn derived_url(app: &App, cloud: &str, a: &Asset, transformation: &str, format: &str) -> String {
     format!(
         "{}/{cloud}/{}/{}/{transformation}/v{}/{}.{format}",
-        app.config.public_base_url,
+        app.config.delivery_base(),
         a.resource_type,
         a.delivery_type,
         a.version,

@@ -9,6 +9,10 @@ use nimbus_core::signature::Algorithm;
 pub struct AppConfig {
     /// Base of the `url`/`secure_url` fields, e.g. `http://127.0.0.1:8080` (no trailing `/`).
     pub public_base_url: String,
+    /// Base of delivery URLs when delivery has a host name of its own (`--delivery-url`), so
+    /// that delivered files never share an origin with the API and the console. `None`:
+    /// delivery is served under [`public_base_url`](Self::public_base_url).
+    pub delivery_base_url: Option<String>,
     /// Where uploads are staged before they reach the blob store.
     pub staging_dir: PathBuf,
     /// Largest accepted file, in bytes.
@@ -30,10 +34,16 @@ pub struct AppConfig {
 }
 
 impl AppConfig {
+    /// Base of the URLs of delivered files.
+    pub fn delivery_base(&self) -> &str {
+        self.delivery_base_url.as_deref().unwrap_or(&self.public_base_url)
+    }
+
     pub fn new(public_base_url: impl Into<String>, staging_dir: PathBuf) -> Self {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Self {
             public_base_url: public_base_url.into().trim_end_matches('/').to_owned(),
+            delivery_base_url: None,
             staging_dir,
             max_file_bytes: 100 * 1024 * 1024,
             remote_timeout_secs: 20,

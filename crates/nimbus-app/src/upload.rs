@@ -16,8 +16,8 @@ use crate::error::AppResult;
 use crate::metadata::values::{MetadataInput, MetadataOutcome, compute, merge_under, parse_input};
 use crate::params::Params;
 use crate::ports::{AssetKey, BasedOn, MetadataGuard, Saved};
-use crate::upload_policy::{check_format_allowed, refuse_unhonoured, signed_upload_params, unsigned_upload_params};
 use crate::staging::{StagedFile, StagingWriter, decode_data_uri};
+use crate::upload_policy::{check_format_allowed, refuse_unhonoured, signed_upload_params, unsigned_upload_params};
 use crate::{App, AppError};
 
 /// Where the uploaded bytes come from.

@@ -9,10 +9,10 @@
 
 use nimbus_core::params::{encode_pipe_pairs, parse_bool, parse_pipe_pairs};
 
+use crate::AppError;
 use crate::error::AppResult;
 use crate::params::Params;
 use crate::ports::Preset;
-use crate::AppError;
 
 /// How Nimbus treats a parameter an unsigned upload may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,7 +280,10 @@ mod tests {
     #[test]
     fn unhonoured_restrictions_are_refused() {
         assert!(refuse_unhonoured(&params(&[("access_mode", "public")])).is_ok());
-        assert!(matches!(refuse_unhonoured(&params(&[("access_mode", "authenticated")])), Err(AppError::Unsupported(_))));
+        assert!(matches!(
+            refuse_unhonoured(&params(&[("access_mode", "authenticated")])),
+            Err(AppError::Unsupported(_))
+        ));
         assert!(matches!(
             refuse_unhonoured(&params(&[("access_control", "[{\"access_type\":\"token\"}]")])),
             Err(AppError::Unsupported(_))

@@ -141,7 +141,8 @@ async fn serve(listener: tokio::net::TcpListener, router: Router, timeouts: Time
         }
         let conn = graceful.watch(http.serve_connection(TokioIo::new(tcp), service.clone()));
         tokio::spawn(async move {
-            // Timeouts and clients going away end here; the client is told (or gone) already.
+            // A timeout or a client going away ends the connection with an error; there is
+            // nobody left to answer.
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection closed");
             }
@@ -171,7 +172,9 @@ impl Workers {
         }
     }
 
-    /// Stops accepting, lets in-flight requests finish, and waits for every worker.
+    /// Stops accepting, lets in-flight requests finish, and waits for every worker. Idle
+    /// connections close at once; one still sending its headers gets at most
+    /// [`Timeouts::headers`], a request body that stops at most [`Timeouts::body_idle`].
     pub async fn shutdown(self) -> io::Result<()> {
         let _ = self.stop.send(true);
         self.wait().await

@@ -5,6 +5,7 @@
 
 mod admin;
 mod http_front;
+mod private_files;
 mod serve;
 mod settings;
 

@@ -12,6 +12,7 @@ use nimbus_core::cloudinary_url::CloudinaryUrl;
 use nimbus_db::SqlCatalog;
 
 use crate::http_front;
+use crate::private_files;
 use crate::settings::Settings;
 
 /// How often the orphan sweeper (and the statistics check) runs, and how old an unreferenced blob must be to go.
@@ -24,13 +25,20 @@ const BLOB_CACHE_MAX_ITEM: u64 = 2 * 1024 * 1024;
 
 /// Opens the catalog (migrating it) and the blob store; returns the application.
 pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>> {
-    std::fs::create_dir_all(&s.data_dir).map_err(|e| format!("cannot create {}: {e}", s.data_dir.display()))?;
+    private_files::restrict(&s.data_dir).map_err(|e| format!("cannot create {}: {e}", s.data_dir.display()))?;
     let staging = s.data_dir.join("staging");
     std::fs::create_dir_all(&staging)?;
     let catalog = SqlCatalog::connect(&s.database_url).await.map_err(|e| format!("catalog: {e}"))?;
     let blobs = ObjectBlobStore::local(&s.data_dir.join("blobs")).map_err(|e| format!("blob store: {e}"))?;
     let public = s.public_url.clone().unwrap_or_else(|| format!("http://{}", s.listen));
     let mut config = AppConfig::new(public, staging);
+    if let Some(d) = s.delivery_url.as_deref() {
+        let (own, api) = (nimbus_api::origins::authority(d), nimbus_api::origins::authority(&config.public_base_url));
+        if !(d.starts_with("http://") || d.starts_with("https://")) || own.is_none() || own == api {
+            return Err(format!("delivery URL {d}: must be an http(s) URL on a host name other than the API's").into());
+        }
+        config.delivery_base_url = Some(d.trim_end_matches('/').to_owned());
+    }
     if let Some(n) = s.max_file_bytes {
         config.max_file_bytes = n;
     }
@@ -71,7 +79,7 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
     if let Some(created) = app.bootstrap(from_env.as_ref()).await? {
         println!("Created product environment '{}'.", created.cloud);
         if from_env.is_none() {
-            print_credentials(&created, &app.config.public_base_url);
+            print_credentials(&created, &app.config.public_base_url, app.config.delivery_base());
         }
     }
 
@@ -112,8 +120,8 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
 }
 
 /// Prints the credentials of a generated environment (once, on stdout, never to the log).
-pub fn print_credentials(u: &CloudinaryUrl, public: &str) {
-    let host = public.split("://").nth(1).unwrap_or(public);
+pub fn print_credentials(u: &CloudinaryUrl, public: &str, delivery: &str) {
+    let host = delivery.split("://").nth(1).unwrap_or(delivery);
     println!("CLOUDINARY_URL={}", u.render());
     println!(
         "Python SDK: cloudinary.config(cloud_name=\"{}\", api_key=\"{}\", api_secret=\"{}\", upload_prefix=\"{public}\", secure=False, cname=\"{host}\")",

@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// Base URL clients reach this server at, used in `url`/`secure_url` (default: http://LISTEN).
     #[arg(long, env = "NIMBUS_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Base URL of a host name of delivery's own (e.g. https://media.example.com): delivered
+    /// files are then served only there, and the APIs only on other host names.
+    #[arg(long, env = "NIMBUS_DELIVERY_URL")]
+    delivery_url: Option<String>,
     /// Largest accepted upload, in bytes.
     #[arg(long, env = "NIMBUS_MAX_FILE_BYTES")]
     max_file_bytes: Option<u64>,
@@ -66,6 +70,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     public_url: Option<String>,
+    delivery_url: Option<String>,
     max_file_bytes: Option<u64>,
     remote_timeout_secs: Option<u64>,
     remote_allowlist: Option<Vec<String>>,
@@ -82,6 +87,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub public_url: Option<String>,
+    pub delivery_url: Option<String>,
     pub max_file_bytes: Option<u64>,
     pub remote_timeout_secs: Option<u64>,
     pub remote_allowlist: Vec<String>,
@@ -124,6 +130,7 @@ impl Settings {
             data_dir,
             database_url,
             public_url: s.and_then(|s| s.public_url.clone()).or(file.public_url),
+            delivery_url: s.and_then(|s| s.delivery_url.clone()).or(file.delivery_url),
             max_file_bytes: s.and_then(|s| s.max_file_bytes).or(file.max_file_bytes),
             remote_timeout_secs: s.and_then(|s| s.remote_timeout_secs).or(file.remote_timeout_secs),
             remote_allowlist: s.and_then(|s| s.remote_allowlist.clone()).or(file.remote_allowlist).unwrap_or_default(),

@@ -36,9 +36,16 @@ pub fn trace_layer()
     )
 }
 
-/// Hides `s--SIG--` components of delivery paths.
+/// Hides the signatures a path can carry: `s--SIG--` components of delivery paths, and the
+/// signature of a signed search URL (`/{cloud}/search/{signature}/{ttl}/{query}`), whose
+/// query part (the search, in base64) is dropped too.
 fn redact(path: &str) -> String {
-    path.split('/')
+    let parts: Vec<&str> = path.split('/').collect();
+    if let ["", _cloud, "search", _sig, ..] = parts.as_slice() {
+        return format!("/{}/search/redacted", parts[1]);
+    }
+    parts
+        .iter()
         .map(|s| if s.starts_with("s--") && s.ends_with("--") && s.len() > 4 { "s--redacted--" } else { s })
         .collect::<Vec<_>>()
         .join("/")
@@ -189,5 +196,8 @@ mod tests {
     #[test]
     fn redacts_signatures() {
         assert_eq!(super::redact("/demo/image/private/s--abcdefgh--/x.jpg"), "/demo/image/private/s--redacted--/x.jpg");
+        let search = "/demo/search/8f1c0e2b9d7a4c3e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a/300/eyJleHByZXNzaW9uIjoiIn0=";
+        assert_eq!(super::redact(search), "/demo/search/redacted");
+        assert_eq!(super::redact("/v1_1/demo/resources/search"), "/v1_1/demo/resources/search");
     }
 }

@@ -10,4 +10,5 @@ mod limits;
 mod metadata;
 mod resources;
 mod search;
+mod security;
 mod upload;

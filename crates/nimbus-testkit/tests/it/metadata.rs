@@ -405,14 +405,23 @@ async fn defaults_mandatory_presets_and_bulk_updates() {
     );
     ok(upload(&t, "a2", "license=licensed|owner=Ana").await).await;
 
-    // Presets: preset metadata under request metadata.
+    // Presets: a signed call's metadata over the preset's; an unsigned call's under it.
     ok(post(&t, "upload_presets", json!({"name": "p", "unsigned": true, "metadata": "license=free|owner=Preset"}))
         .await)
     .await;
     let mp = nimbus_testkit::Multipart::new(&[("upload_preset", "p"), ("metadata", "owner=Mine"), ("public_id", "p1")])
         .file(Some(("a.png", &png(4, 4))));
     let v = ok(t.post_multipart("/v1_1/demo/image/upload", mp).await).await;
-    assert_eq!(v["metadata"], json!({"license": "free", "owner": "Mine"}));
+    assert_eq!(v["metadata"], json!({"license": "free", "owner": "Preset"}));
+    let r = t
+        .upload_api(
+            "image",
+            "upload",
+            &[("upload_preset", "p"), ("metadata", "owner=Mine"), ("public_id", "p2")],
+            Some(("a.png", &png(4, 4))),
+        )
+        .await;
+    assert_eq!(ok(r).await["metadata"], json!({"license": "free", "owner": "Mine"}));
 
     // Explicit goes through the same path.
     let r = t

@@ -1,0 +1,70 @@
+//! One server, two origins. With a delivery host name configured (`--delivery-url`),
+//! delivered files are served only under that host, and the Upload and Admin APIs only
+//! under the others: a file somebody uploaded can then never run as script on the origin
+//! where API credentials and console sessions live, whatever its type. Health probes answer
+//! on both.
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The `host[:port]` of a base URL, lower-cased.
+pub fn authority(base_url: &str) -> Option<String> {
+    let rest = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    (!host.is_empty()).then_some(host)
+}
+
+/// Whether a path belongs to the API's origin rather than delivery's.
+fn is_api_path(path: &str) -> bool {
+    path.starts_with("/v1_1/")
+}
+
+fn is_health(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz")
+}
+
+/// Refuses, with 404, API calls on the delivery host and deliveries on the API host.
+pub async fn split(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(delivery) = state.app.config.delivery_base_url.as_deref().and_then(authority) else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path();
+    if is_health(path) {
+        return next.run(req).await;
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_ascii_lowercase()));
+    let on_delivery_host = host.as_deref() == Some(delivery.as_str());
+    match (on_delivery_host, is_api_path(path)) {
+        (true, true) => {
+            ApiError::UnknownEndpoint(format!("{path} (the API is not served on the delivery host)")).into_response()
+        }
+        (false, false) => {
+            let base = state.app.config.delivery_base();
+            ApiError::UnknownEndpoint(format!("{path} (delivery is served from {base})")).into_response()
+        }
+        _ => next.run(req).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorities() {
+        assert_eq!(authority("https://Media.Example.com/"), Some("media.example.com".into()));
+        assert_eq!(authority("http://127.0.0.1:8081"), Some("127.0.0.1:8081".into()));
+        assert_eq!(authority("media.example.com/x"), Some("media.example.com".into()));
+        assert_eq!(authority("https://"), None);
+    }
+}
