@@ -80,6 +80,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 export CLOUDINARY_URL="cloudinary://$KEY:$SECRET@$CLOUD"
+# Debug level, so the check at the end sees every line a verbose operator would keep.
+export NIMBUS_LOG=${NIMBUS_LOG:-debug}
 export NIMBUS_REMOTE_ALLOWLIST=127.0.0.1
 export NIMBUS_MAX_FILE_BYTES=$MAX_FILE_BYTES
 export NIMBUS_REMOTE_TIMEOUT_SECS=$REMOTE_TIMEOUT
@@ -166,6 +168,14 @@ if ! kill -0 "$SERVER_PID" 2>/dev/null; then
   PY_RC=1
 elif [[ $PY_RC != 0 || $NODE_RC != 0 ]]; then
   log "server log tail ($LOG):"; tail -n 20 "$LOG" >&2
+fi
+
+# Logs never hold secrets or signatures: not the API secret, not an `s--SIG--` component, not
+# a signed search URL's signature, not a `signature=` parameter.
+LEAKS=$(grep -nE "$SECRET|s--[A-Za-z0-9_-]{8,32}--|/search/[0-9a-f]{40,64}|signature=[0-9a-f]{40}" "$LOG" | grep -v 's--redacted--' | head -n 5)
+if [[ -n "$LEAKS" ]]; then
+  log "the server log holds a secret or a signature:"; printf '%s\n' "$LEAKS" >&2
+  PY_RC=1
 fi
 
 log "python scenario exit $PY_RC, node scenario exit $NODE_RC"

@@ -1211,6 +1211,71 @@ def error_stale_timestamp():
     eq(ok.get("public_id"), P + "/handsigned", "hand-signed upload with a current timestamp")
     expect_error(cex.BadRequest, hand_signed, int(time.time()) - 7200, P + "/stale",
                  startswith="Stale request")
+    # A signature dated ahead would stay valid until then: refused beyond the same window.
+    expect_error(cex.BadRequest, hand_signed, int(time.time()) + 7200, P + "/ahead", contains=["ahead"])
+    expect_error(cex.BadRequest, hand_signed, int(time.time()) + 365 * 86400, P + "/year", contains=["ahead"])
+
+
+@step
+def security_unsigned_uploads_are_bounded():
+    """A stranger with only the unsigned preset name of a site's upload widget."""
+    name = "widget" + RUN
+    folder = P + "/widget"
+    cloudinary.api.create_upload_preset(name=name, unsigned=True, folder=folder)
+    logo = make_image(seed=2100)
+    r = cloudinary.uploader.upload(write_tmp("logo.jpg", logo), public_id=folder + "/logo")
+    etag, version = r.get("etag"), r.get("version")
+    evil = make_image(seed=2101)
+    # Overwrite, a type, eager work and incoming transformations are not the stranger's to ask.
+    for opts, named in (({"overwrite": True}, "Overwrite"), ({"type": "private"}, "Type"),
+                        ({"eager": [{"width": 4000, "height": 4000, "crop": "scale"}]}, "Eager"),
+                        ({"transformation": {"width": 4000, "crop": "scale"}}, "Transformation")):
+        expect_error(cex.BadRequest, cloudinary.uploader.unsigned_upload, write_tmp("e.jpg", evil), name,
+                     public_id="logo", startswith=named + " parameter is not allowed when using unsigned upload",
+                     **opts)
+    # The same id without asking: the existing asset is answered, and stays as it was.
+    up = cloudinary.uploader.unsigned_upload(write_tmp("e.jpg", evil), name, public_id="logo", folder="elsewhere")
+    eq(up.get("public_id"), folder + "/logo", "the preset's folder wins over the request's")
+    eq(up.get("existing"), True, "existing")
+    got = cloudinary.api.resource(folder + "/logo")
+    eq((got.get("etag"), got.get("version")), (etag, version), "the stored asset after a stranger's upload")
+    expect_error(cex.NotFound, cloudinary.api.resource, "elsewhere/logo")
+    # disallow_public_id and allowed_formats in the preset bind the stranger.
+    strict = "strict" + RUN
+    cloudinary.api.create_upload_preset(name=strict, unsigned=True, folder=folder, disallow_public_id=True,
+                                        allowed_formats="png")
+    expect_error(cex.BadRequest, cloudinary.uploader.unsigned_upload, write_tmp("e.png", make_image("PNG", seed=1)),
+                 strict, public_id="chosen", contains=["disallow_public_id"])
+    expect_error(cex.BadRequest, cloudinary.uploader.unsigned_upload, write_tmp("e.jpg", evil), strict,
+                 contains=["format jpg not allowed"])
+    ok = cloudinary.uploader.unsigned_upload(write_tmp("e.png", make_image("PNG", seed=2)), strict)
+    check(ok.get("public_id", "").startswith(folder + "/"), "strict preset upload: %r" % ok.get("public_id"))
+    cloudinary.api.delete_upload_preset(name)
+    cloudinary.api.delete_upload_preset(strict)
+
+
+@step
+def security_delivery_runs_no_script():
+    page = b"<html><body><script>fetch('/v1_1/')</script></body></html>"
+    r = cloudinary.uploader.upload(write_tmp("page.html", page), resource_type="raw", public_id=P + "/page.html")
+    got = call_http("GET", r["secure_url"])
+    eq(got.status, 200, "raw html delivery status")
+    eq(got.headers.get("Content-Type"), "application/octet-stream", "raw html content type")
+    check((got.headers.get("Content-Disposition") or "").startswith("attachment;"),
+          "raw html is not an attachment: %r" % got.headers.get("Content-Disposition"))
+    eq(got.headers.get("X-Content-Type-Options"), "nosniff", "nosniff")
+    check("sandbox" in (got.headers.get("Content-Security-Policy") or ""), "no sandboxing CSP")
+    eq(got.body, page, "raw bytes")
+    img, _ = jpeg_upload(P + "/inline", seed=2200)
+    got = call_http("GET", img["secure_url"])
+    eq((got.headers.get("Content-Type"), got.headers.get("Content-Disposition")), ("image/jpeg", None),
+       "images stay inline")
+    eq(got.headers.get("X-Content-Type-Options"), "nosniff", "nosniff on images")
+    # An upload asking for restricted access is refused, never stored public.
+    expect_error(cex.BadRequest, cloudinary.uploader.upload, write_tmp("a.jpg", make_image(seed=2201)),
+                 public_id=P + "/restricted", access_control=[{"access_type": "anonymous", "start": "2030-01-01T00:00:00Z"}],
+                 contains=["access_control"])
+    expect_error(cex.NotFound, cloudinary.api.resource, P + "/restricted")
 
 
 @step

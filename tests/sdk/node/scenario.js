@@ -260,6 +260,17 @@ step('upload_preset_create_use_delete', async () => {
   const up = await cloudinary.uploader.unsigned_upload(writeTmp('u.png', makePng(8, 8, 70)), name);
   assert.ok(up.public_id.startsWith(`${folder}/`) || up.asset_folder === folder,
     `unsigned upload not in the preset folder: ${up.public_id}`);
+  // A stranger cannot replace what is there, nor choose where it goes.
+  const id = up.public_id.slice(folder.length + 1);
+  await expectReject(cloudinary.uploader.unsigned_upload(writeTmp('e.png', makePng(8, 8, 71)), name,
+    { public_id: id, overwrite: true }), 400, 'Overwrite parameter is not allowed when using unsigned upload');
+  await expectReject(cloudinary.uploader.unsigned_upload(writeTmp('e.png', makePng(8, 8, 71)), name,
+    { type: 'private' }), 400, 'Type parameter is not allowed');
+  const again = await cloudinary.uploader.unsigned_upload(writeTmp('e.png', makePng(8, 8, 72)), name,
+    { public_id: id, folder: 'elsewhere' });
+  assert.strictEqual(again.public_id, up.public_id);
+  assert.strictEqual(again.existing, true);
+  assert.strictEqual((await cloudinary.api.resource(up.public_id)).etag, up.etag);
   const d = await cloudinary.api.delete_upload_preset(name);
   assert.strictEqual(d.message, 'deleted');
   await expectReject(cloudinary.api.upload_preset(name), 404);
