@@ -26,6 +26,7 @@ pub enum Endpoint {
     Resource { resource_type: String, delivery_type: String, public_id: String },
     ResourceByAssetId { asset_id: String },
     UpdateResource { resource_type: String, delivery_type: String, public_id: String },
+    UpdateAccessMode { resource_type: String, delivery_type: String },
     DeleteResources { resource_type: String, delivery_type: String },
     DeleteByTag { resource_type: String, tag: String },
     DeleteByAssetIds,
@@ -109,6 +110,9 @@ impl Endpoint {
             }
             ["resources", rt, dt, ..] if s.len() > 3 && get => {
                 E::Resource { resource_type: (*rt).to_owned(), delivery_type: (*dt).to_owned(), public_id: join(3) }
+            }
+            ["resources", rt, dt, "update_access_mode"] if post => {
+                E::UpdateAccessMode { resource_type: (*rt).to_owned(), delivery_type: (*dt).to_owned() }
             }
             ["resources", rt, dt, ..] if s.len() > 3 && post => E::UpdateResource {
                 resource_type: (*rt).to_owned(),
@@ -209,6 +213,12 @@ mod tests {
                 Method::POST,
                 "resources/image/upload/a%2Fb",
                 Some(E::UpdateResource { resource_type: s("image"), delivery_type: s("upload"), public_id: s("a/b") }),
+            ),
+            // Node's update_resources_access_mode_by_ids / _by_tag / _by_prefix.
+            (
+                Method::POST,
+                "resources/image/upload/update_access_mode",
+                Some(E::UpdateAccessMode { resource_type: s("image"), delivery_type: s("upload") }),
             ),
             (
                 Method::GET,

@@ -107,6 +107,22 @@ pub fn file_name(name: &str, format: Option<&str>) -> String {
     }
 }
 
+/// What RFC 5987 does not allow unencoded in `filename*` (its `attr-char` is alphanumerics
+/// and `!#$&+-.^_`|~`).
+const NOT_ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
 /// `attachment; filename="..."; filename*=UTF-8''...`: a plain ASCII name with quotes and
 /// control characters replaced, and the exact name percent-encoded (RFC 6266).
 pub fn content_disposition(file_name: &str) -> String {
@@ -114,7 +130,7 @@ pub fn content_disposition(file_name: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
         .collect();
-    let exact = percent_encoding::utf8_percent_encode(file_name, percent_encoding::NON_ALPHANUMERIC);
+    let exact = percent_encoding::utf8_percent_encode(file_name, NOT_ATTR_CHAR);
     format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{exact}")
 }
 
@@ -128,6 +144,7 @@ mod tests {
             asset_id: String::new(),
             resource_type: rt,
             delivery_type: DeliveryType::Upload,
+            access_mode: nimbus_core::AccessMode::Public,
             public_id: PublicId::parse(id).unwrap(),
             version: 1,
             version_id: String::new(),
@@ -179,8 +196,8 @@ mod tests {
     fn dispositions_cannot_break_the_header() {
         assert_eq!(
             content_disposition("a\"b\r\n.html"),
-            "attachment; filename=\"a_b__.html\"; filename*=UTF-8''a%22b%0D%0A%2Ehtml"
+            "attachment; filename=\"a_b__.html\"; filename*=UTF-8''a%22b%0D%0A.html"
         );
-        assert_eq!(content_disposition("é.svg"), "attachment; filename=\"_.svg\"; filename*=UTF-8''%C3%A9%2Esvg");
+        assert_eq!(content_disposition("é.svg"), "attachment; filename=\"_.svg\"; filename*=UTF-8''%C3%A9.svg");
     }
 }

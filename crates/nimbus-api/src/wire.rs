@@ -3,10 +3,10 @@
 
 use nimbus_app::App;
 use nimbus_app::ports::Preset;
+use nimbus_core::Asset;
 use nimbus_core::delivery::smart_escape;
 use nimbus_core::signature::{self, Algorithm};
 use nimbus_core::timefmt::iso8601;
-use nimbus_core::{Asset, DeliveryType};
 use serde_json::{Map, Value, json};
 
 /// Which optional parts of a resource to include.
@@ -24,16 +24,18 @@ impl Include {
     pub const ALL: Include = Include { tags: true, empty_tags: false, context: true, metadata: true };
 }
 
-/// The delivery URL of an asset's original. `private`/`authenticated` URLs are signed with
-/// `secret` when one is given.
+/// The delivery URL of an asset's original. URLs that need a signature (`private` and
+/// `authenticated` types, the `authenticated` access mode) are signed with `secret` when one
+/// is given.
 pub fn delivery_url(app: &App, cloud: &str, a: &Asset, secret: Option<&str>) -> String {
     let file = match &a.format {
         Some(f) => format!("{}.{f}", smart_escape(a.public_id.as_str())),
         None => smart_escape(a.public_id.as_str()),
     };
-    let sig = match (a.delivery_type, secret) {
-        (DeliveryType::Upload, _) | (_, None) => String::new(),
-        (_, Some(secret)) => format!("s--{}--/", signature::url_signature(&file, secret, Algorithm::Sha1, false)),
+    let needs = a.delivery_type.original_needs_signature() || a.needs_signed_delivery();
+    let sig = match secret {
+        Some(secret) if needs => format!("s--{}--/", signature::url_signature(&file, secret, Algorithm::Sha1, false)),
+        _ => String::new(),
     };
     format!("{}/{cloud}/{}/{}/{sig}v{}/{file}", app.config.delivery_base(), a.resource_type, a.delivery_type, a.version)
 }
@@ -66,7 +68,7 @@ pub fn resource(app: &App, cloud: &str, a: &Asset, include: Include, secret: Opt
     }
     m.insert("etag".into(), json!(a.etag));
     m.insert("placeholder".into(), json!(false));
-    m.insert("access_mode".into(), json!("public"));
+    m.insert("access_mode".into(), json!(a.access_mode.as_str()));
     m.insert("url".into(), json!(url));
     // Nimbus serves whatever scheme its public base URL has; both fields point there.
     m.insert("secure_url".into(), json!(url));

@@ -111,6 +111,7 @@ impl App {
             context: params.get("context").map(parse_pipe_pairs),
             display_name: params.get("display_name").map(str::to_owned),
             asset_folder: params.get("asset_folder").map(|f| f.trim_matches('/').to_owned()),
+            access_mode: params.get("access_mode").map(str::parse).transpose()?,
             metadata: None,
         };
         for _ in 0..WRITE_ATTEMPTS {
@@ -132,6 +133,7 @@ impl App {
             let now = self.now();
             match self.catalog.update_asset(env, key, &patch, now).await? {
                 Patched::Done(asset) => {
+                    self.delivery_cache.clear();
                     if let Some(folder) = patch.asset_folder.filter(|f| !f.is_empty()) {
                         self.catalog.ensure_folder(env, &folder, now).await?;
                     }

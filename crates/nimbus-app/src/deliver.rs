@@ -1,5 +1,6 @@
 //! Delivery: resolve a parsed delivery path to an asset, enforcing signed URLs for `private`
-//! and `authenticated` assets (the signature covers the transformations too). Derivatives
+//! and `authenticated` assets and for `upload` assets whose access mode is `authenticated`
+//! (the signature covers the transformations too). Derivatives
 //! are made in [`derive`](crate::derive). Lookups go through the node-local
 //! [`DeliveryCache`](crate::delivery_cache::DeliveryCache).
 
@@ -57,6 +58,10 @@ impl App {
                 self.delivery_cache.put_asset(env, a)
             }
         };
+        // A signature, when present, was checked above; an `authenticated` access mode needs one.
+        if asset.needs_signed_delivery() && path.signature.is_none() {
+            return Err(AppError::UrlSignatureRequired);
+        }
         Ok((entry.env.clone(), asset))
     }
 }

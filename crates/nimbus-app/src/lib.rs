@@ -9,6 +9,7 @@
 //! Blocking work (file writes, hashing, header probes) goes through [`cpu`], the one place
 //! that sends work off the async threads.
 
+pub mod access;
 pub mod assets;
 pub mod auth;
 pub mod chunked;

@@ -122,6 +122,7 @@ pub struct AssetPatch {
     pub context: Option<Context>,
     pub display_name: Option<String>,
     pub asset_folder: Option<String>,
+    pub access_mode: Option<nimbus_core::AccessMode>,
     /// New metadata, written only if the asset and the schema are as they were read.
     pub metadata: Option<MetadataPatch>,
 }

@@ -7,7 +7,7 @@
 
 use nimbus_core::metadata::Issue;
 use nimbus_core::params::{parse_pipe_pairs, parse_tags};
-use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
+use nimbus_core::{AccessMode, Asset, DeliveryType, PublicId, ResourceType};
 use nimbus_imaging::MediaKind;
 
 use crate::auth::UploadCaller;
@@ -124,6 +124,7 @@ impl App {
         let eager_async = params.bool("eager_async") == Some(true);
         let file = self.resolve_file(file.ok_or(AppError::MissingParam("file"))?).await?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
+        let access_mode: AccessMode = params.get("access_mode").map(str::parse).transpose()?.unwrap_or_default();
 
         let Identified { rt, format, width, height, image_metadata } = self.identify(rt, &file).await?;
         let raw_ext = file.filename.as_deref().and_then(extension);
@@ -171,6 +172,7 @@ impl App {
             asset_id: self.ids.hex32(),
             resource_type: rt,
             delivery_type: dt,
+            access_mode,
             public_id: public_id.clone(),
             version: now,
             version_id,

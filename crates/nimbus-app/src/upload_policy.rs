@@ -84,11 +84,6 @@ const PRESET_ONLY: [&str; 1] = ["disallow_public_id"];
 /// Upload parameters Nimbus does not honour on any upload yet: refused rather than ignored,
 /// so that no asset is public that its owner asked to restrict.
 pub fn refuse_unhonoured(params: &Params) -> AppResult<()> {
-    if let Some(mode) = params.get("access_mode") {
-        if mode != "public" {
-            return Err(AppError::Unsupported(format!("access_mode={mode}")));
-        }
-    }
     if params.get("access_control").is_some() {
         return Err(AppError::Unsupported("access_control".to_owned()));
     }
@@ -279,11 +274,7 @@ mod tests {
 
     #[test]
     fn unhonoured_restrictions_are_refused() {
-        assert!(refuse_unhonoured(&params(&[("access_mode", "public")])).is_ok());
-        assert!(matches!(
-            refuse_unhonoured(&params(&[("access_mode", "authenticated")])),
-            Err(AppError::Unsupported(_))
-        ));
+        assert!(refuse_unhonoured(&params(&[("access_mode", "authenticated")])).is_ok());
         assert!(matches!(
             refuse_unhonoured(&params(&[("access_control", "[{\"access_type\":\"token\"}]")])),
             Err(AppError::Unsupported(_))

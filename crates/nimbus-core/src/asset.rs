@@ -1,6 +1,6 @@
 //! The asset as the catalog keeps it.
 
-use crate::ids::{DeliveryType, PublicId, ResourceType};
+use crate::ids::{AccessMode, DeliveryType, PublicId, ResourceType};
 
 /// Custom context: ordered key/value pairs (`context.custom` on the wire).
 pub type Context = Vec<(String, String)>;
@@ -16,6 +16,8 @@ pub struct Asset {
     pub resource_type: ResourceType,
     pub delivery_type: DeliveryType,
     pub public_id: PublicId,
+    /// Whether delivery needs a signed URL although the type is `upload`.
+    pub access_mode: AccessMode,
     /// Unix seconds of the current version's upload.
     pub version: i64,
     /// 32 hex chars, new for every version.
@@ -44,6 +46,16 @@ pub struct Asset {
 }
 
 impl Asset {
+    /// Whether every delivery of this asset (original and derivatives) needs a signed URL.
+    pub fn needs_signed_delivery(&self) -> bool {
+        self.access_mode == AccessMode::Authenticated || self.delivery_type == DeliveryType::Authenticated
+    }
+
+    /// Whether shared caches may keep what is delivered.
+    pub fn publicly_cacheable(&self) -> bool {
+        self.delivery_type == DeliveryType::Upload && self.access_mode == AccessMode::Public
+    }
+
     /// The file name a delivery URL ends with: public id plus the format's extension.
     pub fn file_name(&self) -> String {
         match &self.format {

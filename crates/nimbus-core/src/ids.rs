@@ -14,6 +14,8 @@ pub enum IdError {
     PublicId { id: String, reason: &'static str },
     #[error("Invalid cloud_name {0}")]
     CloudName(String),
+    #[error("Invalid access_mode {0} (public or authenticated)")]
+    AccessMode(String),
 }
 
 /// Cloudinary's resource types. `Auto` exists only on upload and resolves to one of the others.
@@ -99,6 +101,36 @@ impl FromStr for DeliveryType {
 impl fmt::Display for DeliveryType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Who may fetch an asset of delivery type `upload` (`access_mode` on the wire). An
+/// `authenticated` asset keeps its `upload` URLs but, like the `authenticated` type, is
+/// delivered only through signed URLs, until its mode is set back to `public`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AccessMode {
+    #[default]
+    Public,
+    Authenticated,
+}
+
+impl AccessMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Authenticated => "authenticated",
+        }
+    }
+}
+
+impl FromStr for AccessMode {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        match s {
+            "public" => Ok(Self::Public),
+            "authenticated" => Ok(Self::Authenticated),
+            other => Err(IdError::AccessMode(other.to_owned())),
+        }
     }
 }
 

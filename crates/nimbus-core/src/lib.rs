@@ -18,4 +18,4 @@ pub mod timefmt;
 pub mod transform;
 
 pub use asset::{Asset, Context, MetadataValues};
-pub use ids::{CloudName, DeliveryType, IdError, PublicId, ResourceType};
+pub use ids::{AccessMode, CloudName, DeliveryType, IdError, PublicId, ResourceType};

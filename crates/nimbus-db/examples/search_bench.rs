@@ -67,6 +67,7 @@ fn asset(r: &mut Rng, i: usize) -> Asset {
         asset_id: format!("{:032x}", i + 1),
         resource_type: ResourceType::Image,
         delivery_type: DeliveryType::Upload,
+        access_mode: nimbus_core::AccessMode::Public,
         public_id: PublicId::parse(&pid).unwrap_or_else(|e| panic!("{pid}: {e}")),
         version: NOW - r.below(365 * DAY as usize) as i64,
         version_id: format!("{:032x}", i + 7),

@@ -324,7 +324,7 @@ impl Sql<'_> {
                     TextMatch::Present => TRUE.into(),
                     _ => self.terms(field::FILENAME, m),
                 },
-                Attr::AccessMode => constant("public", m),
+                Attr::AccessMode => self.column("access_mode", m),
                 Attr::Status => constant("active", m),
             },
             TextField::Tags => match m {

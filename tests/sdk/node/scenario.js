@@ -276,6 +276,27 @@ step('upload_preset_create_use_delete', async () => {
   await expectReject(cloudinary.api.upload_preset(name), 404);
 });
 
+step('access_mode_authenticated_and_update_access_mode', async () => {
+  const id = `${P}/am/doc`;
+  const [r] = await uploadPng(id, 80, { access_mode: 'authenticated' });
+  assert.strictEqual(r.access_mode, 'authenticated');
+  const plain = cloudinary.url(id, { format: 'png', version: r.version, secure: false });
+  const signed = cloudinary.url(id, { format: 'png', version: r.version, sign_url: true, secure: false });
+  assert.strictEqual((await get(plain)).status, 401, `unsigned ${plain}`);
+  assert.strictEqual((await get(signed)).status, 200, `signed ${signed}`);
+  const thumb = cloudinary.url(id, { format: 'png', width: 4, crop: 'scale', sign_url: true, secure: false });
+  assert.strictEqual((await get(thumb)).status, 200, `signed derivative ${thumb}`);
+  const u = await cloudinary.api.update_resources_access_mode_by_ids('public', [id]);
+  assert.deepStrictEqual(u.updated, [{ public_id: id, access_mode: 'public' }]);
+  assert.strictEqual((await get(plain)).status, 200, 'public again');
+  const t = await cloudinary.api.update_resources_access_mode_by_prefix('authenticated', `${P}/am/`);
+  assert.strictEqual(t.updated.length, 1);
+  assert.strictEqual((await get(plain)).status, 401, 'authenticated by prefix');
+  assert.strictEqual((await cloudinary.api.resource(id)).access_mode, 'authenticated');
+  await expectReject(cloudinary.uploader.upload(writeTmp('x.png', makePng(8, 8, 81)),
+    { access_control: [{ access_type: 'anonymous', start: '2030-01-01T00:00:00Z' }] }), 400, 'access_control');
+});
+
 step('error_404_on_unknown_resource', async () => {
   await expectReject(cloudinary.api.resource(`${P}/never-uploaded`), 404, 'Resource not found');
   await expectReject(cloudinary.uploader.upload(writeTmp('bad.png', Buffer.from('not an image')), {}), 400,

@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use nimbus_app::derive::{ClientHints, Delivery, Derived};
+use nimbus_core::Asset;
 use nimbus_core::delivery::DeliveryPath;
-use nimbus_core::{Asset, DeliveryType};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -74,11 +74,7 @@ async fn derived(
     };
     put(&mut h, header::ETAG, &d.etag);
     put(&mut h, header::CONTENT_TYPE, d.format.content_type());
-    put(
-        &mut h,
-        header::CACHE_CONTROL,
-        if asset.delivery_type == DeliveryType::Upload { CACHE_PUBLIC } else { CACHE_PRIVATE },
-    );
+    put(&mut h, header::CACHE_CONTROL, if asset.publicly_cacheable() { CACHE_PUBLIC } else { CACHE_PRIVATE });
     put(&mut h, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
     put(
         &mut h,
@@ -131,7 +127,7 @@ async fn stream(state: &AppState, asset: &Asset, method: &Method, headers: &Head
     put(
         &mut resp_headers,
         header::CACHE_CONTROL,
-        if asset.delivery_type == DeliveryType::Upload { CACHE_PUBLIC } else { CACHE_PRIVATE },
+        if asset.publicly_cacheable() { CACHE_PUBLIC } else { CACHE_PRIVATE },
     );
     let shown = presentation::of_original(asset);
     put(&mut resp_headers, header::CONTENT_TYPE, shown.content_type);

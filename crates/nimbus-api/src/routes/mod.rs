@@ -166,6 +166,9 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
         E::UpdateResource { resource_type, delivery_type, public_id } => {
             resources::update(app, &call, &resource_type, &delivery_type, &public_id).await?
         }
+        E::UpdateAccessMode { resource_type, delivery_type } => {
+            resources::update_access_mode(app, &call, &resource_type, &delivery_type).await?
+        }
         E::DeleteResources { resource_type, delivery_type } => {
             resources::delete(app, &call, &resource_type, &delivery_type).await?
         }

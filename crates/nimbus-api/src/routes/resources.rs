@@ -2,9 +2,10 @@
 //! Docs: <https://cloudinary.com/documentation/admin_api#resources>.
 
 use nimbus_app::App;
+use nimbus_app::access::AccessSelector;
 use nimbus_app::assets::{DeleteSelector, Deleted, decode_cursor, max_results};
 use nimbus_app::ports::ListQuery;
-use nimbus_core::{Asset, DeliveryType};
+use nimbus_core::{AccessMode, Asset, DeliveryType};
 use serde_json::{Map, Value, json};
 
 use super::{AdminCall, resource_type};
@@ -189,4 +190,39 @@ pub async fn delete_by_asset_ids(app: &App, call: &AdminCall) -> ApiResult<Value
         )
         .await?;
     Ok(deleted(&d))
+}
+
+/// `POST resources/{rt}/{type}/update_access_mode` with `access_mode` and one of
+/// `public_ids[]`, `tag` or `prefix`.
+pub async fn update_access_mode(app: &App, call: &AdminCall, rt: &str, dt: &str) -> ApiResult<Value> {
+    let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
+    let p = &call.params;
+    let mode: AccessMode = p
+        .get("access_mode")
+        .ok_or(nimbus_app::AppError::MissingParam("access_mode"))?
+        .parse()
+        .map_err(nimbus_app::AppError::from)?;
+    let ids = p.list("public_ids");
+    let selector = match (ids.is_empty(), p.get("tag"), p.get("prefix")) {
+        (false, None, None) => AccessSelector::PublicIds(ids),
+        (true, Some(tag), None) => AccessSelector::Tag(tag.to_owned()),
+        (true, None, Some(prefix)) => AccessSelector::Prefix(prefix.to_owned()),
+        (true, None, None) => return Err(nimbus_app::AppError::MissingParam("public_ids, tag or prefix").into()),
+        _ => {
+            return Err(nimbus_app::AppError::InvalidParam {
+                name: "public_ids, tag, prefix",
+                value: "more than one given".to_owned(),
+            }
+            .into());
+        }
+    };
+    let done =
+        app.update_access_mode(call.env.id, resource_type(rt)?, dt, mode, selector, p.get("next_cursor")).await?;
+    let updated: Vec<Value> =
+        done.updated.iter().map(|id| json!({ "public_id": id.as_str(), "access_mode": mode.as_str() })).collect();
+    let mut v = json!({ "updated": updated, "failed": [] });
+    if let Some(n) = done.next_cursor {
+        v["next_cursor"] = json!(n);
+    }
+    Ok(v)
 }

@@ -55,7 +55,6 @@ pub fn filename_of(public_id: &str) -> &str {
 }
 
 /// Every searchable status is `active` and every access mode `public` for now.
-const ACCESS_MODE: &str = "public";
 const STATUS: &str = "active";
 
 fn metadata_texts(v: &serde_json::Value) -> Vec<&str> {
@@ -131,7 +130,7 @@ fn attr_value(a: &Asset, attr: Attr) -> Option<&str> {
         Attr::ResourceType => a.resource_type.as_str(),
         Attr::Type => a.delivery_type.as_str(),
         Attr::Format => a.format.as_deref()?,
-        Attr::AccessMode => ACCESS_MODE,
+        Attr::AccessMode => a.access_mode.as_str(),
         Attr::Status => STATUS,
     })
 }

@@ -49,6 +49,7 @@ pub fn folder_doc(path: &str, created_at: i64) -> Option<Asset> {
         asset_id: String::new(),
         resource_type: ResourceType::Raw,
         delivery_type: DeliveryType::Upload,
+        access_mode: crate::AccessMode::Public,
         public_id: PublicId::parse(path).ok()?,
         version: created_at,
         version_id: String::new(),

@@ -22,6 +22,7 @@ fn asset(public_id: &str) -> Asset {
         asset_id: format!("id-{public_id}"),
         resource_type: ResourceType::Image,
         delivery_type: DeliveryType::Upload,
+        access_mode: crate::AccessMode::Public,
         public_id: PublicId::parse(public_id).unwrap(),
         version: NOW - DAY,
         version_id: "v".into(),

@@ -14,6 +14,7 @@ fn asset(n: u32, id: &str) -> Asset {
         asset_id: format!("{n:032x}"),
         resource_type: ResourceType::Image,
         delivery_type: DeliveryType::Upload,
+        access_mode: nimbus_core::AccessMode::Public,
         public_id: PublicId::parse(id).unwrap(),
         version: 1000 + i64::from(n),
         version_id: format!("{:032x}", n + 10_000),
@@ -171,10 +172,13 @@ async fn suite(c: &SqlCatalog) {
     let patch = AssetPatch {
         context: Some(vec![("a".into(), "b".into())]),
         display_name: Some("Nice".into()),
+        access_mode: Some(nimbus_core::AccessMode::Authenticated),
         ..Default::default()
     };
     let Patched::Done(up) = c.update_asset(env.id, key(&ids[0]), &patch, 9).await.unwrap() else { panic!() };
     assert_eq!((up.display_name.as_str(), up.context.len(), up.updated_at), ("Nice", 1, 9));
+    let stored = c.asset(env.id, key(&ids[0])).await.unwrap().unwrap();
+    assert_eq!(stored.access_mode, nimbus_core::AccessMode::Authenticated);
     // Metadata is written only over the values it was computed from.
     let (old_md, new_md) = (up.metadata.clone(), values(serde_json::json!({"sku": 13})));
     let patch = |expected: &MetadataValues, new: &MetadataValues, schema_version| AssetPatch {

@@ -137,7 +137,10 @@ async fn transformations_render_once_and_are_served_from_the_store() {
     assert_eq!(image_info(&hinted.body).0, 150);
     // fl_attachment.
     let att = t.get("/demo/image/upload/fl_attachment,w_10/photo.jpg", &[]).await;
-    assert_eq!(att.header("content-disposition"), Some("attachment; filename=\"photo.jpg\""));
+    assert_eq!(
+        att.header("content-disposition"),
+        Some("attachment; filename=\"photo.jpg\"; filename*=UTF-8''photo.jpg")
+    );
     // Deleting the asset leaves its derivatives to the sweeper.
     t.upload_api("image", "destroy", &[("public_id", "photo")], None).await;
     t.clock.set(4_000_000_000); // blobs carry the real time; the test clock starts in 2023

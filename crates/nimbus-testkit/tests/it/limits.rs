@@ -25,6 +25,7 @@ fn asset(i: usize) -> Asset {
         asset_id: format!("{i:032x}"),
         resource_type: ResourceType::Image,
         delivery_type: DeliveryType::Upload,
+        access_mode: nimbus_core::AccessMode::Public,
         version: 1,
         version_id: format!("{:032x}", i + 1_000_000),
         format: Some("png".into()),

@@ -105,6 +105,7 @@ fn random_asset(r: &mut Rng, n: usize) -> Asset {
         asset_id: format!("{:032x}", n + 1),
         resource_type: if raw { ResourceType::Raw } else { ResourceType::Image },
         delivery_type: if r.chance(10) { DeliveryType::Private } else { DeliveryType::Upload },
+        access_mode: nimbus_core::AccessMode::Public,
         public_id: PublicId::parse(&pid).unwrap(),
         version: NOW - (r.below(40) as i64) * DAY,
         version_id: format!("{:032x}", n + 100_000),

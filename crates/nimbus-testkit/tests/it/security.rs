@@ -123,26 +123,87 @@ async fn signatures_have_a_window_on_both_sides() {
 }
 
 #[tokio::test]
-async fn access_restrictions_are_refused_not_dropped() {
+async fn authenticated_access_mode_needs_a_signed_url() {
     let t = TestApp::new().await;
-    for (name, value) in [
-        ("access_mode", "authenticated"),
-        ("access_control", r#"[{"access_type":"anonymous","start":"2030-01-01T00:00:00Z"}]"#),
-    ] {
-        let r =
-            t.upload_api("image", "upload", &[("public_id", "r"), (name, value)], Some(("a.png", &png(4, 4)))).await;
-        assert_eq!(r.status, 400, "{name}");
-        assert!(r.error().contains(name), "{}", r.error());
-    }
+    let photo = nimbus_testkit::photo_jpeg(16, 12);
+    let r = t
+        .upload_api(
+            "image",
+            "upload",
+            &[("public_id", "f/secret"), ("access_mode", "authenticated")],
+            Some(("a.jpg", &photo)),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["access_mode"], "authenticated");
+    let signed = v["url"].as_str().unwrap().trim_start_matches("http://nimbus.test").to_owned();
+    assert!(signed.contains("/s--"), "the response's URL is signed: {signed}");
+    // The plain upload URL, with or without a transformation, is refused; the signed one works.
+    let plain = format!("/{CLOUD}/image/upload/f/secret.jpg");
+    assert_eq!(t.get(&plain, &[]).await.status, 401);
+    assert_eq!(t.get(&format!("/{CLOUD}/image/upload/c_scale,w_4/f/secret.jpg"), &[]).await.status, 401);
+    let r = t.get(&signed, &[]).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("cache-control").is_some_and(|c| c.starts_with("private")), "{:?}", r.header("cache-control"));
+    let sig = nimbus_core::signature::url_signature(
+        "c_scale,w_4/f/secret.jpg",
+        SECRET,
+        nimbus_core::signature::Algorithm::Sha1,
+        false,
+    );
+    assert_eq!(t.get(&format!("/{CLOUD}/image/upload/s--{sig}--/c_scale,w_4/f/secret.jpg"), &[]).await.status, 200);
+    // Search sees the mode.
+    let r = t.admin(Method::POST, "resources/search", Some(json!({"expression": "access_mode:authenticated"}))).await;
+    assert_eq!(r.json()["total_count"], 1);
+    // Made public again (as Node's update_resources_access_mode_by_ids does), the plain URL works.
+    let r = t
+        .admin(
+            Method::POST,
+            "resources/image/upload/update_access_mode",
+            Some(json!({"access_mode": "public", "public_ids": ["f/secret", "f/none"]})),
+        )
+        .await;
+    assert_eq!(r.json(), json!({"updated": [{"public_id": "f/secret", "access_mode": "public"}], "failed": []}));
+    assert_eq!(t.get(&plain, &[]).await.status, 200);
+    // And back, by prefix; an Admin update sets it too.
+    let r = t
+        .admin(
+            Method::POST,
+            "resources/image/upload/update_access_mode",
+            Some(json!({"access_mode": "authenticated", "prefix": "f/"})),
+        )
+        .await;
+    assert_eq!(r.json()["updated"].as_array().map(Vec::len), Some(1));
+    assert_eq!(t.get(&plain, &[]).await.status, 401);
+    let r = t.admin(Method::POST, "resources/image/upload/f/secret", Some(json!({"access_mode": "public"}))).await;
+    assert_eq!(r.json()["access_mode"], "public");
+    assert_eq!(t.get(&plain, &[]).await.status, 200);
+    // Unknown modes are refused by name.
+    let r = t.upload_api("image", "upload", &[("access_mode", "secret")], Some(("a.jpg", &photo))).await;
+    assert_eq!((r.status.as_u16(), r.error().contains("access_mode")), (400, true));
+    // A stranger cannot choose it; a preset can.
+    preset(&t, json!({"name": "private-inbox", "unsigned": true, "access_mode": "authenticated"})).await;
+    let r = stranger(&t, &[("upload_preset", "private-inbox"), ("public_id", "doc")], ("a.jpg", &photo)).await;
+    assert_eq!(r.json()["access_mode"], "authenticated");
+    assert_eq!(t.get(&format!("/{CLOUD}/image/upload/doc.jpg"), &[]).await.status, 401);
+}
+
+#[tokio::test]
+async fn access_control_is_refused_not_dropped() {
+    let t = TestApp::new().await;
+    let rules = r#"[{"access_type":"anonymous","start":"2030-01-01T00:00:00Z"}]"#;
+    let r = t
+        .upload_api("image", "upload", &[("public_id", "r"), ("access_control", rules)], Some(("a.png", &png(4, 4))))
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.error().contains("access_control"), "{}", r.error());
     // Nothing was stored.
     assert_eq!(t.admin(Method::GET, "resources/image/upload/r", None).await.status, 404);
-    // A preset cannot smuggle them in either.
-    preset(&t, json!({"name": "locked", "unsigned": false, "access_mode": "authenticated"})).await;
+    // A preset cannot smuggle it in either.
+    preset(&t, json!({"name": "locked", "unsigned": false, "access_control": rules})).await;
     let r = t.upload_api("image", "upload", &[("upload_preset", "locked")], Some(("a.png", &png(4, 4)))).await;
     assert_eq!(r.status, 400);
-    // `public` is what every asset is: accepted.
-    let r = t.upload_api("image", "upload", &[("access_mode", "public")], Some(("a.png", &png(4, 4)))).await;
-    assert_eq!(r.status, 200);
 }
 
 #[tokio::test]
