@@ -9,6 +9,10 @@ use axum::http::Method;
 /// Upload API actions served under `/{resource_type}/{action}`.
 pub const UPLOAD_ACTIONS: [&str; 7] = ["upload", "destroy", "rename", "explicit", "tags", "context", "metadata"];
 
+/// Admin API actions Cloudinary serves at `POST resources/{resource_type}/{type}/{action}`
+/// that Nimbus does not have yet (backups are what `restore` brings back).
+const UNSERVED_RESOURCE_ACTIONS: [&str; 1] = ["restore"];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     // Upload API (POST, signed or Basic).
@@ -111,6 +115,9 @@ impl Endpoint {
             ["resources", rt, dt, ..] if s.len() > 3 && get => {
                 E::Resource { resource_type: (*rt).to_owned(), delivery_type: (*dt).to_owned(), public_id: join(3) }
             }
+            // Cloudinary actions under a type Nimbus does not serve: unknown, never an update
+            // of an asset named like the action.
+            ["resources", _, _, action] if post && UNSERVED_RESOURCE_ACTIONS.contains(action) => return None,
             ["resources", rt, dt, "update_access_mode"] if post => {
                 E::UpdateAccessMode { resource_type: (*rt).to_owned(), delivery_type: (*dt).to_owned() }
             }
@@ -214,6 +221,7 @@ mod tests {
                 "resources/image/upload/a%2Fb",
                 Some(E::UpdateResource { resource_type: s("image"), delivery_type: s("upload"), public_id: s("a/b") }),
             ),
+            (Method::POST, "resources/image/upload/restore", None),
             // Node's update_resources_access_mode_by_ids / _by_tag / _by_prefix.
             (
                 Method::POST,

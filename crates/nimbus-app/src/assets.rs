@@ -102,6 +102,7 @@ impl App {
         public_id: &str,
         params: &Params,
     ) -> AppResult<(Asset, Vec<Issue>)> {
+        crate::honoured::refuse_unhonoured(params)?;
         let id = PublicId::parse(public_id)?;
         let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &id };
         let metadata_input = params.get("metadata").map(parse_input).transpose()?;
@@ -148,6 +149,7 @@ impl App {
 
     /// Upload API `explicit`: applies descriptive parameters to an existing asset.
     pub async fn explicit(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Uploaded> {
+        crate::honoured::refuse_unhonoured(params)?;
         let public_id = params.get("public_id").ok_or(AppError::MissingParam("public_id"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let eager = params.get("eager").map(parse_eager).transpose()?.unwrap_or_default();

@@ -21,6 +21,7 @@ pub mod derive;
 pub mod envs;
 pub mod error;
 pub mod folders;
+pub mod honoured;
 pub mod limits;
 pub mod metadata;
 pub mod params;

@@ -22,6 +22,7 @@ fn settings_of(params: &Params) -> Vec<(String, String)> {
 
 impl App {
     pub async fn create_preset(&self, env: i64, params: &Params) -> AppResult<String> {
+        crate::honoured::refuse_unhonoured(params)?;
         let name = match params.get("name") {
             Some(n) => n.to_owned(),
             None => self.ids.token(8),
@@ -42,6 +43,7 @@ impl App {
 
     /// Updates the given settings, keeping the others.
     pub async fn update_preset(&self, env: i64, name: &str, params: &Params) -> AppResult<()> {
+        crate::honoured::refuse_unhonoured(params)?;
         let mut preset = self.get_preset(env, name).await?;
         if let Some(u) = params.bool("unsigned") {
             preset.unsigned = u;

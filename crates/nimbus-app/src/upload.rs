@@ -13,11 +13,12 @@ use nimbus_imaging::MediaKind;
 use crate::auth::UploadCaller;
 use crate::derive::{Eager, parse_eager};
 use crate::error::AppResult;
+use crate::honoured::refuse_unhonoured;
 use crate::metadata::values::{MetadataInput, MetadataOutcome, compute, merge_under, parse_input};
 use crate::params::Params;
 use crate::ports::{AssetKey, BasedOn, MetadataGuard, Saved};
 use crate::staging::{StagedFile, StagingWriter, decode_data_uri};
-use crate::upload_policy::{check_format_allowed, refuse_unhonoured, signed_upload_params, unsigned_upload_params};
+use crate::upload_policy::{check_format_allowed, signed_upload_params, unsigned_upload_params};
 use crate::{App, AppError};
 
 /// Where the uploaded bytes come from.
@@ -159,7 +160,20 @@ impl App {
             .or(params.get("folder"))
             .map(|f| f.trim_matches('/').to_owned())
             .unwrap_or_else(|| public_id.folder().to_owned());
-        let display_name = params.get("display_name").map(str::to_owned).unwrap_or_else(|| public_id.name().to_owned());
+        // `use_filename_as_display_name` (sent by `cld sync` and `upload_dir`): the file's name
+        // without its extension, as the original filename is reported.
+        let from_filename = match params.bool("use_filename_as_display_name") {
+            Some(true) => params
+                .get("filename_override")
+                .map(str::to_owned)
+                .or_else(|| file.filename.as_deref().map(|f| strip_extension(basename(f)).to_owned())),
+            _ => None,
+        };
+        let display_name = params
+            .get("display_name")
+            .map(str::to_owned)
+            .or(from_filename)
+            .unwrap_or_else(|| public_id.name().to_owned());
         let original_filename = if params.bool("discard_original_filename") == Some(true) {
             None
         } else {
@@ -380,6 +394,12 @@ impl App {
         if let Some(folder) = params.get("folder").map(|f| f.trim_matches('/')).filter(|f| !f.is_empty()) {
             full.push_str(folder);
             full.push('/');
+        }
+        if params.bool("use_asset_folder_as_public_id_prefix") == Some(true) {
+            if let Some(folder) = params.get("asset_folder").map(|f| f.trim_matches('/')).filter(|f| !f.is_empty()) {
+                full.push_str(folder);
+                full.push('/');
+            }
         }
         if let Some(prefix) = params.get("public_id_prefix") {
             full.push_str(prefix);

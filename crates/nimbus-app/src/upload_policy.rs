@@ -81,15 +81,6 @@ pub const UNSIGNED_PARAM_NAMES: [&str; 18] = [
 /// Preset settings that describe the preset rather than the upload.
 const PRESET_ONLY: [&str; 1] = ["disallow_public_id"];
 
-/// Upload parameters Nimbus does not honour on any upload yet: refused rather than ignored,
-/// so that no asset is public that its owner asked to restrict.
-pub fn refuse_unhonoured(params: &Params) -> AppResult<()> {
-    if params.get("access_control").is_some() {
-        return Err(AppError::Unsupported("access_control".to_owned()));
-    }
-    Ok(())
-}
-
 /// A signed upload's parameters: the request's, with a named preset's settings as defaults.
 pub fn signed_upload_params(preset: Option<&Preset>, mut request: Params) -> AppResult<Params> {
     if let Some(preset) = preset {
@@ -270,14 +261,5 @@ mod tests {
         assert!(matches!(check_format_allowed(&p, Some("svg")), Err(AppError::FormatNotAllowed { .. })));
         assert!(matches!(check_format_allowed(&p, None), Err(AppError::FormatNotAllowed { .. })));
         assert!(check_format_allowed(&Params::new(), Some("svg")).is_ok());
-    }
-
-    #[test]
-    fn unhonoured_restrictions_are_refused() {
-        assert!(refuse_unhonoured(&params(&[("access_mode", "authenticated")])).is_ok());
-        assert!(matches!(
-            refuse_unhonoured(&params(&[("access_control", "[{\"access_type\":\"token\"}]")])),
-            Err(AppError::Unsupported(_))
-        ));
     }
 }

@@ -153,6 +153,11 @@ fn deleted(d: &Deleted) -> Value {
 pub async fn delete(app: &App, call: &AdminCall, rt: &str, dt: &str) -> ApiResult<Value> {
     let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
     let p = &call.params;
+    // `delete_derived_by_transformation`: derivatives are not deleted one transformation at a
+    // time yet; refused rather than answered as a delete of the originals.
+    if p.get("transformations").is_some() {
+        return Err(nimbus_app::AppError::Unsupported("transformations".to_owned()).into());
+    }
     let selector = if let Some(prefix) = p.get("prefix") {
         DeleteSelector::Prefix(prefix.to_owned())
     } else if p.bool("all") == Some(true) {

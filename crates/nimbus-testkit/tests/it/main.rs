@@ -5,6 +5,7 @@ mod blobs;
 mod catalog;
 mod delivery;
 mod errors;
+mod honoured;
 mod isolation;
 mod limits;
 mod metadata;
