@@ -148,7 +148,8 @@ PY_RC=$?
 NODE_RC=0
 if [[ "${NIMBUS_SKIP_NODE:-0}" != 1 && $# -eq 0 ]] && command -v node >/dev/null 2>&1; then
   NODE_DIR="$HERE/node"
-  if ! node -e "process.exit(require('$NODE_DIR/node_modules/cloudinary/package.json').version === require('$NODE_DIR/package.json').dependencies.cloudinary ? 0 : 1)" 2>/dev/null; then
+  # Every pinned package at its pinned version, or a fresh `npm ci`.
+  if ! node -e "const d = require('$NODE_DIR/package.json').dependencies; process.exit(Object.keys(d).every((n) => require('$NODE_DIR/node_modules/' + n + '/package.json').version === d[n]) ? 0 : 1)" 2>/dev/null; then
     log "installing the Node SDK into $NODE_DIR/node_modules"
     (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2) || NODE_RC=1
   fi

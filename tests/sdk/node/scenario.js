@@ -124,6 +124,19 @@ async function uploadPng(publicId, seed, opts = {}) {
   return [r, data];
 }
 
+// Width and height of a PNG or a baseline/progressive JPEG.
+function imageSize(buf) {
+  if (buf.slice(1, 4).toString() === 'PNG') return [buf.readUInt32BE(16), buf.readUInt32BE(20)];
+  let i = 2;
+  while (i < buf.length) {
+    const marker = buf[i + 1];
+    const len = buf.readUInt16BE(i + 2);
+    if (marker >= 0xc0 && marker <= 0xc3) return [buf.readUInt16BE(i + 7), buf.readUInt16BE(i + 5)];
+    i += 2 + len;
+  }
+  return null;
+}
+
 const state = {};
 const steps = [];
 const step = (name, fn) => steps.push([name, fn]);
@@ -295,6 +308,33 @@ step('access_mode_authenticated_and_update_access_mode', async () => {
   assert.strictEqual((await cloudinary.api.resource(id)).access_mode, 'authenticated');
   await expectReject(cloudinary.uploader.upload(writeTmp('x.png', makePng(8, 8, 81)),
     { access_control: [{ access_type: 'anonymous', start: '2030-01-01T00:00:00Z' }] }), 400, 'access_control');
+});
+
+// The frontend SDKs (React, Vue, Angular, next-cloudinary) build URLs with @cloudinary/url-gen,
+// which writes dpr in a component of its own.
+step('url_gen_urls_with_dpr_component', async () => {
+  const { Cloudinary } = require('@cloudinary/url-gen');
+  const { scale, fill } = require('@cloudinary/url-gen/actions/resize');
+  const { dpr, format } = require('@cloudinary/url-gen/actions/delivery');
+  const cld = new Cloudinary({
+    cloud: { cloudName: CLOUD },
+    url: { secure: false, cname: BASE.replace(/^https?:\/\//, ''), analytics: false },
+  });
+  const id = `${P}/urlgen`;
+  await uploadPng(id, 90);
+  // makePng(24, 16): scale to 12 wide at dpr 2 is 24 x 16; a 6 x 6 fill at dpr 3 is 18 x 18.
+  const cases = [
+    [cld.image(id).resize(scale().width(12)).delivery(dpr('2.0')), [24, 16]],
+    [cld.image(id).resize(fill().width(6).height(6)).delivery(dpr('3.0')).delivery(format('png')), [18, 18]],
+  ];
+  for (const [img, [w, h]] of cases) {
+    const url = img.toURL();
+    assert.ok(/\/dpr_\d\.\d(\/|$)/.test(url), `url-gen wrote dpr differently: ${url}`);
+    const got = await get(url);
+    assert.strictEqual(got.status, 200, `${url}: ${got.body.toString().slice(0, 200)}`);
+    const size = imageSize(got.body);
+    assert.deepStrictEqual(size, [w, h], `${url}: got ${size}`);
+  }
 });
 
 step('error_404_on_unknown_resource', async () => {

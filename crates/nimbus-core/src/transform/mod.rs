@@ -203,6 +203,18 @@ pub struct Transformation {
     pub components: Vec<Component>,
 }
 
+impl Transformation {
+    /// The device pixel ratio of the whole chain: a component holding only `dpr` (how the
+    /// frontend SDKs' URL builder writes it, `c_scale,w_150/dpr_2.0`) sets it for every
+    /// component that has no `dpr` of its own; the last such component wins.
+    pub fn chain_dpr(&self) -> Option<Dpr> {
+        self.components.iter().rev().find_map(|c| match c.params.as_slice() {
+            [Param::Dpr(d)] => Some(*d),
+            _ => None,
+        })
+    }
+}
+
 /// Why a transformation was refused: the message names the parameter and where it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]

@@ -99,11 +99,16 @@ fn flags(t: &Transformation) -> Vec<&str> {
         .collect()
 }
 
-fn dpr_of(c: &Component, o: &RenderOptions) -> f64 {
-    match c.get("dpr") {
-        Some(Param::Dpr(Dpr::Value(n))) => n.0,
-        Some(Param::Dpr(Dpr::Auto)) => o.client_dpr.unwrap_or(1.0).clamp(1.0, 4.0),
-        _ => 1.0,
+/// The component's own `dpr`, else the chain's (see [`Transformation::chain_dpr`]), else 1.
+fn dpr_of(c: &Component, chain: Option<Dpr>, o: &RenderOptions) -> f64 {
+    let own = match c.get("dpr") {
+        Some(Param::Dpr(d)) => Some(*d),
+        _ => None,
+    };
+    match own.or(chain) {
+        Some(Dpr::Value(n)) => n.0,
+        Some(Dpr::Auto) => o.client_dpr.unwrap_or(1.0).clamp(1.0, 4.0),
+        None => 1.0,
     }
 }
 
@@ -182,12 +187,13 @@ fn load(input: &[u8]) -> Result<Pixels, RenderError> {
 fn apply_component(
     mut img: Pixels,
     comp: &Component,
+    chain_dpr: Option<Dpr>,
     basis: Option<((u32, u32), f64)>,
     o: &RenderOptions,
 ) -> Result<Pixels, RenderError> {
     let (basis, scale) = basis.unwrap_or(((img.width, img.height), 1.0));
     let focus = focus_of(comp, &img);
-    let p = plan(basis, comp, dpr_of(comp, o), focus).map_err(RenderError::Invalid)?;
+    let p = plan(basis, comp, dpr_of(comp, chain_dpr, o), focus).map_err(RenderError::Invalid)?;
     if !p.is_identity(basis) {
         let r = p.region;
         let region = (f64::from(r.x) * scale, f64::from(r.y) * scale, f64::from(r.w) * scale, f64::from(r.h) * scale);
@@ -248,10 +254,11 @@ pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Ren
     let orientation = if ignore_exif { 1 } else { shown.orientation };
     let upright = if orientation >= 5 { (head.height, head.width) } else { (head.width, head.height) };
 
+    let chain_dpr = t.chain_dpr();
     // Shrink-on-load: decode only as many pixels as the first component keeps.
     let mut min_scale = 1.0;
     if let Some(first) = t.components.first().filter(|c| !is_layer(c)) {
-        let p = plan(upright, first, dpr_of(first, o), None).map_err(RenderError::Invalid)?;
+        let p = plan(upright, first, dpr_of(first, chain_dpr, o), None).map_err(RenderError::Invalid)?;
         if p.canvas.is_none() || p.size.0 < p.region.w {
             let sx = f64::from(p.size.0) / f64::from(p.region.w);
             let sy = f64::from(p.size.1) / f64::from(p.region.h);
@@ -287,7 +294,7 @@ pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Ren
                     text::render_text(tl, color, background(comp).map(|c| c.0))?
                 }
             };
-            let layer = apply_component(pixels, &without_placement(comp), None, o)?;
+            let layer = apply_component(pixels, &without_placement(comp), chain_dpr, None, o)?;
             let later_apply = t.components[i + 1..].iter().any(applies_layer);
             if applies_layer(comp) || !later_apply {
                 img = ops::composite(img, &layer, placement(comp), *under);
@@ -299,12 +306,12 @@ pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Ren
         }
         if applies_layer(comp) {
             if let Some((base, under)) = stack.pop() {
-                let layer = apply_component(img, &without_placement(comp), None, o)?;
+                let layer = apply_component(img, &without_placement(comp), chain_dpr, None, o)?;
                 img = ops::composite(base, &layer, placement(comp), under);
                 continue;
             }
         }
-        img = apply_component(img, comp, basis, o)?;
+        img = apply_component(img, comp, chain_dpr, basis, o)?;
     }
     if !stack.is_empty() {
         return Err(RenderError::Invalid("A layer is opened but never applied (fl_layer_apply)".into()));

@@ -69,6 +69,11 @@ fn sizes_and_formats() {
         ("c_crop,h_50,w_60,x_10,y_10", (60, 50), Format::Jpg),
         ("w_0.25/f_png", (300, 200), Format::Png),
         ("dpr_2.0,w_100/f_webp", (200, 133), Format::Webp),
+        // dpr in a component of its own, as @cloudinary/url-gen writes it, sizes the chain.
+        ("c_scale,w_150/dpr_2.0", (300, 200), Format::Jpg),
+        ("c_fill,h_50,w_50/dpr_3.0/f_png", (150, 150), Format::Png),
+        // A component's own dpr wins over the chain's.
+        ("dpr_1.0,w_100/dpr_2.0", (100, 67), Format::Jpg),
         ("a_90,w_120", (80, 120), Format::Jpg),
         ("bo_5px_solid_red,w_100", (110, 77), Format::Jpg),
         ("c_thumb,g_auto,h_64,w_64", (64, 64), Format::Jpg),
