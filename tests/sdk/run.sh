@@ -19,6 +19,7 @@ NIMBUS_BIN=${NIMBUS_BIN:-$ROOT/target/debug/nimbus}
 case "$NIMBUS_BIN" in /*) ;; *) NIMBUS_BIN="$ROOT/$NIMBUS_BIN" ;; esac
 VENV=${NIMBUS_VENV:-$HOME/.cache/nimbus/sdk-venv}
 PY_SDK_VERSION=1.46.3
+CLD_VERSION=1.17.0
 PILLOW_VERSION=13.0.0
 
 log() { printf '[sdk] %s\n' "$*" >&2; }
@@ -29,10 +30,10 @@ if [[ ! -x "$NIMBUS_BIN" ]]; then
 fi
 
 # --- Python venv with the pinned SDK --------------------------------------------------------
-if ! "$VENV/bin/python" -c "import cloudinary, PIL, sys; sys.exit(cloudinary.VERSION != '$PY_SDK_VERSION')" 2>/dev/null; then
-  log "creating venv $VENV (cloudinary==$PY_SDK_VERSION)"
+if ! "$VENV/bin/python" -c "import cloudinary, PIL, sys; from importlib.metadata import version; sys.exit(cloudinary.VERSION != '$PY_SDK_VERSION' or version('cloudinary-cli') != '$CLD_VERSION')" 2>/dev/null; then
+  log "creating venv $VENV (cloudinary==$PY_SDK_VERSION, cloudinary-cli==$CLD_VERSION)"
   python3 -m venv "$VENV" || exit 2
-  "$VENV/bin/pip" install --quiet "cloudinary==$PY_SDK_VERSION" "Pillow==$PILLOW_VERSION" || exit 2
+  "$VENV/bin/pip" install --quiet "cloudinary==$PY_SDK_VERSION" "cloudinary-cli==$CLD_VERSION" "Pillow==$PILLOW_VERSION" || exit 2
 fi
 PY="$VENV/bin/python"
 
@@ -145,6 +146,12 @@ export NIMBUS_TEST_MAX_FILE_BYTES="$MAX_FILE_BYTES" NIMBUS_TEST_REMOTE_TIMEOUT="
 "$PY" "$HERE/scenario.py" "$@"
 PY_RC=$?
 
+CLD_RC=0
+if [[ $# -eq 0 ]]; then
+  NIMBUS_CLD="$VENV/bin/cld" "$PY" "$HERE/cld_scenario.py"
+  CLD_RC=$?
+fi
+
 NODE_RC=0
 if [[ "${NIMBUS_SKIP_NODE:-0}" != 1 && $# -eq 0 ]] && command -v node >/dev/null 2>&1; then
   NODE_DIR="$HERE/node"
@@ -167,7 +174,7 @@ fi
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then
   log "the server died during the run; log tail:"; tail -n 40 "$LOG" >&2
   PY_RC=1
-elif [[ $PY_RC != 0 || $NODE_RC != 0 ]]; then
+elif [[ $PY_RC != 0 || $NODE_RC != 0 || $CLD_RC != 0 ]]; then
   log "server log tail ($LOG):"; tail -n 20 "$LOG" >&2
 fi
 
@@ -179,5 +186,5 @@ if [[ -n "$LEAKS" ]]; then
   PY_RC=1
 fi
 
-log "python scenario exit $PY_RC, node scenario exit $NODE_RC"
-[[ $PY_RC == 0 && $NODE_RC == 0 ]]
+log "python scenario exit $PY_RC, cld scenario exit $CLD_RC, node scenario exit $NODE_RC"
+[[ $PY_RC == 0 && $CLD_RC == 0 && $NODE_RC == 0 ]]

@@ -52,6 +52,9 @@ fn resource(app: &App, call: &AdminCall, a: &nimbus_core::Asset, shape: &Shape) 
         }
     }
     m.insert("status".into(), json!("active"));
+    // Every search hit has a `format` (`cld sync` reads it from each); a raw file's is empty,
+    // its extension staying in the public id.
+    m.entry("format").or_insert_with(|| json!(""));
     if shape.image_metadata && a.resource_type == nimbus_core::ResourceType::Image {
         m.insert("image_metadata".into(), wire::image_metadata(a));
     }
