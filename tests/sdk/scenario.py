@@ -1217,6 +1217,36 @@ def error_stale_timestamp():
 
 
 @step
+def wire_details_the_clients_read():
+    from cloudinary.search import Search
+    folder = P + "/wire"
+    r, _ = jpeg_upload(folder + "/a", seed=2300, asset_folder=folder + "-shelf",
+                       eager=[{"crop": "scale", "width": 2.0}])
+    eq(r["eager"][0]["transformation"], "c_scale,w_2.0", "eager transformation as given")
+    eq(call_http("GET", r["eager"][0]["secure_url"]).status, 200, "eager URL as given")
+    jpeg_upload(folder + "/b", seed=2301, asset_folder=folder + "-shelf")
+    listed = cloudinary.api.resources(prefix=folder + "/", type="upload", fields=["width", "tags"])
+    eq(sorted(listed["resources"][0].keys()), ["asset_id", "folder", "public_id", "tags", "width"], "fields=")
+    hits = Search().expression("folder=%s" % folder).fields(["width"]).execute()["resources"]
+    for key in ("created_at", "status", "folder", "public_id", "asset_id", "width"):
+        check(key in hits[0], "search hit with fields lacks %s: %r" % (key, sorted(hits[0])))
+    by_folder = cloudinary.api.resources_by_asset_folder(folder + "-shelf", max_results=1)
+    eq(by_folder.get("total_count"), 2, "resources_by_asset_folder total_count")
+    name = "wire" + RUN
+    cloudinary.api.create_transformation(name, {"crop": "scale", "width": 102})
+    eq(cloudinary.api.transformation(name)["info"], [{"crop": "scale", "width": 102}], "info in long form")
+    cloudinary.api.delete_transformation(name)
+    expect_error(cex.NotFound, cloudinary.api.subfolders, folder + "-none", contains=["Can't find folder with path"])
+    expect_error(cex.AuthorizationRequired, cloudinary.api.ping, oauth_token="not.a.token", contains=["Invalid token"])
+    # What Nimbus does not do is refused by name, not answered with a 200.
+    expect_error(cex.BadRequest, cloudinary.uploader.upload, write_tmp("n.jpg", make_image(seed=2302)),
+                 notification_url="http://127.0.0.1:9/hook", contains=["notification_url"])
+    expect_error(cex.BadRequest, cloudinary.api.delete_derived_by_transformation, [folder + "/a"], "c_scale,w_2.0",
+                 contains=["transformations"])
+    expect_error(cex.NotFound, cloudinary.api.restore, [folder + "/a"], contains=["Unknown API endpoint"])
+
+
+@step
 def security_unsigned_uploads_are_bounded():
     """A stranger with only the unsigned preset name of a site's upload widget."""
     name = "widget" + RUN

@@ -57,6 +57,7 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::SecretMismatch(_)
         | E::InvalidSignature { .. }
         | E::UrlSignatureRequired
+        | E::InvalidToken
         | E::TransformationNotAllowed(_) => StatusCode::UNAUTHORIZED,
         E::ResourceNotFound(_)
         | E::FolderNotFound(_)

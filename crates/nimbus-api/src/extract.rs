@@ -26,6 +26,15 @@ pub fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
     Some((k.to_owned(), s.to_owned()))
 }
 
+/// Whether the call carries an OAuth bearer token (`Authorization: Bearer ...`), which the
+/// SDKs send when configured with `oauth_token`. Nimbus issues no tokens, so none is valid.
+pub fn has_bearer_token(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+}
+
 /// Adds `a=1&b[]=2&c=3&c=4` pairs: `x[]` accumulates, a repeated plain name too.
 pub fn add_urlencoded(params: &mut Params, raw: &[u8]) {
     for (k, v) in form_urlencoded_pairs(raw) {

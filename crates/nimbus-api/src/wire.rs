@@ -158,7 +158,7 @@ pub fn upload_response(
         m.insert("overwritten".into(), json!(true));
     }
     if !up.eager.is_empty() {
-        let items: Vec<Value> = up.eager.iter().map(|e| eager(app, cloud, a, e)).collect();
+        let items: Vec<Value> = up.eager.iter().map(|e| eager(app, cloud, a, e, secret)).collect();
         m.insert("eager".into(), Value::Array(items));
     }
     let mut v = Value::Object(m);
@@ -167,19 +167,35 @@ pub fn upload_response(
 }
 
 /// The delivery URL of a derivative: transformation components before the version.
-pub fn derived_url(app: &App, cloud: &str, a: &Asset, transformation: &str, format: &str) -> String {
+/// The URL of a derivative; signed with `secret`, when given, if the asset's delivery needs it.
+pub fn derived_url(
+    app: &App,
+    cloud: &str,
+    a: &Asset,
+    transformation: &str,
+    format: &str,
+    secret: Option<&str>,
+) -> String {
+    let file = format!("{}.{format}", smart_escape(a.public_id.as_str()));
+    let needs = a.delivery_type.original_needs_signature() || a.needs_signed_delivery();
+    let sig = match secret {
+        Some(secret) if needs => {
+            let to_sign = format!("{transformation}/{file}");
+            format!("s--{}--/", signature::url_signature(&to_sign, secret, Algorithm::Sha1, false))
+        }
+        _ => String::new(),
+    };
     format!(
-        "{}/{cloud}/{}/{}/{transformation}/v{}/{}.{format}",
+        "{}/{cloud}/{}/{}/{sig}{transformation}/v{}/{file}",
         app.config.delivery_base(),
         a.resource_type,
         a.delivery_type,
         a.version,
-        smart_escape(a.public_id.as_str())
     )
 }
 
-fn eager(app: &App, cloud: &str, a: &Asset, e: &nimbus_app::derive::Eager) -> Value {
-    let url = derived_url(app, cloud, a, &e.transformation, e.format.as_str());
+fn eager(app: &App, cloud: &str, a: &Asset, e: &nimbus_app::derive::Eager, secret: Option<&str>) -> Value {
+    let url = derived_url(app, cloud, a, &e.transformation, e.format.as_str(), secret);
     let mut v =
         json!({ "transformation": e.transformation, "format": e.format.as_str(), "url": url, "secure_url": url });
     match (e.pending, e.size) {

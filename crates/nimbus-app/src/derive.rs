@@ -243,7 +243,7 @@ impl App {
         background: bool,
     ) -> AppResult<Vec<Eager>> {
         let mut out = Vec::with_capacity(items.len());
-        for (t, format) in items.iter().cloned() {
+        for EagerSpec { transformation: t, format, text } in items.iter().cloned() {
             let resolved = requested_format(&t, format, format_of(asset));
             if background {
                 let (app, asset, t2) = (self.clone(), asset.clone(), t.clone());
@@ -252,13 +252,7 @@ impl App {
                         tracing::warn!(error = %e, "eager transformation failed");
                     }
                 });
-                out.push(Eager {
-                    transformation: t.canonical(),
-                    format: resolved,
-                    size: None,
-                    bytes: 0,
-                    pending: true,
-                });
+                out.push(Eager { transformation: text, format: resolved, size: None, bytes: 0, pending: true });
                 continue;
             }
             let d = self.derive(env, asset, &t, format, &ClientHints::default(), false).await?;
@@ -267,13 +261,7 @@ impl App {
                 None => Bytes::from(self.read_blob(&d.key).await?),
             };
             let size = nimbus_imaging::render::header(&bytes).ok().map(|h| (h.width, h.height));
-            out.push(Eager {
-                transformation: t.canonical(),
-                format: d.format,
-                size,
-                bytes: bytes.len() as u64,
-                pending: false,
-            });
+            out.push(Eager { transformation: text, format: d.format, size, bytes: bytes.len() as u64, pending: false });
         }
         Ok(out)
     }
@@ -299,8 +287,14 @@ impl App {
     }
 }
 
-/// One eager transformation: the steps and the output format (`/png` suffix), if given.
-pub type EagerSpec = (Transformation, Option<Format>);
+/// One eager transformation: the steps, the output format (`/png` suffix) if given, and the
+/// steps as the caller wrote them (`w_2.0` stays `w_2.0` in the answer, as Cloudinary's).
+#[derive(Debug, Clone)]
+pub struct EagerSpec {
+    pub transformation: Transformation,
+    pub format: Option<Format>,
+    pub text: String,
+}
 
 /// Parses `eager=c_fill,w_100|w_50/png`.
 pub fn parse_eager(spec: &str) -> AppResult<Vec<EagerSpec>> {
@@ -317,7 +311,7 @@ pub fn parse_eager(spec: &str) -> AppResult<Vec<EagerSpec>> {
             }
             None => None,
         };
-        items.push((t, format));
+        items.push(EagerSpec { transformation: t, format, text: body.to_owned() });
     }
     Ok(items)
 }

@@ -87,6 +87,9 @@ pub enum AppError {
     SecretMismatch(String),
     #[error("Invalid Signature {given}. String to sign - '{to_sign}'.")]
     InvalidSignature { given: String, to_sign: String },
+    /// An OAuth bearer token: Nimbus issues none, so every one is invalid.
+    #[error("Invalid token")]
+    InvalidToken,
     #[error("Invalid URL signature")]
     UrlSignatureRequired,
     #[error("Transformation {0} is not allowed")]
@@ -98,7 +101,7 @@ pub enum AppError {
     /// The Admin API addresses a preset that does not exist.
     #[error("Upload preset not found - {0}")]
     PresetNotFound(String),
-    #[error("Folder not found - {0}")]
+    #[error("Can't find folder with path {0}")]
     FolderNotFound(String),
     #[error("Transformation {0} not found")]
     TransformationNotFound(String),

@@ -436,6 +436,14 @@ pub fn sort_value(a: &Asset, f: SortField) -> SortValue {
 
 impl crate::App {
     /// Runs a Search API request of an environment.
+    /// How many assets (of every type) are in asset folder `folder`, from the search index.
+    pub async fn count_in_asset_folder(&self, env: i64, folder: &str) -> Result<i64, AppError> {
+        let quoted: String =
+            folder.chars().flat_map(|c| if matches!(c, '\\' | '"' | '*') { vec!['\\', c] } else { vec![c] }).collect();
+        let body = serde_json::json!({ "expression": format!("asset_folder=\"{quoted}\""), "max_results": 1 });
+        Ok(self.search(env, &body).await?.2.total)
+    }
+
     pub async fn search(&self, env: i64, body: &Value) -> Result<(SearchQuery, Shape, SearchPage), AppError> {
         let loaded = self.metadata_schema(env).await?;
         let schema = Schema {

@@ -109,6 +109,10 @@ async fn dispatch(state: &AppState, req: Request) -> ApiResult<Response> {
     }
     let head = req.method() == Method::HEAD;
     let (parts, body) = req.into_parts();
+    if crate::extract::has_bearer_token(&parts.headers) {
+        crate::extract::drain(body).await;
+        return Err(nimbus_app::AppError::InvalidToken.into());
+    }
     let (env, key) = match state.app.authenticate_basic(&cloud, basic_auth(&parts.headers)).await {
         Ok(found) => found,
         Err(e) => {

@@ -13,7 +13,7 @@ use crate::error::ApiResult;
 use crate::wire::{self, Include};
 
 /// Keys kept in every listed resource, whatever `fields` asks for.
-const ALWAYS: [&str; 4] = ["public_id", "asset_id", "resource_type", "type"];
+const ALWAYS: [&str; 3] = ["public_id", "asset_id", "folder"];
 
 fn base_query(call: &AdminCall) -> ApiResult<ListQuery> {
     let p = &call.params;
@@ -40,6 +40,7 @@ fn page(app: &App, call: &AdminCall, assets: &[Asset], next: Option<String>) -> 
         .map(|a| {
             let mut m = wire::resource(app, &call.cloud, a, include, Some(&call.secret));
             if !fields.is_empty() {
+                m.insert("folder".into(), json!(a.public_id.folder()));
                 m.retain(|k, _| ALWAYS.contains(&k.as_str()) || fields.iter().any(|f| f == k));
             }
             Value::Object(m)
@@ -97,8 +98,11 @@ pub async fn by_asset_ids(app: &App, call: &AdminCall) -> ApiResult<Value> {
 pub async fn by_asset_folder(app: &App, call: &AdminCall) -> ApiResult<Value> {
     let mut q = base_query(call)?;
     let folder = call.params.get("asset_folder").ok_or(nimbus_app::AppError::MissingParam("asset_folder"))?;
-    q.asset_folder = Some(folder.trim_matches('/').to_owned());
-    run(app, call, q).await
+    let folder = folder.trim_matches('/').to_owned();
+    q.asset_folder = Some(folder.clone());
+    let mut v = run(app, call, q).await?;
+    v["total_count"] = json!(app.count_in_asset_folder(call.env.id, &folder).await?);
+    Ok(v)
 }
 
 fn detail(app: &App, call: &AdminCall, a: &Asset) -> Value {

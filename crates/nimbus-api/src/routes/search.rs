@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::wire::{self, Include};
 
 /// Fields a `fields` restriction always keeps.
-const IDENTIFYING: [&str; 4] = ["asset_id", "public_id", "resource_type", "type"];
+const IDENTIFYING: [&str; 7] = ["asset_id", "public_id", "resource_type", "type", "created_at", "status", "folder"];
 
 /// The request: a JSON body (POST, the SDKs' way) or query parameters (GET).
 fn request(call: &AdminCall) -> Value {

@@ -13,13 +13,76 @@ fn summary(t: &NamedTransformation) -> Value {
     json!({ "name": format!("t_{}", t.name), "allowed_for_strict": t.allowed_for_strict, "used": false, "named": true })
 }
 
-/// The components of a transformation as Cloudinary's `info`: one object per component.
+/// URL parameter keys and the option names the SDKs give them (`cloudinary/utils.py`,
+/// `generate_transformation_string`): `info` speaks in the long names.
+const LONG_NAMES: [(&str, &str); 40] = [
+    ("a", "angle"),
+    ("ac", "audio_codec"),
+    ("af", "audio_frequency"),
+    ("ar", "aspect_ratio"),
+    ("b", "background"),
+    ("bo", "border"),
+    ("br", "bit_rate"),
+    ("c", "crop"),
+    ("co", "color"),
+    ("cs", "color_space"),
+    ("d", "default_image"),
+    ("dl", "delay"),
+    ("dn", "density"),
+    ("dpr", "dpr"),
+    ("du", "duration"),
+    ("e", "effect"),
+    ("eo", "end_offset"),
+    ("f", "fetch_format"),
+    ("fl", "flags"),
+    ("fn", "custom_function"),
+    ("fps", "fps"),
+    ("g", "gravity"),
+    ("h", "height"),
+    ("ki", "keyframe_interval"),
+    ("l", "overlay"),
+    ("o", "opacity"),
+    ("p", "prefix"),
+    ("pg", "page"),
+    ("q", "quality"),
+    ("r", "radius"),
+    ("so", "start_offset"),
+    ("sp", "streaming_profile"),
+    ("t", "transformation"),
+    ("u", "underlay"),
+    ("vc", "video_codec"),
+    ("vs", "video_sampling"),
+    ("w", "width"),
+    ("x", "x"),
+    ("y", "y"),
+    ("z", "zoom"),
+];
+
+/// A parameter value as the SDKs' long form has it: numbers as numbers, the rest as text.
+fn info_value(v: &str) -> Value {
+    if let Ok(n) = v.parse::<i64>() {
+        return json!(n);
+    }
+    match v.parse::<f64>() {
+        Ok(f) if f.is_finite() && !v.starts_with('.') => json!(f),
+        _ => json!(v),
+    }
+}
+
+/// The components of a transformation as Cloudinary's `info`: one object per component, in
+/// the SDKs' long form (`[{"crop": "scale", "width": 102}]`).
 fn info(text: &str) -> Value {
     let comps: Vec<Value> = text
         .split('/')
         .map(|c| {
-            let obj: serde_json::Map<String, Value> =
-                c.split(',').filter_map(|p| p.split_once('_')).map(|(k, v)| (k.to_owned(), json!(v))).collect();
+            let obj: serde_json::Map<String, Value> = c
+                .split(',')
+                .filter_map(|p| p.split_once('_'))
+                .map(|(k, v)| {
+                    let long = LONG_NAMES.iter().find(|(short, _)| *short == k).map_or(k, |(_, l)| *l);
+                    (long.to_owned(), info_value(v))
+                })
+                .collect();
             Value::Object(obj)
         })
         .collect();
@@ -68,4 +131,15 @@ pub async fn delete(app: &App, call: &AdminCall) -> ApiResult<Value> {
     let id = call.params.get("transformation").ok_or(AppError::MissingParam("transformation"))?;
     app.delete_named_transformation(call.env.id, id).await?;
     Ok(json!({ "message": "deleted" }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn info_in_the_sdks_long_form() {
+        assert_eq!(
+            super::info("c_scale,w_102/e_sepia,o_50.5"),
+            serde_json::json!([{"crop": "scale", "width": 102}, {"effect": "sepia", "opacity": 50.5}])
+        );
+    }
 }

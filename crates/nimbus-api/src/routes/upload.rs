@@ -50,6 +50,10 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
             return Err(e);
         }
     };
+    if crate::extract::has_bearer_token(req.headers()) {
+        drain(req.into_body()).await;
+        return Err(nimbus_app::AppError::InvalidToken.into());
+    }
     let basic = basic_auth(req.headers());
     let (params, mut file) = upload_params(app, req).await?;
     let caller = app.authenticate_upload(cloud, action, basic, &params).await?;

@@ -211,7 +211,7 @@ async fn named_and_eager_transformations() {
     let list = t.admin(Method::GET, "transformations?named=true", None).await.json();
     assert_eq!(list["transformations"][0]["name"], "t_thumb");
     let one = t.admin(Method::GET, "transformations?transformation=thumb", None).await.json();
-    assert_eq!((one["named"].as_bool(), one["info"][0]["w"].as_str()), (Some(true), Some("100")));
+    assert_eq!((one["named"].as_bool(), one["info"][0]["width"].as_i64()), (Some(true), Some(100)));
     let upd = t
         .admin(
             Method::PUT,

@@ -13,3 +13,4 @@ mod resources;
 mod search;
 mod security;
 mod upload;
+mod wire;
