@@ -1410,6 +1410,11 @@ def upload_large_chunked():
     eq(r.get("bytes"), len(data), "bytes")
     got = call_http("GET", r["url"])
     check(got.status == 200 and got.body == data, "chunked upload download differs (%r)" % got)
+    eq(r.get("original_filename"), "big", "original_filename of a chunked upload")
+    # Without a public_id, a raw file keeps its extension, in several chunks as in one.
+    r = cloudinary.uploader.upload_large(write_tmp("big.bin", data), resource_type="raw", chunk_size=12000)
+    check(r.get("public_id", "").endswith(".bin"), "generated raw public_id without extension: %r" % r.get("public_id"))
+    eq(call_http("GET", r["url"]).body, data, "generated chunked upload bytes")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -67,12 +67,12 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
                 let Some(FileSource::Staged(part)) = file else {
                     return Err(nimbus_app::AppError::MissingParam("file").into());
                 };
+                let filename = part.filename.clone();
                 match app.append_chunk(env, info, part).await? {
                     Some(whole) => file = Some(FileSource::Staged(whole)),
                     None => {
                         // The Python SDK sends this public_id back with the next chunk.
-                        let public_id =
-                            request.params.get("public_id").map_or_else(|| app.ids.token(20), str::to_owned);
+                        let public_id = app.chunked_public_id(rt, &request.params, filename.as_deref());
                         return Ok(json(
                             serde_json::json!({ "public_id": public_id, "done": false, "bytes": info.end + 1, "upload_id": info.upload_id }),
                         ));
