@@ -1236,6 +1236,12 @@ def wire_details_the_clients_read():
     cloudinary.api.create_transformation(name, {"crop": "scale", "width": 102})
     eq(cloudinary.api.transformation(name)["info"], [{"crop": "scale", "width": 102}], "info in long form")
     cloudinary.api.delete_transformation(name)
+    # The eager transformation is listed, fetched by the text it was given, and can be allowed.
+    listed = [t for t in cloudinary.api.transformations(max_results=500)["transformations"] if not t["named"]]
+    check(any(t["name"] == "c_scale,w_2" and t["used"] for t in listed), "eager transformation not listed: %r" % listed)
+    eq(cloudinary.api.transformation("c_scale,w_2.0")["info"], [{"crop": "scale", "width": 2}], "eager info")
+    cloudinary.api.update_transformation("c_scale,w_2.0", allowed_for_strict=True)
+    eq(cloudinary.api.transformation("c_scale,w_2")["allowed_for_strict"], True, "allowed_for_strict")
     expect_error(cex.NotFound, cloudinary.api.subfolders, folder + "-none", contains=["Can't find folder with path"])
     expect_error(cex.AuthorizationRequired, cloudinary.api.ping, oauth_token="not.a.token", contains=["Invalid token"])
     # What Nimbus does not do is refused by name, not answered with a 200.

@@ -244,6 +244,8 @@ impl App {
     ) -> AppResult<Vec<Eager>> {
         let mut out = Vec::with_capacity(items.len());
         for EagerSpec { transformation: t, format, text } in items.iter().cloned() {
+            // Listed by the Admin API's `transformations` from now on.
+            self.catalog.record_derived(env, &t.canonical(), self.now()).await?;
             let resolved = requested_format(&t, format, format_of(asset));
             if background {
                 let (app, asset, t2) = (self.clone(), asset.clone(), t.clone());
@@ -273,8 +275,12 @@ impl App {
         self.blobs.get(key, None).await?.stream.map_ok(|b| b.to_vec()).try_concat().await.map_err(AppError::Io)
     }
 
-    /// Whether `t` is made only of named transformations allowed for strict mode.
+    /// Whether `t` is made only of named transformations allowed for strict mode, or is an
+    /// eager transformation given `allowed_for_strict`.
     async fn allowed_for_strict(&self, env: i64, t: &Transformation) -> AppResult<bool> {
+        if self.catalog.derived(env, &t.canonical()).await?.is_some_and(|d| d.allowed_for_strict) {
+            return Ok(true);
+        }
         for c in &t.components {
             let [Param::Named(names)] = c.params.as_slice() else { return Ok(false) };
             for n in names {

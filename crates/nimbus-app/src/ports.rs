@@ -385,6 +385,19 @@ pub trait TransformationRepo: Send + Sync {
     /// By name, after `after`, at most `limit`.
     async fn list_named(&self, env: i64, after: Option<&str>, limit: u32) -> CatalogResult<Vec<NamedTransformation>>;
     async fn delete_named(&self, env: i64, name: &str) -> CatalogResult<bool>;
+    /// Notes that eager derivation used `transformation` (canonical text); idempotent.
+    async fn record_derived(&self, env: i64, transformation: &str, now: i64) -> CatalogResult<()>;
+    /// A recorded transformation, as a [`NamedTransformation`] whose name is its text.
+    async fn derived(&self, env: i64, transformation: &str) -> CatalogResult<Option<NamedTransformation>>;
+    /// By text, after `after`, at most `limit`.
+    async fn list_derived(&self, env: i64, after: Option<&str>, limit: u32) -> CatalogResult<Vec<NamedTransformation>>;
+    /// False if `transformation` was never recorded.
+    async fn set_derived_allowed_for_strict(
+        &self,
+        env: i64,
+        transformation: &str,
+        allowed: bool,
+    ) -> CatalogResult<bool>;
 }
 
 #[async_trait]

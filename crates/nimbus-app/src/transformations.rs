@@ -1,4 +1,6 @@
 //! Named transformations (`t_{name}`): Admin API CRUD, and their expansion in delivery URLs.
+//! The Admin API's `transformations` also lists the transformations eager derivations used
+//! (`named: false`), which can be fetched and given `allowed_for_strict` by their text.
 //! Docs: <https://cloudinary.com/documentation/admin_api#transformations>.
 
 use nimbus_core::transform::{Component, Param, Transformation};
@@ -55,6 +57,53 @@ impl App {
         self.catalog.named(env, bare(id)).await?.ok_or_else(|| AppError::TransformationNotFound(id.to_owned()))
     }
 
+    /// A named transformation by name, else one eager derivations used, by its text (in any
+    /// spelling that has the same canonical form). The flag says which.
+    pub async fn transformation_by_id(&self, env: i64, id: &str) -> AppResult<(NamedTransformation, bool)> {
+        if let Some(n) = self.catalog.named(env, bare(id)).await? {
+            return Ok((n, true));
+        }
+        let not_found = || AppError::TransformationNotFound(id.to_owned());
+        let Ok(t) = parse_text(id) else { return Err(not_found()) };
+        let found = self.catalog.derived(env, &t.canonical()).await?.ok_or_else(not_found)?;
+        Ok((found, false))
+    }
+
+    /// Named transformations by name, then those eager derivations used, by text. The cursor
+    /// of the second part starts with `~`, which no name does.
+    pub async fn list_transformations(
+        &self,
+        env: i64,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> AppResult<(Vec<(NamedTransformation, bool)>, Option<String>)> {
+        let mut out = Vec::new();
+        let derived_after = match cursor.and_then(|c| c.strip_prefix('~')) {
+            Some(after) => Some(after.to_owned()),
+            None => {
+                let named = self.catalog.list_named(env, cursor, limit + 1).await?;
+                let more = named.len() > limit as usize;
+                out.extend(named.into_iter().take(limit as usize).map(|n| (n, true)));
+                if more {
+                    let next = out.last().map(|(n, _)| n.name.clone());
+                    return Ok((out, next));
+                }
+                None
+            }
+        };
+        let room = limit.saturating_sub(out.len() as u32);
+        let derived = self.catalog.list_derived(env, derived_after.as_deref(), room + 1).await?;
+        let more = derived.len() > room as usize;
+        out.extend(derived.into_iter().take(room as usize).map(|d| (d, false)));
+        let next = match out.last() {
+            Some((d, false)) if more => Some(format!("~{}", d.transformation)),
+            // The named ones filled the page exactly: the next page starts the others.
+            Some((_, true)) if more => Some("~".to_owned()),
+            _ => None,
+        };
+        Ok((out, next))
+    }
+
     /// Changes `allowed_for_strict` and, with `unsafe_update`, the definition.
     pub async fn update_named_transformation(
         &self,
@@ -63,7 +112,17 @@ impl App {
         allowed_for_strict: Option<bool>,
         unsafe_update: Option<&str>,
     ) -> AppResult<()> {
-        let mut named = self.named_transformation(env, id).await?;
+        let (mut named, is_named) = self.transformation_by_id(env, id).await?;
+        if !is_named {
+            if unsafe_update.is_some() {
+                return Err(AppError::InvalidParam { name: "unsafe_update", value: id.to_owned() });
+            }
+            if let Some(a) = allowed_for_strict {
+                self.catalog.set_derived_allowed_for_strict(env, &named.transformation, a).await?;
+                self.delivery_cache.clear();
+            }
+            return Ok(());
+        }
         if let Some(a) = allowed_for_strict {
             named.allowed_for_strict = a;
         }
@@ -85,15 +144,6 @@ impl App {
         } else {
             Err(AppError::TransformationNotFound(id.to_owned()))
         }
-    }
-
-    pub async fn list_named_transformations(
-        &self,
-        env: i64,
-        after: Option<&str>,
-        limit: u32,
-    ) -> AppResult<Vec<NamedTransformation>> {
-        Ok(self.catalog.list_named(env, after, limit).await?)
     }
 
     /// Replaces every `t_` parameter by the components of the named transformations, in

@@ -12,6 +12,7 @@ const SQLITE: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_search.sql")),
     (5, include_str!("../migrations/sqlite/0005_image_metadata.sql")),
     (6, include_str!("../migrations/sqlite/0006_access_mode.sql")),
+    (7, include_str!("../migrations/sqlite/0007_derived_transformations.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -20,6 +21,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_search.sql")),
     (5, include_str!("../migrations/postgres/0005_image_metadata.sql")),
     (6, include_str!("../migrations/postgres/0006_access_mode.sql")),
+    (7, include_str!("../migrations/postgres/0007_derived_transformations.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

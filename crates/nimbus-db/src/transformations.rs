@@ -83,4 +83,67 @@ impl TransformationRepo for SqlCatalog {
         tx.commit().await?;
         Ok(n > 0)
     }
+
+    async fn record_derived(&self, env: i64, transformation: &str, now: i64) -> CatalogResult<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO derived_transformations (env_id, transformation, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(env)
+        .bind(transformation)
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await
+    }
+
+    async fn derived(&self, env: i64, transformation: &str) -> CatalogResult<Option<NamedTransformation>> {
+        let r = sqlx::query(
+            "SELECT transformation AS name, transformation, allowed_for_strict FROM derived_transformations \
+             WHERE env_id = $1 AND transformation = $2",
+        )
+        .bind(env)
+        .bind(transformation)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        r.as_ref().map(row).transpose()
+    }
+
+    async fn list_derived(&self, env: i64, after: Option<&str>, limit: u32) -> CatalogResult<Vec<NamedTransformation>> {
+        let rows = sqlx::query(
+            "SELECT transformation AS name, transformation, allowed_for_strict FROM derived_transformations \
+             WHERE env_id = $1 AND transformation > $2 ORDER BY transformation LIMIT $3",
+        )
+        .bind(env)
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(row).collect()
+    }
+
+    async fn set_derived_allowed_for_strict(
+        &self,
+        env: i64,
+        transformation: &str,
+        allowed: bool,
+    ) -> CatalogResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let n = sqlx::query(
+            "UPDATE derived_transformations SET allowed_for_strict = $1 WHERE env_id = $2 AND transformation = $3",
+        )
+        .bind(i64::from(allowed))
+        .bind(env)
+        .bind(transformation)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n > 0)
+    }
 }

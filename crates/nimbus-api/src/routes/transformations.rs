@@ -9,8 +9,11 @@ use serde_json::{Value, json};
 use super::AdminCall;
 use crate::error::ApiResult;
 
-fn summary(t: &NamedTransformation) -> Value {
-    json!({ "name": format!("t_{}", t.name), "allowed_for_strict": t.allowed_for_strict, "used": false, "named": true })
+/// A transformation as `transformations()` lists it: a named one (`t_name`), or one eager
+/// derivations used, named by its text.
+fn summary(t: &NamedTransformation, named: bool) -> Value {
+    let name = if named { format!("t_{}", t.name) } else { t.transformation.clone() };
+    json!({ "name": name, "allowed_for_strict": t.allowed_for_strict, "used": !named, "named": named })
 }
 
 /// URL parameter keys and the option names the SDKs give them (`cloudinary/utils.py`,
@@ -93,22 +96,18 @@ fn info(text: &str) -> Value {
 pub async fn get(app: &App, call: &AdminCall) -> ApiResult<Value> {
     let env = call.env.id;
     if let Some(id) = call.params.get("transformation") {
-        let t = app.named_transformation(env, id).await?;
-        let mut v = summary(&t);
+        let (t, named) = app.transformation_by_id(env, id).await?;
+        let mut v = summary(&t, named);
         v["info"] = info(&t.transformation);
         v["transformation"] = json!(t.transformation);
         v["derived"] = json!([]);
         return Ok(v);
     }
     let limit = max_results(&call.params)?;
-    let list = app.list_named_transformations(env, call.params.get("next_cursor"), limit + 1).await?;
-    let more = list.len() > limit as usize;
-    let shown: Vec<&NamedTransformation> = list.iter().take(limit as usize).collect();
-    let mut v = json!({ "transformations": shown.iter().map(|t| summary(t)).collect::<Vec<_>>() });
-    if more {
-        if let Some(last) = shown.last() {
-            v["next_cursor"] = json!(last.name);
-        }
+    let (list, next) = app.list_transformations(env, call.params.get("next_cursor"), limit).await?;
+    let mut v = json!({ "transformations": list.iter().map(|(t, named)| summary(t, *named)).collect::<Vec<_>>() });
+    if let Some(n) = next {
+        v["next_cursor"] = json!(n);
     }
     Ok(v)
 }

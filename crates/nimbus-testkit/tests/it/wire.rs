@@ -76,3 +76,66 @@ async fn errors_as_cloudinary_words_them() {
     let r = t.admin(Method::GET, "folders/nope/deeper", None).await;
     assert_eq!((r.status.as_u16(), r.error()), (404, "Can't find folder with path nope/deeper".to_owned()));
 }
+
+#[tokio::test]
+async fn eager_transformations_are_listed_fetched_and_allowed_for_strict() {
+    let t = TestApp::new().await;
+    t.admin(Method::POST, "transformations", Some(json!({"name": "small", "transformation": "c_scale,w_102"}))).await;
+    let r = t
+        .upload_api(
+            "image",
+            "upload",
+            &[("public_id", "e"), ("eager", "c_scale,w_2.0|w_3/png")],
+            Some(("a.jpg", &photo_jpeg(8, 6))),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let all = t.admin(Method::GET, "transformations", None).await.json();
+    let names: Vec<(&str, bool, bool)> = all["transformations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["name"].as_str().unwrap(), x["named"].as_bool().unwrap(), x["used"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(names, [("t_small", true, false), ("c_scale,w_2", false, true), ("w_3", false, true)]);
+    // Pages of one walk the named ones, then the others.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = match &cursor {
+            Some(c) => format!("transformations?max_results=1&next_cursor={}", urlencode(c)),
+            None => "transformations?max_results=1".to_owned(),
+        };
+        let page = t.admin(Method::GET, &q, None).await.json();
+        seen.extend(page["transformations"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["t_small", "c_scale,w_2", "w_3"]);
+    // Fetched by its text, in the spelling it was given.
+    let one = t.admin(Method::GET, "transformations?transformation=c_scale,w_2.0", None).await.json();
+    assert_eq!((one["named"].as_bool(), one["info"].clone()), (Some(false), json!([{"crop": "scale", "width": 2}])));
+    assert_eq!(t.admin(Method::GET, "transformations?transformation=c_scale,w_7", None).await.status, 404);
+    // Allowed for strict, it renders for other assets from unsigned URLs.
+    t.upload_api("image", "upload", &[("public_id", "other")], Some(("a.jpg", &photo_jpeg(8, 6)))).await;
+    t.app.set_strict_transformations(CLOUD, true).await.unwrap();
+    assert_eq!(t.get(&format!("/{CLOUD}/image/upload/c_scale,w_2/other.jpg"), &[]).await.status, 401);
+    let r = t
+        .admin(
+            Method::PUT,
+            "transformations",
+            Some(json!({"transformation": "c_scale,w_2", "allowed_for_strict": true})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(t.get(&format!("/{CLOUD}/image/upload/c_scale,w_2/other.jpg"), &[]).await.status, 200);
+    let r =
+        t.admin(Method::PUT, "transformations", Some(json!({"transformation": "w_3", "unsafe_update": "w_4"}))).await;
+    assert_eq!(r.status, 400);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
