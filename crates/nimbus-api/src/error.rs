@@ -36,7 +36,7 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::RemoteFailed { .. }
         | E::StaleRequest { .. }
         | E::FutureRequest { .. }
-        | E::UnsignedParamNotAllowed(_)
+        | E::UnsignedParamNotAllowed { .. }
         | E::PublicIdDisallowed(_)
         | E::FormatNotAllowed { .. }
         | E::Unsupported(_)

@@ -35,13 +35,13 @@ pub enum AppError {
     /// for later would otherwise stay valid for as long as its author chose.
     #[error("Invalid timestamp - reported time is {timestamp} which is more than 1 hour ahead (server time {now})")]
     FutureRequest { timestamp: i64, now: i64 },
-    /// An unsigned upload carries a parameter only signed calls (or the preset) may set.
+    /// An unsigned upload carries a parameter only signed calls (or the preset) may set;
+    /// `allowed` lists those it may carry.
     #[error(
-        "{} parameter is not allowed when using unsigned upload. Only {} upload parameters are allowed.",
-        capitalised(.0),
-        crate::upload_policy::UNSIGNED_PARAM_NAMES.join(",")
+        "{} parameter is not allowed when using unsigned upload. Only {allowed} upload parameters are allowed.",
+        capitalised(name)
     )]
-    UnsignedParamNotAllowed(String),
+    UnsignedParamNotAllowed { name: String, allowed: String },
     /// The upload preset disallows choosing the public id.
     #[error("public_id is not allowed by upload preset {0} (disallow_public_id)")]
     PublicIdDisallowed(String),

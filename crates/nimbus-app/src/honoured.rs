@@ -136,11 +136,7 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        let mut p = Params::new();
-        for (k, v) in pairs {
-            p.push(k, *v);
-        }
-        p
+        Params::from_pairs(pairs)
     }
 
     #[test]

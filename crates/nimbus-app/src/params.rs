@@ -11,6 +11,15 @@ impl Params {
         Self::default()
     }
 
+    /// Parameters from `(name, value)` pairs, as [`push`](Self::push) adds them.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        let mut p = Self::new();
+        for (k, v) in pairs {
+            p.push(k, *v);
+        }
+        p
+    }
+
     /// Adds a field as it arrived; `name[]` values accumulate into `name`.
     pub fn push(&mut self, name: &str, value: impl Into<String>) {
         let value = value.into();

@@ -96,7 +96,12 @@ pub fn signed_upload_params(preset: Option<&Preset>, mut request: Params) -> App
 pub fn unsigned_upload_params(preset: &Preset, request: &Params) -> AppResult<Params> {
     for (name, _) in request.iter().filter(|(_, v)| !v.is_empty()) {
         match UNSIGNED_PARAMS.iter().find(|(n, _)| *n == name).map(|(_, u)| *u) {
-            None => return Err(AppError::UnsignedParamNotAllowed(name.to_owned())),
+            None => {
+                return Err(AppError::UnsignedParamNotAllowed {
+                    name: name.to_owned(),
+                    allowed: UNSIGNED_PARAM_NAMES.join(","),
+                });
+            }
             Some(UnsignedUse::Unsupported) => return Err(AppError::Unsupported(name.to_owned())),
             Some(_) => {}
         }
@@ -181,11 +186,7 @@ mod tests {
     }
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        let mut p = Params::new();
-        for (k, v) in pairs {
-            p.push(k, *v);
-        }
-        p
+        Params::from_pairs(pairs)
     }
 
     #[test]
@@ -200,7 +201,7 @@ mod tests {
         let p = preset(&[]);
         for name in ["overwrite", "type", "access_mode", "eager", "transformation", "allowed_formats", "invalidate"] {
             let err = unsigned_upload_params(&p, &params(&[(name, "1")])).unwrap_err();
-            assert!(matches!(&err, AppError::UnsignedParamNotAllowed(n) if n == name), "{name}: {err}");
+            assert!(matches!(&err, AppError::UnsignedParamNotAllowed { name: n, .. } if n == name), "{name}: {err}");
         }
         let err = unsigned_upload_params(&p, &params(&[("overwrite", "1")])).unwrap_err().to_string();
         assert!(err.starts_with("Overwrite parameter is not allowed when using unsigned upload. Only upload_preset,"));
