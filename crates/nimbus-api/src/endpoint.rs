@@ -44,11 +44,12 @@ pub enum Endpoint {
     Preset { name: String },
     UpdatePreset { name: String },
     DeletePreset { name: String },
-    // Named transformations: the identifier travels in the `transformation` parameter.
-    Transformations,
+    // Transformations: the identifier travels in the `transformation` parameter, or (older
+    // SDKs) as the path after `transformations/`.
+    Transformations { id: Option<String> },
     CreateTransformation,
-    UpdateTransformation,
-    DeleteTransformation,
+    UpdateTransformation { id: Option<String> },
+    DeleteTransformation { id: Option<String> },
     // Metadata API (JSON bodies).
     ListMetadataFields,
     CreateMetadataField,
@@ -137,10 +138,13 @@ impl Endpoint {
             ["upload_presets", name] if get => E::Preset { name: (*name).to_owned() },
             ["upload_presets", name] if put => E::UpdatePreset { name: (*name).to_owned() },
             ["upload_presets", name] if delete => E::DeletePreset { name: (*name).to_owned() },
-            ["transformations"] if get => E::Transformations,
+            ["transformations"] if get => E::Transformations { id: None },
             ["transformations"] if post => E::CreateTransformation,
-            ["transformations"] if put => E::UpdateTransformation,
-            ["transformations"] if delete => E::DeleteTransformation,
+            ["transformations"] if put => E::UpdateTransformation { id: None },
+            ["transformations"] if delete => E::DeleteTransformation { id: None },
+            ["transformations", ..] if get => E::Transformations { id: Some(join(1)) },
+            ["transformations", ..] if put => E::UpdateTransformation { id: Some(join(1)) },
+            ["transformations", ..] if delete => E::DeleteTransformation { id: Some(join(1)) },
             ["metadata_fields"] if get => E::ListMetadataFields,
             ["metadata_fields"] if post => E::CreateMetadataField,
             ["metadata_fields", "order"] if put => E::OrderMetadataFields,
@@ -222,6 +226,12 @@ mod tests {
                 Some(E::UpdateResource { resource_type: s("image"), delivery_type: s("upload"), public_id: s("a/b") }),
             ),
             (Method::POST, "resources/image/upload/restore", None),
+            // The older SDKs' path form of a transformation's identifier.
+            (
+                Method::PUT,
+                "transformations/c_scale,w_100/e_sepia",
+                Some(E::UpdateTransformation { id: Some(s("c_scale,w_100/e_sepia")) }),
+            ),
             // Node's update_resources_access_mode_by_ids / _by_tag / _by_prefix.
             (
                 Method::POST,

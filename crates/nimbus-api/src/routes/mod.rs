@@ -146,6 +146,15 @@ async fn dispatch(state: &AppState, req: Request) -> ApiResult<Response> {
     Ok(resp)
 }
 
+/// A transformation named in the path (`transformations/c_scale,w_100`) as the parameter
+/// the handlers read.
+fn with_transformation(mut call: AdminCall, id: Option<String>) -> AdminCall {
+    if let Some(id) = id {
+        call.params.push("transformation", id);
+    }
+    call
+}
+
 async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResult<Response> {
     use Endpoint as E;
     let app = &state.app;
@@ -187,10 +196,10 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
         E::Preset { name } => presets::get(app, &call, &name).await?,
         E::UpdatePreset { name } => presets::update(app, &call, &name).await?,
         E::DeletePreset { name } => presets::delete(app, &call, &name).await?,
-        E::Transformations => transformations::get(app, &call).await?,
+        E::Transformations { id } => transformations::get(app, &with_transformation(call, id)).await?,
         E::CreateTransformation => transformations::create(app, &call).await?,
-        E::UpdateTransformation => transformations::update(app, &call).await?,
-        E::DeleteTransformation => transformations::delete(app, &call).await?,
+        E::UpdateTransformation { id } => transformations::update(app, &with_transformation(call, id)).await?,
+        E::DeleteTransformation { id } => transformations::delete(app, &with_transformation(call, id)).await?,
         E::SearchResources => search::resources(app, &call).await?,
         E::SearchFolders => search::folders(app, &call).await?,
         other => metadata::handle(app, &call, other).await?,

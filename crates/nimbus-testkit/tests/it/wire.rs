@@ -134,6 +134,11 @@ async fn eager_transformations_are_listed_fetched_and_allowed_for_strict() {
     let r =
         t.admin(Method::PUT, "transformations", Some(json!({"transformation": "w_3", "unsafe_update": "w_4"}))).await;
     assert_eq!(r.status, 400);
+    // The older SDKs name the transformation in the path.
+    let r = t.admin(Method::PUT, "transformations/w_3", Some(json!({"allowed_for_strict": true}))).await;
+    assert_eq!(r.status, 200);
+    let one = t.admin(Method::GET, "transformations/w_3", None).await.json();
+    assert_eq!(one["allowed_for_strict"], true);
 }
 
 fn urlencode(s: &str) -> String {
