@@ -1421,6 +1421,10 @@ def upload_large_chunked():
     r = cloudinary.uploader.upload_large(write_tmp("big.bin", data), resource_type="raw", chunk_size=12000)
     check(r.get("public_id", "").endswith(".bin"), "generated raw public_id without extension: %r" % r.get("public_id"))
     eq(call_http("GET", r["url"]).body, data, "generated chunked upload bytes")
+    # use_filename names a chunked upload as it names a one-request upload.
+    r = cloudinary.uploader.upload_large(write_tmp("named.bin", data), resource_type="raw", chunk_size=12000,
+                                         use_filename=True, unique_filename=False, folder=P + "/chunks")
+    eq(r.get("public_id"), P + "/chunks/named.bin", "chunked upload with use_filename")
 
 
 # ---------------------------------------------------------------------------------------------

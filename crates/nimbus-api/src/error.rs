@@ -40,6 +40,7 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::PublicIdDisallowed(_)
         | E::FormatNotAllowed { .. }
         | E::Unsupported(_)
+        | E::UnsupportedValue(_)
         | E::UploadPresetMissing(_)
         | E::PresetNotUnsigned(_)
         | E::TargetExists(_)

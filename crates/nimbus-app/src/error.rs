@@ -51,6 +51,10 @@ pub enum AppError {
     /// A parameter Nimbus does not honour yet: refused by name rather than ignored.
     #[error("Parameter {0} is not supported by Nimbus yet")]
     Unsupported(String),
+    /// An add-on parameter Nimbus has no value for: Cloudinary's words for an invalid value,
+    /// and why.
+    #[error("{0}")]
+    UnsupportedValue(String),
     /// An upload names a preset that does not exist.
     #[error("Upload preset not found - {0}")]
     UploadPresetMissing(String),

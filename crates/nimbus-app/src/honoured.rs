@@ -118,6 +118,19 @@ pub const PARAMS: [(&str, Treatment); 78] = [
     ("unsigned", Transport),
 ];
 
+/// Add-on parameters whose every value is one Nimbus has no add-on for: refused in the
+/// words Cloudinary uses for an invalid value (clients match on them), with the reason.
+fn invalid_addon_value(name: &str, value: &str) -> Option<String> {
+    let why = format!("Illegal value '{value}' for {name}: Nimbus has no add-on for it yet");
+    Some(match name {
+        "raw_convert" => format!("Raw convert is invalid. {why}"),
+        "categorization" => format!("Categorization '{value}' is not valid. {why}"),
+        "detection" => format!("Detection invalid model '{value}'. {why}"),
+        "background_removal" => format!("Background removal '{value}' is invalid. {why}"),
+        _ => return None,
+    })
+}
+
 /// Refuses the first documented parameter Nimbus does not honour, unless it is switched
 /// off. `access_control` is named like the others.
 pub fn refuse_unhonoured(params: &Params) -> AppResult<()> {
@@ -125,7 +138,10 @@ pub fn refuse_unhonoured(params: &Params) -> AppResult<()> {
         let name = name.trim_end_matches("[]");
         let unsupported = PARAMS.iter().any(|(n, t)| *n == name && *t == Unsupported);
         if unsupported && !value.is_empty() && parse_bool(value) != Some(false) {
-            return Err(AppError::Unsupported(name.to_owned()));
+            return Err(match invalid_addon_value(name, value) {
+                Some(message) => AppError::UnsupportedValue(message),
+                None => AppError::Unsupported(name.to_owned()),
+            });
         }
     }
     Ok(())
@@ -152,6 +168,11 @@ mod tests {
             let err = refuse_unhonoured(&params(&[("public_id", "a"), (name, "x")])).unwrap_err();
             assert!(matches!(&err, AppError::Unsupported(n) if n == name), "{name}: {err}");
         }
+        // Add-ons are refused in Cloudinary's words for an invalid value.
+        let err = refuse_unhonoured(&params(&[("detection", "illegal")])).unwrap_err().to_string();
+        assert!(err.starts_with("Detection invalid model 'illegal'") && err.contains("Illegal value"), "{err}");
+        let err = refuse_unhonoured(&params(&[("raw_convert", "aspose")])).unwrap_err().to_string();
+        assert!(err.starts_with("Raw convert is invalid"), "{err}");
         // Switched off, or not documented: accepted.
         assert!(refuse_unhonoured(&params(&[("backup", "false"), ("colors", "0"), ("phash", "")])).is_ok());
         assert!(refuse_unhonoured(&params(&[("my_own_flag", "1"), ("timestamp", "1"), ("invalidate", "1")])).is_ok());

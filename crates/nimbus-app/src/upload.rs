@@ -56,20 +56,6 @@ const SAVE_ATTEMPTS: usize = 3;
 const GENERATED_ID_LEN: usize = 20;
 
 impl App {
-    /// The public id answered for a chunk that is not the last (clients send it back with the
-    /// next one): the one asked for, else a new one, with the file's extension for raw files
-    /// as a whole upload would get.
-    pub fn chunked_public_id(&self, rt: ResourceType, params: &Params, filename: Option<&str>) -> String {
-        if let Some(id) = params.get("public_id") {
-            return id.to_owned();
-        }
-        let token = self.ids.token(GENERATED_ID_LEN);
-        match (rt, filename.and_then(extension)) {
-            (ResourceType::Raw, Some(ext)) => format!("{token}.{ext}"),
-            _ => token,
-        }
-    }
-
     /// A writer for a new staged file, named uniquely.
     pub async fn staging_writer(&self, filename: Option<String>) -> AppResult<StagingWriter> {
         StagingWriter::create(&self.config.staging_dir, self.ids.hex32(), self.config.max_file_bytes, filename).await
@@ -434,7 +420,7 @@ fn strip_extension(name: &str) -> &str {
     }
 }
 
-pub(crate) fn extension(name: &str) -> Option<&str> {
+fn extension(name: &str) -> Option<&str> {
     basename(name).rsplit_once('.').map(|(_, e)| e).filter(|e| !e.is_empty() && e.len() <= 10)
 }
 

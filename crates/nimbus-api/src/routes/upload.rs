@@ -67,15 +67,18 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
                 let Some(FileSource::Staged(part)) = file else {
                     return Err(nimbus_app::AppError::MissingParam("file").into());
                 };
-                let filename = part.filename.clone();
                 match app.append_chunk(env, info, part).await? {
                     Some(whole) => file = Some(FileSource::Staged(whole)),
                     None => {
-                        // The Python SDK sends this public_id back with the next chunk.
-                        let public_id = app.chunked_public_id(rt, &request.params, filename.as_deref());
-                        return Ok(json(
-                            serde_json::json!({ "public_id": public_id, "done": false, "bytes": info.end + 1, "upload_id": info.upload_id }),
-                        ));
+                        // The Python SDK sends a `public_id` of this answer back with the next
+                        // chunk: only the one asked for, so that the last chunk names the
+                        // asset as a one-request upload would (use_filename, raw extensions).
+                        let mut v =
+                            serde_json::json!({ "done": false, "bytes": info.end + 1, "upload_id": info.upload_id });
+                        if let Some(id) = request.params.get("public_id") {
+                            v["public_id"] = serde_json::json!(id);
+                        }
+                        return Ok(json(v));
                     }
                 }
             }
