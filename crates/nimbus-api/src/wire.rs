@@ -194,6 +194,20 @@ pub fn derived_url(
     )
 }
 
+/// One entry of a resource's `derived` list.
+pub fn derived(app: &App, cloud: &str, a: &Asset, d: &nimbus_app::ports::DerivedAsset, secret: &str) -> Value {
+    let url = derived_url(app, cloud, a, &d.transformation, &d.format, Some(secret));
+    let id = d.blob_key.rsplit('/').next().and_then(|f| f.split('.').next()).unwrap_or_default();
+    json!({
+        "transformation": d.transformation,
+        "format": d.format,
+        "bytes": d.bytes,
+        "id": id,
+        "url": url,
+        "secure_url": url,
+    })
+}
+
 fn eager(app: &App, cloud: &str, a: &Asset, e: &nimbus_app::derive::Eager, secret: Option<&str>) -> Value {
     let url = derived_url(app, cloud, a, &e.transformation, e.format.as_str(), secret);
     let mut v =

@@ -18,7 +18,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
 
 use crate::error::AppResult;
-use crate::ports::AssetKey;
+use crate::ports::{AssetKey, DerivedAsset};
 use crate::{App, AppError};
 
 /// Prefix of derived blobs: `derived/{version_id}/{hash}.{ext}`.
@@ -218,6 +218,7 @@ impl App {
                     client_dpr: dpr,
                     layers: layer_bytes,
                 };
+                let canonical = t.canonical();
                 let mut t = t.clone();
                 // The negotiated format wins over any f_auto left in the chain.
                 for c in &mut t.components {
@@ -226,6 +227,17 @@ impl App {
                 let out = self.cpu.run(move || render(&original, &t, &opts)).await?.map_err(render_error)?;
                 let bytes = Bytes::from(out.bytes);
                 self.blobs.put_bytes(&key, bytes.clone()).await?;
+                // Listed in the asset's `derived` from now on.
+                let record = DerivedAsset {
+                    asset_id: asset.asset_id.clone(),
+                    version_id: asset.version_id.clone(),
+                    transformation: canonical,
+                    format: format.as_str().to_owned(),
+                    bytes: bytes.len() as i64,
+                    blob_key: key.clone(),
+                    created_at: self.now(),
+                };
+                self.catalog.record_derived_asset(env, &record).await?;
                 Ok::<Bytes, AppError>(bytes)
             })
             .await
@@ -270,6 +282,11 @@ impl App {
 }
 
 impl App {
+    /// The derivatives rendered for `asset`'s current version.
+    pub async fn derived_of(&self, env: i64, asset: &Asset) -> AppResult<Vec<DerivedAsset>> {
+        Ok(self.catalog.derived_assets(env, &asset.asset_id, &asset.version_id).await?)
+    }
+
     /// A whole blob in memory (originals and layers on their way to the engine).
     async fn read_blob(&self, key: &str) -> AppResult<Vec<u8>> {
         self.blobs.get(key, None).await?.stream.map_ok(|b| b.to_vec()).try_concat().await.map_err(AppError::Io)

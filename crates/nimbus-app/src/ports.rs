@@ -367,6 +367,19 @@ pub trait MetadataRepo: Send + Sync {
     ) -> CatalogResult<Vec<(i64, String, MetadataValues)>>;
 }
 
+/// A rendered derivative of one version of an asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedAsset {
+    pub asset_id: String,
+    pub version_id: String,
+    /// Canonical transformation text.
+    pub transformation: String,
+    pub format: String,
+    pub bytes: i64,
+    pub blob_key: String,
+    pub created_at: i64,
+}
+
 /// A named transformation: `t_{name}` stands for `transformation`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedTransformation {
@@ -398,6 +411,10 @@ pub trait TransformationRepo: Send + Sync {
         transformation: &str,
         allowed: bool,
     ) -> CatalogResult<bool>;
+    /// Notes a rendered derivative; idempotent by blob key.
+    async fn record_derived_asset(&self, env: i64, d: &DerivedAsset) -> CatalogResult<()>;
+    /// The derivatives of one version of an asset, oldest first.
+    async fn derived_assets(&self, env: i64, asset_id: &str, version_id: &str) -> CatalogResult<Vec<DerivedAsset>>;
 }
 
 #[async_trait]

@@ -127,6 +127,12 @@ async fn delete_rows(conn: &mut AnyConnection, pks: &[i64]) -> CatalogResult<()>
     }
     crate::search::unindex(conn, pks).await?;
     for chunk in pks.chunks(IN_CHUNK) {
+        let mut b = Binds::default();
+        let sql = format!(
+            "DELETE FROM derived_assets WHERE asset_id IN (SELECT asset_id FROM assets WHERE id IN {})",
+            b.int_list(chunk.iter().copied())
+        );
+        b.apply(&sql).execute(&mut *conn).await.map_err(db_err)?;
         for table_col in ["asset_tags WHERE asset_pk", "assets WHERE id"] {
             let mut b = Binds::default();
             let sql = format!("DELETE FROM {table_col} IN {}", b.int_list(chunk.iter().copied()));

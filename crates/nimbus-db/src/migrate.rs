@@ -13,6 +13,7 @@ const SQLITE: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_image_metadata.sql")),
     (6, include_str!("../migrations/sqlite/0006_access_mode.sql")),
     (7, include_str!("../migrations/sqlite/0007_derived_transformations.sql")),
+    (8, include_str!("../migrations/sqlite/0008_derived_assets.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -22,6 +23,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_image_metadata.sql")),
     (6, include_str!("../migrations/postgres/0006_access_mode.sql")),
     (7, include_str!("../migrations/postgres/0007_derived_transformations.sql")),
+    (8, include_str!("../migrations/postgres/0008_derived_assets.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -1,7 +1,7 @@
 //! Named transformations.
 
 use async_trait::async_trait;
-use nimbus_app::ports::{CatalogResult, NamedTransformation, TransformationRepo};
+use nimbus_app::ports::{CatalogResult, DerivedAsset, NamedTransformation, TransformationRepo};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
@@ -145,5 +145,51 @@ impl TransformationRepo for SqlCatalog {
         .rows_affected();
         tx.commit().await?;
         Ok(n > 0)
+    }
+
+    async fn record_derived_asset(&self, env: i64, d: &DerivedAsset) -> CatalogResult<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO derived_assets (env_id, blob_key, asset_id, version_id, transformation, format, bytes, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        )
+        .bind(env)
+        .bind(d.blob_key.as_str())
+        .bind(d.asset_id.as_str())
+        .bind(d.version_id.as_str())
+        .bind(d.transformation.as_str())
+        .bind(d.format.as_str())
+        .bind(d.bytes)
+        .bind(d.created_at)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await
+    }
+
+    async fn derived_assets(&self, env: i64, asset_id: &str, version_id: &str) -> CatalogResult<Vec<DerivedAsset>> {
+        let rows = sqlx::query(
+            "SELECT blob_key, asset_id, version_id, transformation, format, bytes, created_at FROM derived_assets \
+             WHERE env_id = $1 AND asset_id = $2 AND version_id = $3 ORDER BY created_at, blob_key",
+        )
+        .bind(env)
+        .bind(asset_id)
+        .bind(version_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(DerivedAsset {
+                    blob_key: r.try_get("blob_key").map_err(db_err)?,
+                    asset_id: r.try_get("asset_id").map_err(db_err)?,
+                    version_id: r.try_get("version_id").map_err(db_err)?,
+                    transformation: r.try_get("transformation").map_err(db_err)?,
+                    format: r.try_get("format").map_err(db_err)?,
+                    bytes: r.try_get("bytes").map_err(db_err)?,
+                    created_at: r.try_get("created_at").map_err(db_err)?,
+                })
+            })
+            .collect()
     }
 }

@@ -105,9 +105,10 @@ pub async fn by_asset_folder(app: &App, call: &AdminCall) -> ApiResult<Value> {
     Ok(v)
 }
 
-fn detail(app: &App, call: &AdminCall, a: &Asset) -> Value {
+async fn detail(app: &App, call: &AdminCall, a: &Asset) -> ApiResult<Value> {
     let mut m: Map<String, Value> = wire::resource(app, &call.cloud, a, Include::ALL, Some(&call.secret));
-    m.insert("derived".into(), json!([]));
+    let derived = app.derived_of(call.env.id, a).await?;
+    m.insert("derived".into(), derived.iter().map(|d| wire::derived(app, &call.cloud, a, d, &call.secret)).collect());
     if a.resource_type == nimbus_core::ResourceType::Image {
         if wire::wants_image_metadata(&call.params) {
             m.insert("image_metadata".into(), wire::image_metadata(a));
@@ -117,24 +118,24 @@ fn detail(app: &App, call: &AdminCall, a: &Asset) -> Value {
             m.insert("exif".into(), wire::image_metadata(a));
         }
     }
-    Value::Object(m)
+    Ok(Value::Object(m))
 }
 
 pub async fn get(app: &App, call: &AdminCall, rt: &str, dt: &str, public_id: &str) -> ApiResult<Value> {
     let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
     let a = app.get_asset(call.env.id, resource_type(rt)?, dt, public_id).await?;
-    Ok(detail(app, call, &a))
+    detail(app, call, &a).await
 }
 
 pub async fn get_by_asset_id(app: &App, call: &AdminCall, asset_id: &str) -> ApiResult<Value> {
     let a = app.get_asset_by_id(call.env.id, asset_id).await?;
-    Ok(detail(app, call, &a))
+    detail(app, call, &a).await
 }
 
 pub async fn update(app: &App, call: &AdminCall, rt: &str, dt: &str, public_id: &str) -> ApiResult<Value> {
     let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
     let (a, warnings) = app.update_asset(call.env.id, resource_type(rt)?, dt, public_id, &call.params).await?;
-    let mut v = detail(app, call, &a);
+    let mut v = detail(app, call, &a).await?;
     wire::add_warnings(&mut v, &warnings);
     Ok(v)
 }

@@ -144,3 +144,36 @@ async fn eager_transformations_are_listed_fetched_and_allowed_for_strict() {
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+#[tokio::test]
+async fn resources_list_their_derivatives() {
+    let t = TestApp::new().await;
+    let r = t
+        .upload_api(
+            "image",
+            "upload",
+            &[("public_id", "d"), ("eager", "c_scale,w_4")],
+            Some(("a.jpg", &photo_jpeg(8, 6))),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    // One more on the fly.
+    assert_eq!(t.get(&format!("/{CLOUD}/image/upload/w_2/d.png"), &[]).await.status, 200);
+    let v = t.admin(Method::GET, "resources/image/upload/d", None).await.json();
+    let derived = v["derived"].as_array().unwrap();
+    let mut got: Vec<(&str, &str)> =
+        derived.iter().map(|d| (d["transformation"].as_str().unwrap(), d["format"].as_str().unwrap())).collect();
+    got.sort();
+    assert_eq!(got, [("c_scale,w_4", "jpg"), ("w_2", "png")]);
+    for d in derived {
+        let url = d["url"].as_str().unwrap().trim_start_matches("http://nimbus.test").to_owned();
+        assert_eq!(t.get(&url, &[]).await.status, 200, "{url}");
+        assert!(d["bytes"].as_i64().unwrap() > 0 && !d["id"].as_str().unwrap().is_empty());
+    }
+    // A new version starts with none; a deleted asset takes its list along.
+    t.upload_api("image", "upload", &[("public_id", "d")], Some(("a.jpg", &photo_jpeg(9, 6)))).await;
+    let v = t.admin(Method::GET, "resources/image/upload/d", None).await.json();
+    assert_eq!(v["derived"], json!([]));
+    let r = t.admin(Method::DELETE, "resources/image/upload", Some(json!({"public_ids": ["d"]}))).await;
+    assert_eq!(r.status, 200);
+}
