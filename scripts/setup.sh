@@ -10,7 +10,6 @@ if [[ $(id -u) != 0 ]]; then SUDO="sudo"; fi
 
 need_pkgs=()
 have() { command -v "$1" >/dev/null 2>&1; }
-have mold || need_pkgs+=(mold)
 have cc || need_pkgs+=(gcc)
 # libjpeg-turbo is built from source by the turbojpeg crate (its SIMD code needs nasm).
 have cmake || need_pkgs+=(cmake)
