@@ -208,8 +208,16 @@ def private_files(binary, data):
     s.proc.wait(timeout=10)
 
 
+def version(binary):
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True)
+    import re
+    ok = out.returncode == 0 and re.fullmatch(r"nimbus \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}|unknown)\)\n", out.stdout)
+    check(bool(ok), f"--version names the version and the commit ({out.stdout.strip()!r})")
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
+    version(binary)
     with tempfile.TemporaryDirectory(prefix="nimbus-lifecycle-") as data:
         for step in (graceful_shutdown, hard_kill, sweeper, private_files):
             try:

@@ -11,8 +11,11 @@ mod settings;
 
 use clap::{Parser, Subcommand};
 
+/// `0.1.0 (commit 1a2b3c4d5e6f)`: the crate version and the git commit built from.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("NIMBUS_GIT_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
-#[command(name = "nimbus", version, about = "Self-hosted media platform, wire-compatible with Cloudinary's APIs")]
+#[command(name = "nimbus", version = VERSION, about = "Self-hosted media platform, wire-compatible with Cloudinary's APIs")]
 struct Cli {
     #[command(flatten)]
     common: settings::CommonArgs,
