@@ -4,6 +4,7 @@
 //! surface (`nimbus-api`).
 
 mod admin;
+mod config_example;
 mod http_front;
 mod private_files;
 mod serve;
@@ -42,6 +43,11 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
+    /// The configuration file: print a documented example, or check one.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Apply catalog migrations and exit.
     Migrate,
     /// Delete blobs no asset references (older than the grace period) and exit.
@@ -52,8 +58,35 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print a complete configuration file: every option, its default and what it does.
+    Example,
+    /// Validate a configuration file; names the unknown or invalid key and its line.
+    Check { file: std::path::PathBuf },
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // Configuration commands need neither a runtime nor the settings they inspect.
+    if let Command::Config { command } = &cli.command {
+        return match command {
+            ConfigCommand::Example => {
+                print!("{}", config_example::example());
+                std::process::ExitCode::SUCCESS
+            }
+            ConfigCommand::Check { file } => match settings::check_file(file) {
+                Ok(()) => {
+                    println!("{}: ok", file.display());
+                    std::process::ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("nimbus: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            },
+        };
+    }
     settings::init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -75,6 +108,7 @@ fn main() -> std::process::ExitCode {
             Command::Env { command } => admin::env(settings, command).await,
             Command::Keys { command } => admin::keys(settings, command).await,
             Command::Admin { command } => admin::admin(settings, command).await,
+            Command::Config { .. } => Ok(()),
             Command::Migrate => serve::build_app(&settings).await.map(|_| println!("catalog is up to date")),
             Command::Sweep { grace_secs } => {
                 let (app, _) = serve::build_app(&settings).await?;

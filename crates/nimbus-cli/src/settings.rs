@@ -142,6 +142,86 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// The settings a configuration file gives (no flags, no variables): what
+    /// `nimbus config check` validates.
+    pub fn from_file(path: Option<&Path>) -> Result<Self, String> {
+        let common = CommonArgs { data_dir: None, database_url: None, config: path.map(Path::to_path_buf) };
+        let serve = ServeArgs {
+            listen: None,
+            public_url: None,
+            delivery_url: None,
+            max_file_bytes: None,
+            remote_timeout_secs: None,
+            remote_allowlist: None,
+            admin_rate_limit: None,
+            http_workers: None,
+            header_timeout_secs: None,
+            body_idle_timeout_secs: None,
+        };
+        Self::load(&common, Some(&serve))
+    }
+}
+
+/// Parses a configuration file's text: unknown keys and invalid values are named with their
+/// line (the TOML parser's message). Returns each option and whether the file sets it.
+pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
+    let file: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+    // Every field, so that a new option cannot be left out of the example.
+    let FileConfig {
+        listen,
+        data_dir,
+        database_url,
+        public_url,
+        delivery_url,
+        max_file_bytes,
+        remote_timeout_secs,
+        remote_allowlist,
+        admin_rate_limit,
+        http_workers,
+        header_timeout_secs,
+        body_idle_timeout_secs,
+    } = file;
+    for (name, secs) in
+        [("header_timeout_secs", header_timeout_secs), ("body_idle_timeout_secs", body_idle_timeout_secs)]
+    {
+        if secs.is_some_and(|n| !(1..=MAX_TIMEOUT_SECS).contains(&n)) {
+            return Err(format!("{name} must be between 1 and {MAX_TIMEOUT_SECS}"));
+        }
+    }
+    if http_workers == Some(0) {
+        return Err("http_workers must be at least 1".to_owned());
+    }
+    for (name, url) in [("public_url", &public_url), ("delivery_url", &delivery_url)] {
+        if let Some(u) = url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(format!("{name} must be an http:// or https:// URL, not {u:?}"));
+            }
+        }
+    }
+    Ok(vec![
+        ("listen", listen.is_some()),
+        ("data_dir", data_dir.is_some()),
+        ("database_url", database_url.is_some()),
+        ("public_url", public_url.is_some()),
+        ("delivery_url", delivery_url.is_some()),
+        ("max_file_bytes", max_file_bytes.is_some()),
+        ("remote_timeout_secs", remote_timeout_secs.is_some()),
+        ("remote_allowlist", remote_allowlist.is_some()),
+        ("admin_rate_limit", admin_rate_limit.is_some()),
+        ("http_workers", http_workers.is_some()),
+        ("header_timeout_secs", header_timeout_secs.is_some()),
+        ("body_idle_timeout_secs", body_idle_timeout_secs.is_some()),
+    ])
+}
+
+/// `nimbus config check FILE`.
+pub fn check_file(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    check_text(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Settings::from_file(Some(path)).map(|_| ())
+}
+
 fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
 }

@@ -1,0 +1,153 @@
+//! The configuration file, documented by itself: `nimbus config example` prints every option
+//! with its default and a line saying what it does; `nimbus config check FILE` validates a file
+//! and names the unknown or invalid key with its line. `nimbus.example.toml` at the root of the
+//! repository is the example's output (a test keeps the two equal). Every option is also a
+//! `--flag` of `nimbus serve` (or of every command) and a `NIMBUS_*` variable.
+
+/// One option: its key, its default as TOML (`None`: computed, so written commented out with
+/// an example value), and what it does.
+struct OptionDoc {
+    key: &'static str,
+    default: Option<&'static str>,
+    example: &'static str,
+    doc: &'static str,
+}
+
+const OPTIONS: [OptionDoc; 12] = [
+    OptionDoc {
+        key: "listen",
+        default: Some("\"127.0.0.1:8080\""),
+        example: "",
+        doc: "Address and port to listen on (port 0 picks a free one). Flag --listen, NIMBUS_LISTEN.",
+    },
+    OptionDoc {
+        key: "data_dir",
+        default: Some("\"./nimbus-data\""),
+        example: "",
+        doc: "Data directory: the SQLite catalog, blobs and staged uploads (kept 0700). Flag --data-dir, NIMBUS_DATA_DIR.",
+    },
+    OptionDoc {
+        key: "database_url",
+        default: None,
+        example: "\"postgres://nimbus@127.0.0.1:5432/nimbus\"",
+        doc: "Catalog database, sqlite://FILE or postgres://...; default: SQLite in the data directory. Flag --database-url, NIMBUS_DATABASE_URL.",
+    },
+    OptionDoc {
+        key: "public_url",
+        default: None,
+        example: "\"https://media-api.example.com\"",
+        doc: "Base URL clients reach the API at, used in url/secure_url; default: http://LISTEN. Flag --public-url, NIMBUS_PUBLIC_URL.",
+    },
+    OptionDoc {
+        key: "delivery_url",
+        default: None,
+        example: "\"https://media.example.com\"",
+        doc: "Host name of delivery's own: files are then served only there, the APIs only elsewhere. Flag --delivery-url, NIMBUS_DELIVERY_URL.",
+    },
+    OptionDoc {
+        key: "max_file_bytes",
+        default: Some("104857600"),
+        example: "",
+        doc: "Largest accepted upload, in bytes. Flag --max-file-bytes, NIMBUS_MAX_FILE_BYTES.",
+    },
+    OptionDoc {
+        key: "remote_timeout_secs",
+        default: Some("20"),
+        example: "",
+        doc: "Timeout of uploads from a remote URL, in seconds. Flag --remote-timeout-secs, NIMBUS_REMOTE_TIMEOUT_SECS.",
+    },
+    OptionDoc {
+        key: "remote_allowlist",
+        default: Some("[]"),
+        example: "",
+        doc: "Hosts or IPs remote-URL uploads may reach although they are private. Flag --remote-allowlist, NIMBUS_REMOTE_ALLOWLIST.",
+    },
+    OptionDoc {
+        key: "admin_rate_limit",
+        default: Some("5000"),
+        example: "",
+        doc: "Admin API calls per hour and environment. Flag --admin-rate-limit, NIMBUS_ADMIN_RATE_LIMIT.",
+    },
+    OptionDoc {
+        key: "http_workers",
+        default: None,
+        example: "2",
+        doc: "HTTP worker threads, each with its own socket; default: one per core. Flag --http-workers, NIMBUS_HTTP_WORKERS.",
+    },
+    OptionDoc {
+        key: "header_timeout_secs",
+        default: Some("30"),
+        example: "",
+        doc: "Seconds a client may take to send a request's headers; also closes idle connections. Flag --header-timeout-secs, NIMBUS_HEADER_TIMEOUT_SECS.",
+    },
+    OptionDoc {
+        key: "body_idle_timeout_secs",
+        default: Some("60"),
+        example: "",
+        doc: "Longest pause inside a request body, in seconds. Flag --body-idle-timeout-secs, NIMBUS_BODY_IDLE_TIMEOUT_SECS.",
+    },
+];
+
+/// The example configuration file.
+pub fn example() -> String {
+    let mut out = String::from(
+        "# Nimbus configuration (nimbus serve --config nimbus.toml). Every option is shown with its\n\
+         # default; commented-out options have a computed default and show an example value.\n\
+         # Flags and NIMBUS_* variables override this file. Check a file: nimbus config check FILE\n",
+    );
+    for o in &OPTIONS {
+        out.push('\n');
+        out.push_str(&format!("# {}\n", o.doc));
+        match o.default {
+            Some(v) => out.push_str(&format!("{} = {v}\n", o.key)),
+            None => out.push_str(&format!("# {} = {}\n", o.key, o.example)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example with every commented-out option set to its example value.
+    fn every_option() -> String {
+        example()
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if OPTIONS.iter().any(|o| rest.starts_with(&format!("{} = ", o.key))) => rest.to_owned(),
+                _ => l.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_repository_file_is_the_example() {
+        let file = include_str!("../../../nimbus.example.toml");
+        assert_eq!(file, example(), "regenerate with: nimbus config example > nimbus.example.toml");
+    }
+
+    #[test]
+    fn the_example_passes_the_check_and_names_every_option() {
+        crate::settings::check_text(&example()).unwrap();
+        let all = crate::settings::check_text(&every_option()).unwrap();
+        assert!(all.iter().all(|(_, set)| *set), "options the example does not set: {all:?}");
+    }
+
+    #[test]
+    fn the_example_shows_the_defaults_in_force() {
+        let app = nimbus_app::AppConfig::new("http://x", std::path::PathBuf::from("/tmp"));
+        let timeouts = crate::http_front::Timeouts::default();
+        let file: toml::Table = toml::from_str(&example()).unwrap();
+        let int = |k: &str| file[k].as_integer().unwrap();
+        assert_eq!(int("max_file_bytes") as u64, app.max_file_bytes);
+        assert_eq!(int("remote_timeout_secs") as u64, app.remote_timeout_secs);
+        assert_eq!(int("admin_rate_limit") as u32, app.admin_rate_limit);
+        assert_eq!(int("header_timeout_secs") as u64, timeouts.headers.as_secs());
+        assert_eq!(int("body_idle_timeout_secs") as u64, timeouts.body_idle.as_secs());
+        let defaults = crate::settings::Settings::from_file(None).unwrap();
+        assert_eq!(file["listen"].as_str().unwrap(), defaults.listen.to_string());
+        assert_eq!(file["data_dir"].as_str().unwrap(), defaults.data_dir.display().to_string());
+    }
+}
