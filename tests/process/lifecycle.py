@@ -215,9 +215,57 @@ def version(binary):
     check(bool(ok), f"--version names the version and the commit ({out.stdout.strip()!r})")
 
 
+def clear_start(binary, data):
+    """Start-up refuses clearly (and fast) what cannot work, and says what it made."""
+    def serve(*args):
+        env = dict(os.environ, CLOUDINARY_URL="", NIMBUS_LOG="error")
+        started = time.time()
+        out = subprocess.run([binary, "serve", *args], capture_output=True, text=True, timeout=60, env=env)
+        return out.returncode, out.stdout + out.stderr, time.time() - started
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    code, out, _ = serve("--listen", f"127.0.0.1:{port}", "--data-dir", os.path.join(data, "start-a"))
+    check(code != 0 and "cannot listen on" in out and "in use" in out, f"start: a taken port is named ({out.strip()[-120:]!r})")
+    taken.close()
+    blocker = os.path.join(data, "a-file")
+    with open(blocker, "w") as f:
+        f.write("not a directory")
+    code, out, _ = serve("--listen", "127.0.0.1:0", "--data-dir", os.path.join(blocker, "data"))
+    check(code != 0 and "cannot create" in out, f"start: an unusable data dir is named ({out.strip()[-120:]!r})")
+    code, out, secs = serve("--listen", "127.0.0.1:0", "--data-dir", os.path.join(data, "start-b"),
+                            "--database-url", "postgres://nimbus:hunter2@127.0.0.1:1/none")
+    check(code != 0 and "cannot open the catalog database" in out and "hunter2" not in out and secs < 20,
+          f"start: an unreachable database is named, fast, without its password ({secs:.1f} s, {out.strip()[-160:]!r})")
+    code, out, _ = serve("--listen", "127.0.0.1:0", "--data-dir", os.path.join(data, "start-c"), "--database-url", "mysql://x")
+    check(code != 0 and "unsupported database URL scheme" in out, f"start: an unknown database scheme is named ({out.strip()[-120:]!r})")
+    # A first start says what it created, where the data lives and how to connect.
+    fresh = os.path.join(data, "start-d")
+    proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", fresh],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=dict(os.environ, CLOUDINARY_URL="", NIMBUS_LOG="error"))
+    lines = []
+    deadline = time.time() + 30
+    while time.time() < deadline and not any(l.startswith("Nimbus listening") for l in lines):
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line.strip())
+    proc.terminate()
+    proc.wait(timeout=10)
+    text = "\n".join(lines)
+    ok = ("Created product environment" in text and "CLOUDINARY_URL=cloudinary://" in text
+          and "cloudinary.config(" in text and f"Data in {fresh}" in text)
+    # The printed credentials are a scratch environment's; shown only when the check fails.
+    check(ok, "start: the first start prints what it created and where" + ("" if ok else f" ({text[:400]!r})"))
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     version(binary)
+    with tempfile.TemporaryDirectory(prefix="nimbus-start-") as scratch:
+        clear_start(binary, scratch)
     with tempfile.TemporaryDirectory(prefix="nimbus-lifecycle-") as data:
         for step in (graceful_shutdown, hard_kill, sweeper, private_files):
             try:

@@ -28,7 +28,7 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
     private_files::restrict(&s.data_dir).map_err(|e| format!("cannot create {}: {e}", s.data_dir.display()))?;
     let staging = s.data_dir.join("staging");
     std::fs::create_dir_all(&staging)?;
-    let catalog = SqlCatalog::connect(&s.database_url).await.map_err(|e| format!("catalog: {e}"))?;
+    let catalog = SqlCatalog::connect(&s.database_url).await.map_err(|e| e.to_string())?;
     let blobs = ObjectBlobStore::local(&s.data_dir.join("blobs")).map_err(|e| format!("blob store: {e}"))?;
     let public = s.public_url.clone().unwrap_or_else(|| format!("http://{}", s.listen));
     let mut config = AppConfig::new(public, staging);
@@ -99,6 +99,9 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
         }
     });
 
+    // SQLite URLs hold no secret; PostgreSQL ones may.
+    let catalog_place = if s.database_url.starts_with("sqlite:") { s.database_url.as_str() } else { "PostgreSQL" };
+    println!("Data in {} (catalog: {catalog_place})", s.data_dir.display());
     println!("Nimbus listening on http://{}", s.listen);
     tracing::info!(listen = %s.listen, workers, data_dir = %s.data_dir.display(), "serving");
     let defaults = http_front::Timeouts::default();

@@ -63,6 +63,26 @@ pub struct SqlCatalog {
     probe_above: i64,
 }
 
+/// How long start-up waits for the catalog database to answer.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A database URL fit for a message: any password replaced by `***`.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    match tail {
+        Some(t) => format!("{scheme}://{authority}/{t}"),
+        None => format!("{scheme}://{authority}"),
+    }
+}
+
 fn db_err(e: sqlx::Error) -> CatalogError {
     CatalogError(e.to_string())
 }
@@ -78,7 +98,7 @@ impl SqlCatalog {
             Dialect::Sqlite
         } else {
             return Err(CatalogError(format!(
-                "unsupported database URL scheme: {}",
+                "unsupported database URL scheme {} (use sqlite://FILE or postgres://...)",
                 url.split(':').next().unwrap_or("")
             )));
         };
@@ -89,6 +109,20 @@ impl SqlCatalog {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url).map_err(db_err)?;
+        // One connection first, bounded in time, so that a wrong address or credentials fail
+        // start-up at once with the reason (the pool would retry for half a minute and then
+        // report only a timeout).
+        let unreachable =
+            |why: String| CatalogError(format!("cannot open the catalog database {}: {why}", redacted(&url)));
+        match tokio::time::timeout(CONNECT_TIMEOUT, <sqlx::AnyConnection as sqlx::Connection>::connect_with(&options))
+            .await
+        {
+            Err(_) => return Err(unreachable(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()))),
+            Ok(Err(e)) => return Err(unreachable(e.to_string())),
+            Ok(Ok(conn)) => {
+                let _ = sqlx::Connection::close(conn).await;
+            }
+        }
         let pool = AnyPoolOptions::new()
             // Two warm SQLite connections: a broad search counts on both at once.
             .min_connections(match dialect {
@@ -239,5 +273,15 @@ impl Catalog for SqlCatalog {
     async fn ping(&self) -> CatalogResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(super::redacted("postgres://nimbus:s3cret@db:5432/n"), "postgres://nimbus:***@db:5432/n");
+        assert_eq!(super::redacted("postgres://nimbus@db/n"), "postgres://nimbus@db/n");
+        assert_eq!(super::redacted("sqlite:///var/lib/nimbus/catalog.db"), "sqlite:///var/lib/nimbus/catalog.db");
     }
 }
