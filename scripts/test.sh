@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The test command: every Rust test (the catalog conformance suite on SQLite and PostgreSQL
+# The test command (and what it needs installed first): every Rust test (the catalog conformance suite on SQLite and PostgreSQL
 # included), then the official Cloudinary SDKs (Python and Node) against a real server, on
 # SQLite and on PostgreSQL. Needs the machine set up by scripts/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# What the tests need (packages, cargo-nextest, PostgreSQL, test photos); fast when present.
+bash scripts/setup.sh
 
 export PGPASSWORD=${PGPASSWORD:-postgres}
 export NIMBUS_TEST_POSTGRES=${NIMBUS_TEST_POSTGRES:-postgres://postgres:postgres@127.0.0.1:5432/test}
