@@ -9,7 +9,8 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 
-use crate::AppState;
+use std::sync::Arc;
+
 use crate::error::ApiError;
 
 /// The `host[:port]` of a base URL, lower-cased.
@@ -28,11 +29,25 @@ fn is_health(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz")
 }
 
+/// The two origins of a server with a delivery host of its own.
+#[derive(Debug, Clone)]
+pub struct Origins {
+    /// `host[:port]` of the delivery host, lower-cased.
+    pub delivery_host: String,
+    /// Base URL of delivery, for the message on the API host.
+    pub delivery_base: String,
+}
+
+impl Origins {
+    /// `None` when delivery shares the API's host (no check at all on the request path).
+    pub fn from_config(config: &nimbus_app::AppConfig) -> Option<Self> {
+        let base = config.delivery_base_url.as_deref()?;
+        Some(Self { delivery_host: authority(base)?, delivery_base: base.to_owned() })
+    }
+}
+
 /// Refuses, with 404, API calls on the delivery host and deliveries on the API host.
-pub async fn split(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(delivery) = state.app.config.delivery_base_url.as_deref().and_then(authority) else {
-        return next.run(req).await;
-    };
+pub async fn split(State(origins): State<Arc<Origins>>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if is_health(path) {
         return next.run(req).await;
@@ -43,14 +58,14 @@ pub async fn split(State(state): State<AppState>, req: Request, next: Next) -> R
         .and_then(|v| v.to_str().ok())
         .map(str::to_ascii_lowercase)
         .or_else(|| req.uri().authority().map(|a| a.as_str().to_ascii_lowercase()));
-    let on_delivery_host = host.as_deref() == Some(delivery.as_str());
+    let on_delivery_host = host.as_deref() == Some(origins.delivery_host.as_str());
     match (on_delivery_host, is_api_path(path)) {
         (true, true) => {
             ApiError::UnknownEndpoint(format!("{path} (the API is not served on the delivery host)")).into_response()
         }
         (false, false) => {
-            let base = state.app.config.delivery_base();
-            ApiError::UnknownEndpoint(format!("{path} (delivery is served from {base})")).into_response()
+            ApiError::UnknownEndpoint(format!("{path} (delivery is served from {})", origins.delivery_base))
+                .into_response()
         }
         _ => next.run(req).await,
     }
