@@ -25,6 +25,7 @@ fn app_status(e: &AppError) -> StatusCode {
     match e {
         E::MissingParam(_)
         | E::InvalidParam { .. }
+        | E::InvalidHeaders(_)
         | E::TooManyIds { .. }
         | E::InvalidId(_)
         | E::EmptyFile

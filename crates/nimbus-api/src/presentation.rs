@@ -99,6 +99,17 @@ pub fn of_original(asset: &Asset) -> Presentation {
     }
 }
 
+/// The response headers the asset's owner set on upload (`Link`, `X-Robots-Tag`; checked then).
+pub fn add_custom_headers(h: &mut axum::http::HeaderMap, asset: &Asset) {
+    for (name, value) in &asset.headers {
+        if let (Ok(n), Ok(v)) =
+            (axum::http::HeaderName::from_bytes(name.as_bytes()), axum::http::HeaderValue::from_str(value))
+        {
+            h.append(n, v);
+        }
+    }
+}
+
 /// The file name of an attachment: the public id's last part, and the format.
 pub fn file_name(name: &str, format: Option<&str>) -> String {
     match format {
@@ -145,6 +156,7 @@ mod tests {
             resource_type: rt,
             delivery_type: DeliveryType::Upload,
             access_mode: nimbus_core::AccessMode::Public,
+            headers: Vec::new(),
             public_id: PublicId::parse(id).unwrap(),
             version: 1,
             version_id: String::new(),

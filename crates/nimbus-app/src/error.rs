@@ -10,6 +10,9 @@ pub enum AppError {
     MissingParam(&'static str),
     #[error("Invalid value {value} for parameter {name}")]
     InvalidParam { name: &'static str, value: String },
+    /// `headers` on upload: a line Nimbus will not deliver (name, value or count).
+    #[error("Invalid headers - {0}")]
+    InvalidHeaders(String),
     /// A list parameter names more items than one call may (see [`crate::limits`]).
     #[error("Too many {param}: {given} given, at most {max}")]
     TooManyIds { param: &'static str, given: usize, max: usize },

@@ -99,7 +99,7 @@ pub const PARAMS: [(&str, Treatment); 78] = [
     ("backup", Unsupported),
     ("return_delete_token", Unsupported),
     ("proxy", Unsupported),
-    ("headers", Unsupported),
+    ("headers", Honoured),
     ("manifest_transformation", Unsupported),
     ("manifest_json", Unsupported),
     ("template", Unsupported),

@@ -6,7 +6,7 @@
 //! Docs: <https://cloudinary.com/documentation/image_upload_api_reference#upload>.
 
 use nimbus_core::metadata::Issue;
-use nimbus_core::params::{parse_pipe_pairs, parse_tags};
+use nimbus_core::params::{parse_custom_headers, parse_pipe_pairs, parse_tags};
 use nimbus_core::{AccessMode, Asset, DeliveryType, PublicId, ResourceType};
 use nimbus_imaging::MediaKind;
 
@@ -126,6 +126,10 @@ impl App {
         let file = self.resolve_file(file.ok_or(AppError::MissingParam("file"))?).await?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let access_mode: AccessMode = params.get("access_mode").map(str::parse).transpose()?.unwrap_or_default();
+        let custom_headers = match params.get("headers") {
+            Some(text) => parse_custom_headers(text).map_err(AppError::InvalidHeaders)?,
+            None => Vec::new(),
+        };
 
         let Identified { rt, format, width, height, image_metadata } = self.identify(rt, &file).await?;
         let raw_ext = file.filename.as_deref().and_then(extension);
@@ -187,6 +191,7 @@ impl App {
             resource_type: rt,
             delivery_type: dt,
             access_mode,
+            headers: custom_headers,
             public_id: public_id.clone(),
             version: now,
             version_id,

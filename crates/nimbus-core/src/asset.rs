@@ -18,6 +18,8 @@ pub struct Asset {
     pub public_id: PublicId,
     /// Whether delivery needs a signed URL although the type is `upload`.
     pub access_mode: AccessMode,
+    /// Response headers added when the asset is delivered (`headers` on upload).
+    pub headers: Context,
     /// Unix seconds of the current version's upload.
     pub version: i64,
     /// 32 hex chars, new for every version.

@@ -1,6 +1,38 @@
 //! Wire encodings of upload parameters: comma-separated tags, and the pipe-separated
 //! `key=value|key=value` strings of `context` and `metadata` with `\=` / `\|` escapes.
 
+/// Response headers an asset may carry on delivery (`headers` on upload), as Cloudinary
+/// allows them: `Link` and `X-Robots-Tag`.
+pub const CUSTOM_HEADERS: [&str; 2] = ["Link", "X-Robots-Tag"];
+
+/// At most this many custom header lines, each value at most this long.
+const MAX_CUSTOM_HEADERS: usize = 10;
+const MAX_CUSTOM_HEADER_VALUE: usize = 1024;
+
+/// Parses `headers` (`Name: value` lines, as the SDKs join them with newlines) into the names
+/// of [`CUSTOM_HEADERS`] and values of visible ASCII. The error names the refused line.
+pub fn parse_custom_headers(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for line in text.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':').ok_or_else(|| format!("header line without a name: {line}"))?;
+        let (name, value) = (name.trim(), value.trim());
+        let Some(known) = CUSTOM_HEADERS.iter().find(|h| h.eq_ignore_ascii_case(name)) else {
+            return Err(format!("header {name} is not allowed (allowed: {})", CUSTOM_HEADERS.join(", ")));
+        };
+        if value.is_empty()
+            || value.len() > MAX_CUSTOM_HEADER_VALUE
+            || !value.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+        {
+            return Err(format!("header {known} has an invalid value"));
+        }
+        out.push(((*known).to_owned(), value.to_owned()));
+    }
+    if out.len() > MAX_CUSTOM_HEADERS {
+        return Err(format!("at most {MAX_CUSTOM_HEADERS} headers"));
+    }
+    Ok(out)
+}
+
 /// Splits `a,b , c` into trimmed, non-empty tags, keeping the first occurrence of each.
 pub fn parse_tags(s: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -89,6 +121,20 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn custom_headers() {
+        assert_eq!(
+            parse_custom_headers("link: <https://x.test/a.css>; rel=preload\nX-Robots-Tag: noindex").unwrap(),
+            vec![
+                ("Link".to_owned(), "<https://x.test/a.css>; rel=preload".to_owned()),
+                ("X-Robots-Tag".to_owned(), "noindex".to_owned())
+            ]
+        );
+        assert!(parse_custom_headers("Set-Cookie: a=b").unwrap_err().contains("Set-Cookie"));
+        assert!(parse_custom_headers("Link: a\u{7f}b").is_err());
+        assert!(parse_custom_headers("Link").is_err());
+    }
 
     #[test]
     fn context_as_the_sdk_encodes_it() {

@@ -68,6 +68,7 @@ fn asset(r: &mut Rng, i: usize) -> Asset {
         resource_type: ResourceType::Image,
         delivery_type: DeliveryType::Upload,
         access_mode: nimbus_core::AccessMode::Public,
+        headers: Vec::new(),
         public_id: PublicId::parse(&pid).unwrap_or_else(|e| panic!("{pid}: {e}")),
         version: NOW - r.below(365 * DAY as usize) as i64,
         version_id: format!("{:032x}", i + 7),

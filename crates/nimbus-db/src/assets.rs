@@ -144,8 +144,8 @@ async fn delete_rows(conn: &mut AnyConnection, pks: &[i64]) -> CatalogResult<()>
 
 async fn insert(conn: &mut AnyConnection, env: i64, a: &Asset) -> CatalogResult<Option<i64>> {
     let pk: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO assets (env_id, asset_id, resource_type, delivery_type, public_id, version, version_id, format, width, height, bytes, etag, blob_key, original_filename, display_name, asset_folder, context, metadata, image_metadata, created_at, updated_at, access_mode) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
+        "INSERT INTO assets (env_id, asset_id, resource_type, delivery_type, public_id, version, version_id, format, width, height, bytes, etag, blob_key, original_filename, display_name, asset_folder, context, metadata, image_metadata, created_at, updated_at, access_mode, headers) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
          ON CONFLICT (env_id, resource_type, delivery_type, public_id) DO NOTHING RETURNING id",
     )
     .bind(env)
@@ -170,6 +170,7 @@ async fn insert(conn: &mut AnyConnection, env: i64, a: &Asset) -> CatalogResult<
     .bind(a.created_at)
     .bind(a.updated_at)
     .bind(a.access_mode.as_str())
+    .bind(context_to_json(&a.headers))
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -194,7 +195,7 @@ async fn replace(conn: &mut AnyConnection, pk: i64, a: &Asset) -> CatalogResult<
     sqlx::query(
         "UPDATE assets SET version = $1, version_id = $2, format = $3, width = $4, height = $5, bytes = $6, etag = $7, blob_key = $8, \
          original_filename = $9, display_name = $10, asset_folder = $11, context = $12, metadata = $13, updated_at = $14, \
-         image_metadata = $15, access_mode = $16 WHERE id = $17",
+         image_metadata = $15, access_mode = $16, headers = $17 WHERE id = $18",
     )
     .bind(a.version)
     .bind(a.version_id.as_str())
@@ -212,6 +213,7 @@ async fn replace(conn: &mut AnyConnection, pk: i64, a: &Asset) -> CatalogResult<
     .bind(a.updated_at)
     .bind(context_to_json(&a.image_metadata))
     .bind(a.access_mode.as_str())
+    .bind(context_to_json(&a.headers))
     .bind(pk)
     .execute(&mut *conn)
     .await

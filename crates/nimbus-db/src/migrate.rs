@@ -14,6 +14,7 @@ const SQLITE: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_access_mode.sql")),
     (7, include_str!("../migrations/sqlite/0007_derived_transformations.sql")),
     (8, include_str!("../migrations/sqlite/0008_derived_assets.sql")),
+    (9, include_str!("../migrations/sqlite/0009_custom_headers.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -24,6 +25,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (6, include_str!("../migrations/postgres/0006_access_mode.sql")),
     (7, include_str!("../migrations/postgres/0007_derived_transformations.sql")),
     (8, include_str!("../migrations/postgres/0008_derived_assets.sql")),
+    (9, include_str!("../migrations/postgres/0009_custom_headers.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use crate::db_err;
 
 /// The asset columns, in the order [`asset`] reads them.
-pub(crate) const ASSET_COLS: &str = "id, asset_id, resource_type, delivery_type, public_id, access_mode, version, version_id, format, width, height, bytes, etag, blob_key, original_filename, display_name, asset_folder, context, metadata, image_metadata, created_at, updated_at";
+pub(crate) const ASSET_COLS: &str = "id, asset_id, resource_type, delivery_type, public_id, access_mode, headers, version, version_id, format, width, height, bytes, etag, blob_key, original_filename, display_name, asset_folder, context, metadata, image_metadata, created_at, updated_at";
 
 fn corrupt(what: &str, value: &str) -> CatalogError {
     CatalogError(format!("corrupt catalog row: {what} = {value:?}"))
@@ -30,6 +30,7 @@ pub(crate) fn asset(row: &AnyRow) -> CatalogResult<(i64, Asset)> {
         resource_type: rt.parse().map_err(|_| corrupt("resource_type", &rt))?,
         delivery_type: dt.parse().map_err(|_| corrupt("delivery_type", &dt))?,
         access_mode: access.parse().map_err(|_| corrupt("access_mode", &access))?,
+        headers: context_from_json(&text("headers")?)?,
         public_id: PublicId::parse(&pid).map_err(|_| corrupt("public_id", &pid))?,
         version: int("version")?,
         version_id: text("version_id")?,

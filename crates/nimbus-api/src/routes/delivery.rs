@@ -85,6 +85,7 @@ async fn derived(
         put(&mut h, header::VARY, "Accept");
     }
     put(&mut h, header::CONTENT_SECURITY_POLICY, presentation::DELIVERY_CSP);
+    presentation::add_custom_headers(&mut h, asset);
     if d.attachment {
         let name = presentation::file_name(asset.public_id.name(), Some(d.format.as_str()));
         put(&mut h, header::CONTENT_DISPOSITION, &presentation::content_disposition(&name));
@@ -137,6 +138,7 @@ async fn stream(state: &AppState, asset: &Asset, method: &Method, headers: &Head
     if shown.sandboxed {
         put(&mut resp_headers, header::CONTENT_SECURITY_POLICY, presentation::DELIVERY_CSP);
     }
+    presentation::add_custom_headers(&mut resp_headers, asset);
     put(&mut resp_headers, header::ACCEPT_RANGES, "bytes");
     put(&mut resp_headers, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
 

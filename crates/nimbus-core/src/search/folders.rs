@@ -50,6 +50,7 @@ pub fn folder_doc(path: &str, created_at: i64) -> Option<Asset> {
         resource_type: ResourceType::Raw,
         delivery_type: DeliveryType::Upload,
         access_mode: crate::AccessMode::Public,
+        headers: Vec::new(),
         public_id: PublicId::parse(path).ok()?,
         version: created_at,
         version_id: String::new(),

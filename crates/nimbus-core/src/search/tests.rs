@@ -23,6 +23,7 @@ fn asset(public_id: &str) -> Asset {
         resource_type: ResourceType::Image,
         delivery_type: DeliveryType::Upload,
         access_mode: crate::AccessMode::Public,
+        headers: Vec::new(),
         public_id: PublicId::parse(public_id).unwrap(),
         version: NOW - DAY,
         version_id: "v".into(),

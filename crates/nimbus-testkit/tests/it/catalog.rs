@@ -15,6 +15,7 @@ fn asset(n: u32, id: &str) -> Asset {
         resource_type: ResourceType::Image,
         delivery_type: DeliveryType::Upload,
         access_mode: nimbus_core::AccessMode::Public,
+        headers: Vec::new(),
         public_id: PublicId::parse(id).unwrap(),
         version: 1000 + i64::from(n),
         version_id: format!("{:032x}", n + 10_000),

@@ -26,6 +26,7 @@ fn asset(i: usize) -> Asset {
         resource_type: ResourceType::Image,
         delivery_type: DeliveryType::Upload,
         access_mode: nimbus_core::AccessMode::Public,
+        headers: Vec::new(),
         version: 1,
         version_id: format!("{:032x}", i + 1_000_000),
         format: Some("png".into()),

@@ -106,6 +106,7 @@ fn random_asset(r: &mut Rng, n: usize) -> Asset {
         resource_type: if raw { ResourceType::Raw } else { ResourceType::Image },
         delivery_type: if r.chance(10) { DeliveryType::Private } else { DeliveryType::Upload },
         access_mode: nimbus_core::AccessMode::Public,
+        headers: Vec::new(),
         public_id: PublicId::parse(&pid).unwrap(),
         version: NOW - (r.below(40) as i64) * DAY,
         version_id: format!("{:032x}", n + 100_000),

@@ -177,3 +177,26 @@ async fn resources_list_their_derivatives() {
     let r = t.admin(Method::DELETE, "resources/image/upload", Some(json!({"public_ids": ["d"]}))).await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn custom_delivery_headers() {
+    let t = TestApp::new().await;
+    let headers = "Link: <https://example.com/style.css>; rel=preload\nX-Robots-Tag: noindex";
+    let r = t
+        .upload_api("image", "upload", &[("public_id", "h"), ("headers", headers)], Some(("a.jpg", &photo_jpeg(8, 6))))
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    for path in [format!("/{CLOUD}/image/upload/h.jpg"), format!("/{CLOUD}/image/upload/w_4/h.jpg")] {
+        let got = t.get(&path, &[]).await;
+        assert_eq!(got.header("x-robots-tag"), Some("noindex"), "{path}");
+        assert_eq!(got.header("link"), Some("<https://example.com/style.css>; rel=preload"), "{path}");
+    }
+    // Only the headers Cloudinary allows; nothing that could set cookies or split a response.
+    for bad in ["Set-Cookie: a=b", "Link: a\r\nSet-Cookie: a=b", "Content-Type: text/html"] {
+        let r = t
+            .upload_api("image", "upload", &[("public_id", "bad"), ("headers", bad)], Some(("a.jpg", &png(4, 4))))
+            .await;
+        assert_eq!(r.status, 400, "{bad}");
+        assert!(r.error().starts_with("Invalid headers"), "{}", r.error());
+    }
+}
