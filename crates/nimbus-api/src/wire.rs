@@ -32,7 +32,7 @@ pub fn delivery_url(app: &App, cloud: &str, a: &Asset, secret: Option<&str>) -> 
         Some(f) => format!("{}.{f}", smart_escape(a.public_id.as_str())),
         None => smart_escape(a.public_id.as_str()),
     };
-    let needs = a.delivery_type.original_needs_signature() || a.needs_signed_delivery();
+    let needs = a.urls_need_signature();
     let sig = match secret {
         Some(secret) if needs => format!("s--{}--/", signature::url_signature(&file, secret, Algorithm::Sha1, false)),
         _ => String::new(),
@@ -177,7 +177,7 @@ pub fn derived_url(
     secret: Option<&str>,
 ) -> String {
     let file = format!("{}.{format}", smart_escape(a.public_id.as_str()));
-    let needs = a.delivery_type.original_needs_signature() || a.needs_signed_delivery();
+    let needs = a.urls_need_signature();
     let sig = match secret {
         Some(secret) if needs => {
             let to_sign = format!("{transformation}/{file}");

@@ -256,10 +256,12 @@ impl App {
     ) -> AppResult<Vec<Eager>> {
         let mut out = Vec::with_capacity(items.len());
         for EagerSpec { transformation: t, format, text } in items.iter().cloned() {
-            // Listed by the Admin API's `transformations` from now on.
-            self.catalog.record_derived(env, &t.canonical(), self.now()).await?;
             let resolved = requested_format(&t, format, format_of(asset));
+            // Listed by the Admin API's `transformations` once rendered (or, in the background,
+            // once asked for).
+            let canonical = t.canonical();
             if background {
+                self.catalog.record_derived(env, &canonical, self.now()).await?;
                 let (app, asset, t2) = (self.clone(), asset.clone(), t.clone());
                 tokio::spawn(async move {
                     if let Err(e) = app.derive(env, &asset, &t2, format, &ClientHints::default(), false).await {
@@ -270,6 +272,7 @@ impl App {
                 continue;
             }
             let d = self.derive(env, asset, &t, format, &ClientHints::default(), false).await?;
+            self.catalog.record_derived(env, &canonical, self.now()).await?;
             let bytes = match d.bytes {
                 Some(b) => b,
                 None => Bytes::from(self.read_blob(&d.key).await?),

@@ -53,6 +53,12 @@ impl Asset {
         self.access_mode == AccessMode::Authenticated || self.delivery_type == DeliveryType::Authenticated
     }
 
+    /// Whether the URLs built for this asset carry a signature: its original needs one
+    /// (`private`, `authenticated`) or every delivery does (the `authenticated` access mode).
+    pub fn urls_need_signature(&self) -> bool {
+        self.delivery_type.original_needs_signature() || self.needs_signed_delivery()
+    }
+
     /// Whether shared caches may keep what is delivered.
     pub fn publicly_cacheable(&self) -> bool {
         self.delivery_type == DeliveryType::Upload && self.access_mode == AccessMode::Public
