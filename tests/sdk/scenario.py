@@ -1246,10 +1246,86 @@ def wire_details_the_clients_read():
     expect_error(cex.AuthorizationRequired, cloudinary.api.ping, oauth_token="not.a.token", contains=["Invalid token"])
     # What Nimbus does not do is refused by name, not answered with a 200.
     expect_error(cex.BadRequest, cloudinary.uploader.upload, write_tmp("n.jpg", make_image(seed=2302)),
-                 notification_url="http://127.0.0.1:9/hook", contains=["notification_url"])
+                 moderation="manual", contains=["moderation"])
     expect_error(cex.BadRequest, cloudinary.api.delete_derived_by_transformation, [folder + "/a"], "c_scale,w_2.0",
                  contains=["transformations"])
     expect_error(cex.NotFound, cloudinary.api.restore, [folder + "/a"], contains=["Unknown API endpoint"])
+
+
+class _Hooks(BaseHTTPRequestHandler):
+    """A webhook receiver: keeps every POST (headers and raw body)."""
+    got = []
+    lock = threading.Lock()
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with self.lock:
+            self.got.append((dict(self.headers), body, self.path))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def _hooks_for(path, count, timeout=30):
+    """The notifications received at `path`, once there are `count` (or the time is up)."""
+    deadline = time.time() + timeout
+    while True:
+        with _Hooks.lock:
+            got = [(h, b) for (h, b, p) in _Hooks.got if p == path]
+        if len(got) >= count or time.time() > deadline:
+            return got
+        time.sleep(0.1)
+
+
+@step
+def webhooks_signed_as_the_sdk_verifies():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Hooks)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % srv.server_address[1]
+    try:
+        hook = base + "/req" + RUN
+        a = P + "/hook_a"
+        up = cloudinary.uploader.upload(write_tmp("h.jpg", make_image(seed=2400)), public_id=a, notification_url=hook)
+        cloudinary.uploader.add_tag("hooked", [a], notification_url=hook)
+        cloudinary.uploader.rename(a, a + "_b", notification_url=hook)
+        cloudinary.uploader.destroy(a + "_b", notification_url=hook)
+        got = _hooks_for("/req" + RUN, 4)
+        kinds = sorted(json.loads(b)["notification_type"] for _, b in got)
+        eq(kinds, ["delete", "rename", "resource_tags_changed", "upload"], "notification types")
+        for headers, body in got:
+            text = body.decode()
+            ok = cloudinary.utils.verify_notification_signature(
+                text, headers["X-Cld-Timestamp"], headers["X-Cld-Signature"])
+            check(ok, "signature refused by the SDK: %r" % text[:200])
+            check(not cloudinary.utils.verify_notification_signature(
+                text + " ", headers["X-Cld-Timestamp"], headers["X-Cld-Signature"]), "a changed body still verifies")
+        upload = [json.loads(b) for _, b in got if json.loads(b)["notification_type"] == "upload"][0]
+        eq(upload["asset_id"], up["asset_id"], "upload notification asset_id")
+
+        # Triggers: every upload of the environment, with no notification_url on the call.
+        trig = base + "/trig" + RUN
+        t = cloudinary.api.create_trigger(trig, "upload")
+        eq((t["uri"], t["event_type"], t["uri_type"]), (trig, "upload", "webhook"), "created trigger")
+        check(any(x["id"] == t["id"] for x in cloudinary.api.triggers()["triggers"]), "trigger listed")
+        expect_error(cex.BadRequest, cloudinary.api.create_trigger, "http://10.0.0.1/x", "upload")
+        cloudinary.uploader.upload(write_tmp("t.jpg", make_image(seed=2401)), public_id=P + "/hook_t",
+                                   eager="c_scale,w_10", eager_async=True, eager_notification_url=hook + "/eager")
+        got = _hooks_for("/trig" + RUN, 1)
+        eq(len(got), 1, "trigger notifications")
+        check(cloudinary.utils.verify_notification_signature(
+            got[0][1].decode(), got[0][0]["X-Cld-Timestamp"], got[0][0]["X-Cld-Signature"]), "trigger signature")
+        eager = _hooks_for("/req%s/eager" % RUN, 1)
+        eq(len(eager), 1, "eager notifications")
+        e = json.loads(eager[0][1])
+        eq((e["notification_type"], e["eager"][0]["width"]), ("eager", 10), "eager notification")
+        cloudinary.api.update_trigger(t["id"], trig + "/moved")
+        cloudinary.api.delete_trigger(t["id"])
+        check(all(x["id"] != t["id"] for x in cloudinary.api.triggers()["triggers"]), "trigger deleted")
+    finally:
+        srv.shutdown()
 
 
 @step

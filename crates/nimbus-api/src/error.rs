@@ -66,7 +66,9 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::PresetNotFound(_)
         | E::TransformationNotFound(_)
         | E::MetadataFieldNotFound(_)
-        | E::MetadataRuleNotFound(_) => StatusCode::NOT_FOUND,
+        | E::MetadataRuleNotFound(_)
+        | E::TriggerNotFound(_)
+        | E::JobNotFound(_) => StatusCode::NOT_FOUND,
         E::AlreadyExists(_) | E::Conflict(_) => StatusCode::CONFLICT,
         E::RateLimited | E::MetadataBusy => StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
         E::Busy => StatusCode::SERVICE_UNAVAILABLE,

@@ -8,6 +8,7 @@
 pub mod endpoint;
 pub mod error;
 pub mod extract;
+pub mod notifications;
 pub mod origins;
 pub mod presentation;
 pub mod rate_limit;

@@ -7,6 +7,7 @@ use nimbus_core::{AccessMode, DeliveryType, PublicId, ResourceType};
 
 use crate::assets::decode_cursor;
 use crate::error::AppResult;
+use crate::events::{Caller, WriteCtx};
 use crate::limits::{MAX_DELETE_IDS, check_ids};
 use crate::ports::{AssetKey, AssetPatch, ListQuery, Patched};
 use crate::{App, AppError};
@@ -33,7 +34,7 @@ pub struct AccessModeUpdate {
 impl App {
     pub async fn update_access_mode(
         &self,
-        env: i64,
+        caller: &Caller,
         rt: ResourceType,
         dt: DeliveryType,
         mode: AccessMode,
@@ -59,20 +60,20 @@ impl App {
             AccessSelector::Tag(t) => q.tag = Some(t),
             AccessSelector::Prefix(p) => q.prefix = Some(p),
         }
-        let page = self.catalog.list_assets(env, &q).await?;
+        let page = self.catalog.list_assets(caller.env, &q).await?;
         let mut out =
             AccessModeUpdate { next_cursor: page.next.map(crate::assets::encode_cursor), ..Default::default() };
         let patch = AssetPatch { access_mode: Some(mode), ..Default::default() };
         for asset in page.assets {
             let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &asset.public_id };
-            match self.catalog.update_asset(env, key, &patch, self.now()).await? {
+            match self.catalog.update_asset(&WriteCtx::new(caller, self.now()), key, &patch).await? {
                 Patched::Done(_) => out.updated.push(asset.public_id),
                 // Deleted meanwhile: not updated.
                 Patched::NotFound => {}
                 Patched::Stale => return Err(AppError::MetadataBusy),
             }
         }
-        self.delivery_cache.clear();
+        self.changed();
         Ok(out)
     }
 }

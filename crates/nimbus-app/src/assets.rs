@@ -7,6 +7,7 @@ use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 
 use crate::derive::parse_eager;
 use crate::error::AppResult;
+use crate::events::{Caller, WriteCtx};
 use crate::limits::{MAX_BULK_IDS, MAX_DELETE_IDS, MAX_LIST_IDS, check_ids};
 use crate::metadata::values::parse_input;
 use crate::params::Params;
@@ -96,13 +97,15 @@ impl App {
     /// metadata write path). Returns the asset and the metadata warnings.
     pub async fn update_asset(
         &self,
-        env: i64,
+        caller: &Caller,
         rt: ResourceType,
         dt: DeliveryType,
         public_id: &str,
         params: &Params,
     ) -> AppResult<(Asset, Vec<Issue>)> {
         crate::honoured::refuse_unhonoured(params)?;
+        let env = caller.env;
+        let notify = self.notification_url(params)?;
         let id = PublicId::parse(public_id)?;
         let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &id };
         let metadata_input = params.get("metadata").map(parse_input).transpose()?;
@@ -132,9 +135,10 @@ impl App {
                 });
             }
             let now = self.now();
-            match self.catalog.update_asset(env, key, &patch, now).await? {
+            let w = WriteCtx::new(caller, now).notify(notify.clone());
+            match self.catalog.update_asset(&w, key, &patch).await? {
                 Patched::Done(asset) => {
-                    self.delivery_cache.clear();
+                    self.changed();
                     if let Some(folder) = patch.asset_folder.filter(|f| !f.is_empty()) {
                         self.catalog.ensure_folder(env, &folder, now).await?;
                     }
@@ -148,28 +152,36 @@ impl App {
     }
 
     /// Upload API `explicit`: applies descriptive parameters to an existing asset.
-    pub async fn explicit(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Uploaded> {
+    pub async fn explicit(&self, caller: &Caller, rt: ResourceType, params: &Params) -> AppResult<Uploaded> {
         crate::honoured::refuse_unhonoured(params)?;
         let public_id = params.get("public_id").ok_or(AppError::MissingParam("public_id"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let eager = params.get("eager").map(parse_eager).transpose()?.unwrap_or_default();
-        let (asset, metadata_warnings) = self.update_asset(env, rt, dt, public_id, params).await?;
+        let (asset, metadata_warnings) = self.update_asset(caller, rt, dt, public_id, params).await?;
         let eager = if eager.is_empty() {
             Vec::new()
         } else {
-            let shared = std::sync::Arc::new(asset.clone());
-            self.eager(env, &shared, &eager, params.bool("eager_async") == Some(true)).await?
+            if params.bool("eager_async") == Some(true) {
+                let notify = self.eager_notification_url(params)?;
+                let (job, pending) = self.eager_later(caller, &asset, &eager, notify).await?;
+                self.catalog.enqueue(&job, self.now()).await?;
+                self.wake.notify_one();
+                pending
+            } else {
+                self.eager(caller.env, &std::sync::Arc::new(asset.clone()), &eager).await?
+            }
         };
         Ok(Uploaded { asset, existing: false, overwritten: false, metadata_warnings, eager })
     }
 
     /// Upload API `destroy`: whether the asset existed.
-    pub async fn destroy(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<bool> {
+    pub async fn destroy(&self, caller: &Caller, rt: ResourceType, params: &Params) -> AppResult<bool> {
         let public_id = params.get("public_id").ok_or(AppError::MissingParam("public_id"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let id = PublicId::parse(public_id)?;
-        let gone = self.catalog.delete_assets(env, rt, dt, std::slice::from_ref(&id)).await?;
-        self.delivery_cache.clear();
+        let w = WriteCtx::new(caller, self.now()).notify(self.notification_url(params)?);
+        let gone = self.catalog.delete_assets(&w, rt, dt, std::slice::from_ref(&id)).await?;
+        self.changed();
         for (_, blob) in &gone {
             self.delete_blob_quietly(blob).await;
         }
@@ -177,24 +189,24 @@ impl App {
     }
 
     /// Upload API `rename`.
-    pub async fn rename(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Asset> {
+    pub async fn rename(&self, caller: &Caller, rt: ResourceType, params: &Params) -> AppResult<Asset> {
         let from = params.get("from_public_id").ok_or(AppError::MissingParam("from_public_id"))?;
         let to = params.get("to_public_id").ok_or(AppError::MissingParam("to_public_id"))?;
         let from_dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let to_dt: DeliveryType = params.get("to_type").map_or(Ok(from_dt), str::parse)?;
         let (from_id, to_id) = (PublicId::parse(from)?, PublicId::parse(to)?);
         let overwrite = params.bool("overwrite").unwrap_or(false);
+        let w = WriteCtx::new(caller, self.now()).notify(self.notification_url(params)?);
         let outcome = self
             .catalog
             .rename_asset(
-                env,
+                &w,
                 AssetKey { resource_type: rt, delivery_type: from_dt, public_id: &from_id },
                 AssetKey { resource_type: rt, delivery_type: to_dt, public_id: &to_id },
                 overwrite,
-                self.now(),
             )
             .await?;
-        self.delivery_cache.clear();
+        self.changed();
         match outcome {
             Renamed::Done { asset, replaced_blob } => {
                 if let Some(b) = replaced_blob {
@@ -208,38 +220,45 @@ impl App {
     }
 
     /// Upload API `tags`: returns the public ids that exist.
-    pub async fn tags_command(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Vec<PublicId>> {
+    pub async fn tags_command(&self, caller: &Caller, rt: ResourceType, params: &Params) -> AppResult<Vec<PublicId>> {
         let command = params.get("command").ok_or(AppError::MissingParam("command"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let ids = bulk_ids(params)?;
         let tag = params.get("tag");
-        let now = self.now();
+        let w = WriteCtx::new(caller, self.now()).notify(self.notification_url(params)?);
         let need_tag = || tag.ok_or(AppError::MissingParam("tag"));
         match command {
             "add" | "set_exclusive" => {
                 let mut found = Vec::new();
                 for t in parse_tags(need_tag()?) {
                     if command == "set_exclusive" {
-                        self.remove_tag_everywhere(env, rt, dt, &t).await?;
+                        self.remove_tag_everywhere(&w, rt, dt, &t).await?;
                     }
-                    found = self.catalog.tag_assets(env, rt, dt, &ids, TagCommand::Add(&t), now).await?;
+                    found = self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::Add(&t)).await?;
                 }
                 Ok(found)
             }
             "remove" => {
                 let mut found = Vec::new();
                 for t in parse_tags(need_tag()?) {
-                    found = self.catalog.tag_assets(env, rt, dt, &ids, TagCommand::Remove(&t), now).await?;
+                    found = self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::Remove(&t)).await?;
                 }
                 Ok(found)
             }
-            "replace" => Ok(self.catalog.tag_assets(env, rt, dt, &ids, TagCommand::Replace(need_tag()?), now).await?),
-            "remove_all" => Ok(self.catalog.tag_assets(env, rt, dt, &ids, TagCommand::RemoveAll, now).await?),
+            "replace" => Ok(self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::Replace(need_tag()?)).await?),
+            "remove_all" => Ok(self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::RemoveAll).await?),
             other => Err(AppError::InvalidCommand(other.to_owned())),
         }
     }
 
-    async fn remove_tag_everywhere(&self, env: i64, rt: ResourceType, dt: DeliveryType, tag: &str) -> AppResult<()> {
+    async fn remove_tag_everywhere(
+        &self,
+        w: &WriteCtx,
+        rt: ResourceType,
+        dt: DeliveryType,
+        tag: &str,
+    ) -> AppResult<()> {
+        let env = w.env();
         let mut after = None;
         loop {
             let q = ListQuery {
@@ -253,7 +272,7 @@ impl App {
             let page = self.catalog.list_assets(env, &q).await?;
             let ids: Vec<PublicId> = page.assets.into_iter().map(|a| a.public_id).collect();
             if !ids.is_empty() {
-                self.catalog.tag_assets(env, rt, dt, &ids, TagCommand::Remove(tag), self.now()).await?;
+                self.catalog.tag_assets(w, rt, dt, &ids, TagCommand::Remove(tag)).await?;
             }
             match page.next {
                 Some(n) => after = Some(n),
@@ -263,7 +282,14 @@ impl App {
     }
 
     /// Upload API `context`: `add` merges pairs, `remove_all` clears.
-    pub async fn context_command(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Vec<PublicId>> {
+    pub async fn context_command(
+        &self,
+        caller: &Caller,
+        rt: ResourceType,
+        params: &Params,
+    ) -> AppResult<Vec<PublicId>> {
+        let env = caller.env;
+        let notify = self.notification_url(params)?;
         let command = params.get("command").ok_or(AppError::MissingParam("command"))?;
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let ids = bulk_ids(params)?;
@@ -292,7 +318,8 @@ impl App {
                 None => Vec::new(),
             };
             let patch = AssetPatch { context: Some(context), ..Default::default() };
-            if matches!(self.catalog.update_asset(env, key, &patch, self.now()).await?, Patched::Done(_)) {
+            let w = WriteCtx::new(caller, self.now()).notify(notify.clone());
+            if matches!(self.catalog.update_asset(&w, key, &patch).await?, Patched::Done(_)) {
                 found.push(id);
             }
         }
@@ -302,7 +329,7 @@ impl App {
     /// Admin bulk delete.
     pub async fn delete_assets(
         &self,
-        env: i64,
+        caller: &Caller,
         rt: ResourceType,
         dt: DeliveryType,
         selector: DeleteSelector,
@@ -313,6 +340,8 @@ impl App {
             DeleteSelector::AssetIds(ids) => check_ids("asset_ids", ids.len(), MAX_DELETE_IDS)?,
             DeleteSelector::Prefix(_) | DeleteSelector::Tag(_) | DeleteSelector::All => {}
         }
+        let env = caller.env;
+        let w = WriteCtx::new(caller, self.now()).notify(self.notification_url(params)?);
         let keep_original = params.bool("keep_original") == Some(true);
         let after = params.get("next_cursor").map(decode_cursor).transpose()?;
         let mut out = Deleted { kept_original: keep_original, ..Default::default() };
@@ -356,11 +385,11 @@ impl App {
                 }
             }
             for ((grt, gdt), ids) in groups {
-                for (_, blob) in self.catalog.delete_assets(env, grt, gdt, &ids).await? {
+                for (_, blob) in self.catalog.delete_assets(&w, grt, gdt, &ids).await? {
                     self.delete_blob_quietly(&blob).await;
                 }
             }
-            self.delivery_cache.clear();
+            self.changed();
         }
         let key = |a: &Asset| {
             if by_asset_id { a.asset_id.clone() } else { a.public_id.to_string() }

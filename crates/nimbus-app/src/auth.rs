@@ -22,6 +22,18 @@ pub struct UploadCaller {
     pub unsigned_preset: Option<Preset>,
 }
 
+impl UploadCaller {
+    /// Who acts: the signing key, or the unsigned preset.
+    pub fn caller(&self) -> crate::events::Caller {
+        let actor = match (&self.api_key, &self.unsigned_preset) {
+            (Some(k), _) => crate::events::Actor::ApiKey(k.key.clone()),
+            (None, Some(p)) => crate::events::Actor::UnsignedPreset(p.name.clone()),
+            (None, None) => crate::events::Actor::System,
+        };
+        crate::events::Caller { env: self.env.id, actor }
+    }
+}
+
 impl App {
     pub async fn environment(&self, cloud: &str) -> AppResult<Environment> {
         self.catalog.env_by_cloud(cloud).await?.ok_or_else(|| AppError::UnknownCloud(cloud.to_owned()))

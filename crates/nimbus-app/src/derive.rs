@@ -18,6 +18,8 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
 
 use crate::error::AppResult;
+use crate::events::Caller;
+use crate::jobs::{Job, JobError, NewJob};
 use crate::ports::{AssetKey, DerivedAsset};
 use crate::{App, AppError};
 
@@ -246,33 +248,13 @@ impl App {
         Ok(derived(Some(rendered?)))
     }
 
-    /// Renders eager transformations now; with `background`, on a task. One entry each.
-    pub async fn eager(
-        &self,
-        env: i64,
-        asset: &Arc<Asset>,
-        items: &[EagerSpec],
-        background: bool,
-    ) -> AppResult<Vec<Eager>> {
+    /// Renders eager transformations now. One entry each.
+    pub async fn eager(&self, env: i64, asset: &Arc<Asset>, items: &[EagerSpec]) -> AppResult<Vec<Eager>> {
         let mut out = Vec::with_capacity(items.len());
         for EagerSpec { transformation: t, format, text } in items.iter().cloned() {
-            let resolved = requested_format(&t, format, format_of(asset));
-            // Listed by the Admin API's `transformations` once rendered (or, in the background,
-            // once asked for).
-            let canonical = t.canonical();
-            if background {
-                self.catalog.record_derived(env, &canonical, self.now()).await?;
-                let (app, asset, t2) = (self.clone(), asset.clone(), t.clone());
-                tokio::spawn(async move {
-                    if let Err(e) = app.derive(env, &asset, &t2, format, &ClientHints::default(), false).await {
-                        tracing::warn!(error = %e, "eager transformation failed");
-                    }
-                });
-                out.push(Eager { transformation: text, format: resolved, size: None, bytes: 0, pending: true });
-                continue;
-            }
             let d = self.derive(env, asset, &t, format, &ClientHints::default(), false).await?;
-            self.catalog.record_derived(env, &canonical, self.now()).await?;
+            // Listed by the Admin API's `transformations` once rendered.
+            self.catalog.record_derived(env, &t.canonical(), self.now()).await?;
             let bytes = match d.bytes {
                 Some(b) => b,
                 None => Bytes::from(self.read_blob(&d.key).await?),
@@ -281,6 +263,83 @@ impl App {
             out.push(Eager { transformation: text, format: d.format, size, bytes: bytes.len() as u64, pending: false });
         }
         Ok(out)
+    }
+
+    /// Eager transformations for later (`eager_async`): the job that renders them (and then
+    /// announces them to `notify`), and the answer's entries, marked as processing.
+    pub async fn eager_later(
+        &self,
+        caller: &Caller,
+        asset: &Asset,
+        items: &[EagerSpec],
+        notify: Option<String>,
+    ) -> AppResult<(NewJob, Vec<Eager>)> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut spec = Vec::with_capacity(items.len());
+        for EagerSpec { transformation: t, format, text } in items {
+            // Listed by the Admin API's `transformations` once asked for.
+            self.catalog.record_derived(caller.env, &t.canonical(), self.now()).await?;
+            let resolved = requested_format(t, *format, format_of(asset));
+            spec.push(match format {
+                Some(f) => format!("{text}/{}", f.as_str()),
+                None => text.clone(),
+            });
+            out.push(Eager { transformation: text.clone(), format: resolved, size: None, bytes: 0, pending: true });
+        }
+        let payload = serde_json::json!({
+            "resource_type": asset.resource_type,
+            "type": asset.delivery_type,
+            "public_id": asset.public_id,
+            "version_id": asset.version_id,
+            "eager": spec.join("|"),
+            "notification_url": notify,
+            "batch_id": self.ids.hex32(),
+            "key": caller.actor.api_key(),
+        });
+        let job = NewJob::new(crate::jobs::EAGER, Some(caller.env), payload, self.now()).key(format!(
+            "eager:{}:{}",
+            asset.version_id,
+            self.ids.hex32()
+        ));
+        Ok((job, out))
+    }
+
+    /// Runs an eager job: renders the derivatives of the version it was made for (nothing if
+    /// that version was replaced or deleted meanwhile), then queues their notification.
+    pub(crate) async fn run_eager_job(&self, job: &Job) -> Result<(), JobError> {
+        let p = &job.payload;
+        let bad = || JobError::Abort("eager job with a malformed payload".into());
+        let env = job.env_id.ok_or_else(bad)?;
+        let rt: ResourceType = serde_json::from_value(p["resource_type"].clone()).map_err(|_| bad())?;
+        let dt: DeliveryType = serde_json::from_value(p["type"].clone()).map_err(|_| bad())?;
+        let id = PublicId::parse(p["public_id"].as_str().unwrap_or_default()).map_err(|_| bad())?;
+        let items = parse_eager(p["eager"].as_str().unwrap_or_default()).map_err(|e| JobError::Abort(e.to_string()))?;
+        let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &id };
+        let Some(asset) = self.catalog.asset(env, key).await.map_err(|e| JobError::Retry(e.to_string()))? else {
+            return Ok(());
+        };
+        if p["version_id"].as_str() != Some(asset.version_id.as_str()) {
+            return Ok(());
+        }
+        let done = self.eager(env, &Arc::new(asset.clone()), &items).await?;
+        let (Some(url), Some(n)) = (p["notification_url"].as_str(), &self.notifications) else { return Ok(()) };
+        let Some(cloud) = self
+            .catalog
+            .list_envs()
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))?
+            .into_iter()
+            .find(|e| e.id == env)
+        else {
+            return Ok(());
+        };
+        let batch = p["batch_id"].as_str().unwrap_or_default();
+        let body = n.eager(self, &cloud.cloud_name, &asset, &done, batch, p["key"].as_str());
+        let hook = crate::webhooks::webhook_job(env, url, &body, p["key"].as_str(), self.now())
+            .key(format!("eager-done:{}", job.id));
+        self.catalog.enqueue(&hook, self.now()).await.map_err(|e| JobError::Retry(e.to_string()))?;
+        self.wake.notify_one();
+        Ok(())
     }
 }
 

@@ -116,6 +116,10 @@ pub enum AppError {
     MetadataFieldNotFound(String),
     #[error("Metadata rule {0} not found")]
     MetadataRuleNotFound(String),
+    #[error("Trigger {0} not found")]
+    TriggerNotFound(String),
+    #[error("Job {0} not found")]
+    JobNotFound(i64),
     /// A transformation URL is malformed or asks for something not supported.
     #[error("{0}")]
     InvalidTransformation(String),

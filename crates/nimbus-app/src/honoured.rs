@@ -28,7 +28,7 @@ pub enum Treatment {
 use Treatment::{Honoured, Transport, Unsupported};
 
 /// Every documented parameter of `upload`, `explicit` and Admin `update`.
-pub const PARAMS: [(&str, Treatment); 78] = [
+pub const PARAMS: [(&str, Treatment); 79] = [
     // Identity and naming.
     ("public_id", Honoured),
     ("public_id_prefix", Honoured),
@@ -72,7 +72,7 @@ pub const PARAMS: [(&str, Treatment); 78] = [
     // Transformations.
     ("eager", Honoured),
     ("eager_async", Honoured),
-    ("eager_notification_url", Unsupported),
+    ("eager_notification_url", Honoured),
     ("transformation", Unsupported),
     ("responsive_breakpoints", Unsupported),
     ("quality_override", Unsupported),
@@ -91,7 +91,7 @@ pub const PARAMS: [(&str, Treatment); 78] = [
     ("auto_chaptering", Unsupported),
     ("auto_transcription", Unsupported),
     // Notifications and flow.
-    ("notification_url", Unsupported),
+    ("notification_url", Honoured),
     ("async", Unsupported),
     ("callback", Unsupported),
     ("eval", Unsupported),
@@ -115,6 +115,8 @@ pub const PARAMS: [(&str, Treatment); 78] = [
     ("source", Transport),
     ("filename", Transport),
     ("x_unique_upload_id", Transport),
+    // Names the notifications of one call (Cloudinary echoes it; Nimbus keeps its own).
+    ("batch_id", Transport),
     ("unsigned", Transport),
 ];
 
@@ -164,7 +166,7 @@ mod tests {
 
     #[test]
     fn unsupported_parameters_are_refused_by_name() {
-        for name in ["notification_url", "backup", "transformation", "moderation", "access_control", "ocr"] {
+        for name in ["quality_override", "backup", "transformation", "moderation", "access_control", "ocr"] {
             let err = refuse_unhonoured(&params(&[("public_id", "a"), (name, "x")])).unwrap_err();
             assert!(matches!(&err, AppError::Unsupported(n) if n == name), "{name}: {err}");
         }

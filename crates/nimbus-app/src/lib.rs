@@ -20,8 +20,10 @@ pub mod delivery_cache;
 pub mod derive;
 pub mod envs;
 pub mod error;
+pub mod events;
 pub mod folders;
 pub mod honoured;
+pub mod jobs;
 pub mod limits;
 pub mod metadata;
 pub mod params;
@@ -33,8 +35,10 @@ pub mod search_url;
 pub mod staging;
 pub mod sweeper;
 pub mod transformations;
+pub mod triggers;
 pub mod upload;
 pub mod upload_policy;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -55,6 +59,10 @@ pub struct App {
     pub delivery_cache: delivery_cache::DeliveryCache,
     pub schema_cache: metadata::SchemaCache,
     pub in_flight: derive::InFlight,
+    /// Woken after a local write, so that the job worker relays its events at once.
+    pub wake: Arc<tokio::sync::Notify>,
+    /// Renders notification bodies; without it, events are relayed without webhooks.
+    pub notifications: Option<Arc<dyn webhooks::Notifications>>,
 }
 
 impl App {
@@ -82,7 +90,21 @@ impl App {
             delivery_cache,
             schema_cache: metadata::SchemaCache::default(),
             in_flight: derive::InFlight::default(),
+            wake: Arc::new(tokio::sync::Notify::new()),
+            notifications: None,
         })
+    }
+
+    /// The same application, announcing events with `n`'s bodies.
+    pub fn with_notifications(mut self, n: Arc<dyn webhooks::Notifications>) -> Self {
+        self.notifications = Some(n);
+        self
+    }
+
+    /// After a write: local caches forget, and the job worker looks at the outbox.
+    pub fn changed(&self) {
+        self.delivery_cache.clear();
+        self.wake.notify_one();
     }
 
     /// `created_at`-style now, in Unix seconds.

@@ -11,6 +11,8 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use nimbus_core::{Asset, Context, DeliveryType, MetadataValues, PublicId, ResourceType};
 
+use crate::events::WriteCtx;
+
 /// Catalog failures are infrastructure failures: "not found" is an `Option`, never an error.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -193,7 +195,7 @@ pub trait AssetRepo: Send + Sync {
     /// computed from; otherwise nothing changes and the answer is [`Saved::Stale`].
     async fn save_asset(
         &self,
-        env: i64,
+        w: &WriteCtx,
         asset: &Asset,
         overwrite: bool,
         guard: Option<&MetadataGuard>,
@@ -201,19 +203,18 @@ pub trait AssetRepo: Send + Sync {
     async fn asset(&self, env: i64, key: AssetKey<'_>) -> CatalogResult<Option<Asset>>;
     async fn asset_by_id(&self, env: i64, asset_id: &str) -> CatalogResult<Option<Asset>>;
     async fn list_assets(&self, env: i64, q: &ListQuery) -> CatalogResult<Page>;
-    async fn update_asset(&self, env: i64, key: AssetKey<'_>, patch: &AssetPatch, now: i64) -> CatalogResult<Patched>;
+    async fn update_asset(&self, w: &WriteCtx, key: AssetKey<'_>, patch: &AssetPatch) -> CatalogResult<Patched>;
     async fn rename_asset(
         &self,
-        env: i64,
+        w: &WriteCtx,
         from: AssetKey<'_>,
         to: AssetKey<'_>,
         overwrite: bool,
-        now: i64,
     ) -> CatalogResult<Renamed>;
     /// Deletes the assets that exist; returns each deleted id with its blob key.
     async fn delete_assets(
         &self,
-        env: i64,
+        w: &WriteCtx,
         rt: ResourceType,
         dt: DeliveryType,
         ids: &[PublicId],
@@ -221,12 +222,11 @@ pub trait AssetRepo: Send + Sync {
     /// Applies a tag command to the given ids; returns the ids that exist.
     async fn tag_assets(
         &self,
-        env: i64,
+        w: &WriteCtx,
         rt: ResourceType,
         dt: DeliveryType,
         ids: &[PublicId],
         cmd: TagCommand<'_>,
-        now: i64,
     ) -> CatalogResult<Vec<PublicId>>;
     /// Distinct tags of a resource type, sorted, after `after`, at most `limit`.
     async fn list_tags(
@@ -351,12 +351,11 @@ pub trait MetadataRepo: Send + Sync {
     /// `schema_version` (a concurrent schema change waits for the write, or wins over it).
     async fn set_asset_metadata(
         &self,
-        env: i64,
+        w: &WriteCtx,
         rt: ResourceType,
         dt: DeliveryType,
         updates: &[MetadataUpdate],
         schema_version: i64,
-        now: i64,
     ) -> CatalogResult<MetadataWrite>;
     /// Stored metadata of the environment's assets, by position, after `after`.
     async fn scan_metadata(
@@ -428,7 +427,16 @@ pub trait SearchRepo: Send + Sync {
 /// The whole catalog: one adapter implements all repositories over one database.
 #[async_trait]
 pub trait Catalog:
-    EnvRepo + AssetRepo + FolderRepo + PresetRepo + MetadataRepo + TransformationRepo + SearchRepo
+    EnvRepo
+    + AssetRepo
+    + FolderRepo
+    + PresetRepo
+    + MetadataRepo
+    + TransformationRepo
+    + SearchRepo
+    + crate::jobs::JobQueue
+    + crate::events::Outbox
+    + crate::webhooks::TriggerRepo
 {
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> CatalogResult<()>;

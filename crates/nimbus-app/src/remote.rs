@@ -79,6 +79,8 @@ impl Resolve for GuardedResolver {
 #[derive(Clone)]
 pub struct RemoteFetcher {
     client: reqwest::Client,
+    /// The same guarded resolver, no redirects: for notifications.
+    poster: reqwest::Client,
     allow: Allowlist,
 }
 
@@ -102,7 +104,15 @@ impl RemoteFetcher {
             .user_agent(concat!("Nimbus/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| AppError::RemoteFailed { url: String::new(), reason: e.to_string() })?;
-        Ok(Self { client, allow })
+        let poster = reqwest::Client::builder()
+            .timeout(Duration::from_secs(config.remote_timeout_secs))
+            .connect_timeout(Duration::from_secs(config.remote_timeout_secs))
+            .dns_resolver(Arc::new(GuardedResolver(allow.clone())))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Nimbus/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| AppError::RemoteFailed { url: String::new(), reason: e.to_string() })?;
+        Ok(Self { client, poster, allow })
     }
 
     /// Fetches `url` into `writer` (which enforces the size limit).
@@ -131,6 +141,35 @@ impl RemoteFetcher {
             writer.push(&chunk.map_err(classify)?).await?;
         }
         writer.finish().await
+    }
+}
+
+impl RemoteFetcher {
+    /// Whether a URL's host, when it is a literal address, may be reached (names are
+    /// checked when they are resolved).
+    pub fn literal_target_allowed(&self, url: &reqwest::Url) -> bool {
+        !literal_ip_blocked(&self.allow, url)
+    }
+
+    /// POSTs a signed notification body; answers the receiver's status. Redirects are not
+    /// followed (a receiver that moved answers 3xx and is retried).
+    pub async fn post_json(&self, url: &str, body: String, timestamp: i64, signature: &str) -> Result<u16, AppError> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| AppError::RemoteFailed { url: url.to_owned(), reason: e.to_string() })?;
+        if literal_ip_blocked(&self.allow, &parsed) || parsed.host_str().is_none() {
+            return Err(AppError::RemoteNotAllowed { url: url.to_owned() });
+        }
+        let resp = self
+            .poster
+            .post(parsed)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("X-Cld-Timestamp", timestamp.to_string())
+            .header("X-Cld-Signature", signature)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| classify(url, e))?;
+        Ok(resp.status().as_u16())
     }
 }
 

@@ -13,6 +13,7 @@ use nimbus_imaging::MediaKind;
 use crate::auth::UploadCaller;
 use crate::derive::{Eager, parse_eager};
 use crate::error::AppResult;
+use crate::events::WriteCtx;
 use crate::honoured::refuse_unhonoured;
 use crate::metadata::values::{MetadataInput, MetadataOutcome, compute, merge_under, parse_input};
 use crate::params::Params;
@@ -212,12 +213,22 @@ impl App {
             updated_at: now,
         };
 
+        // What the save causes, enqueued in its transaction: eager derivatives for later.
+        let mut w = WriteCtx::new(&caller.caller(), now).notify(self.notification_url(&params)?);
+        let mut pending_eager = Vec::new();
+        if eager_async && !eager.is_empty() {
+            let notify = self.eager_notification_url(&params)?;
+            let (job, pending) = self.eager_later(&w.caller, &asset, &eager, notify).await?;
+            w.jobs.push(job);
+            pending_eager = pending;
+        }
+
         self.blobs.put_file(&blob_key, &file.path).await?;
         drop(file);
         let mut asset = asset;
         let mut attempts = 1;
         let saved = loop {
-            match self.catalog.save_asset(caller.env.id, &asset, overwrite, Some(&guard)).await {
+            match self.catalog.save_asset(&w, &asset, overwrite, Some(&guard)).await {
                 Ok(Saved::Stale) if attempts < SAVE_ATTEMPTS => {
                     // The schema or the replaced asset changed: decide the metadata again.
                     attempts += 1;
@@ -246,7 +257,7 @@ impl App {
                 }
             }
         };
-        self.delivery_cache.clear();
+        self.changed();
         if !asset.asset_folder.is_empty() {
             self.catalog.ensure_folder(caller.env.id, &asset.asset_folder, now).await?;
         }
@@ -271,9 +282,10 @@ impl App {
             }
             Saved::Stale => return Err(AppError::MetadataBusy),
         };
-        if !eager.is_empty() {
-            let asset = std::sync::Arc::new(up.asset.clone());
-            up.eager = self.eager(caller.env.id, &asset, &eager, eager_async).await?;
+        if eager_async {
+            up.eager = pending_eager;
+        } else if !eager.is_empty() {
+            up.eager = self.eager(caller.env.id, &std::sync::Arc::new(up.asset.clone()), &eager).await?;
         }
         Ok(up)
     }

@@ -50,7 +50,8 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
     }
     config.remote_allowlist.clone_from(&s.remote_allowlist);
     let blobs = CachedBlobStore::new(Arc::new(blobs), BLOB_CACHE_BYTES, BLOB_CACHE_MAX_ITEM);
-    let app = App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), Arc::new(SystemClock), Arc::new(RandomIds))?;
+    let app = App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), Arc::new(SystemClock), Arc::new(RandomIds))?
+        .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications));
     Ok((app, catalog))
 }
 
@@ -99,6 +100,14 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
         }
     });
 
+    // Relays the outbox and runs jobs (webhooks, eager derivatives) until shutdown.
+    let (stop_jobs, jobs_stopped) = tokio::sync::oneshot::channel::<()>();
+    let owner = format!("{}:{}:{}", hostname(), std::process::id(), app.ids.token(6));
+    let worker = nimbus_app::jobs::worker::Worker::new(app.clone(), owner, JOB_CONCURRENCY);
+    let jobs = tokio::spawn(worker.run(async {
+        let _ = jobs_stopped.await;
+    }));
+
     // SQLite URLs hold no secret; PostgreSQL ones may.
     let catalog_place = if s.database_url.starts_with("sqlite:") { s.database_url.as_str() } else { "PostgreSQL" };
     println!("Data in {} (catalog: {catalog_place})", s.data_dir.display());
@@ -116,6 +125,9 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
     }
     let served = front.shutdown().await;
     sweeper.abort();
+    // A job cut short here keeps its lease until it expires; then any node takes it again.
+    let _ = stop_jobs.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;
     catalog.close().await;
     served?;
     tracing::info!("stopped");
@@ -130,6 +142,14 @@ pub fn print_credentials(u: &CloudinaryUrl, public: &str, delivery: &str) {
         "Python SDK: cloudinary.config(cloud_name=\"{}\", api_key=\"{}\", api_secret=\"{}\", upload_prefix=\"{public}\", secure=False, cname=\"{host}\")",
         u.cloud, u.api_key, u.api_secret
     );
+}
+
+/// Jobs one node runs at once.
+const JOB_CONCURRENCY: u32 = 4;
+
+/// This machine's name, for the owner of job leases.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "node".into())
 }
 
 async fn shutdown_signal() {

@@ -8,8 +8,8 @@ pub type Context = Vec<(String, String)>;
 /// Structured metadata values in their wire form: field external id to value.
 pub type MetadataValues = serde_json::Map<String, serde_json::Value>;
 
-/// One stored asset (its current version).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One stored asset (its current version). Serialised in the catalog's event outbox.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Asset {
     /// 32 hex chars, immutable for the asset's life.
     pub asset_id: String,

@@ -19,7 +19,8 @@ pub enum IdError {
 }
 
 /// Cloudinary's resource types. `Auto` exists only on upload and resolves to one of the others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ResourceType {
     Image,
     Video,
@@ -61,7 +62,8 @@ impl fmt::Display for ResourceType {
 }
 
 /// Delivery type (`type` on the wire): who may fetch the original.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DeliveryType {
     /// Public.
     Upload,
@@ -107,7 +109,8 @@ impl fmt::Display for DeliveryType {
 /// Who may fetch an asset of delivery type `upload` (`access_mode` on the wire). An
 /// `authenticated` asset keeps its `upload` URLs but, like the `authenticated` type, is
 /// delivered only through signed URLs, until its mode is set back to `public`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AccessMode {
     #[default]
     Public,
@@ -136,8 +139,22 @@ impl FromStr for AccessMode {
 
 /// A public id: `folder/sub/name`, never empty, never absolute, no `.`/`..` or empty segments,
 /// no control characters, at most 255 bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct PublicId(String);
+
+impl TryFrom<String> for PublicId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<PublicId> for String {
+    fn from(id: PublicId) -> String {
+        id.0
+    }
+}
 
 impl PublicId {
     pub const MAX_LEN: usize = 255;

@@ -15,6 +15,7 @@ use crate::binds::{Binds, IN_CHUNK};
 use crate::metadata::metadata_to_text;
 use crate::rows::{self, ASSET_COLS, context_to_json};
 use crate::{SqlCatalog, db_err};
+use nimbus_app::events::{AssetRef, Change, Event, WriteCtx};
 
 /// Upper bound for "starts with" ranges: `p <= x < p || MAX` selects the ids starting with `p`.
 const PREFIX_END: char = char::MAX;
@@ -35,6 +36,23 @@ pub(crate) async fn attach_tags(conn: &mut AnyConnection, rows: &mut [(i64, Asse
         a.tags = by_pk.remove(pk).unwrap_or_default();
     }
     Ok(())
+}
+
+/// The tags of the given rows, in their order of addition.
+async fn tags_of(conn: &mut AnyConnection, pks: &[i64]) -> CatalogResult<HashMap<i64, Vec<String>>> {
+    let mut by_pk = HashMap::new();
+    for chunk in pks.chunks(IN_CHUNK) {
+        let mut b = Binds::default();
+        let list = b.int_list(chunk.iter().copied());
+        let sql = format!("SELECT asset_pk, tag FROM asset_tags WHERE asset_pk IN {list} ORDER BY asset_pk, position");
+        for r in b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)? {
+            by_pk
+                .entry(r.try_get("asset_pk").map_err(db_err)?)
+                .or_insert_with(Vec::new)
+                .push(r.try_get("tag").map_err(db_err)?);
+        }
+    }
+    Ok(by_pk)
 }
 
 async fn set_tags(conn: &mut AnyConnection, env: i64, pk: i64, tags: &[String]) -> CatalogResult<()> {
@@ -83,8 +101,15 @@ async fn fetch_one(
     Ok(one.pop())
 }
 
-/// The rows of `ids` (of one resource and delivery type) that exist, each once: position, id,
-/// blob key; row-locked on dialects that lock.
+/// An asset row found by its public id.
+struct Found {
+    pk: i64,
+    asset: AssetRef,
+    blob_key: String,
+}
+
+/// The rows of `ids` (of one resource and delivery type) that exist, each once; row-locked
+/// on dialects that lock.
 async fn find_locked(
     conn: &mut AnyConnection,
     env: i64,
@@ -92,13 +117,13 @@ async fn find_locked(
     dt: DeliveryType,
     ids: &[PublicId],
     lock: &str,
-) -> CatalogResult<Vec<(i64, PublicId, String)>> {
+) -> CatalogResult<Vec<Found>> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for chunk in ids.chunks(IN_CHUNK) {
         let mut b = Binds::default();
         let sql = format!(
-            "SELECT id, public_id, blob_key FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}{lock}",
+            "SELECT id, asset_id, public_id, version, blob_key FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}{lock}",
             b.int(env),
             b.text(rt.as_str()),
             b.text(dt.as_str()),
@@ -114,7 +139,17 @@ async fn find_locked(
             let pid: String = r.try_get("public_id").map_err(db_err)?;
             let id = PublicId::parse(&pid)
                 .map_err(|_| nimbus_app::ports::CatalogError(format!("corrupt catalog row: public_id = {pid:?}")))?;
-            out.push((pk, id, r.try_get("blob_key").map_err(db_err)?));
+            out.push(Found {
+                pk,
+                asset: AssetRef {
+                    asset_id: r.try_get("asset_id").map_err(db_err)?,
+                    public_id: id,
+                    resource_type: rt,
+                    delivery_type: dt,
+                    version: r.try_get("version").map_err(db_err)?,
+                },
+                blob_key: r.try_get("blob_key").map_err(db_err)?,
+            });
         }
     }
     Ok(out)
@@ -278,11 +313,12 @@ fn list_sql(env: i64, q: &ListQuery, public_ids: &[String], asset_ids: &[String]
 impl AssetRepo for SqlCatalog {
     async fn save_asset(
         &self,
-        env: i64,
+        w: &WriteCtx,
         asset: &Asset,
         overwrite: bool,
         guard: Option<&MetadataGuard>,
     ) -> CatalogResult<Saved> {
+        let env = w.env();
         let mut tx = self.write_tx().await?;
         if let Some(g) = guard {
             if crate::metadata::locked_version(&mut tx.tx, env, self.dialect).await? != g.schema_version {
@@ -307,6 +343,8 @@ impl AssetRepo for SqlCatalog {
             }
             insert_tags(&mut tx.tx, env, pk, &asset.tags).await?;
             crate::search::index(&mut tx.tx, env, &[(pk, asset)]).await?;
+            let uploaded = Event::Uploaded { asset: Box::new(asset.clone()), overwritten: false };
+            crate::outbox::after_write(&mut tx.tx, w, &[uploaded]).await?;
             Saved::Inserted(asset.clone())
         } else {
             let (pk, old) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update())
@@ -326,9 +364,12 @@ impl AssetRepo for SqlCatalog {
                 replace(&mut tx.tx, pk, &stored).await?;
                 set_tags(&mut tx.tx, env, pk, &asset.tags).await?;
                 crate::search::index(&mut tx.tx, env, &[(pk, &stored)]).await?;
+                let uploaded = Event::Uploaded { asset: Box::new(stored.clone()), overwritten: true };
+                crate::outbox::after_write(&mut tx.tx, w, &[uploaded]).await?;
                 Saved::Replaced { asset: stored, old_blob: old.blob_key }
             } else {
-                Saved::Existing(old)
+                tx.rollback().await?;
+                return Ok(Saved::Existing(old));
             }
         };
         tx.commit().await?;
@@ -385,12 +426,14 @@ impl AssetRepo for SqlCatalog {
         Ok(Page { assets: out.into_iter().map(|(_, a)| a).collect(), next })
     }
 
-    async fn update_asset(&self, env: i64, key: AssetKey<'_>, patch: &AssetPatch, now: i64) -> CatalogResult<Patched> {
+    async fn update_asset(&self, w: &WriteCtx, key: AssetKey<'_>, patch: &AssetPatch) -> CatalogResult<Patched> {
+        let (env, now) = (w.env(), w.now);
         let mut tx = self.write_tx().await?;
         let Some((pk, mut a)) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update()).await? else {
             tx.rollback().await?;
             return Ok(Patched::NotFound);
         };
+        let before = a.clone();
         if let Some(md) = &patch.metadata {
             if a.metadata != md.expected
                 || crate::metadata::locked_version(&mut tx.tx, env, self.dialect).await? != md.schema_version
@@ -431,32 +474,38 @@ impl AssetRepo for SqlCatalog {
         .await
         .map_err(db_err)?;
         crate::search::index(&mut tx.tx, env, &[(pk, &a)]).await?;
+        crate::outbox::after_write(&mut tx.tx, w, &update_events(&before, &a)).await?;
         tx.commit().await?;
         Ok(Patched::Done(Box::new(a)))
     }
 
     async fn rename_asset(
         &self,
-        env: i64,
+        w: &WriteCtx,
         from: AssetKey<'_>,
         to: AssetKey<'_>,
         overwrite: bool,
-        now: i64,
     ) -> CatalogResult<Renamed> {
+        let (env, now) = (w.env(), w.now);
         let mut tx = self.write_tx().await?;
         let lock = self.dialect.for_update();
         let Some((pk, mut a)) = fetch_one(&mut tx.tx, env, from, lock).await? else {
+            tx.rollback().await?;
             return Ok(Renamed::NotFound);
         };
         let mut replaced_blob = None;
+        let mut events = Vec::new();
         if let Some((tpk, target)) = fetch_one(&mut tx.tx, env, to, lock).await? {
             if tpk == pk {
+                tx.rollback().await?;
                 return Ok(Renamed::Done { asset: Box::new(a), replaced_blob: None });
             }
             if !overwrite {
+                tx.rollback().await?;
                 return Ok(Renamed::TargetExists);
             }
             delete_rows(&mut tx.tx, &[tpk]).await?;
+            events.push(Event::Destroyed { assets: vec![(AssetRef::from(&target), target.blob_key.clone())] });
             replaced_blob = Some(target.blob_key);
         }
         sqlx::query("UPDATE assets SET public_id = $1, delivery_type = $2, updated_at = $3 WHERE id = $4")
@@ -467,17 +516,20 @@ impl AssetRepo for SqlCatalog {
             .execute(&mut *tx.tx)
             .await
             .map_err(db_err)?;
+        let (from_id, from_type) = (a.public_id.clone(), a.delivery_type);
         a.public_id = to.public_id.clone();
         a.delivery_type = to.delivery_type;
         a.updated_at = now;
         crate::search::index(&mut tx.tx, env, &[(pk, &a)]).await?;
+        events.push(Event::Renamed { asset: Box::new(a.clone()), from: from_id, from_type });
+        crate::outbox::after_write(&mut tx.tx, w, &events).await?;
         tx.commit().await?;
         Ok(Renamed::Done { asset: Box::new(a), replaced_blob })
     }
 
     async fn delete_assets(
         &self,
-        env: i64,
+        w: &WriteCtx,
         rt: ResourceType,
         dt: DeliveryType,
         ids: &[PublicId],
@@ -486,28 +538,37 @@ impl AssetRepo for SqlCatalog {
             return Ok(Vec::new());
         }
         let mut tx = self.write_tx().await?;
-        let found = find_locked(&mut tx.tx, env, rt, dt, ids, self.dialect.for_update()).await?;
-        let pks: Vec<i64> = found.iter().map(|(pk, _, _)| *pk).collect();
-        let out: Vec<(PublicId, String)> = found.into_iter().map(|(_, id, blob)| (id, blob)).collect();
+        let found = find_locked(&mut tx.tx, w.env(), rt, dt, ids, self.dialect.for_update()).await?;
+        if found.is_empty() {
+            tx.rollback().await?;
+            return Ok(Vec::new());
+        }
+        let pks: Vec<i64> = found.iter().map(|f| f.pk).collect();
+        let out: Vec<(PublicId, String)> =
+            found.iter().map(|f| (f.asset.public_id.clone(), f.blob_key.clone())).collect();
         delete_rows(&mut tx.tx, &pks).await?;
+        let gone = Event::Destroyed { assets: found.into_iter().map(|f| (f.asset, f.blob_key)).collect() };
+        crate::outbox::after_write(&mut tx.tx, w, &[gone]).await?;
         tx.commit().await?;
         Ok(out)
     }
 
     async fn tag_assets(
         &self,
-        env: i64,
+        w: &WriteCtx,
         rt: ResourceType,
         dt: DeliveryType,
         ids: &[PublicId],
         cmd: TagCommand<'_>,
-        now: i64,
     ) -> CatalogResult<Vec<PublicId>> {
+        let (env, now) = (w.env(), w.now);
         let mut tx = self.write_tx().await?;
         let found = find_locked(&mut tx.tx, env, rt, dt, ids, self.dialect.for_update()).await?;
         let mut out = Vec::new();
-        let pks: Vec<i64> = found.iter().map(|(pk, _, _)| *pk).collect();
-        for (pk, pid, _) in found {
+        let pks: Vec<i64> = found.iter().map(|f| f.pk).collect();
+        let mut before = tags_of(&mut tx.tx, &pks).await?;
+        for f in &found {
+            let pk = f.pk;
             match cmd {
                 TagCommand::Add(t) => {
                     sqlx::query(
@@ -539,9 +600,23 @@ impl AssetRepo for SqlCatalog {
                 .execute(&mut *tx.tx)
                 .await
                 .map_err(db_err)?;
-            out.push(pid);
+            out.push(f.asset.public_id.clone());
         }
         crate::search::reindex(&mut tx.tx, env, &pks).await?;
+        let mut after = tags_of(&mut tx.tx, &pks).await?;
+        let changes = nimbus_app::events::changes(
+            found
+                .into_iter()
+                .map(|f| Change {
+                    before: before.remove(&f.pk).unwrap_or_default(),
+                    after: after.remove(&f.pk).unwrap_or_default(),
+                    asset: f.asset,
+                })
+                .collect(),
+        );
+        if !changes.is_empty() {
+            crate::outbox::after_write(&mut tx.tx, w, &[Event::TagsChanged { changes }]).await?;
+        }
         tx.commit().await?;
         out.sort();
         Ok(out)
@@ -601,4 +676,32 @@ impl AssetRepo for SqlCatalog {
         }
         Ok(used)
     }
+}
+
+/// The events of an update: which descriptive parts of the asset changed.
+fn update_events(before: &Asset, after: &Asset) -> Vec<Event> {
+    let r = AssetRef::from(after);
+    let mut out = Vec::new();
+    if before.tags != after.tags {
+        out.push(Event::TagsChanged {
+            changes: vec![Change { asset: r.clone(), before: before.tags.clone(), after: after.tags.clone() }],
+        });
+    }
+    if before.context != after.context {
+        out.push(Event::ContextChanged {
+            changes: vec![Change { asset: r.clone(), before: before.context.clone(), after: after.context.clone() }],
+        });
+    }
+    if before.metadata != after.metadata {
+        out.push(Event::MetadataChanged {
+            changes: vec![Change { asset: r, before: before.metadata.clone(), after: after.metadata.clone() }],
+        });
+    }
+    if before.display_name != after.display_name
+        || before.asset_folder != after.asset_folder
+        || before.access_mode != after.access_mode
+    {
+        out.push(Event::Updated { asset: Box::new(after.clone()) });
+    }
+    out
 }

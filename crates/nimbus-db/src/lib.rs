@@ -10,12 +10,15 @@ mod assets;
 mod binds;
 mod envs;
 mod folders;
+mod jobs;
 mod metadata;
 mod migrate;
+mod outbox;
 mod presets;
 mod rows;
 mod search;
 mod transformations;
+mod triggers;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -237,6 +240,14 @@ impl SqlCatalog {
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// The SQLite writer lock, for a single write statement outside a transaction.
+    async fn sqlite_writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.dialect {
+            Dialect::Sqlite => Some(self.write_lock.lock().await),
+            Dialect::Postgres => None,
+        }
     }
 
     /// Begins a write transaction (on SQLite, after taking the writer lock).

@@ -3,6 +3,7 @@
 //! from, and raises it, so a change is checked against exactly the schema it replaces.
 
 use async_trait::async_trait;
+use nimbus_app::events::{AssetRef, Change, Event, WriteCtx};
 use nimbus_app::ports::{
     CatalogError, CatalogResult, FieldRecord, MetadataChange, MetadataRepo, MetadataSnapshot, MetadataUpdate,
     MetadataWrite, RuleRecord,
@@ -221,13 +222,14 @@ impl MetadataRepo for SqlCatalog {
 
     async fn set_asset_metadata(
         &self,
-        env: i64,
+        w: &WriteCtx,
         rt: ResourceType,
         dt: DeliveryType,
         updates: &[MetadataUpdate],
         schema_version: i64,
-        now: i64,
     ) -> CatalogResult<MetadataWrite> {
+        let (env, now) = (w.env(), w.now);
+        let mut changes = Vec::new();
         let mut tx = self.write_tx().await?;
         if locked_version(&mut tx.tx, env, self.dialect).await? != schema_version {
             tx.rollback().await?;
@@ -277,22 +279,35 @@ impl MetadataRepo for SqlCatalog {
             }
             let mut b = Binds::default();
             let sql = format!(
-                "SELECT id FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}",
+                "SELECT id, asset_id, public_id, version FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}",
                 b.int(env),
                 b.text(rt.as_str()),
                 b.text(dt.as_str()),
                 b.text_list(chunk.iter().map(|u| u.public_id.as_str()))
             );
-            let pks: Vec<i64> = b
-                .apply(&sql)
-                .fetch_all(&mut *tx.tx)
-                .await
-                .map_err(db_err)?
-                .iter()
-                .map(|r| r.try_get("id").map_err(db_err))
-                .collect::<CatalogResult<_>>()?;
+            let rows = b.apply(&sql).fetch_all(&mut *tx.tx).await.map_err(db_err)?;
+            let mut pks = Vec::with_capacity(rows.len());
+            for r in &rows {
+                pks.push(r.try_get::<i64, _>("id").map_err(db_err)?);
+                let pid: String = r.try_get("public_id").map_err(db_err)?;
+                let Some(u) = chunk.iter().find(|u| u.public_id.as_str() == pid) else { continue };
+                changes.push(Change {
+                    asset: AssetRef {
+                        asset_id: r.try_get("asset_id").map_err(db_err)?,
+                        public_id: u.public_id.clone(),
+                        resource_type: rt,
+                        delivery_type: dt,
+                        version: r.try_get("version").map_err(db_err)?,
+                    },
+                    before: u.expected.clone(),
+                    after: u.new.clone(),
+                });
+            }
             crate::search::reindex(&mut tx.tx, env, &pks).await?;
         }
+        let changes = nimbus_app::events::changes(changes);
+        let events = if changes.is_empty() { Vec::new() } else { vec![Event::MetadataChanged { changes }] };
+        crate::outbox::after_write(&mut tx.tx, w, &events).await?;
         tx.commit().await?;
         Ok(MetadataWrite::Done)
     }

@@ -70,6 +70,11 @@ impl Drop for ScratchDir {
 }
 
 /// PostgreSQL server for tests: `NIMBUS_TEST_POSTGRES` or the local default.
+/// A write by the system in environment `env` at `now` (catalog conformance tests).
+pub fn wctx(env: i64, now: i64) -> nimbus_app::events::WriteCtx {
+    nimbus_app::events::WriteCtx::new(&nimbus_app::events::Caller::system(env), now)
+}
+
 pub fn postgres_admin_url() -> String {
     std::env::var("NIMBUS_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
@@ -169,11 +174,17 @@ impl TestApp {
         tweak(&mut config);
         let blobs = ObjectBlobStore::local(&dir.path().join("blobs")).unwrap();
         let clock = Arc::new(FakeClock::new(T0));
-        let app =
-            App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), clock.clone(), Arc::new(RandomIds)).unwrap();
+        let app = App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), clock.clone(), Arc::new(RandomIds))
+            .unwrap()
+            .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications));
         app.create_environment(CLOUD, Some((KEY.into(), SECRET.into()))).await.unwrap();
         let router = nimbus_api::router(app.clone());
         Some(Self { app, router, clock, catalog, dir })
+    }
+
+    /// A job worker of this app (tests run it a round at a time).
+    pub fn worker(&self, owner: &str) -> nimbus_app::jobs::worker::Worker {
+        nimbus_app::jobs::worker::Worker::new(self.app.clone(), owner, 4)
     }
 
     pub async fn call(&self, req: Request<Body>) -> TestResponse {

@@ -43,6 +43,13 @@ impl Multipart {
         m
     }
 
+    /// A field added after signing (the SDKs leave `notification_url` out of the signature
+    /// of `tags`, `context` and `metadata`).
+    pub fn unsigned_field(mut self, name: &str, value: &str) -> Self {
+        self.fields.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
     pub fn file(mut self, file: Option<(&str, &[u8])>) -> Self {
         self.file = file.map(|(n, b)| (n.to_owned(), b.to_vec()));
         self

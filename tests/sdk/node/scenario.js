@@ -253,6 +253,40 @@ step('destroy', async () => {
   assert.strictEqual((await get(a.url)).status, 404);
 });
 
+step('webhooks_verified_with_the_sdk', async () => {
+  const got = [];
+  const server = http.createServer((req, res) => {
+    const parts = [];
+    req.on('data', (c) => parts.push(c));
+    req.on('end', () => {
+      got.push({ headers: req.headers, body: Buffer.concat(parts).toString('utf8') });
+      res.writeHead(200, { 'content-length': '0' });
+      res.end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const hook = `http://127.0.0.1:${server.address().port}/hook`;
+    const [a] = await uploadPng(`${P}/hook`, 60, { notification_url: hook });
+    await cloudinary.uploader.rename(a.public_id, `${P}/hook2`, { notification_url: hook });
+    await cloudinary.uploader.destroy(`${P}/hook2`, { notification_url: hook });
+    const deadline = Date.now() + 30000;
+    while (got.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const kinds = got.map((g) => JSON.parse(g.body).notification_type).sort();
+    assert.deepStrictEqual(kinds, ['delete', 'rename', 'upload']);
+    for (const g of got) {
+      const ts = g.headers['x-cld-timestamp'];
+      const sig = g.headers['x-cld-signature'];
+      assert.ok(cloudinary.utils.verifyNotificationSignature(g.body, ts, sig), `signature refused: ${g.body.slice(0, 200)}`);
+      assert.ok(!cloudinary.utils.verifyNotificationSignature(`${g.body} `, ts, sig), 'a changed body still verifies');
+    }
+    const upload = got.map((g) => JSON.parse(g.body)).find((b) => b.notification_type === 'upload');
+    assert.strictEqual(upload.asset_id, a.asset_id);
+  } finally {
+    server.close();
+  }
+});
+
 step('delete_resources_form_body', async () => {
   const ids = [];
   for (let i = 0; i < 2; i++) ids.push((await uploadPng(`${P}/del/d${i}`, 60 + i))[0].public_id);

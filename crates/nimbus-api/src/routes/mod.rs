@@ -4,11 +4,13 @@ mod account;
 pub mod delivery;
 mod folders;
 pub mod health;
+mod jobs;
 mod metadata;
 mod presets;
 mod resources;
 pub mod search;
 mod transformations;
+mod triggers;
 mod upload;
 
 use axum::body::Body;
@@ -55,10 +57,19 @@ fn redact(path: &str) -> String {
 pub(crate) struct AdminCall {
     pub env: Environment,
     pub cloud: String,
+    /// The API key of the call, and its secret.
+    pub key: String,
     pub secret: String,
     pub params: Params,
     /// The body as JSON (Metadata API calls send JSON documents).
     pub body: serde_json::Value,
+}
+
+impl AdminCall {
+    /// Who acts: the environment and the key of the call.
+    pub fn caller(&self) -> nimbus_app::events::Caller {
+        nimbus_app::events::Caller::key(self.env.id, &self.key)
+    }
 }
 
 pub(crate) fn resource_type(s: &str) -> ApiResult<ResourceType> {
@@ -123,7 +134,7 @@ async fn dispatch(state: &AppState, req: Request) -> ApiResult<Response> {
     let budget = state.limiter.hit(env.id, state.app.now());
     let mut resp = if budget.allowed {
         let (params, body) = admin_request(parts.uri.query(), &parts.headers, body).await?;
-        let call = AdminCall { env, cloud, secret: key.secret, params, body };
+        let call = AdminCall { env, cloud, key: key.key, secret: key.secret, params, body };
         match admin(state, endpoint, call).await {
             Ok(r) => r,
             Err(e) => e.into_response(),
@@ -200,6 +211,14 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
         E::CreateTransformation => transformations::create(app, &call).await?,
         E::UpdateTransformation { id } => transformations::update(app, &with_transformation(call, id)).await?,
         E::DeleteTransformation { id } => transformations::delete(app, &with_transformation(call, id)).await?,
+        E::ListTriggers => triggers::list(app, &call).await?,
+        E::CreateTrigger => triggers::create(app, &call).await?,
+        E::UpdateTrigger { id } => triggers::update(app, &call, &id).await?,
+        E::DeleteTrigger { id } => triggers::delete(app, &call, &id).await?,
+        E::ListJobs => jobs::list(app, &call).await?,
+        E::Job { id } => jobs::get(app, &call, &id).await?,
+        E::RetryJob { id } => jobs::retry(app, &call, &id).await?,
+        E::CancelJob { id } => jobs::cancel(app, &call, &id).await?,
         E::SearchResources => search::resources(app, &call).await?,
         E::SearchFolders => search::folders(app, &call).await?,
         other => metadata::handle(app, &call, other).await?,

@@ -134,7 +134,7 @@ pub async fn get_by_asset_id(app: &App, call: &AdminCall, asset_id: &str) -> Api
 
 pub async fn update(app: &App, call: &AdminCall, rt: &str, dt: &str, public_id: &str) -> ApiResult<Value> {
     let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
-    let (a, warnings) = app.update_asset(call.env.id, resource_type(rt)?, dt, public_id, &call.params).await?;
+    let (a, warnings) = app.update_asset(&call.caller(), resource_type(rt)?, dt, public_id, &call.params).await?;
     let mut v = detail(app, call, &a).await?;
     wire::add_warnings(&mut v, &warnings);
     Ok(v)
@@ -174,13 +174,13 @@ pub async fn delete(app: &App, call: &AdminCall, rt: &str, dt: &str) -> ApiResul
         }
         DeleteSelector::PublicIds(ids)
     };
-    let d = app.delete_assets(call.env.id, resource_type(rt)?, dt, selector, p).await?;
+    let d = app.delete_assets(&call.caller(), resource_type(rt)?, dt, selector, p).await?;
     Ok(deleted(&d))
 }
 
 pub async fn delete_by_tag(app: &App, call: &AdminCall, rt: &str, tag: String) -> ApiResult<Value> {
     let d = app
-        .delete_assets(call.env.id, resource_type(rt)?, DeliveryType::Upload, DeleteSelector::Tag(tag), &call.params)
+        .delete_assets(&call.caller(), resource_type(rt)?, DeliveryType::Upload, DeleteSelector::Tag(tag), &call.params)
         .await?;
     Ok(deleted(&d))
 }
@@ -192,7 +192,7 @@ pub async fn delete_by_asset_ids(app: &App, call: &AdminCall) -> ApiResult<Value
     }
     let d = app
         .delete_assets(
-            call.env.id,
+            &call.caller(),
             nimbus_core::ResourceType::Image,
             DeliveryType::Upload,
             DeleteSelector::AssetIds(ids.clone()),
@@ -227,7 +227,7 @@ pub async fn update_access_mode(app: &App, call: &AdminCall, rt: &str, dt: &str)
         }
     };
     let done =
-        app.update_access_mode(call.env.id, resource_type(rt)?, dt, mode, selector, p.get("next_cursor")).await?;
+        app.update_access_mode(&call.caller(), resource_type(rt)?, dt, mode, selector, p.get("next_cursor")).await?;
     let updated: Vec<Value> =
         done.updated.iter().map(|id| json!({ "public_id": id.as_str(), "access_mode": mode.as_str() })).collect();
     let mut v = json!({ "updated": updated, "failed": [] });

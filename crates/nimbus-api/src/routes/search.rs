@@ -121,7 +121,14 @@ pub async fn folders(app: &App, call: &AdminCall) -> ApiResult<Value> {
 pub async fn url(State(state): State<AppState>, Path((cloud, rest)): Path<(String, String)>) -> Response {
     let answer = async {
         let u = state.app.resolve_search_url(&cloud, &rest).await?;
-        let call = AdminCall { env: u.env, cloud, secret: u.secret, params: Params::default(), body: u.body };
+        let call = AdminCall {
+            env: u.env,
+            cloud,
+            key: String::new(),
+            secret: u.secret,
+            params: Params::default(),
+            body: u.body,
+        };
         Ok::<_, ApiError>((u.ttl, resources(&state.app, &call).await?))
     };
     match answer.await {

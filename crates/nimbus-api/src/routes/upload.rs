@@ -58,6 +58,7 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
     let (params, mut file) = upload_params(app, req).await?;
     let caller = app.authenticate_upload(cloud, action, basic, &params).await?;
     let env = caller.env.id;
+    let who = caller.caller();
     let secret = caller.api_key.as_ref().map(|k| k.secret.as_str());
     let v: Value = match action {
         "upload" => {
@@ -91,13 +92,13 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
             v
         }
         "destroy" => {
-            json!({ "result": if app.destroy(env, rt, &params).await? { "ok" } else { "not found" } })
+            json!({ "result": if app.destroy(&who, rt, &params).await? { "ok" } else { "not found" } })
         }
         "rename" => {
-            Value::Object(wire::resource(app, cloud, &app.rename(env, rt, &params).await?, Include::ALL, secret))
+            Value::Object(wire::resource(app, cloud, &app.rename(&who, rt, &params).await?, Include::ALL, secret))
         }
         "explicit" => {
-            let up = app.explicit(env, rt, &params).await?;
+            let up = app.explicit(&who, rt, &params).await?;
             let mut v = wire::upload_response(app, cloud, &up, caller.api_key.as_ref().map(|k| k.key.as_str()), secret);
             if v.get("eager").is_none() {
                 v["eager"] = json!([]);
@@ -105,13 +106,13 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
             v
         }
         "tags" => {
-            let ids: Vec<String> = app.tags_command(env, rt, &params).await?.iter().map(ToString::to_string).collect();
+            let ids: Vec<String> = app.tags_command(&who, rt, &params).await?.iter().map(ToString::to_string).collect();
             json!({ "public_ids": ids })
         }
-        "metadata" => json!({ "public_ids": app.update_metadata(env, rt, &params).await? }),
+        "metadata" => json!({ "public_ids": app.update_metadata(&who, rt, &params).await? }),
         "context" => {
             let ids: Vec<String> =
-                app.context_command(env, rt, &params).await?.iter().map(ToString::to_string).collect();
+                app.context_command(&who, rt, &params).await?.iter().map(ToString::to_string).collect();
             json!({ "public_ids": ids })
         }
         other => return Err(crate::error::ApiError::UnknownEndpoint(other.to_owned())),

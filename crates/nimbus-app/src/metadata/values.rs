@@ -15,6 +15,7 @@ use serde_json::Value as Json;
 
 use super::LoadedSchema;
 use crate::error::AppResult;
+use crate::events::{Caller, WriteCtx};
 use crate::limits::check_ids;
 use crate::params::Params;
 use crate::ports::{MetadataUpdate, MetadataWrite};
@@ -143,7 +144,9 @@ impl App {
 
     /// Upload API `metadata`: the same values for many assets, all or nothing. Returns the
     /// public ids updated (ids that do not exist are skipped).
-    pub async fn update_metadata(&self, env: i64, rt: ResourceType, params: &Params) -> AppResult<Vec<String>> {
+    pub async fn update_metadata(&self, caller: &Caller, rt: ResourceType, params: &Params) -> AppResult<Vec<String>> {
+        let env = caller.env;
+        let notify = self.notification_url(params)?;
         let input = parse_input(params.get("metadata").ok_or(AppError::MissingParam("metadata"))?)?;
         let ids: Vec<String> = params.get("public_ids").map(parse_tags).unwrap_or_default();
         if ids.is_empty() {
@@ -180,8 +183,8 @@ impl App {
             if !failures.is_empty() {
                 return Err(bulk_error(failures));
             }
-            let now = self.now();
-            match self.catalog.set_asset_metadata(env, rt, dt, &updates, version, now).await? {
+            let w = WriteCtx::new(caller, self.now()).notify(notify.clone());
+            match self.catalog.set_asset_metadata(&w, rt, dt, &updates, version).await? {
                 MetadataWrite::Done => {
                     // In request order, each once.
                     let done: std::collections::HashSet<&str> = updates.iter().map(|u| u.public_id.as_str()).collect();

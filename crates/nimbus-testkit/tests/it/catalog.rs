@@ -7,7 +7,7 @@ use nimbus_app::ports::{
 };
 use nimbus_core::{Asset, DeliveryType, MetadataValues, PublicId, ResourceType};
 use nimbus_db::SqlCatalog;
-use nimbus_testkit::{ScratchDir, scratch_postgres};
+use nimbus_testkit::{ScratchDir, scratch_postgres, wctx};
 
 fn asset(n: u32, id: &str) -> Asset {
     Asset {
@@ -56,13 +56,13 @@ async fn suite(c: &SqlCatalog) {
 
     // Insert, get, overwrite, keep existing.
     let a = asset(1, "f1/a");
-    assert!(matches!(c.save_asset(env.id, &a, false, None).await.unwrap(), Saved::Inserted(_)));
+    assert!(matches!(c.save_asset(&wctx(env.id, 0), &a, false, None).await.unwrap(), Saved::Inserted(_)));
     let got = c.asset(env.id, key(&a.public_id)).await.unwrap().unwrap();
     assert_eq!(got, a, "round trip, tags and context in order");
     assert!(c.asset(other.id, key(&a.public_id)).await.unwrap().is_none(), "other environment sees nothing");
     let mut a2 = asset(2, "f1/a");
     a2.tags = vec!["x".into()];
-    match c.save_asset(env.id, &a2, false, None).await.unwrap() {
+    match c.save_asset(&wctx(env.id, 0), &a2, false, None).await.unwrap() {
         Saved::Existing(e) => assert_eq!(e.asset_id, a.asset_id),
         other => panic!("expected Existing, got {other:?}"),
     }
@@ -74,16 +74,18 @@ async fn suite(c: &SqlCatalog) {
         guard(0, BasedOn::Stored(values(serde_json::json!({"other": 1})))),
     ];
     for g in &stale_guards {
-        assert!(matches!(c.save_asset(env.id, &a2, true, Some(g)).await.unwrap(), Saved::Stale), "{g:?}");
+        assert!(matches!(c.save_asset(&wctx(env.id, 0), &a2, true, Some(g)).await.unwrap(), Saved::Stale), "{g:?}");
     }
     let fresh_new = asset(90, "guarded/new");
     assert!(matches!(
-        c.save_asset(env.id, &fresh_new, true, Some(&guard(0, BasedOn::Stored(a.metadata.clone())))).await.unwrap(),
+        c.save_asset(&wctx(env.id, 0), &fresh_new, true, Some(&guard(0, BasedOn::Stored(a.metadata.clone()))))
+            .await
+            .unwrap(),
         Saved::Stale
     ));
     assert!(c.asset(env.id, key(&fresh_new.public_id)).await.unwrap().is_none(), "a stale insert is rolled back");
     let right = guard(0, BasedOn::Stored(a.metadata.clone()));
-    match c.save_asset(env.id, &a2, true, Some(&right)).await.unwrap() {
+    match c.save_asset(&wctx(env.id, 0), &a2, true, Some(&right)).await.unwrap() {
         Saved::Replaced { asset, old_blob } => {
             assert_eq!(old_blob, "originals/1");
             assert_eq!(asset.asset_id, a.asset_id, "asset id survives overwrite");
@@ -99,9 +101,9 @@ async fn suite(c: &SqlCatalog) {
 
     // Listing: order, pagination without skips or repeats, filters.
     for n in 3..=9 {
-        c.save_asset(env.id, &asset(n, &format!("p/item{n}")), false, None).await.unwrap();
+        c.save_asset(&wctx(env.id, 0), &asset(n, &format!("p/item{n}")), false, None).await.unwrap();
     }
-    c.save_asset(other.id, &asset(50, "p/item3"), false, None).await.unwrap();
+    c.save_asset(&wctx(other.id, 0), &asset(50, "p/item3"), false, None).await.unwrap();
     let mut seen = Vec::new();
     let mut q = ListQuery { resource_type: Some(ResourceType::Image), limit: 3, ..Default::default() };
     loop {
@@ -147,20 +149,24 @@ async fn suite(c: &SqlCatalog) {
 
     // Tags.
     let ids: Vec<PublicId> = ["p/item3", "p/item4", "missing"].iter().map(|s| PublicId::parse(s).unwrap()).collect();
-    let found =
-        c.tag_assets(env.id, ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Add("new"), 7).await.unwrap();
+    let found = c
+        .tag_assets(&wctx(env.id, 7), ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Add("new"))
+        .await
+        .unwrap();
     assert_eq!(found.len(), 2);
     let tagged =
         c.list_assets(env.id, &ListQuery { tag: Some("new".into()), limit: 10, ..Default::default() }).await.unwrap();
     assert_eq!(tagged.assets.len(), 2);
     assert_eq!(tagged.assets[0].tags, vec!["t1", "t2", "new"], "added tags go last");
-    c.tag_assets(env.id, ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Replace("only,one"), 8)
+    c.tag_assets(&wctx(env.id, 8), ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Replace("only,one"))
         .await
         .unwrap();
     let got = c.asset(env.id, key(&ids[0])).await.unwrap().unwrap();
     assert_eq!(got.tags, vec!["only", "one"]);
-    c.tag_assets(env.id, ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Remove("one"), 8).await.unwrap();
-    c.tag_assets(env.id, ResourceType::Image, DeliveryType::Upload, &ids[1..2], TagCommand::RemoveAll, 8)
+    c.tag_assets(&wctx(env.id, 8), ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Remove("one"))
+        .await
+        .unwrap();
+    c.tag_assets(&wctx(env.id, 8), ResourceType::Image, DeliveryType::Upload, &ids[1..2], TagCommand::RemoveAll)
         .await
         .unwrap();
     assert_eq!(c.asset(env.id, key(&ids[0])).await.unwrap().unwrap().tags, vec!["only"]);
@@ -176,7 +182,7 @@ async fn suite(c: &SqlCatalog) {
         access_mode: Some(nimbus_core::AccessMode::Authenticated),
         ..Default::default()
     };
-    let Patched::Done(up) = c.update_asset(env.id, key(&ids[0]), &patch, 9).await.unwrap() else { panic!() };
+    let Patched::Done(up) = c.update_asset(&wctx(env.id, 9), key(&ids[0]), &patch).await.unwrap() else { panic!() };
     assert_eq!((up.display_name.as_str(), up.context.len(), up.updated_at), ("Nice", 1, 9));
     let stored = c.asset(env.id, key(&ids[0])).await.unwrap().unwrap();
     assert_eq!(stored.access_mode, nimbus_core::AccessMode::Authenticated);
@@ -187,34 +193,37 @@ async fn suite(c: &SqlCatalog) {
         ..Default::default()
     };
     let stale = patch(&new_md, &old_md, 0);
-    assert!(matches!(c.update_asset(env.id, key(&ids[0]), &stale, 9).await.unwrap(), Patched::Stale));
+    assert!(matches!(c.update_asset(&wctx(env.id, 9), key(&ids[0]), &stale).await.unwrap(), Patched::Stale));
     let other_schema = patch(&old_md, &new_md, 7);
-    assert!(matches!(c.update_asset(env.id, key(&ids[0]), &other_schema, 9).await.unwrap(), Patched::Stale));
+    assert!(matches!(c.update_asset(&wctx(env.id, 9), key(&ids[0]), &other_schema).await.unwrap(), Patched::Stale));
     let fresh = patch(&old_md, &new_md, 0);
-    let Patched::Done(up) = c.update_asset(env.id, key(&ids[0]), &fresh, 9).await.unwrap() else { panic!() };
+    let Patched::Done(up) = c.update_asset(&wctx(env.id, 9), key(&ids[0]), &fresh).await.unwrap() else { panic!() };
     assert_eq!(up.metadata, new_md);
     assert!(matches!(
-        c.update_asset(env.id, key(&PublicId::parse("nope").unwrap()), &fresh, 9).await.unwrap(),
+        c.update_asset(&wctx(env.id, 9), key(&PublicId::parse("nope").unwrap()), &fresh).await.unwrap(),
         Patched::NotFound
     ));
     let to = PublicId::parse("renamed/x").unwrap();
-    assert!(matches!(c.rename_asset(env.id, key(&ids[2]), key(&to), false, 10).await.unwrap(), Renamed::NotFound));
     assert!(matches!(
-        c.rename_asset(env.id, key(&ids[0]), key(&ids[1]), false, 10).await.unwrap(),
+        c.rename_asset(&wctx(env.id, 10), key(&ids[2]), key(&to), false).await.unwrap(),
+        Renamed::NotFound
+    ));
+    assert!(matches!(
+        c.rename_asset(&wctx(env.id, 10), key(&ids[0]), key(&ids[1]), false).await.unwrap(),
         Renamed::TargetExists
     ));
-    match c.rename_asset(env.id, key(&ids[0]), key(&to), false, 10).await.unwrap() {
+    match c.rename_asset(&wctx(env.id, 10), key(&ids[0]), key(&to), false).await.unwrap() {
         Renamed::Done { asset, replaced_blob } => assert!(asset.public_id == to && replaced_blob.is_none()),
         other => panic!("{other:?}"),
     }
-    match c.rename_asset(env.id, key(&to), key(&ids[1]), true, 11).await.unwrap() {
+    match c.rename_asset(&wctx(env.id, 11), key(&to), key(&ids[1]), true).await.unwrap() {
         Renamed::Done { replaced_blob, .. } => {
             assert_eq!(replaced_blob.as_deref(), Some("originals/4"))
         }
         other => panic!("{other:?}"),
     }
     assert_eq!(c.asset(env.id, key(&ids[1])).await.unwrap().unwrap().tags, vec!["only"], "tags move with the asset");
-    let gone = c.delete_assets(env.id, ResourceType::Image, DeliveryType::Upload, &ids).await.unwrap();
+    let gone = c.delete_assets(&wctx(env.id, 0), ResourceType::Image, DeliveryType::Upload, &ids).await.unwrap();
     assert_eq!(gone.len(), 1);
     assert!(c.asset(env.id, key(&ids[1])).await.unwrap().is_none());
     assert_eq!(c.usage(env.id).await.unwrap().resources, 6);
@@ -338,13 +347,13 @@ async fn metadata_suite(c: &SqlCatalog, env: i64, ids: &[PublicId]) {
     let mut with_stale = updates.clone();
     with_stale[1].expected = values(serde_json::json!({"b": "not what is stored"}));
     assert_eq!(
-        c.set_asset_metadata(env, rt, dt, &with_stale, 2, 20).await.unwrap(),
+        c.set_asset_metadata(&wctx(env, 20), rt, dt, &with_stale, 2).await.unwrap(),
         MetadataWrite::Stale(ids[1].clone())
     );
-    assert_eq!(c.set_asset_metadata(env, rt, dt, &updates, 1, 20).await.unwrap(), MetadataWrite::SchemaChanged);
+    assert_eq!(c.set_asset_metadata(&wctx(env, 20), rt, dt, &updates, 1).await.unwrap(), MetadataWrite::SchemaChanged);
     let after: Vec<MetadataValues> = assets_of(c, env, ids).await.into_iter().map(|a| a.metadata).collect();
     assert_eq!(after, current, "nothing was written");
-    assert_eq!(c.set_asset_metadata(env, rt, dt, &updates, 2, 20).await.unwrap(), MetadataWrite::Done);
+    assert_eq!(c.set_asset_metadata(&wctx(env, 20), rt, dt, &updates, 2).await.unwrap(), MetadataWrite::Done);
     let after = assets_of(c, env, ids).await;
     assert!(after.iter().all(|a| a.metadata == values(serde_json::json!({"b": "x"})) && a.updated_at == 20));
     let scanned = c.scan_metadata(env, None, 1000).await.unwrap();

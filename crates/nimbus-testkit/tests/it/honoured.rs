@@ -9,7 +9,7 @@ use serde_json::json;
 async fn parameters_without_their_effect_are_refused_by_name() {
     let t = TestApp::new().await;
     for (name, value) in [
-        ("notification_url", "https://example.com/hook"),
+        ("return_delete_token", "true"),
         ("backup", "true"),
         ("transformation", "c_scale,w_100"),
         ("moderation", "manual"),
@@ -27,14 +27,13 @@ async fn parameters_without_their_effect_are_refused_by_name() {
         t.upload_api("image", "upload", &[("public_id", "x"), ("backup", "false")], Some(("a.png", &png(4, 4)))).await;
     assert_eq!(r.status, 200);
     // explicit, Admin update and presets answer the same.
-    let r = t
-        .upload_api("image", "explicit", &[("public_id", "x"), ("type", "upload"), ("notification_url", "h")], None)
-        .await;
-    assert_eq!((r.status.as_u16(), r.error().contains("notification_url")), (400, true));
+    let r =
+        t.upload_api("image", "explicit", &[("public_id", "x"), ("type", "upload"), ("backup", "true")], None).await;
+    assert_eq!((r.status.as_u16(), r.error().contains("backup")), (400, true));
     let r = t.admin(Method::POST, "resources/image/upload/x", Some(json!({"moderation_status": "approved"}))).await;
     assert_eq!((r.status.as_u16(), r.error().contains("moderation_status")), (400, true));
-    let r = t.admin(Method::POST, "upload_presets", Some(json!({"name": "p", "notification_url": "h"}))).await;
-    assert_eq!((r.status.as_u16(), r.error().contains("notification_url")), (400, true));
+    let r = t.admin(Method::POST, "upload_presets", Some(json!({"name": "p", "moderation": "manual"}))).await;
+    assert_eq!((r.status.as_u16(), r.error().contains("moderation")), (400, true));
 }
 
 #[tokio::test]

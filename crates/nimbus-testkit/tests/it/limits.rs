@@ -9,7 +9,7 @@ use nimbus_app::ports::{AssetKey, AssetRepo, EnvRepo, ListQuery, MetadataRepo, T
 use nimbus_core::metadata::doc::MAX_DATASOURCE_VALUES;
 use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use nimbus_db::SqlCatalog;
-use nimbus_testkit::{CLOUD, Db, TestApp, TestResponse};
+use nimbus_testkit::{CLOUD, Db, TestApp, TestResponse, wctx};
 use serde_json::{Value, json};
 
 /// More ids than SQLite (32 766) or PostgreSQL (65 535) binds in one statement.
@@ -191,13 +191,13 @@ async fn catalog_lists(db: Db) {
     assert_eq!(c.blob_keys_in_use(&keys).await.unwrap().len(), 700);
     assert_eq!(c.asset_metadata(env, rt, dt, &pids).await.unwrap().len(), 700);
 
-    let tagged = c.tag_assets(env, rt, dt, &pids, TagCommand::Add("t"), 5).await.unwrap();
+    let tagged = c.tag_assets(&wctx(env, 5), rt, dt, &pids, TagCommand::Add("t")).await.unwrap();
     assert_eq!(tagged.len(), 700);
     let one = PublicId::parse("p699").unwrap();
     let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &one };
     assert_eq!(c.asset(env, key).await.unwrap().unwrap().tags, vec!["t"]);
 
-    let gone = c.delete_assets(env, rt, dt, &pids).await.unwrap();
+    let gone = c.delete_assets(&wctx(env, 0), rt, dt, &pids).await.unwrap();
     assert_eq!(gone.len(), 700, "each deleted asset reported once");
     assert!(c.list_assets(env, &ListQuery::default()).await.unwrap().assets.is_empty());
 }

@@ -14,7 +14,7 @@ use nimbus_core::metadata::FieldType;
 use nimbus_core::search::{self, Schema};
 use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
 use nimbus_db::SqlCatalog;
-use nimbus_testkit::{ScratchDir, scratch_postgres};
+use nimbus_testkit::{ScratchDir, scratch_postgres, wctx};
 
 const NOW: i64 = 1_750_000_000;
 const DAY: i64 = 86_400;
@@ -193,7 +193,7 @@ async fn load(c: &SqlCatalog, env: i64, seed: u64, n: usize) {
     let mut ids = Vec::new();
     for i in 0..n {
         let a = random_asset(&mut r, base + i);
-        c.save_asset(env, &a, false, None).await.unwrap();
+        c.save_asset(&wctx(env, 0), &a, false, None).await.unwrap();
         ids.push(a.public_id.clone());
     }
     for (i, id) in ids.iter().enumerate() {
@@ -204,7 +204,7 @@ async fn load(c: &SqlCatalog, env: i64, seed: u64, n: usize) {
                 a.public_id = id.clone();
                 a.resource_type = ResourceType::Image;
                 a.delivery_type = DeliveryType::Upload;
-                c.save_asset(env, &a, true, None).await.unwrap();
+                c.save_asset(&wctx(env, 0), &a, true, None).await.unwrap();
             }
             1 => {
                 let patch = AssetPatch {
@@ -213,20 +213,26 @@ async fn load(c: &SqlCatalog, env: i64, seed: u64, n: usize) {
                     display_name: Some("Renamed Display".into()),
                     ..Default::default()
                 };
-                let _: Patched = c.update_asset(env, key(id), &patch, NOW).await.unwrap();
+                let _: Patched = c.update_asset(&wctx(env, NOW), key(id), &patch).await.unwrap();
             }
             2 => {
                 let ids = [id.clone()];
-                c.tag_assets(env, ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Add("added"), NOW)
-                    .await
-                    .unwrap();
+                c.tag_assets(
+                    &wctx(env, NOW),
+                    ResourceType::Image,
+                    DeliveryType::Upload,
+                    &ids,
+                    TagCommand::Add("added"),
+                )
+                .await
+                .unwrap();
             }
             3 => {
                 let to = PublicId::parse(&format!("moved/{}", id.as_str().replace('/', "_"))).unwrap();
-                let _: Renamed = c.rename_asset(env, key(id), key(&to), false, NOW).await.unwrap();
+                let _: Renamed = c.rename_asset(&wctx(env, NOW), key(id), key(&to), false).await.unwrap();
             }
             4 if i % 2 == 0 => {
-                c.delete_assets(env, ResourceType::Image, DeliveryType::Upload, std::slice::from_ref(id))
+                c.delete_assets(&wctx(env, 0), ResourceType::Image, DeliveryType::Upload, std::slice::from_ref(id))
                     .await
                     .unwrap();
             }
@@ -382,7 +388,7 @@ async fn pagination(c: &SqlCatalog) {
             seen.extend(page.assets.iter().cloned());
             // Concurrent inserts between pages.
             extra += 1;
-            c.save_asset(env.id, &random_asset(&mut r, extra), false, None).await.unwrap();
+            c.save_asset(&wctx(env.id, 0), &random_asset(&mut r, extra), false, None).await.unwrap();
             match page.next {
                 Some(n) => after = Some(n),
                 None => break,

@@ -1,0 +1,190 @@
+//! Who acted and what changed. Every catalog write of an asset takes a [`WriteCtx`]: the
+//! [`Caller`] (environment and actor), the time, the request's `notification_url` and the
+//! jobs the change causes. The catalog records the typed [`Event`]s of the write in its
+//! outbox, and enqueues the jobs, in the write's own transaction: a committed change always
+//! has its events and jobs, and a rolled-back one has none.
+
+use nimbus_core::{Asset, Context, DeliveryType, MetadataValues, PublicId, ResourceType};
+use serde::{Deserialize, Serialize};
+
+use crate::jobs::NewJob;
+
+/// Who asked for a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// A call signed or authenticated with this API key.
+    ApiKey(String),
+    /// An unsigned upload through this preset.
+    UnsignedPreset(String),
+    /// Nimbus itself (jobs, the command line).
+    System,
+}
+
+impl Actor {
+    /// How the outbox and the job list name the actor: `key:123…`, `preset:name`, `system`.
+    pub fn label(&self) -> String {
+        match self {
+            Self::ApiKey(k) => format!("key:{k}"),
+            Self::UnsignedPreset(p) => format!("preset:{p}"),
+            Self::System => "system".into(),
+        }
+    }
+
+    /// The API key whose secret signs this actor's notifications, if it has one.
+    pub fn api_key(&self) -> Option<&str> {
+        match self {
+            Self::ApiKey(k) => Some(k),
+            _ => None,
+        }
+    }
+}
+
+/// The environment a call acts in, and who makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub env: i64,
+    pub actor: Actor,
+}
+
+impl Caller {
+    pub fn system(env: i64) -> Self {
+        Self { env, actor: Actor::System }
+    }
+
+    pub fn key(env: i64, key: &str) -> Self {
+        Self { env, actor: Actor::ApiKey(key.to_owned()) }
+    }
+}
+
+/// Everything a catalog write needs besides its data.
+#[derive(Debug, Clone)]
+pub struct WriteCtx {
+    pub caller: Caller,
+    pub now: i64,
+    /// Where the events of this write are also announced (the request's `notification_url`).
+    pub notification_url: Option<String>,
+    /// Jobs to enqueue if, and only if, the write changes something.
+    pub jobs: Vec<NewJob>,
+}
+
+impl WriteCtx {
+    pub fn new(caller: &Caller, now: i64) -> Self {
+        Self { caller: caller.clone(), now, notification_url: None, jobs: Vec::new() }
+    }
+
+    pub fn env(&self) -> i64 {
+        self.caller.env
+    }
+
+    pub fn notify(mut self, url: Option<String>) -> Self {
+        self.notification_url = url;
+        self
+    }
+}
+
+/// An asset named in an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetRef {
+    pub asset_id: String,
+    pub public_id: PublicId,
+    pub resource_type: ResourceType,
+    pub delivery_type: DeliveryType,
+    pub version: i64,
+}
+
+impl From<&Asset> for AssetRef {
+    fn from(a: &Asset) -> Self {
+        Self {
+            asset_id: a.asset_id.clone(),
+            public_id: a.public_id.clone(),
+            resource_type: a.resource_type,
+            delivery_type: a.delivery_type,
+            version: a.version,
+        }
+    }
+}
+
+/// A value that changed on one asset: before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change<T> {
+    pub asset: AssetRef,
+    pub before: T,
+    pub after: T,
+}
+
+/// What a catalog write did, as recorded in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A new asset, or a new version of an existing one (`overwritten`).
+    Uploaded {
+        asset: Box<Asset>,
+        overwritten: bool,
+    },
+    Renamed {
+        asset: Box<Asset>,
+        from: PublicId,
+        from_type: DeliveryType,
+    },
+    /// Assets deleted, with the blobs of their originals.
+    Destroyed {
+        assets: Vec<(AssetRef, String)>,
+    },
+    TagsChanged {
+        changes: Vec<Change<Vec<String>>>,
+    },
+    ContextChanged {
+        changes: Vec<Change<Context>>,
+    },
+    MetadataChanged {
+        changes: Vec<Change<MetadataValues>>,
+    },
+    /// Other descriptive fields (display name, asset folder, access mode).
+    Updated {
+        asset: Box<Asset>,
+    },
+}
+
+impl Event {
+    /// The event's name in the outbox.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Uploaded { .. } => "uploaded",
+            Self::Renamed { .. } => "renamed",
+            Self::Destroyed { .. } => "destroyed",
+            Self::TagsChanged { .. } => "tags_changed",
+            Self::ContextChanged { .. } => "context_changed",
+            Self::MetadataChanged { .. } => "metadata_changed",
+            Self::Updated { .. } => "updated",
+        }
+    }
+}
+
+/// An event as the outbox holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub env_id: i64,
+    pub actor: String,
+    pub notification_url: Option<String>,
+    pub event: Event,
+    pub created_at: i64,
+}
+
+/// The same change for every asset of a bulk write: the [`Change`]s that change something.
+pub fn changes<T: PartialEq>(items: Vec<Change<T>>) -> Vec<Change<T>> {
+    items.into_iter().filter(|c| c.before != c.after).collect()
+}
+
+/// The outbox: recorded events waiting for the relay.
+#[async_trait::async_trait]
+pub trait Outbox: Send + Sync {
+    /// Events not relayed yet, oldest first, at most `limit`.
+    async fn pending_events(&self, limit: u32) -> crate::ports::CatalogResult<Vec<StoredEvent>>;
+    /// Marks `ids` relayed and enqueues `jobs`, in one transaction. Relaying an event twice
+    /// (two nodes at once) is harmless when its jobs carry idempotency keys.
+    async fn relay_events(&self, ids: &[i64], jobs: &[NewJob], now: i64) -> crate::ports::CatalogResult<()>;
+    /// An environment's events, newest first, before `before`, at most `limit`.
+    async fn events(&self, env: i64, before: Option<i64>, limit: u32) -> crate::ports::CatalogResult<Vec<StoredEvent>>;
+}
