@@ -1260,7 +1260,7 @@ class _Hooks(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         with self.lock:
-            self.got.append((dict(self.headers), body, self.path))
+            self.got.append(({k.lower(): v for k, v in self.headers.items()}, body, self.path))
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -1298,10 +1298,10 @@ def webhooks_signed_as_the_sdk_verifies():
         for headers, body in got:
             text = body.decode()
             ok = cloudinary.utils.verify_notification_signature(
-                text, headers["X-Cld-Timestamp"], headers["X-Cld-Signature"])
+                text, headers["x-cld-timestamp"], headers["x-cld-signature"])
             check(ok, "signature refused by the SDK: %r" % text[:200])
             check(not cloudinary.utils.verify_notification_signature(
-                text + " ", headers["X-Cld-Timestamp"], headers["X-Cld-Signature"]), "a changed body still verifies")
+                text + " ", headers["x-cld-timestamp"], headers["x-cld-signature"]), "a changed body still verifies")
         upload = [json.loads(b) for _, b in got if json.loads(b)["notification_type"] == "upload"][0]
         eq(upload["asset_id"], up["asset_id"], "upload notification asset_id")
 
@@ -1316,7 +1316,7 @@ def webhooks_signed_as_the_sdk_verifies():
         got = _hooks_for("/trig" + RUN, 1)
         eq(len(got), 1, "trigger notifications")
         check(cloudinary.utils.verify_notification_signature(
-            got[0][1].decode(), got[0][0]["X-Cld-Timestamp"], got[0][0]["X-Cld-Signature"]), "trigger signature")
+            got[0][1].decode(), got[0][0]["x-cld-timestamp"], got[0][0]["x-cld-signature"]), "trigger signature")
         eager = _hooks_for("/req%s/eager" % RUN, 1)
         eq(len(eager), 1, "eager notifications")
         e = json.loads(eager[0][1])
