@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The test command (and what it needs installed first): every Rust test (the catalog conformance suite on SQLite and PostgreSQL
-# included), then the official Cloudinary SDKs (Python and Node) against a real server, on
-# SQLite and on PostgreSQL. Needs the machine set up by scripts/setup.sh.
+# The test command (and what it needs installed first): every Rust test (the catalog and job
+# conformance suites on SQLite and PostgreSQL, the blob-store suite on the filesystem, in memory
+# and on a real Garage), then the official Cloudinary SDKs (Python and Node) against a real
+# server: on SQLite with local files, and on PostgreSQL with Garage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,14 @@ bash scripts/setup.sh
 export PGPASSWORD=${PGPASSWORD:-postgres}
 export NIMBUS_TEST_POSTGRES=${NIMBUS_TEST_POSTGRES:-postgres://postgres:postgres@127.0.0.1:5432/test}
 export NIMBUS_REQUIRE_POSTGRES=${NIMBUS_REQUIRE_POSTGRES:-1}
+
+# A single-node Garage for the S3 tests (built once into the tool cache, outside the clone).
+bash scripts/garage.sh install
+GARAGE_DIR=$(mktemp -d -t nimbus-garage-XXXXXX)
+stop_garage() { bash scripts/garage.sh stop "$GARAGE_DIR"; rm -rf "$GARAGE_DIR"; }
+trap stop_garage EXIT
+eval "$(bash scripts/garage.sh start "$GARAGE_DIR")"
+export NIMBUS_REQUIRE_S3=1
 
 # Scratch databases of earlier runs.
 psql -h 127.0.0.1 -U postgres -d test -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'nimbus\_%'" 2>/dev/null |
@@ -26,5 +35,6 @@ bash tests/sdk/run.sh
 echo "== SDK scenarios on PostgreSQL"
 db="nimbus_sdk_$$"
 psql -h 127.0.0.1 -U postgres -d test -qc "CREATE DATABASE $db" >/dev/null
-trap 'psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
-NIMBUS_TEST_DATABASE_URL="postgres://postgres:postgres@127.0.0.1:5432/$db" bash tests/sdk/run.sh
+trap 'psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; stop_garage' EXIT
+NIMBUS_BLOB_URL="$NIMBUS_TEST_BLOB_URL/sdk-$$" NIMBUS_TEST_DATABASE_URL="postgres://postgres:postgres@127.0.0.1:5432/$db" \
+  bash tests/sdk/run.sh

@@ -71,8 +71,9 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::JobNotFound(_) => StatusCode::NOT_FOUND,
         E::AlreadyExists(_) | E::Conflict(_) => StatusCode::CONFLICT,
         E::RateLimited | E::MetadataBusy => StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
-        E::Busy => StatusCode::SERVICE_UNAVAILABLE,
-        E::Catalog(_) | E::Blob(_) | E::Io(_) | E::Cpu(_) | E::Image(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        // The catalog database or the blob store did not answer: worth trying again.
+        E::Busy | E::Catalog(_) | E::Blob(_) => StatusCode::SERVICE_UNAVAILABLE,
+        E::Io(_) | E::Cpu(_) | E::Image(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -91,6 +92,10 @@ impl ApiError {
             tracing::error!(error = %self, "internal error");
             return "Internal server error".to_owned();
         }
+        if let Self::App(AppError::Catalog(_) | AppError::Blob(_)) = self {
+            tracing::error!(error = %self, "storage unavailable");
+            return "Storage is unavailable, try again shortly".to_owned();
+        }
         self.to_string()
     }
 }
@@ -106,8 +111,14 @@ impl IntoResponse for ApiError {
         let body = serde_json::json!({ "error": error });
         let mut resp = (status, axum::Json(body)).into_response();
         resp.headers_mut().insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert("retry-after", HeaderValue::from_static(RETRY_AFTER_SECS));
+        }
         resp
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// When a client should try again after a 503.
+pub(crate) const RETRY_AFTER_SECS: &str = "5";

@@ -199,7 +199,7 @@ impl App {
             .any(|c| matches!(c.get("fl"), Some(Param::Flags(f)) if f.iter().any(|x| x == "attachment")));
         let derived =
             |bytes| Derived { key: key.clone(), format, bytes, etag: format!("\"{hash}\""), vary_accept, attachment };
-        if self.blobs.head(&key).await.is_ok() {
+        if self.blobs.head(&key).await?.is_some() {
             return Ok(derived(None));
         }
         if existing_only {

@@ -30,7 +30,17 @@ impl App {
     /// On start: make sure the environment of `CLOUDINARY_URL` exists with its key, or, with
     /// no such URL and an empty catalog, create one with generated credentials. Returns the
     /// credentials of an environment created here.
+    ///
+    /// Nodes starting together on one catalog may race here: the one whose creation loses
+    /// finds the winner's environment and goes on with it.
     pub async fn bootstrap(&self, url: Option<&CloudinaryUrl>) -> AppResult<Option<CloudinaryUrl>> {
+        match self.bootstrap_once(url).await {
+            Err(AppError::AlreadyExists(_)) => self.bootstrap_once(url).await,
+            other => other,
+        }
+    }
+
+    async fn bootstrap_once(&self, url: Option<&CloudinaryUrl>) -> AppResult<Option<CloudinaryUrl>> {
         match url {
             Some(u) => match self.catalog.env_by_cloud(u.cloud.as_str()).await? {
                 None => {
@@ -52,10 +62,12 @@ impl App {
                     Ok(None)
                 }
             },
-            None if self.catalog.list_envs().await?.is_empty() => {
-                let (_, created) = self.create_environment("nimbus", None).await?;
-                Ok(Some(created))
-            }
+            None if self.catalog.list_envs().await?.is_empty() => match self.create_environment("nimbus", None).await {
+                Ok((_, created)) => Ok(Some(created)),
+                // Another node created it a moment ago.
+                Err(AppError::AlreadyExists(_)) => Ok(None),
+                Err(e) => Err(e),
+            },
             None => Ok(None),
         }
     }

@@ -473,7 +473,9 @@ pub trait BlobStore: Send + Sync {
     async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), BlobError>;
     /// Reads `range` (all when `None`) of the blob.
     async fn get(&self, key: &str, range: Option<Range<u64>>) -> Result<BlobRead, BlobError>;
-    async fn head(&self, key: &str) -> Result<BlobMeta, BlobError>;
+    /// The blob's size and age; `None` when it does not exist (an outage is an error, never
+    /// "absent": a derivative is not rendered again because the store did not answer).
+    async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError>;
     /// Deletes a blob; deleting a missing blob is not an error.
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
     async fn list(&self, prefix: &str) -> Result<Vec<BlobMeta>, BlobError>;

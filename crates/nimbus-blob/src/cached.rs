@@ -56,7 +56,7 @@ impl BlobStore for CachedBlobStore {
         self.inner.put_bytes(key, bytes.clone()).await?;
         // What was just written (a fresh derivative) is about to be read.
         if bytes.len() as u64 <= self.max_item {
-            let last_modified = self.inner.head(key).await.map(|m| m.last_modified).unwrap_or(0);
+            let last_modified = self.inner.head(key).await.ok().flatten().map_or(0, |m| m.last_modified);
             self.cache.insert(key.to_owned(), Cached { bytes, last_modified });
         }
         Ok(())
@@ -81,9 +81,13 @@ impl BlobStore for CachedBlobStore {
         Ok(serve(&c, range))
     }
 
-    async fn head(&self, key: &str) -> Result<BlobMeta, BlobError> {
+    async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError> {
         if let Some(c) = self.cache.get(key) {
-            return Ok(BlobMeta { key: key.to_owned(), size: c.bytes.len() as u64, last_modified: c.last_modified });
+            return Ok(Some(BlobMeta {
+                key: key.to_owned(),
+                size: c.bytes.len() as u64,
+                last_modified: c.last_modified,
+            }));
         }
         self.inner.head(key).await
     }

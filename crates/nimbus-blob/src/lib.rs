@@ -11,10 +11,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use nimbus_app::ports::{BlobError, BlobMeta, BlobRead, BlobStore};
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, GetResultPayload, ObjectStore, PutPayload, WriteMultipart};
+use object_store::prefix::PrefixStore;
+use object_store::{GetOptions, GetRange, GetResultPayload, ObjectStore, PutPayload, RetryConfig, WriteMultipart};
 use std::io::SeekFrom;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 use tokio_util::io::ReaderStream;
@@ -66,6 +68,37 @@ impl ObjectBlobStore {
     /// Blobs in memory, for tests.
     pub fn in_memory() -> Self {
         Self { store: Arc::new(InMemory::new()) }
+    }
+
+    /// The store a URL names: `file:///path` (a directory) or `s3://BUCKET[/PREFIX]`, the
+    /// latter configured by object_store's standard `AWS_*` variables (`AWS_ENDPOINT`,
+    /// `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ALLOW_HTTP`, ...).
+    pub fn from_url(url: &str) -> Result<Self, BlobError> {
+        if let Some(dir) = url.strip_prefix("file://") {
+            if !dir.starts_with('/') {
+                return Err(BlobError::Other(format!("blob URL {url}: file:// needs an absolute path")));
+            }
+            return Self::local(FsPath::new(dir));
+        }
+        let Some(rest) = url.strip_prefix("s3://") else {
+            return Err(BlobError::Other(format!("blob URL {url}: use file:///DIR or s3://BUCKET[/PREFIX]")));
+        };
+        let (bucket, prefix) = rest.split_once('/').map_or((rest, ""), |(b, p)| (b, p.trim_matches('/')));
+        if bucket.is_empty() {
+            return Err(BlobError::Other(format!("blob URL {url}: no bucket")));
+        }
+        let s3 = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_retry(RetryConfig {
+                max_retries: 3,
+                retry_timeout: std::time::Duration::from_secs(10),
+                ..Default::default()
+            })
+            .build()
+            .map_err(|e| BlobError::Other(format!("blob URL {url}: {e}")))?;
+        let store: Arc<dyn ObjectStore> =
+            if prefix.is_empty() { Arc::new(s3) } else { Arc::new(PrefixStore::new(s3, prefix)) };
+        Ok(Self { store })
     }
 
     /// Any other backend (S3-compatible, ...).
@@ -130,9 +163,14 @@ impl BlobStore for ObjectBlobStore {
         Ok(BlobRead { size, last_modified, stream })
     }
 
-    async fn head(&self, key: &str) -> Result<BlobMeta, BlobError> {
-        let m = self.store.head(&path(key)?).await.map_err(err)?;
-        Ok(BlobMeta { key: key.to_owned(), size: m.size, last_modified: m.last_modified.timestamp() })
+    async fn head(&self, key: &str) -> Result<Option<BlobMeta>, BlobError> {
+        match self.store.head(&path(key)?).await {
+            Ok(m) => {
+                Ok(Some(BlobMeta { key: key.to_owned(), size: m.size, last_modified: m.last_modified.timestamp() }))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(err(e)),
+        }
     }
 
     async fn delete(&self, key: &str) -> Result<(), BlobError> {

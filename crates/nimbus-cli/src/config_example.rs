@@ -13,7 +13,7 @@ struct OptionDoc {
     doc: &'static str,
 }
 
-const OPTIONS: [OptionDoc; 12] = [
+const OPTIONS: [OptionDoc; 13] = [
     OptionDoc {
         key: "listen",
         default: Some("\"127.0.0.1:8080\""),
@@ -31,6 +31,12 @@ const OPTIONS: [OptionDoc; 12] = [
         default: None,
         example: "\"postgres://nimbus@127.0.0.1:5432/nimbus\"",
         doc: "Catalog database, sqlite://FILE or postgres://...; default: SQLite in the data directory. Flag --database-url, NIMBUS_DATABASE_URL.",
+    },
+    OptionDoc {
+        key: "blob_url",
+        default: None,
+        example: "\"s3://media-bucket/nimbus\"",
+        doc: "Blob store, file:///DIR or s3://BUCKET[/PREFIX] configured by the standard AWS_* variables (AWS_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ALLOW_HTTP); default: blobs in the data directory. Flag --blob-url, NIMBUS_BLOB_URL.",
     },
     OptionDoc {
         key: "public_url",

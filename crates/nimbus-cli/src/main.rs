@@ -6,6 +6,7 @@
 mod admin;
 mod config_example;
 mod http_front;
+mod jobs;
 mod private_files;
 mod serve;
 mod settings;
@@ -42,6 +43,11 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: admin::AdminCommand,
+    },
+    /// The job queue: webhook deliveries and eager derivatives.
+    Jobs {
+        #[command(subcommand)]
+        command: jobs::JobsCommand,
     },
     /// The configuration file: print a documented example, or check one.
     Config {
@@ -108,6 +114,7 @@ fn main() -> std::process::ExitCode {
             Command::Env { command } => admin::env(settings, command).await,
             Command::Keys { command } => admin::keys(settings, command).await,
             Command::Admin { command } => admin::admin(settings, command).await,
+            Command::Jobs { command } => jobs::jobs(settings, command).await,
             Command::Config { .. } => Ok(()),
             Command::Migrate => serve::build_app(&settings).await.map(|_| println!("catalog is up to date")),
             Command::Sweep { grace_secs } => {

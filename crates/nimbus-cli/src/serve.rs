@@ -29,7 +29,11 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
     let staging = s.data_dir.join("staging");
     std::fs::create_dir_all(&staging)?;
     let catalog = SqlCatalog::connect(&s.database_url).await.map_err(|e| e.to_string())?;
-    let blobs = ObjectBlobStore::local(&s.data_dir.join("blobs")).map_err(|e| format!("blob store: {e}"))?;
+    let blobs = match &s.blob_url {
+        Some(url) => ObjectBlobStore::from_url(url),
+        None => ObjectBlobStore::local(&s.data_dir.join("blobs")),
+    }
+    .map_err(|e| format!("blob store: {e}"))?;
     let public = s.public_url.clone().unwrap_or_else(|| format!("http://{}", s.listen));
     let mut config = AppConfig::new(public, staging);
     if let Some(d) = s.delivery_url.as_deref() {

@@ -20,6 +20,10 @@ pub struct CommonArgs {
     /// Catalog database: `sqlite://file.db` or `postgres://...` (default: SQLite in the data dir).
     #[arg(long, global = true, env = "NIMBUS_DATABASE_URL")]
     database_url: Option<String>,
+    /// Blob store: `file:///DIR` or `s3://BUCKET[/PREFIX]` with the standard `AWS_*`
+    /// variables (default: `blobs` in the data dir).
+    #[arg(long, global = true, env = "NIMBUS_BLOB_URL")]
+    blob_url: Option<String>,
     /// TOML configuration file.
     #[arg(long, global = true, env = "NIMBUS_CONFIG")]
     config: Option<PathBuf>,
@@ -69,6 +73,7 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    blob_url: Option<String>,
     public_url: Option<String>,
     delivery_url: Option<String>,
     max_file_bytes: Option<u64>,
@@ -86,6 +91,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// `None`: the `blobs` directory of the data dir.
+    pub blob_url: Option<String>,
     pub public_url: Option<String>,
     pub delivery_url: Option<String>,
     pub max_file_bytes: Option<u64>,
@@ -129,6 +136,7 @@ impl Settings {
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             data_dir,
             database_url,
+            blob_url: common.blob_url.clone().or(file.blob_url),
             public_url: s.and_then(|s| s.public_url.clone()).or(file.public_url),
             delivery_url: s.and_then(|s| s.delivery_url.clone()).or(file.delivery_url),
             max_file_bytes: s.and_then(|s| s.max_file_bytes).or(file.max_file_bytes),
@@ -146,7 +154,8 @@ impl Settings {
     /// The settings a configuration file gives (no flags, no variables): what
     /// `nimbus config check` validates.
     pub fn from_file(path: Option<&Path>) -> Result<Self, String> {
-        let common = CommonArgs { data_dir: None, database_url: None, config: path.map(Path::to_path_buf) };
+        let common =
+            CommonArgs { data_dir: None, database_url: None, blob_url: None, config: path.map(Path::to_path_buf) };
         let serve = ServeArgs {
             listen: None,
             public_url: None,
@@ -172,6 +181,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         listen,
         data_dir,
         database_url,
+        blob_url,
         public_url,
         delivery_url,
         max_file_bytes,
@@ -182,6 +192,11 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         header_timeout_secs,
         body_idle_timeout_secs,
     } = file;
+    if let Some(u) = &blob_url {
+        if !(u.starts_with("file:///") || u.starts_with("s3://")) {
+            return Err(format!("blob_url must be file:///DIR or s3://BUCKET[/PREFIX], not {u:?}"));
+        }
+    }
     for (name, secs) in
         [("header_timeout_secs", header_timeout_secs), ("body_idle_timeout_secs", body_idle_timeout_secs)]
     {
@@ -203,6 +218,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         ("listen", listen.is_some()),
         ("data_dir", data_dir.is_some()),
         ("database_url", database_url.is_some()),
+        ("blob_url", blob_url.is_some()),
         ("public_url", public_url.is_some()),
         ("delivery_url", delivery_url.is_some()),
         ("max_file_bytes", max_file_bytes.is_some()),

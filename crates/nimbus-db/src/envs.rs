@@ -51,7 +51,10 @@ impl EnvRepo for SqlCatalog {
             .fetch_optional(&mut *tx.tx)
             .await
             .map_err(db_err)?;
-        let Some(row) = row else { return Ok(None) };
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
         let env = env_row(&row)?;
         sqlx::query("INSERT INTO api_keys (api_key, env_id, api_secret, created_at) VALUES ($1, $2, $3, $4)")
             .bind(key)

@@ -66,6 +66,9 @@ pub struct SqlCatalog {
     probe_above: i64,
 }
 
+/// The PostgreSQL advisory lock held while one node migrates the catalog.
+const MIGRATION_LOCK: i64 = 0x6e69_6d62_7573;
+
 /// How long start-up waits for the catalog database to answer.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -154,18 +157,46 @@ impl SqlCatalog {
             .await
             .map_err(db_err)?;
         let catalog = Self { pool, dialect, write_lock: Arc::new(Mutex::new(())), probe_above: search::PROBE_ABOVE };
-        migrate::run(&catalog).await?;
-        // Assets written before the search index existed are indexed once; every later write
-        // indexes its asset in the same transaction, so the finished fill is recorded.
-        if !migrate::done(&catalog, migrate::SEARCH_INDEX_FILLED).await? {
-            let n = catalog.backfill_search_index().await?;
+        // Nodes starting together on one PostgreSQL: one migrates, the others wait for it
+        // (even creating the bookkeeping table races otherwise).
+        let mut lock = match dialect {
+            Dialect::Postgres => {
+                let mut conn = catalog.pool.acquire().await.map_err(db_err)?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(MIGRATION_LOCK)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                Some(conn)
+            }
+            Dialect::Sqlite => None,
+        };
+        let migrated = catalog.migrate().await;
+        if let Some(conn) = lock.as_mut() {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut **conn)
+                .await
+                .map_err(db_err)?;
+        }
+        drop(lock);
+        migrated?;
+        catalog.optimize().await?;
+        Ok(catalog)
+    }
+
+    /// Applies pending migrations, then fills the search index once for assets written before
+    /// it existed (every later write indexes its asset in the same transaction).
+    async fn migrate(&self) -> CatalogResult<()> {
+        migrate::run(self).await?;
+        if !migrate::done(self, migrate::SEARCH_INDEX_FILLED).await? {
+            let n = self.backfill_search_index().await?;
             if n > 0 {
                 tracing::info!(assets = n, "search index filled for existing assets");
             }
-            migrate::mark(&catalog, migrate::SEARCH_INDEX_FILLED).await?;
+            migrate::mark(self, migrate::SEARCH_INDEX_FILLED).await?;
         }
-        catalog.optimize().await?;
-        Ok(catalog)
+        Ok(())
     }
 
     /// Refreshes the query planner's statistics when the catalog has grown or shrunk by half

@@ -161,6 +161,15 @@ impl TestApp {
 
     /// A fresh app on `db` (None if PostgreSQL is unavailable), configured by `tweak`.
     pub async fn on(db: Db, tweak: impl FnOnce(&mut AppConfig)) -> Option<Self> {
+        Self::on_store(db, None, tweak).await
+    }
+
+    /// As [`TestApp::on`], with `blobs` as the blob store (default: a local directory).
+    pub async fn on_store(
+        db: Db,
+        blobs: Option<Arc<dyn nimbus_app::BlobStore>>,
+        tweak: impl FnOnce(&mut AppConfig),
+    ) -> Option<Self> {
         let dir = ScratchDir::new("app");
         let url = match db {
             Db::Sqlite => format!("sqlite://{}", dir.path().join("catalog.db").display()),
@@ -172,9 +181,9 @@ impl TestApp {
         let mut config = AppConfig::new("http://nimbus.test", staging);
         config.cpu_threads = 2;
         tweak(&mut config);
-        let blobs = ObjectBlobStore::local(&dir.path().join("blobs")).unwrap();
+        let blobs = blobs.unwrap_or_else(|| Arc::new(ObjectBlobStore::local(&dir.path().join("blobs")).unwrap()));
         let clock = Arc::new(FakeClock::new(T0));
-        let app = App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), clock.clone(), Arc::new(RandomIds))
+        let app = App::new(config, Arc::new(catalog.clone()), blobs, clock.clone(), Arc::new(RandomIds))
             .unwrap()
             .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications));
         app.create_environment(CLOUD, Some((KEY.into(), SECRET.into()))).await.unwrap();

@@ -219,6 +219,9 @@ fn error_with(status: StatusCode, message: &str) -> Response {
     let cache =
         if status == StatusCode::UNAUTHORIZED || status.is_server_error() { "no-store" } else { "public, max-age=60" };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static(crate::error::RETRY_AFTER_SECS));
+    }
     let body = serde_json::json!({ "error": { "message": message } });
     (status, h, axum::Json(body)).into_response()
 }
