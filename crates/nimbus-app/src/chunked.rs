@@ -1,20 +1,18 @@
 //! Chunked uploads (`upload_large` in the SDKs): each chunk is a complete signed upload
 //! request with `X-Unique-Upload-Id` and `Content-Range: bytes START-END/TOTAL` (TOTAL is
-//! `-1` until the last chunk from the Node SDK). Chunks are appended to one staged file per
-//! environment and upload id; the last one hands the whole file to the normal upload flow.
-//!
-//! The partial file lives in this node's staging directory, so with several nodes the
-//! chunks of one upload must reach the same node (sticky sessions) for now.
+//! `-1` until the last chunk from the Node SDK). Each chunk is kept as a part in the blob
+//! store, so the chunks of one upload may reach different nodes; the last one assembles the
+//! parts into one staged file and hands it to the normal upload flow. Parts of an upload
+//! never finished are removed by the sweeper.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read as _, Seek as _, SeekFrom};
-use std::path::PathBuf;
-
-use md5::{Digest as _, Md5};
+use futures_util::StreamExt as _;
 
 use crate::error::AppResult;
-use crate::staging::{HEAD_LEN, StagedFile};
+use crate::staging::StagedFile;
 use crate::{App, AppError};
+
+/// Prefix of the staged parts: `chunks/{env}/{upload id}/{start}-{end}`.
+pub const CHUNKS_PREFIX: &str = "chunks/";
 
 /// Where one chunk goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +56,7 @@ impl ChunkInfo {
 }
 
 impl App {
-    /// Appends a staged chunk; returns the whole file once the last chunk is in.
+    /// Keeps a staged chunk as a part; returns the whole file once the last chunk is in.
     pub async fn append_chunk(&self, env: i64, info: &ChunkInfo, chunk: StagedFile) -> AppResult<Option<StagedFile>> {
         if chunk.bytes != info.end - info.start + 1 {
             return Err(AppError::InvalidParam {
@@ -70,61 +68,86 @@ impl App {
         if info.end + 1 > max {
             return Err(AppError::FileTooLarge { got: info.end + 1, max });
         }
-        let partial = self.config.staging_dir.join(format!("chunked-{env}-{}.part", info.upload_id));
-        let done = self.config.staging_dir.join(format!("{}.part", self.ids.hex32()));
-        let info = info.clone();
-        let chunk_path = chunk.path.clone();
+        let prefix = format!("{CHUNKS_PREFIX}{env}/{}/", info.upload_id);
+        if info.start > 0 {
+            let parts = self.chunk_parts(&prefix).await?;
+            if parts.is_empty() {
+                return Err(AppError::InvalidParam {
+                    name: "X-Unique-Upload-Id",
+                    value: format!("{} (no earlier chunks)", info.upload_id),
+                });
+            }
+            let have = contiguous(&parts, None).1;
+            if info.start > have {
+                return Err(AppError::InvalidParam {
+                    name: "Content-Range",
+                    value: format!("gap: starts at {} but {have} bytes received", info.start),
+                });
+            }
+        }
+        // A resent chunk replaces the part of the same range.
+        self.blobs.put_file(&format!("{prefix}{:020}-{:020}", info.start, info.end), &chunk.path).await?;
         let filename = chunk.filename.clone();
-        let finished = self.cpu.run(move || append(&partial, &chunk_path, &info, &done)).await??;
         drop(chunk);
-        Ok(finished.map(|(path, bytes, md5, head)| StagedFile { path, bytes, md5, head, filename }))
+        if !info.is_last() {
+            return Ok(None);
+        }
+        let parts = self.chunk_parts(&prefix).await?;
+        let (chain, have) = contiguous(&parts, Some(info.end + 1));
+        if have != info.end + 1 {
+            return Err(AppError::InvalidParam {
+                name: "Content-Range",
+                value: format!("gap: {have} of {} bytes received", info.end + 1),
+            });
+        }
+        let mut writer = self.staging_writer(filename).await?;
+        for (_, _, key) in &chain {
+            let mut read = self.blobs.get(key, None).await?.stream;
+            while let Some(piece) = read.next().await {
+                writer.push(&piece.map_err(AppError::Io)?).await?;
+            }
+        }
+        let whole = writer.finish().await?;
+        for (_, _, key) in &parts {
+            self.delete_blob_quietly(key).await;
+        }
+        Ok(Some(whole))
+    }
+
+    /// The parts under `prefix`: (start, end inclusive, key), by start.
+    async fn chunk_parts(&self, prefix: &str) -> AppResult<Vec<(u64, u64, String)>> {
+        let mut parts: Vec<(u64, u64, String)> = self
+            .blobs
+            .list(prefix)
+            .await?
+            .into_iter()
+            .filter_map(|m| {
+                let (a, b) = m.key.rsplit('/').next()?.split_once('-')?;
+                Some((a.parse().ok()?, b.parse().ok()?, m.key))
+            })
+            .collect();
+        parts.sort();
+        Ok(parts)
     }
 }
 
-type Finished = (PathBuf, u64, String, Vec<u8>);
-
-fn append(partial: &PathBuf, chunk: &PathBuf, info: &ChunkInfo, done: &PathBuf) -> AppResult<Option<Finished>> {
-    let mut out = if info.start == 0 {
-        File::create(partial)?
-    } else {
-        OpenOptions::new().read(true).write(true).open(partial).map_err(|_| AppError::InvalidParam {
-            name: "X-Unique-Upload-Id",
-            value: format!("{} (no earlier chunks)", info.upload_id),
-        })?
-    };
-    let have = out.metadata()?.len();
-    if info.start > have {
-        return Err(AppError::InvalidParam {
-            name: "Content-Range",
-            value: format!("gap: starts at {} but {have} bytes received", info.start),
-        });
-    }
-    // A resent chunk overwrites what was there.
-    out.set_len(info.start)?;
-    out.seek(SeekFrom::Start(info.start))?;
-    std::io::copy(&mut File::open(chunk)?, &mut out)?;
-    if !info.is_last() {
-        return Ok(None);
-    }
-    drop(out);
-    std::fs::rename(partial, done)?;
-    let mut f = File::open(done)?;
-    let mut hasher = Md5::new();
-    let mut head = Vec::with_capacity(HEAD_LEN);
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut bytes = 0u64;
+/// The parts that follow each other from byte 0 (up to `total` bytes when known), and how
+/// many bytes they cover. Where two parts start at the same byte (a chunk resent with
+/// another size), the longer one that fits is taken.
+fn contiguous(parts: &[(u64, u64, String)], total: Option<u64>) -> (Vec<(u64, u64, String)>, u64) {
+    let mut chain = Vec::new();
+    let mut have = 0u64;
     loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
+        let next =
+            parts.iter().filter(|(a, b, _)| *a == have && total.is_none_or(|t| *b < t)).max_by_key(|(_, b, _)| *b);
+        match next {
+            Some(p) => {
+                have = p.1 + 1;
+                chain.push(p.clone());
+            }
+            None => return (chain, have),
         }
-        if head.len() < HEAD_LEN {
-            head.extend_from_slice(&buf[..n.min(HEAD_LEN - head.len())]);
-        }
-        hasher.update(&buf[..n]);
-        bytes += n as u64;
     }
-    Ok(Some((done.clone(), bytes, hex::encode(hasher.finalize()), head)))
 }
 
 #[cfg(test)]
@@ -141,5 +164,16 @@ mod tests {
             assert!(ChunkInfo::parse("abc", bad).is_err(), "{bad}");
         }
         assert!(ChunkInfo::parse("../x", "bytes 0-1/2").is_err());
+    }
+
+    #[test]
+    fn parts_chain_from_the_first_byte() {
+        let p = |a: u64, b: u64| (a, b, format!("{a}-{b}"));
+        let parts = vec![p(0, 9), p(10, 14), p(10, 19), p(20, 29), p(40, 49)];
+        let (chain, have) = contiguous(&parts, None);
+        assert_eq!((chain.len(), have), (3, 30));
+        let (chain, have) = contiguous(&parts, Some(15));
+        assert_eq!((chain.iter().map(|c| c.1).collect::<Vec<_>>(), have), (vec![9, 14], 15));
+        assert_eq!(contiguous(&[p(5, 9)], None).1, 0);
     }
 }

@@ -52,7 +52,7 @@ impl AppConfig {
             cpu_threads: cores,
             cpu_queue: 256,
             admin_rate_limit: 5000,
-            delivery_cache_ttl_ms: 2000,
+            delivery_cache_ttl_ms: 1000,
             delivery_cache_entries: 100_000,
         }
     }

@@ -23,6 +23,11 @@ use crate::jobs::{Job, JobError, NewJob};
 use crate::ports::{AssetKey, DerivedAsset};
 use crate::{App, AppError};
 
+/// How long a node's claim to render a derivative lasts (renders are bounded well below).
+const RENDER_CLAIM_SECS: i64 = 60;
+/// How often a node waiting for another node's render looks for the blob.
+const RENDER_WAIT_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Prefix of derived blobs: `derived/{version_id}/{hash}.{ext}`.
 pub const DERIVED_PREFIX: &str = "derived/";
 
@@ -208,44 +213,83 @@ impl App {
         let cell = self.in_flight.cell(&key);
         let rendered = cell
             .get_or_try_init(|| async {
-                let original = self.read_blob(&asset.blob_key).await?;
-                let mut layer_bytes = std::collections::BTreeMap::new();
-                for (lid, layer) in &layers {
-                    layer_bytes.insert(lid.clone(), self.read_blob(&layer.blob_key).await?);
+                // Another node rendering the same derivative: wait for its blob.
+                if let Some(bytes) = self.wait_for_other_render(&key).await? {
+                    return Ok(bytes);
                 }
-                let opts = RenderOptions {
-                    extension: Some(format),
-                    accepts_webp: accept.contains("image/webp"),
-                    accepts_avif: accept.contains("image/avif"),
-                    client_dpr: dpr,
-                    layers: layer_bytes,
-                };
-                let canonical = t.canonical();
-                let mut t = t.clone();
-                // The negotiated format wins over any f_auto left in the chain.
-                for c in &mut t.components {
-                    c.params.retain(|p| !matches!(p, Param::Format(_)));
+                let rendered = self.render_claimed(&key, asset, &layers, &t, format, accept, dpr, env).await;
+                if let Err(e) = self.catalog.release_render(&key, &self.node).await {
+                    tracing::warn!(error = %e, "could not release a render claim; it expires");
                 }
-                let out = self.cpu.run(move || render(&original, &t, &opts)).await?.map_err(render_error)?;
-                let bytes = Bytes::from(out.bytes);
-                self.blobs.put_bytes(&key, bytes.clone()).await?;
-                // Listed in the asset's `derived` from now on.
-                let record = DerivedAsset {
-                    asset_id: asset.asset_id.clone(),
-                    version_id: asset.version_id.clone(),
-                    transformation: canonical,
-                    format: format.as_str().to_owned(),
-                    bytes: bytes.len() as i64,
-                    blob_key: key.clone(),
-                    created_at: self.now(),
-                };
-                self.catalog.record_derived_asset(env, &record).await?;
-                Ok::<Bytes, AppError>(bytes)
+                rendered
             })
             .await
             .cloned();
         self.in_flight.done(&key);
         Ok(derived(Some(rendered?)))
+    }
+
+    /// Waits while another node holds the render claim of `key`; answers its blob once it is
+    /// stored, or `None` when this node now holds the claim (free, or expired).
+    async fn wait_for_other_render(&self, key: &str) -> AppResult<Option<Bytes>> {
+        loop {
+            if self.catalog.claim_render(key, &self.node, self.now(), RENDER_CLAIM_SECS).await? {
+                return Ok(None);
+            }
+            tokio::time::sleep(RENDER_WAIT_POLL).await;
+            if self.blobs.head(key).await?.is_some() {
+                return Ok(Some(Bytes::from(self.read_blob(key).await?)));
+            }
+        }
+    }
+
+    /// Renders a derivative under this node's claim, stores it and lists it.
+    #[expect(clippy::too_many_arguments, reason = "one render's inputs, computed by the caller")]
+    async fn render_claimed(
+        &self,
+        key: &str,
+        asset: &Asset,
+        layers: &[(String, Arc<Asset>)],
+        t: &Transformation,
+        format: Format,
+        accept: &str,
+        dpr: Option<f64>,
+        env: i64,
+    ) -> AppResult<Bytes> {
+        let original = self.read_blob(&asset.blob_key).await?;
+        let mut layer_bytes = std::collections::BTreeMap::new();
+        for (lid, layer) in layers {
+            layer_bytes.insert(lid.clone(), self.read_blob(&layer.blob_key).await?);
+        }
+        let opts = RenderOptions {
+            extension: Some(format),
+            accepts_webp: accept.contains("image/webp"),
+            accepts_avif: accept.contains("image/avif"),
+            client_dpr: dpr,
+            layers: layer_bytes,
+        };
+        let canonical = t.canonical();
+        let mut t = t.clone();
+        // The negotiated format wins over any f_auto left in the chain.
+        for c in &mut t.components {
+            c.params.retain(|p| !matches!(p, Param::Format(_)));
+        }
+        let out = self.cpu.run(move || render(&original, &t, &opts)).await?.map_err(render_error)?;
+        let bytes = Bytes::from(out.bytes);
+        self.blobs.put_bytes(key, bytes.clone()).await?;
+        // Listed in the asset's `derived` from now on.
+        let record = DerivedAsset {
+            asset_id: asset.asset_id.clone(),
+            version_id: asset.version_id.clone(),
+            transformation: canonical,
+            format: format.as_str().to_owned(),
+            bytes: bytes.len() as i64,
+            blob_key: key.to_owned(),
+            created_at: self.now(),
+        };
+        self.catalog.record_derived_asset(env, &record).await?;
+        self.renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(bytes)
     }
 
     /// Renders eager transformations now. One entry each.

@@ -61,6 +61,10 @@ pub struct App {
     pub in_flight: derive::InFlight,
     /// Woken after a local write, so that the job worker relays its events at once.
     pub wake: Arc<tokio::sync::Notify>,
+    /// This node's name in claims shared with other nodes.
+    pub node: String,
+    /// Derivatives this node rendered since it started.
+    pub renders: Arc<std::sync::atomic::AtomicU64>,
     /// Renders notification bodies; without it, events are relayed without webhooks.
     pub notifications: Option<Arc<dyn webhooks::Notifications>>,
 }
@@ -74,6 +78,7 @@ impl App {
         ids: Arc<dyn IdGen>,
     ) -> Result<Self, AppError> {
         let cpu = cpu::CpuPool::new(config.cpu_threads, config.cpu_queue);
+        let node = ids.token(12);
         let remote = remote::RemoteFetcher::new(&config)?;
         let delivery_cache = delivery_cache::DeliveryCache::new(
             std::time::Duration::from_millis(config.delivery_cache_ttl_ms),
@@ -91,6 +96,8 @@ impl App {
             schema_cache: metadata::SchemaCache::default(),
             in_flight: derive::InFlight::default(),
             wake: Arc::new(tokio::sync::Notify::new()),
+            node,
+            renders: Arc::default(),
             notifications: None,
         })
     }

@@ -414,6 +414,11 @@ pub trait TransformationRepo: Send + Sync {
     async fn record_derived_asset(&self, env: i64, d: &DerivedAsset) -> CatalogResult<()>;
     /// The derivatives of one version of an asset, oldest first.
     async fn derived_assets(&self, env: i64, asset_id: &str, version_id: &str) -> CatalogResult<Vec<DerivedAsset>>;
+    /// Claims the render of `blob_key` for `owner` until `now + secs`: true if no other
+    /// owner holds an unexpired claim.
+    async fn claim_render(&self, blob_key: &str, owner: &str, now: i64, secs: i64) -> CatalogResult<bool>;
+    /// Gives a claim up (the blob is stored, or the render failed).
+    async fn release_render(&self, blob_key: &str, owner: &str) -> CatalogResult<()>;
 }
 
 #[async_trait]

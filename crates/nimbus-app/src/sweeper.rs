@@ -5,6 +5,9 @@
 use crate::App;
 use crate::error::AppResult;
 
+/// How long the parts of an unfinished chunked upload are kept, at least.
+const CHUNK_PARTS_GRACE_SECS: i64 = 24 * 3600;
+
 /// Prefix of all original blobs.
 pub const ORIGINALS_PREFIX: &str = "originals/";
 
@@ -45,6 +48,14 @@ impl App {
             let used = self.catalog.blob_keys_in_use(&originals).await?;
             for (_, key) in chunk.iter().filter(|(o, _)| !used.contains(o)) {
                 self.blobs.delete(key).await?;
+                removed += 1;
+            }
+        }
+        // Parts of chunked uploads nobody finished (a day at least: uploads can be slow).
+        let chunk_grace = grace_secs.max(CHUNK_PARTS_GRACE_SECS);
+        for part in self.blobs.list(crate::chunked::CHUNKS_PREFIX).await? {
+            if now - part.last_modified >= chunk_grace {
+                self.blobs.delete(&part.key).await?;
                 removed += 1;
             }
         }

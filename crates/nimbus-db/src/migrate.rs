@@ -16,6 +16,7 @@ const SQLITE: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_derived_assets.sql")),
     (9, include_str!("../migrations/sqlite/0009_custom_headers.sql")),
     (10, include_str!("../migrations/sqlite/0010_jobs_events.sql")),
+    (11, include_str!("../migrations/sqlite/0011_render_claims.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -28,6 +29,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (8, include_str!("../migrations/postgres/0008_derived_assets.sql")),
     (9, include_str!("../migrations/postgres/0009_custom_headers.sql")),
     (10, include_str!("../migrations/postgres/0010_jobs_events.sql")),
+    (11, include_str!("../migrations/postgres/0011_render_claims.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

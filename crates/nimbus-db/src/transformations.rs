@@ -192,4 +192,32 @@ impl TransformationRepo for SqlCatalog {
             })
             .collect()
     }
+
+    async fn claim_render(&self, blob_key: &str, owner: &str, now: i64, secs: i64) -> CatalogResult<bool> {
+        let _w = self.sqlite_writer().await;
+        let won: Option<String> = sqlx::query_scalar(
+            "INSERT INTO render_claims (blob_key, owner, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (blob_key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at \
+             WHERE render_claims.expires_at < $4 OR render_claims.owner = excluded.owner RETURNING owner",
+        )
+        .bind(blob_key)
+        .bind(owner)
+        .bind(now + secs)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(won.is_some())
+    }
+
+    async fn release_render(&self, blob_key: &str, owner: &str) -> CatalogResult<()> {
+        let _w = self.sqlite_writer().await;
+        sqlx::query("DELETE FROM render_claims WHERE blob_key = $1 AND owner = $2")
+            .bind(blob_key)
+            .bind(owner)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
 }

@@ -191,6 +191,21 @@ impl TestApp {
         Some(Self { app, router, clock, catalog, dir })
     }
 
+    /// Another node of the same deployment: the same catalog, blob store and clock, its own
+    /// staging directory, caches and worker.
+    pub fn second_node(&self) -> TestApp {
+        let dir = ScratchDir::new("node");
+        let mut config = (*self.app.config).clone();
+        config.staging_dir = dir.path().join("staging");
+        std::fs::create_dir_all(&config.staging_dir).unwrap();
+        let app =
+            App::new(config, self.app.catalog.clone(), self.app.blobs.clone(), self.clock.clone(), Arc::new(RandomIds))
+                .unwrap()
+                .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications));
+        let router = nimbus_api::router(app.clone());
+        TestApp { app, router, clock: self.clock.clone(), catalog: self.catalog.clone(), dir }
+    }
+
     /// A job worker of this app (tests run it a round at a time).
     pub fn worker(&self, owner: &str) -> nimbus_app::jobs::worker::Worker {
         nimbus_app::jobs::worker::Worker::new(self.app.clone(), owner, 4)

@@ -1,4 +1,5 @@
-//! Probes for load balancers: alive, and ready (catalog and blob store reachable).
+//! Probes for load balancers: alive, and ready (catalog and blob store reachable), with this
+//! node's counters (derivatives it rendered).
 
 use axum::Json;
 use axum::extract::State;
@@ -21,5 +22,6 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         tracing::warn!(error = %e, "readiness: blob store unreachable");
     }
     let status = if catalog.is_ok() && blobs.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "catalog": catalog.is_ok(), "blob_store": blobs.is_ok() })))
+    let renders = state.app.renders.load(std::sync::atomic::Ordering::Relaxed);
+    (status, Json(json!({ "catalog": catalog.is_ok(), "blob_store": blobs.is_ok(), "node": { "renders": renders } })))
 }

@@ -10,6 +10,7 @@ mod isolation;
 mod jobs;
 mod limits;
 mod metadata;
+mod nodes;
 mod resources;
 mod search;
 mod security;

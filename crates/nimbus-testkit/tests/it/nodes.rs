@@ -1,0 +1,62 @@
+//! Several nodes on one catalog and one blob store, in one process: what one node writes,
+//! another serves, announces and finishes.
+
+use std::sync::atomic::Ordering;
+
+use nimbus_testkit::{Db, KEY, Multipart, SECRET, T0, TestApp, photo_jpeg};
+
+async fn a_derivative_asked_on_two_nodes_at_once_is_rendered_once(a: &TestApp, b: &TestApp) {
+    let r = a.upload_api("image", "upload", &[("public_id", "n/one")], Some(("a.jpg", &photo_jpeg(400, 300)))).await;
+    assert_eq!(r.status, 200);
+    let url = format!("/demo/image/upload/c_scale,w_120/v{T0}/n/one.jpg");
+    for round in 0..3 {
+        let (ra, rb) = tokio::join!(a.get(&url, &[]), b.get(&url, &[]));
+        assert_eq!((ra.status.as_u16(), rb.status.as_u16()), (200, 200), "round {round}");
+        assert_eq!(ra.body, rb.body, "both nodes serve the same bytes");
+    }
+    let renders = a.app.renders.load(Ordering::Relaxed) + b.app.renders.load(Ordering::Relaxed);
+    assert_eq!(renders, 1, "rendered once across both nodes");
+    // The counter is visible to operators.
+    let ready = a.get("/readyz", &[]).await.json();
+    let ready_b = b.get("/readyz", &[]).await.json();
+    assert_eq!(ready["node"]["renders"].as_u64().unwrap() + ready_b["node"]["renders"].as_u64().unwrap(), 1);
+}
+
+async fn chunks_of_one_upload_may_reach_different_nodes(a: &TestApp, b: &TestApp) {
+    let whole: Vec<u8> = (0..30u8).collect();
+    for (i, node) in [a, b, a].into_iter().enumerate() {
+        let (s, e) = (i * 12, (i * 12 + 11).min(29));
+        let (ct, body) = Multipart::signed(&[], T0, KEY, SECRET).file(Some(("big.bin", &whole[s..=e]))).finish();
+        let req = axum::http::Request::post("/v1_1/demo/raw/upload")
+            .header("content-type", ct)
+            .header("x-unique-upload-id", "twonodes")
+            .header("content-range", format!("bytes {s}-{e}/30"))
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let r = node.call(req).await;
+        assert_eq!(r.status, 200, "chunk {i}: {}", String::from_utf8_lossy(&r.body));
+        if i == 2 {
+            let url = r.json()["url"].as_str().unwrap().trim_start_matches("http://nimbus.test").to_owned();
+            assert_eq!(b.get(&url, &[]).await.body, whole, "assembled from parts on both nodes");
+        }
+    }
+    let left = a.app.blobs.list(nimbus_app::chunked::CHUNKS_PREFIX).await.unwrap();
+    assert!(left.is_empty(), "parts removed once assembled: {left:?}");
+}
+
+async fn on(db: Db) {
+    let Some(a) = TestApp::on(db, |_| {}).await else { return };
+    let b = a.second_node();
+    a_derivative_asked_on_two_nodes_at_once_is_rendered_once(&a, &b).await;
+    chunks_of_one_upload_may_reach_different_nodes(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_sqlite() {
+    on(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_postgres() {
+    on(Db::Postgres).await;
+}
