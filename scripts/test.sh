@@ -38,3 +38,9 @@ psql -h 127.0.0.1 -U postgres -d test -qc "CREATE DATABASE $db" >/dev/null
 trap 'psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; stop_garage' EXIT
 NIMBUS_BLOB_URL="$NIMBUS_TEST_BLOB_URL/sdk-$$" NIMBUS_TEST_DATABASE_URL="postgres://postgres:postgres@127.0.0.1:5432/$db" \
   bash tests/sdk/run.sh
+echo "== Two nodes on PostgreSQL and Garage (SIGKILL in the middle)"
+nodes_db="nimbus_nodes_$$"
+psql -h 127.0.0.1 -U postgres -d test -qc "CREATE DATABASE $nodes_db" >/dev/null
+trap 'psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; psql -h 127.0.0.1 -U postgres -d test -qc "DROP DATABASE IF EXISTS $nodes_db" >/dev/null 2>&1 || true; stop_garage' EXIT
+timeout 600 "${NIMBUS_VENV:-$HOME/.cache/nimbus/sdk-venv}/bin/python" tests/process/nodes.py target/debug/nimbus \
+  "postgres://postgres:postgres@127.0.0.1:5432/$nodes_db" "$NIMBUS_TEST_BLOB_URL/nodes-$$"
