@@ -66,7 +66,7 @@ impl Notifications for CloudinaryNotifications {
         let key = e.actor.strip_prefix("key:");
         let mut m = common(app, kind, e.created_at, key);
         match &e.event {
-            Event::Uploaded { asset, overwritten } => {
+            Event::Uploaded { asset, overwritten, .. } => {
                 m.extend(wire::resource(app, cloud, asset, Include::ALL, None));
                 if *overwritten {
                     m.insert("overwritten".into(), json!(true));

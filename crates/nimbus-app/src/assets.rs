@@ -180,11 +180,9 @@ impl App {
         let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
         let id = PublicId::parse(public_id)?;
         let w = WriteCtx::new(caller, self.now()).notify(self.notification_url(params)?);
+        // The blobs go by a job, relayed from the deletion's event.
         let gone = self.catalog.delete_assets(&w, rt, dt, std::slice::from_ref(&id)).await?;
         self.changed();
-        for (_, blob) in &gone {
-            self.delete_blob_quietly(blob).await;
-        }
         Ok(!gone.is_empty())
     }
 
@@ -208,12 +206,8 @@ impl App {
             .await?;
         self.changed();
         match outcome {
-            Renamed::Done { asset, replaced_blob } => {
-                if let Some(b) = replaced_blob {
-                    self.delete_blob_quietly(&b).await;
-                }
-                Ok(*asset)
-            }
+            // A replaced target's blobs go by a job, relayed from the rename's event.
+            Renamed::Done { asset, .. } => Ok(*asset),
             Renamed::NotFound => Err(AppError::ResourceNotFound(from.to_owned())),
             Renamed::TargetExists => Err(AppError::TargetExists(to.to_owned())),
         }
@@ -385,9 +379,7 @@ impl App {
                 }
             }
             for ((grt, gdt), ids) in groups {
-                for (_, blob) in self.catalog.delete_assets(&w, grt, gdt, &ids).await? {
-                    self.delete_blob_quietly(&blob).await;
-                }
+                self.catalog.delete_assets(&w, grt, gdt, &ids).await?;
             }
             self.changed();
         }

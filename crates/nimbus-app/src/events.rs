@@ -105,6 +105,19 @@ impl From<&Asset> for AssetRef {
     }
 }
 
+/// Stored bytes a write left unreferenced: an original and its version's derivatives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreferenced {
+    pub blob_key: String,
+    pub version_id: String,
+}
+
+impl From<&Asset> for Unreferenced {
+    fn from(a: &Asset) -> Self {
+        Self { blob_key: a.blob_key.clone(), version_id: a.version_id.clone() }
+    }
+}
+
 /// A value that changed on one asset: before and after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change<T> {
@@ -117,19 +130,21 @@ pub struct Change<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
-    /// A new asset, or a new version of an existing one (`overwritten`).
+    /// A new asset, or a new version of an existing one (`overwritten`, leaving the replaced
+    /// version's bytes unreferenced).
     Uploaded {
         asset: Box<Asset>,
         overwritten: bool,
+        replaced: Option<Unreferenced>,
     },
     Renamed {
         asset: Box<Asset>,
         from: PublicId,
         from_type: DeliveryType,
     },
-    /// Assets deleted, with the blobs of their originals.
+    /// Assets deleted, with the bytes they leave unreferenced.
     Destroyed {
-        assets: Vec<(AssetRef, String)>,
+        assets: Vec<(AssetRef, Unreferenced)>,
     },
     TagsChanged {
         changes: Vec<Change<Vec<String>>>,
@@ -147,6 +162,15 @@ pub enum Event {
 }
 
 impl Event {
+    /// The stored bytes this event leaves unreferenced (deleted by a job after the relay).
+    pub fn unreferenced(&self) -> Vec<&Unreferenced> {
+        match self {
+            Self::Uploaded { replaced: Some(r), .. } => vec![r],
+            Self::Destroyed { assets } => assets.iter().map(|(_, u)| u).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The event's name in the outbox.
     pub fn kind(&self) -> &'static str {
         match self {

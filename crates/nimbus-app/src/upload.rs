@@ -266,8 +266,8 @@ impl App {
             Saved::Inserted(a) => {
                 Uploaded { asset: a, existing: false, overwritten: false, metadata_warnings, eager: Vec::new() }
             }
-            Saved::Replaced { asset, old_blob } => {
-                self.delete_blob_quietly(&old_blob).await;
+            // The replaced version's blobs go by a job, relayed from the upload's event.
+            Saved::Replaced { asset, .. } => {
                 Uploaded { asset, existing: false, overwritten: true, metadata_warnings, eager: Vec::new() }
             }
             Saved::Existing(a) => {

@@ -20,7 +20,7 @@ use sha2::Digest as _;
 use crate::derive::Eager;
 use crate::error::AppResult;
 use crate::events::{Event, StoredEvent};
-use crate::jobs::{Job, JobError, NewJob, WEBHOOK};
+use crate::jobs::{BLOB_DELETE, Job, JobError, NewJob, WEBHOOK};
 use crate::params::Params;
 use crate::ports::CatalogResult;
 use crate::{App, AppError};
@@ -174,6 +174,16 @@ impl App {
             }
         }
         for e in &events {
+            // Bytes the write left unreferenced go once the write is relayed (the sweeper is
+            // only the safety net).
+            let gone = e.event.unreferenced();
+            if !gone.is_empty() {
+                let payload = json!({
+                    "keys": gone.iter().map(|u| u.blob_key.as_str()).collect::<Vec<_>>(),
+                    "versions": gone.iter().map(|u| u.version_id.as_str()).collect::<Vec<_>>(),
+                });
+                jobs.push(NewJob::new(BLOB_DELETE, Some(e.env_id), payload, now).key(format!("event:{}:blobs", e.id)));
+            }
             let Some(kind) = notification_type(&e.event) else { continue };
             let mut urls: Vec<&str> = e.notification_url.iter().map(String::as_str).collect();
             for t in &triggers[&e.env_id] {
@@ -219,6 +229,26 @@ impl App {
             Err(AppError::RemoteNotAllowed { .. }) => Err(JobError::Abort("the target address is not allowed".into())),
             Err(e) => Err(JobError::Retry(e.to_string())),
         }
+    }
+
+    /// Runs a blob-deletion job: the originals it names and their versions' derivatives.
+    pub(crate) async fn delete_unreferenced(&self, job: &Job) -> Result<(), JobError> {
+        let strings = |name: &str| -> Vec<String> {
+            job.payload[name].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+        };
+        let retry = |e: crate::ports::BlobError| JobError::Retry(e.to_string());
+        for key in strings("keys") {
+            self.blobs.delete(&key).await.map_err(retry)?;
+        }
+        for version in strings("versions") {
+            if version.is_empty() || version.contains('/') {
+                continue;
+            }
+            for d in self.blobs.list(&format!("{}{version}/", crate::derive::DERIVED_PREFIX)).await.map_err(retry)? {
+                self.blobs.delete(&d.key).await.map_err(retry)?;
+            }
+        }
+        Ok(())
     }
 
     /// The secret that signs an environment's notifications: the acting key's while it is

@@ -15,8 +15,11 @@ use crate::http_front;
 use crate::private_files;
 use crate::settings::Settings;
 
-/// How often the orphan sweeper (and the statistics check) runs, and how old an unreferenced blob must be to go.
-const SWEEP_EVERY: Duration = Duration::from_secs(600);
+/// How often the planner-statistics check runs, how often (in those rounds) the orphan
+/// sweeper lists the whole store (a safety net: deletions are jobs), and how old an
+/// unreferenced blob must be to go.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(600);
+const SWEEP_EVERY_ROUNDS: u32 = 36;
 const SWEEP_GRACE_SECS: i64 = 3600;
 /// Memory for small originals kept hot (blobs are immutable, so never stale), and the
 /// largest blob kept there.
@@ -91,11 +94,13 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
     let sweeper_app = app.clone();
     let sweeper_catalog = catalog.clone();
     let sweeper = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SWEEP_EVERY);
-        loop {
+        let mut tick = tokio::time::interval(MAINTAIN_EVERY);
+        for round in 0u32.. {
             tick.tick().await;
-            if let Err(e) = sweeper_app.sweep_orphans(SWEEP_GRACE_SECS).await {
-                tracing::warn!(error = %e, "orphan sweep failed");
+            if round % SWEEP_EVERY_ROUNDS == 0 {
+                if let Err(e) = sweeper_app.sweep_orphans(SWEEP_GRACE_SECS).await {
+                    tracing::warn!(error = %e, "orphan sweep failed");
+                }
             }
             // Planner statistics follow the catalog's growth.
             if let Err(e) = sweeper_catalog.optimize().await {

@@ -15,7 +15,7 @@ use crate::binds::{Binds, IN_CHUNK};
 use crate::metadata::metadata_to_text;
 use crate::rows::{self, ASSET_COLS, context_to_json};
 use crate::{SqlCatalog, db_err};
-use nimbus_app::events::{AssetRef, Change, Event, WriteCtx};
+use nimbus_app::events::{AssetRef, Change, Event, Unreferenced, WriteCtx};
 
 /// Upper bound for "starts with" ranges: `p <= x < p || MAX` selects the ids starting with `p`.
 const PREFIX_END: char = char::MAX;
@@ -106,6 +106,7 @@ struct Found {
     pk: i64,
     asset: AssetRef,
     blob_key: String,
+    version_id: String,
 }
 
 /// The rows of `ids` (of one resource and delivery type) that exist, each once; row-locked
@@ -123,7 +124,7 @@ async fn find_locked(
     for chunk in ids.chunks(IN_CHUNK) {
         let mut b = Binds::default();
         let sql = format!(
-            "SELECT id, asset_id, public_id, version, blob_key FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}{lock}",
+            "SELECT id, asset_id, public_id, version, version_id, blob_key FROM assets WHERE env_id = {} AND resource_type = {} AND delivery_type = {} AND public_id IN {}{lock}",
             b.int(env),
             b.text(rt.as_str()),
             b.text(dt.as_str()),
@@ -149,6 +150,7 @@ async fn find_locked(
                     version: r.try_get("version").map_err(db_err)?,
                 },
                 blob_key: r.try_get("blob_key").map_err(db_err)?,
+                version_id: r.try_get("version_id").map_err(db_err)?,
             });
         }
     }
@@ -343,7 +345,7 @@ impl AssetRepo for SqlCatalog {
             }
             insert_tags(&mut tx.tx, env, pk, &asset.tags).await?;
             crate::search::index(&mut tx.tx, env, &[(pk, asset)]).await?;
-            let uploaded = Event::Uploaded { asset: Box::new(asset.clone()), overwritten: false };
+            let uploaded = Event::Uploaded { asset: Box::new(asset.clone()), overwritten: false, replaced: None };
             crate::outbox::after_write(&mut tx.tx, w, &[uploaded]).await?;
             Saved::Inserted(asset.clone())
         } else {
@@ -364,7 +366,11 @@ impl AssetRepo for SqlCatalog {
                 replace(&mut tx.tx, pk, &stored).await?;
                 set_tags(&mut tx.tx, env, pk, &asset.tags).await?;
                 crate::search::index(&mut tx.tx, env, &[(pk, &stored)]).await?;
-                let uploaded = Event::Uploaded { asset: Box::new(stored.clone()), overwritten: true };
+                let uploaded = Event::Uploaded {
+                    asset: Box::new(stored.clone()),
+                    overwritten: true,
+                    replaced: Some(Unreferenced::from(&old)),
+                };
                 crate::outbox::after_write(&mut tx.tx, w, &[uploaded]).await?;
                 Saved::Replaced { asset: stored, old_blob: old.blob_key }
             } else {
@@ -505,7 +511,7 @@ impl AssetRepo for SqlCatalog {
                 return Ok(Renamed::TargetExists);
             }
             delete_rows(&mut tx.tx, &[tpk]).await?;
-            events.push(Event::Destroyed { assets: vec![(AssetRef::from(&target), target.blob_key.clone())] });
+            events.push(Event::Destroyed { assets: vec![(AssetRef::from(&target), Unreferenced::from(&target))] });
             replaced_blob = Some(target.blob_key);
         }
         sqlx::query("UPDATE assets SET public_id = $1, delivery_type = $2, updated_at = $3 WHERE id = $4")
@@ -547,7 +553,15 @@ impl AssetRepo for SqlCatalog {
         let out: Vec<(PublicId, String)> =
             found.iter().map(|f| (f.asset.public_id.clone(), f.blob_key.clone())).collect();
         delete_rows(&mut tx.tx, &pks).await?;
-        let gone = Event::Destroyed { assets: found.into_iter().map(|f| (f.asset, f.blob_key)).collect() };
+        let gone = Event::Destroyed {
+            assets: found
+                .into_iter()
+                .map(|f| {
+                    let u = Unreferenced { blob_key: f.blob_key, version_id: f.version_id };
+                    (f.asset, u)
+                })
+                .collect(),
+        };
         crate::outbox::after_write(&mut tx.tx, w, &[gone]).await?;
         tx.commit().await?;
         Ok(out)

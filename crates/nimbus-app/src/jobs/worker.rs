@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde_json::json;
 
-use super::{EAGER, HEARTBEAT_SECS, Job, JobError, LEASE_SECS, WEBHOOK, jitter, retry_delay};
+use super::{BLOB_DELETE, EAGER, HEARTBEAT_SECS, Job, JobError, LEASE_SECS, WEBHOOK, jitter, retry_delay};
 use crate::App;
 use crate::error::AppResult;
 use crate::jobs::Failure;
@@ -82,6 +82,7 @@ impl Worker {
         let outcome = match kind.as_str() {
             WEBHOOK => self.app.deliver_webhook(&job).await,
             EAGER => self.app.run_eager_job(&job).await,
+            BLOB_DELETE => self.app.delete_unreferenced(&job).await,
             other => Err(JobError::Abort(format!("no handler for jobs of kind {other}"))),
         };
         beat.abort();

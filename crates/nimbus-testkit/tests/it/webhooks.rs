@@ -242,6 +242,26 @@ async fn eager_async_runs_as_a_job_and_is_announced(t: &TestApp) {
     assert_eq!(derived["derived"].as_array().unwrap().len(), 1);
 }
 
+async fn unreferenced_bytes_go_by_a_job(t: &TestApp) {
+    let w = t.worker("w");
+    let r = t.upload_api("image", "upload", &[("public_id", "g/one")], Some(("a.jpg", &photo_jpeg(40, 30)))).await;
+    let v1 = r.json();
+    let d = t.get(&format!("/demo/image/upload/c_scale,w_10/v{}/g/one.jpg", v1["version"]), &[]).await;
+    assert_eq!(d.status, 200);
+    let blobs = |prefix: &'static str| async move { t.app.blobs.list(prefix).await.unwrap().len() };
+    let (originals, derived) = (blobs("originals/").await, blobs("derived/").await);
+    // Overwritten: the old version's original and derivative go once the job ran.
+    t.clock.advance(1);
+    t.upload_api("image", "upload", &[("public_id", "g/one")], Some(("b.jpg", &photo_jpeg(41, 30)))).await;
+    assert_eq!(blobs("originals/").await, originals + 1, "kept until the job runs");
+    w.run_once().await.unwrap();
+    assert_eq!((blobs("originals/").await, blobs("derived/").await), (originals, derived - 1));
+    // Destroyed: its original goes too.
+    t.upload_api("image", "destroy", &[("public_id", "g/one")], None).await;
+    w.run_once().await.unwrap();
+    assert_eq!(blobs("originals/").await, originals - 1);
+}
+
 async fn refused_targets(t: &TestApp) {
     for (url, status) in [("http://10.0.0.1/x", 400), ("ftp://example.com/x", 400), ("not a url", 400)] {
         let r = t
@@ -260,6 +280,7 @@ async fn all_on(db: Db) {
     let Some(t) = app(db).await else { return };
     notifications_for_every_write(&t).await;
     refused_targets(&t).await;
+    unreferenced_bytes_go_by_a_job(&t).await;
     let Some(t) = app(db).await else { return };
     failed_deliveries_are_retried(&t).await;
     let Some(t) = app(db).await else { return };
