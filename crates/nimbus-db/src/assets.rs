@@ -14,6 +14,7 @@ use sqlx::{AnyConnection, Row as _};
 use crate::binds::{Binds, IN_CHUNK};
 use crate::metadata::metadata_to_text;
 use crate::rows::{self, ASSET_COLS, context_to_json};
+use crate::write::{Touched, after_write};
 use crate::{SqlCatalog, db_err};
 use nimbus_app::events::{AssetRef, Change, Event, Unreferenced, WriteCtx};
 
@@ -157,12 +158,12 @@ async fn find_locked(
     Ok(out)
 }
 
-/// Deletes asset rows and their tags, by position.
+/// Deletes asset rows, their tags and derivative records, by position (the caller's
+/// after-write step removes their index rows).
 async fn delete_rows(conn: &mut AnyConnection, pks: &[i64]) -> CatalogResult<()> {
     if pks.is_empty() {
         return Ok(());
     }
-    crate::search::unindex(conn, pks).await?;
     for chunk in pks.chunks(IN_CHUNK) {
         let mut b = Binds::default();
         let sql = format!(
@@ -214,7 +215,8 @@ async fn insert(conn: &mut AnyConnection, env: i64, a: &Asset) -> CatalogResult<
     Ok(pk)
 }
 
-/// Inserts new assets with their tags and index rows; existing keys are skipped.
+/// Inserts new assets with their tags and index rows; existing keys are skipped. A bulk load
+/// (benchmarks, imports): no events.
 pub(crate) async fn import(conn: &mut AnyConnection, env: i64, assets: &[Asset]) -> CatalogResult<u64> {
     let mut added: Vec<(i64, &Asset)> = Vec::with_capacity(assets.len());
     for a in assets {
@@ -223,7 +225,8 @@ pub(crate) async fn import(conn: &mut AnyConnection, env: i64, assets: &[Asset])
             added.push((pk, a));
         }
     }
-    crate::search::index(conn, env, &added).await?;
+    let w = WriteCtx::new(&nimbus_app::events::Caller::system(env), 0);
+    after_write(conn, &w, &[Touched::Assets(&added)], &[]).await?;
     Ok(added.len() as u64)
 }
 
@@ -344,9 +347,8 @@ impl AssetRepo for SqlCatalog {
                 return Ok(Saved::Stale);
             }
             insert_tags(&mut tx.tx, env, pk, &asset.tags).await?;
-            crate::search::index(&mut tx.tx, env, &[(pk, asset)]).await?;
             let uploaded = Event::Uploaded { asset: Box::new(asset.clone()), overwritten: false, replaced: None };
-            crate::outbox::after_write(&mut tx.tx, w, &[uploaded]).await?;
+            after_write(&mut tx.tx, w, &[Touched::Assets(&[(pk, asset)])], &[uploaded]).await?;
             Saved::Inserted(asset.clone())
         } else {
             let (pk, old) = fetch_one(&mut tx.tx, env, key, self.dialect.for_update())
@@ -365,13 +367,12 @@ impl AssetRepo for SqlCatalog {
                 };
                 replace(&mut tx.tx, pk, &stored).await?;
                 set_tags(&mut tx.tx, env, pk, &asset.tags).await?;
-                crate::search::index(&mut tx.tx, env, &[(pk, &stored)]).await?;
                 let uploaded = Event::Uploaded {
                     asset: Box::new(stored.clone()),
                     overwritten: true,
                     replaced: Some(Unreferenced::from(&old)),
                 };
-                crate::outbox::after_write(&mut tx.tx, w, &[uploaded]).await?;
+                after_write(&mut tx.tx, w, &[Touched::Assets(&[(pk, &stored)])], &[uploaded]).await?;
                 Saved::Replaced { asset: stored, old_blob: old.blob_key }
             } else {
                 tx.rollback().await?;
@@ -479,8 +480,7 @@ impl AssetRepo for SqlCatalog {
         .execute(&mut *tx.tx)
         .await
         .map_err(db_err)?;
-        crate::search::index(&mut tx.tx, env, &[(pk, &a)]).await?;
-        crate::outbox::after_write(&mut tx.tx, w, &update_events(&before, &a)).await?;
+        after_write(&mut tx.tx, w, &[Touched::Assets(&[(pk, &a)])], &update_events(&before, &a)).await?;
         tx.commit().await?;
         Ok(Patched::Done(Box::new(a)))
     }
@@ -501,6 +501,7 @@ impl AssetRepo for SqlCatalog {
         };
         let mut replaced_blob = None;
         let mut events = Vec::new();
+        let mut deleted = Vec::new();
         if let Some((tpk, target)) = fetch_one(&mut tx.tx, env, to, lock).await? {
             if tpk == pk {
                 tx.rollback().await?;
@@ -511,6 +512,7 @@ impl AssetRepo for SqlCatalog {
                 return Ok(Renamed::TargetExists);
             }
             delete_rows(&mut tx.tx, &[tpk]).await?;
+            deleted.push(tpk);
             events.push(Event::Destroyed { assets: vec![(AssetRef::from(&target), Unreferenced::from(&target))] });
             replaced_blob = Some(target.blob_key);
         }
@@ -526,9 +528,9 @@ impl AssetRepo for SqlCatalog {
         a.public_id = to.public_id.clone();
         a.delivery_type = to.delivery_type;
         a.updated_at = now;
-        crate::search::index(&mut tx.tx, env, &[(pk, &a)]).await?;
         events.push(Event::Renamed { asset: Box::new(a.clone()), from: from_id, from_type });
-        crate::outbox::after_write(&mut tx.tx, w, &events).await?;
+        let touched = [Touched::Deleted(&deleted), Touched::Assets(&[(pk, &a)])];
+        after_write(&mut tx.tx, w, &touched, &events).await?;
         tx.commit().await?;
         Ok(Renamed::Done { asset: Box::new(a), replaced_blob })
     }
@@ -562,7 +564,7 @@ impl AssetRepo for SqlCatalog {
                 })
                 .collect(),
         };
-        crate::outbox::after_write(&mut tx.tx, w, &[gone]).await?;
+        after_write(&mut tx.tx, w, &[Touched::Deleted(&pks)], &[gone]).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -616,7 +618,6 @@ impl AssetRepo for SqlCatalog {
                 .map_err(db_err)?;
             out.push(f.asset.public_id.clone());
         }
-        crate::search::reindex(&mut tx.tx, env, &pks).await?;
         let mut after = tags_of(&mut tx.tx, &pks).await?;
         let changes = nimbus_app::events::changes(
             found
@@ -628,9 +629,8 @@ impl AssetRepo for SqlCatalog {
                 })
                 .collect(),
         );
-        if !changes.is_empty() {
-            crate::outbox::after_write(&mut tx.tx, w, &[Event::TagsChanged { changes }]).await?;
-        }
+        let events = if changes.is_empty() { Vec::new() } else { vec![Event::TagsChanged { changes }] };
+        after_write(&mut tx.tx, w, &[Touched::Rows(&pks)], &events).await?;
         tx.commit().await?;
         out.sort();
         Ok(out)

@@ -19,6 +19,7 @@ mod rows;
 mod search;
 mod transformations;
 mod triggers;
+mod write;
 
 use std::str::FromStr;
 use std::sync::Arc;

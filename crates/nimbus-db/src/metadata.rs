@@ -230,6 +230,7 @@ impl MetadataRepo for SqlCatalog {
     ) -> CatalogResult<MetadataWrite> {
         let (env, now) = (w.env(), w.now);
         let mut changes = Vec::new();
+        let mut touched = Vec::new();
         let mut tx = self.write_tx().await?;
         if locked_version(&mut tx.tx, env, self.dialect).await? != schema_version {
             tx.rollback().await?;
@@ -303,11 +304,11 @@ impl MetadataRepo for SqlCatalog {
                     after: u.new.clone(),
                 });
             }
-            crate::search::reindex(&mut tx.tx, env, &pks).await?;
+            touched.extend(pks);
         }
         let changes = nimbus_app::events::changes(changes);
         let events = if changes.is_empty() { Vec::new() } else { vec![Event::MetadataChanged { changes }] };
-        crate::outbox::after_write(&mut tx.tx, w, &events).await?;
+        crate::write::after_write(&mut tx.tx, w, &[crate::write::Touched::Rows(&touched)], &events).await?;
         tx.commit().await?;
         Ok(MetadataWrite::Done)
     }

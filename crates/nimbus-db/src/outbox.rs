@@ -1,5 +1,5 @@
-//! The event outbox: written by every asset write in its own transaction (see
-//! [`after_write`]), read and marked by the relay.
+//! The event outbox: written by every asset write in its own transaction (through
+//! [`crate::write::after_write`]), read and marked by the relay.
 
 use async_trait::async_trait;
 use nimbus_app::events::{Event, Outbox, StoredEvent, WriteCtx};
@@ -25,9 +25,8 @@ fn stored(row: &AnyRow) -> CatalogResult<StoredEvent> {
     })
 }
 
-/// The one step every asset write ends with, inside its transaction: records `events` and,
-/// when the write changed something, enqueues the context's jobs.
-pub(crate) async fn after_write(conn: &mut AnyConnection, w: &WriteCtx, events: &[Event]) -> CatalogResult<()> {
+/// Records `events` and, when the write changed something, enqueues the context's jobs.
+pub(crate) async fn record(conn: &mut AnyConnection, w: &WriteCtx, events: &[Event]) -> CatalogResult<()> {
     if events.is_empty() {
         return Ok(());
     }
