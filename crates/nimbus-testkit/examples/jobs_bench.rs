@@ -9,6 +9,8 @@
 //!
 //! Usage: `jobs_bench sqlite|postgres [JOBS] [UPLOADS]`; prints one JSON line.
 
+#![allow(clippy::unwrap_used, reason = "a benchmark fails loudly")]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
