@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """Two `nimbus serve` nodes on one PostgreSQL database and one S3 bucket, driven with the
-official Python SDK round-robin, as behind a load balancer without sticky sessions:
+official Python and Node SDKs round-robin, as behind a load balancer without sticky sessions:
 
 1. Both nodes start at the same moment on an empty catalog: both come up (one migrates, the
    other waits) and one environment exists.
-2. Uploads with a `notification_url` go to alternating nodes from several threads while the
-   webhook receiver is down (503); one node is killed with SIGKILL in the middle and started
-   again.
+2. Uploads with a `notification_url` (half of them with `eager_async` derivatives) go to
+   alternating nodes from several threads while the webhook receiver is down (503); one node
+   is killed with SIGKILL in the middle and started again. Then the Node SDK uploads
+   round-robin too.
 3. Every acknowledged upload is then served by both nodes, every acknowledged upload's
    notification arrives (retried once the receiver is up) and passes the SDK's own
-   `verify_notification_signature`, and no job is left running or queued.
+   `verify_notification_signature`, every eager derivative exists, and no job is left running
+   or queued.
 4. One derivative asked on both nodes at once is rendered once (the nodes' counters).
 
-Usage: nodes.py PATH_TO_NIMBUS POSTGRES_URL BLOB_URL (AWS_* variables set for the bucket).
+Usage: nodes.py PATH_TO_NIMBUS POSTGRES_URL BLOB_URL (AWS_* variables set for the bucket; the
+Node SDK from tests/sdk/node/node_modules).
 Run with the Python that has the `cloudinary` SDK. Exit code 0 when every check passed.
 """
+import base64
 import io
 import json
 import os
@@ -107,6 +111,16 @@ class Node:
         except OSError as e:
             return 0, str(e).encode()
 
+    def resource(self, public_id):
+        auth = base64.b64encode(("%s:%s" % (KEY, SECRET)).encode()).decode()
+        req = urllib.request.Request(self.base() + "/v1_1/%s/resources/image/upload/%s" % (CLOUD, public_id),
+                                     headers={"Authorization": "Basic " + auth})
+        try:
+            with OPENER.open(req, timeout=30) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return {"error": e.code}
+
     def renders(self):
         return json.loads(self.get("/readyz")[1])["node"]["renders"]
 
@@ -142,11 +156,11 @@ def jpeg(seed):
     return out.getvalue()
 
 
-def upload(node, public_id, data, hook):
+def upload(node, public_id, data, hook, **extra):
     """One upload through the SDK to `node`; the answer, or None if the node failed."""
     try:
         return cloudinary.uploader.upload(io.BytesIO(data), public_id=public_id, notification_url=hook,
-                                          upload_prefix=node.base(), timeout=30)
+                                          upload_prefix=node.base(), timeout=30, **extra)
     except Exception as e:  # a killed node: connection refused or reset
         print("  upload %s to %s failed: %s" % (public_id, node.name, str(e)[:120]), flush=True)
         return None
@@ -174,9 +188,10 @@ def main(argv):
         def one(i_pid):
             i, pid = i_pid
             node = (a, b)[i % 2]
-            r = upload(node, pid, datas[pid], hook)
+            extra = {"eager": "c_scale,w_16", "eager_async": True} if i % 4 < 2 else {}
+            r = upload(node, pid, datas[pid], hook, **extra)
             if r is None and node is a:
-                r = upload(b, pid, datas[pid], hook)  # the load balancer's retry
+                r = upload(b, pid, datas[pid], hook, **extra)  # the load balancer's retry
             if r is not None:
                 with lock:
                     acked[pid] = r
@@ -202,6 +217,28 @@ def main(argv):
         a.start()
         check(a.wait_ready(), "node a started again")
         check(len(acked) >= 30, "most uploads acknowledged (%d of 40)" % len(acked))
+        eager_ids = {pid for i, pid in items if i % 4 < 2 and pid in acked}
+
+        # The Node SDK, round-robin too.
+        node_dir = os.path.join(work, "node-files")
+        os.makedirs(node_dir)
+        node_files = []
+        for i in range(6):
+            f = os.path.join(node_dir, "n%02d.jpg" % i)
+            datas["node/n%02d" % i] = jpeg(1000 + i)
+            with open(f, "wb") as out:
+                out.write(datas["node/n%02d" % i])
+            node_files.append(f)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ, NODE_PATH=os.path.join(root, "sdk", "node", "node_modules"),
+                   CLOUDINARY_URL="cloudinary://%s:%s@%s?upload_prefix=%s" % (KEY, SECRET, CLOUD, a.base()))
+        res = subprocess.run(["node", os.path.join(root, "process", "nodes_node.js"), a.base(), b.base(), hook]
+                             + node_files, capture_output=True, text=True, env=env, timeout=120)
+        node_acked = json.loads(res.stdout.strip().splitlines()[-1]) if res.returncode == 0 else {}
+        check(len(node_acked) == 6, "the Node SDK's round-robin uploads acknowledged (%d of 6) %s"
+              % (len(node_acked), res.stderr[-300:]))
+        for pid, version in node_acked.items():
+            acked[pid] = {"version": version}
 
         # 3. Every acknowledged asset on both nodes; every notification once the receiver is up.
         Hooks.status = 200
@@ -239,6 +276,11 @@ def main(argv):
                 break
             time.sleep(1)
         states = sorted({j["state"] for j in jobs})
+        # Read from the catalog (a delivery would render a missing one on the fly).
+        missing_eager = [pid for pid in sorted(eager_ids)
+                         if not any(d["transformation"] == "c_scale,w_16" for d in b.resource(pid).get("derived", []))]
+        check(eager_ids and not missing_eager, "every eager derivative made (%d; missing %s)"
+              % (len(eager_ids), missing_eager[:3]))
         check(out.returncode == 0 and jobs and not stuck,
               "no job left running or queued (%d jobs: %s; stuck %s)" % (len(jobs), states, stuck[:2]))
         retried = [j for j in jobs if j["attempts"] > 1]
