@@ -255,10 +255,15 @@ def clear_start(binary, data):
     proc.terminate()
     proc.wait(timeout=10)
     text = "\n".join(lines)
-    ok = ("Created product environment" in text and "CLOUDINARY_URL=cloudinary://" in text
-          and "cloudinary.config(" in text and f"Data in {fresh}" in text)
-    # The printed credentials are a scratch environment's; shown only when the check fails.
-    check(ok, "start: the first start prints what it created and where" + ("" if ok else f" ({text[:400]!r})"))
+    creds = os.path.join(fresh, "first-environment.txt")
+    saved = open(creds).read() if os.path.exists(creds) else ""
+    ok = ("Created product environment" in text and creds in text and f"Data in {fresh}" in text
+          and "CLOUDINARY_URL=cloudinary://" in saved and "cloudinary.config(" in saved
+          and "CLOUDINARY_URL=" not in text)
+    # The credentials are a scratch environment's; shown only when the check fails.
+    check(ok, "start: the first start says what it created and where; output that is not a terminal "
+              "gets no secret, the credentials go to a private file" + ("" if ok else f" ({text[:400]!r})"))
+    check(os.path.exists(creds) and (os.stat(creds).st_mode & 0o777) == 0o600, "start: the credentials file is 0600")
 
 
 def main():

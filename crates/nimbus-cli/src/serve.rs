@@ -87,7 +87,19 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
     if let Some(created) = app.bootstrap(from_env.as_ref()).await? {
         println!("Created product environment '{}'.", created.cloud);
         if from_env.is_none() {
-            print_credentials(&created, &app.config.public_base_url, app.config.delivery_base());
+            let text = credentials_text(&created, &app.config.public_base_url, app.config.delivery_base());
+            // On a terminal the operator reads them; elsewhere (a service's journal, a log
+            // file) a secret must not land: they go to a file only the server's user reads.
+            if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                print!("{text}");
+            } else {
+                let file = s.data_dir.join(CREDENTIALS_FILE);
+                std::fs::write(&file, &text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+                println!(
+                    "Its CLOUDINARY_URL and SDK configuration are in {} (readable by this user only).",
+                    file.display()
+                );
+            }
         }
     }
 
@@ -143,14 +155,20 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// Prints the credentials of a generated environment (once, on stdout, never to the log).
-pub fn print_credentials(u: &CloudinaryUrl, public: &str, delivery: &str) {
+/// Where the first start writes a generated environment's credentials when its output is not
+/// a terminal (in the data dir: `0700`, the file `0600`).
+const CREDENTIALS_FILE: &str = "first-environment.txt";
+
+/// The credentials of a generated environment, as shown once (never logged).
+pub fn credentials_text(u: &CloudinaryUrl, public: &str, delivery: &str) -> String {
     let host = delivery.split("://").nth(1).unwrap_or(delivery);
-    println!("CLOUDINARY_URL={}", u.render());
-    println!(
-        "Python SDK: cloudinary.config(cloud_name=\"{}\", api_key=\"{}\", api_secret=\"{}\", upload_prefix=\"{public}\", secure=False, cname=\"{host}\")",
-        u.cloud, u.api_key, u.api_secret
-    );
+    format!(
+        "CLOUDINARY_URL={}\nPython SDK: cloudinary.config(cloud_name=\"{}\", api_key=\"{}\", api_secret=\"{}\", upload_prefix=\"{public}\", secure=False, cname=\"{host}\")\n",
+        u.render(),
+        u.cloud,
+        u.api_key,
+        u.api_secret
+    )
 }
 
 /// Jobs one node runs at once.
