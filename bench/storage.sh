@@ -23,7 +23,8 @@ export NIMBUS_BIN
 bash "$ROOT/scripts/garage.sh" install
 GARAGE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/nimbus-bench-garage.XXXXXX")
 trap 'bash "$ROOT/scripts/garage.sh" stop "$GARAGE_DIR"; rm -rf "$GARAGE_DIR"' EXIT
-eval "$(bash "$ROOT/scripts/garage.sh" start "$GARAGE_DIR")"
+GARAGE_ENV=$(bash "$ROOT/scripts/garage.sh" start "$GARAGE_DIR")
+eval "$GARAGE_ENV"
 
 for store in local garage; do
   if [[ $store == garage ]]; then

@@ -14,10 +14,8 @@ set -euo pipefail
 GARAGE_VERSION=2.5.0
 TOOLS=${NIMBUS_TOOLS:-$HOME/.cache/nimbus-tools}
 BIN="$TOOLS/bin/garage"
-# Fixed test ports, away from the usual ones (3900-3903).
-S3_PORT=${GARAGE_S3_PORT:-39300}
-RPC_PORT=${GARAGE_RPC_PORT:-39301}
-ADMIN_PORT=${GARAGE_ADMIN_PORT:-39303}
+# Free loopback ports, so that several servers (a CI run beside a developer's) never meet.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # Test credentials (Garage's formats: GK + 24 hex, 64 hex).
 KEY_ID=GK6e696d6275732d7465737431
 KEY_SECRET=6e696d6275732d746573742d7365637265742d6b65792d666f722d6761726167
@@ -41,6 +39,10 @@ install() {
 start() {
   local dir=$1
   have_garage || { log "garage is not installed: run scripts/garage.sh install"; exit 1; }
+  local S3_PORT RPC_PORT ADMIN_PORT
+  S3_PORT=$(free_port)
+  RPC_PORT=$(free_port)
+  ADMIN_PORT=$(free_port)
   mkdir -p "$dir/meta" "$dir/data"
   cat >"$dir/garage.toml" <<EOF
 metadata_dir = "$dir/meta"
@@ -68,6 +70,12 @@ EOF
     sleep 0.2
   done
   [[ -n "$node" ]] || { log "garage did not start; log:"; tail -n 20 "$dir/garage.log" >&2; exit 1; }
+  local up=""
+  for _ in $(seq 1 100); do
+    "${g[@]}" status >/dev/null 2>&1 && { up=1; break; }
+    sleep 0.2
+  done
+  [[ -n "$up" ]] || { log "garage does not answer; log:"; tail -n 20 "$dir/garage.log" >&2; exit 1; }
   "${g[@]}" layout assign -z dc1 -c 1G "$node" >/dev/null
   "${g[@]}" layout apply --version 1 >/dev/null
   for _ in $(seq 1 50); do

@@ -18,7 +18,8 @@ bash scripts/garage.sh install
 GARAGE_DIR=$(mktemp -d -t nimbus-garage-XXXXXX)
 stop_garage() { bash scripts/garage.sh stop "$GARAGE_DIR"; rm -rf "$GARAGE_DIR"; }
 trap stop_garage EXIT
-eval "$(bash scripts/garage.sh start "$GARAGE_DIR")"
+GARAGE_ENV=$(bash scripts/garage.sh start "$GARAGE_DIR")
+eval "$GARAGE_ENV"
 export NIMBUS_REQUIRE_S3=1
 
 # Scratch databases of earlier runs.
