@@ -143,7 +143,7 @@ impl Notifications for CloudinaryNotifications {
                 m.insert("source".into(), json!("api"));
                 m.insert("resources".into(), Value::Object(by_id));
             }
-            Event::Updated { .. } => return None,
+            Event::Updated { .. } | Event::SchemaChanged { .. } => return None,
         }
         Some(Value::Object(m))
     }

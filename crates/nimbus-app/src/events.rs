@@ -159,6 +159,21 @@ pub enum Event {
     Updated {
         asset: Box<Asset>,
     },
+    /// The metadata schema moved to `version`: fields and rules put or deleted.
+    SchemaChanged {
+        version: i64,
+        changed: Vec<SchemaItem>,
+    },
+}
+
+/// One item of a schema change, by external id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", content = "external_id", rename_all = "snake_case")]
+pub enum SchemaItem {
+    PutField(String),
+    DeleteField(String),
+    PutRule(String),
+    DeleteRule(String),
 }
 
 impl Event {
@@ -181,6 +196,7 @@ impl Event {
             Self::ContextChanged { .. } => "context_changed",
             Self::MetadataChanged { .. } => "metadata_changed",
             Self::Updated { .. } => "updated",
+            Self::SchemaChanged { .. } => "schema_changed",
         }
     }
 }

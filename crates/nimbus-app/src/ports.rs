@@ -338,7 +338,7 @@ pub trait MetadataRepo: Send + Sync {
     async fn metadata_snapshot(&self, env: i64) -> CatalogResult<MetadataSnapshot>;
     /// Applies `changes` in one transaction if the version is still `expected`, raising it;
     /// returns false (and changes nothing) if another change came first.
-    async fn change_metadata(&self, env: i64, expected: i64, changes: &[MetadataChange]) -> CatalogResult<bool>;
+    async fn change_metadata(&self, w: &WriteCtx, expected: i64, changes: &[MetadataChange]) -> CatalogResult<bool>;
     /// The stored metadata of those of `ids` that exist (one resource and delivery type).
     async fn asset_metadata(
         &self,

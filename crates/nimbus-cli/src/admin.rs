@@ -133,7 +133,7 @@ pub async fn admin(s: Settings, cmd: AdminCommand) -> Result<(), Box<dyn Error>>
         },
     };
     let env = app.environment(&cloud).await?;
-    let report = app.apply_metadata_schema(env.id, &doc, dry_run).await?;
+    let report = app.apply_metadata_schema(&nimbus_app::events::Caller::system(env.id), &doc, dry_run).await?;
     let verb = if dry_run { "would be " } else { "" };
     for (what, items) in [("created", &report.created), ("updated", &report.updated), ("unchanged", &report.unchanged)]
     {

@@ -3,7 +3,7 @@
 //! from, and raises it, so a change is checked against exactly the schema it replaces.
 
 use async_trait::async_trait;
-use nimbus_app::events::{AssetRef, Change, Event, WriteCtx};
+use nimbus_app::events::{AssetRef, Change, Event, SchemaItem, WriteCtx};
 use nimbus_app::ports::{
     CatalogError, CatalogResult, FieldRecord, MetadataChange, MetadataRepo, MetadataSnapshot, MetadataUpdate,
     MetadataWrite, RuleRecord,
@@ -164,7 +164,8 @@ impl MetadataRepo for SqlCatalog {
         })
     }
 
-    async fn change_metadata(&self, env: i64, expected: i64, changes: &[MetadataChange]) -> CatalogResult<bool> {
+    async fn change_metadata(&self, w: &WriteCtx, expected: i64, changes: &[MetadataChange]) -> CatalogResult<bool> {
+        let env = w.env();
         let mut tx = self.write_tx().await?;
         let bumped = sqlx::query(
             "UPDATE environments SET metadata_version = metadata_version + 1 WHERE id = $1 AND metadata_version = $2",
@@ -182,6 +183,17 @@ impl MetadataRepo for SqlCatalog {
         for c in changes {
             apply(&mut tx.tx, env, c).await?;
         }
+        let changed = changes
+            .iter()
+            .map(|c| match c {
+                MetadataChange::PutField(f) => SchemaItem::PutField(f.external_id.clone()),
+                MetadataChange::DeleteField(id) => SchemaItem::DeleteField(id.clone()),
+                MetadataChange::PutRule(r) => SchemaItem::PutRule(r.external_id.clone()),
+                MetadataChange::DeleteRule(id) => SchemaItem::DeleteRule(id.clone()),
+            })
+            .collect();
+        let event = Event::SchemaChanged { version: expected + 1, changed };
+        crate::write::after_write(&mut tx.tx, w, &[], &[event]).await?;
         tx.commit().await?;
         Ok(true)
     }

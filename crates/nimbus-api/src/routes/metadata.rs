@@ -23,28 +23,28 @@ pub async fn handle(app: &App, call: &AdminCall, endpoint: Endpoint) -> ApiResul
     let body = &call.body;
     Ok(match endpoint {
         E::ListMetadataFields => app.list_metadata_fields(env).await?,
-        E::CreateMetadataField => app.create_metadata_field(env, body).await?,
+        E::CreateMetadataField => app.create_metadata_field(&call.caller(), body).await?,
         E::OrderMetadataFields => {
             let order_by = text(call, "order_by").ok_or(nimbus_app::AppError::MissingParam("order_by"))?;
-            app.order_metadata_fields(env, order_by, text(call, "direction").unwrap_or("asc")).await?
+            app.order_metadata_fields(&call.caller(), order_by, text(call, "direction").unwrap_or("asc")).await?
         }
         E::MetadataField { id } => app.get_metadata_field(env, &id).await?,
-        E::UpdateMetadataField { id } => app.update_metadata_field(env, &id, body).await?,
+        E::UpdateMetadataField { id } => app.update_metadata_field(&call.caller(), &id, body).await?,
         E::DeleteMetadataField { id } => {
             let force = call.params.bool("force") == Some(true);
-            app.delete_metadata_field(env, &id, force).await?;
+            app.delete_metadata_field(&call.caller(), &id, force).await?;
             ok()
         }
-        E::UpdateDatasource { id } => app.update_datasource(env, &id, body).await?,
-        E::DeleteDatasourceEntries { id } => app.set_datasource_state(env, &id, body, false).await?,
-        E::RestoreDatasourceEntries { id } => app.set_datasource_state(env, &id, body, true).await?,
+        E::UpdateDatasource { id } => app.update_datasource(&call.caller(), &id, body).await?,
+        E::DeleteDatasourceEntries { id } => app.set_datasource_state(&call.caller(), &id, body, false).await?,
+        E::RestoreDatasourceEntries { id } => app.set_datasource_state(&call.caller(), &id, body, true).await?,
         E::OrderDatasource { id } => {
             let order_by = text(call, "order_by").ok_or(nimbus_app::AppError::MissingParam("order_by"))?;
-            app.order_datasource(env, &id, order_by, text(call, "direction").unwrap_or("asc")).await?
+            app.order_datasource(&call.caller(), &id, order_by, text(call, "direction").unwrap_or("asc")).await?
         }
         E::SearchDatasource { id } => app.search_datasource(env, &id, text(call, "term").unwrap_or("")).await?,
         E::ListMetadataRules => app.list_metadata_rules(env).await?,
-        E::CreateMetadataRule => app.create_metadata_rule(env, body).await?,
+        E::CreateMetadataRule => app.create_metadata_rule(&call.caller(), body).await?,
         E::MetadataRule { id } => {
             let all = app.list_metadata_rules(env).await?;
             all["metadata_rules"]
@@ -53,9 +53,9 @@ pub async fn handle(app: &App, call: &AdminCall, endpoint: Endpoint) -> ApiResul
                 .cloned()
                 .ok_or(nimbus_app::AppError::MetadataRuleNotFound(id))?
         }
-        E::UpdateMetadataRule { id } => app.update_metadata_rule(env, &id, body).await?,
+        E::UpdateMetadataRule { id } => app.update_metadata_rule(&call.caller(), &id, body).await?,
         E::DeleteMetadataRule { id } => {
-            app.delete_metadata_rule(env, &id).await?;
+            app.delete_metadata_rule(&call.caller(), &id).await?;
             ok()
         }
         E::EvaluateMetadataRules => app.evaluate_metadata(env, body).await?,

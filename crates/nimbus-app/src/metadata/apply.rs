@@ -12,6 +12,7 @@ use super::LoadedSchema;
 use super::fields::record;
 use super::rules::check;
 use crate::error::AppResult;
+use crate::events::Caller;
 use crate::ports::{MetadataChange, MetadataSnapshot, RuleRecord};
 use crate::{App, AppError};
 
@@ -170,9 +171,9 @@ fn plan(loaded: &LoadedSchema, doc: &Json, now: i64) -> AppResult<(Vec<MetadataC
 impl App {
     /// Applies a schema file; with `dry_run` nothing is written and the report says what
     /// would change.
-    pub async fn apply_metadata_schema(&self, env: i64, doc: &Json, dry_run: bool) -> AppResult<ApplyReport> {
+    pub async fn apply_metadata_schema(&self, caller: &Caller, doc: &Json, dry_run: bool) -> AppResult<ApplyReport> {
         let now = self.now();
-        self.change_schema(env, |loaded| {
+        self.change_schema(caller, |loaded| {
             let (changes, report) = plan(loaded, doc, now)?;
             Ok((if dry_run { Vec::new() } else { changes }, report))
         })

@@ -15,6 +15,7 @@ use nimbus_core::metadata::{DatasourceEntry, FieldType};
 
 use super::LoadedSchema;
 use crate::error::AppResult;
+use crate::events::Caller;
 use crate::limits::check_ids;
 use crate::ports::{FieldRecord, MetadataChange};
 use crate::{App, AppError};
@@ -119,7 +120,7 @@ impl App {
         loaded.doc(id).map(|(_, d)| field_json(d)).ok_or_else(|| not_found(id))
     }
 
-    pub async fn create_metadata_field(&self, env: i64, body: &Json) -> AppResult<Json> {
+    pub async fn create_metadata_field(&self, caller: &Caller, body: &Json) -> AppResult<Json> {
         // The size first: ids are generated below for every value given without one.
         if let Some(n) = datasource_len(body) {
             check_datasource_len(n).map_err(bad)?;
@@ -141,7 +142,7 @@ impl App {
         }
         let doc = parse_field(&body, &mut || self.generated_id()).map_err(bad)?;
         check_default_active(&doc)?;
-        self.change_schema(env, |loaded| {
+        self.change_schema(caller, |loaded| {
             let id = &doc.field.external_id;
             if loaded.doc(id).is_some() {
                 return Err(AppError::AlreadyExists(format!("A metadata field with external id {id}")));
@@ -163,12 +164,12 @@ impl App {
 
     /// Partial update: given keys replace the stored ones; `external_id` and `type` cannot
     /// change and are ignored; datasource values are upserted by external id.
-    pub async fn update_metadata_field(&self, env: i64, id: &str, body: &Json) -> AppResult<Json> {
+    pub async fn update_metadata_field(&self, caller: &Caller, id: &str, body: &Json) -> AppResult<Json> {
         let Json::Object(patch) = body else { return Err(bad("A metadata field must be a JSON object")) };
         if let Some(n) = datasource_len(body) {
             check_datasource_len(n).map_err(bad)?;
         }
-        self.change_schema(env, |loaded| {
+        self.change_schema(caller, |loaded| {
             let (rec, old) = loaded.doc(id).ok_or_else(|| not_found(id))?;
             let mut merged: Map<String, Json> = match field_json(old) {
                 Json::Object(o) => o,
@@ -200,8 +201,8 @@ impl App {
 
     /// Deletes a field. Rules that use it (as target or in a condition) block the delete
     /// with 409, unless `force`, which deletes them in the same change.
-    pub async fn delete_metadata_field(&self, env: i64, id: &str, force: bool) -> AppResult<()> {
-        self.change_schema(env, |loaded| {
+    pub async fn delete_metadata_field(&self, caller: &Caller, id: &str, force: bool) -> AppResult<()> {
+        self.change_schema(caller, |loaded| {
             loaded.doc(id).ok_or_else(|| not_found(id))?;
             let users: Vec<&str> = loaded
                 .schema
@@ -233,11 +234,11 @@ impl App {
     }
 
     /// `PUT metadata_fields/{id}/datasource`: upserts values; returns the active values.
-    pub async fn update_datasource(&self, env: i64, id: &str, body: &Json) -> AppResult<Json> {
+    pub async fn update_datasource(&self, caller: &Caller, id: &str, body: &Json) -> AppResult<Json> {
         let values = body.get("values").ok_or(AppError::MissingParam("values"))?;
         let incoming = parse_datasource_values(values, &mut || self.generated_id()).map_err(bad)?;
         let given = states_given(values);
-        self.change_schema(env, |loaded| {
+        self.change_schema(caller, |loaded| {
             let (rec, mut doc) = with_datasource(loaded, id)?;
             merge_entries(&mut doc.field.datasource, incoming.clone(), &given);
             check_datasource_len(doc.field.datasource.len()).map_err(bad)?;
@@ -248,11 +249,11 @@ impl App {
     }
 
     /// Soft delete (`active = false`) or restore of datasource values; unknown ids are an error.
-    pub async fn set_datasource_state(&self, env: i64, id: &str, body: &Json, active: bool) -> AppResult<Json> {
+    pub async fn set_datasource_state(&self, caller: &Caller, id: &str, body: &Json, active: bool) -> AppResult<Json> {
         let ids = external_ids(body)?;
         // A datasource has no more values than this to name.
         check_ids("external_ids", ids.len(), MAX_DATASOURCE_VALUES)?;
-        self.change_schema(env, |loaded| {
+        self.change_schema(caller, |loaded| {
             let (rec, mut doc) = with_datasource(loaded, id)?;
             let at: HashMap<&str, usize> =
                 doc.field.datasource.iter().enumerate().map(|(i, e)| (e.external_id.as_str(), i)).collect();
@@ -273,14 +274,20 @@ impl App {
     }
 
     /// Reorders datasource values by `value` (or `external_id`), `asc` or `desc`.
-    pub async fn order_datasource(&self, env: i64, id: &str, order_by: &str, direction: &str) -> AppResult<Json> {
+    pub async fn order_datasource(
+        &self,
+        caller: &Caller,
+        id: &str,
+        order_by: &str,
+        direction: &str,
+    ) -> AppResult<Json> {
         let desc = parse_direction(direction)?;
         let by_value = match order_by {
             "value" => true,
             "external_id" => false,
             other => return Err(AppError::InvalidParam { name: "order_by", value: other.to_owned() }),
         };
-        self.change_schema(env, |loaded| {
+        self.change_schema(caller, |loaded| {
             let (rec, mut doc) = with_datasource(loaded, id)?;
             doc.field.datasource.sort_by(|a, b| {
                 let o = if by_value { a.value.cmp(&b.value) } else { a.external_id.cmp(&b.external_id) };
@@ -307,12 +314,12 @@ impl App {
     }
 
     /// `PUT metadata_fields/order`: by `label`, `external_id` or `created_at`.
-    pub async fn order_metadata_fields(&self, env: i64, order_by: &str, direction: &str) -> AppResult<Json> {
+    pub async fn order_metadata_fields(&self, caller: &Caller, order_by: &str, direction: &str) -> AppResult<Json> {
         let desc = parse_direction(direction)?;
         if !matches!(order_by, "label" | "external_id" | "created_at") {
             return Err(AppError::InvalidParam { name: "order_by", value: order_by.to_owned() });
         }
-        self.change_schema(env, |loaded| {
+        self.change_schema(caller, |loaded| {
             let mut docs: Vec<&(FieldRecord, FieldDoc)> = loaded.docs.iter().collect();
             docs.sort_by(|(ra, a), (rb, b)| {
                 let o = match order_by {

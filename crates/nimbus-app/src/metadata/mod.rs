@@ -128,13 +128,14 @@ impl App {
     /// schema in between; otherwise recomputes from the newer schema.
     pub(crate) async fn change_schema<R>(
         &self,
-        env: i64,
+        caller: &crate::events::Caller,
         mut plan: impl FnMut(&LoadedSchema) -> AppResult<(Vec<MetadataChange>, R)>,
     ) -> AppResult<R> {
         for _ in 0..CHANGE_ATTEMPTS {
-            let loaded = self.metadata_schema(env).await?;
+            let loaded = self.metadata_schema(caller.env).await?;
             let (changes, out) = plan(&loaded)?;
-            if changes.is_empty() || self.catalog.change_metadata(env, loaded.version, &changes).await? {
+            let w = crate::events::WriteCtx::new(caller, self.now());
+            if changes.is_empty() || self.catalog.change_metadata(&w, loaded.version, &changes).await? {
                 return Ok(out);
             }
         }

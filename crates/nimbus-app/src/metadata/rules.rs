@@ -17,6 +17,7 @@ use nimbus_core::metadata::{Rule, Schema};
 use super::values::{RawInput, parse_input, parse_request};
 use super::{LoadedSchema, compile_rule};
 use crate::error::AppResult;
+use crate::events::Caller;
 use crate::ports::{MetadataChange, RuleRecord};
 use crate::{App, AppError};
 
@@ -134,7 +135,7 @@ impl App {
         Ok(json!({ "metadata_rules": rules.into_iter().map(rule_json).collect::<Vec<_>>() }))
     }
 
-    pub async fn create_metadata_rule(&self, env: i64, body: &Json) -> AppResult<Json> {
+    pub async fn create_metadata_rule(&self, caller: &Caller, body: &Json) -> AppResult<Json> {
         let Json::Object(body) = body else { return Err(bad("A metadata rule must be a JSON object")) };
         let external_id =
             text(body, "external_id")?.unwrap_or_else(|| format!("{}{}", self.ids.hex32(), self.ids.hex32()));
@@ -153,7 +154,7 @@ impl App {
             active: state(body)?.unwrap_or(true),
             created_at: self.now(),
         };
-        self.change_schema(env, |loaded| {
+        self.change_schema(caller, |loaded| {
             if loaded.rule(&rec.external_id).is_some() {
                 return Err(AppError::AlreadyExists(format!("Metadata rule {}", rec.external_id)));
             }
@@ -165,7 +166,7 @@ impl App {
 
     /// Partial update: given keys replace the stored ones (an empty `condition` or `result`
     /// leaves it alone); `state` activates or deactivates, with the cycle check on activation.
-    pub async fn update_metadata_rule(&self, env: i64, id: &str, body: &Json) -> AppResult<Json> {
+    pub async fn update_metadata_rule(&self, caller: &Caller, id: &str, body: &Json) -> AppResult<Json> {
         let Json::Object(body) = body else { return Err(bad("A metadata rule must be a JSON object")) };
         let (field, name, condition, result, active) = (
             text(body, "metadata_field_id")?,
@@ -174,7 +175,7 @@ impl App {
             object(body, "result")?,
             state(body)?,
         );
-        self.change_schema(env, |loaded| {
+        self.change_schema(caller, |loaded| {
             let old = loaded.rule(id).ok_or_else(|| AppError::MetadataRuleNotFound(id.to_owned()))?;
             let rec = RuleRecord {
                 field: field.clone().unwrap_or_else(|| old.field.clone()),
@@ -190,8 +191,8 @@ impl App {
         .await
     }
 
-    pub async fn delete_metadata_rule(&self, env: i64, id: &str) -> AppResult<()> {
-        self.change_schema(env, |loaded| {
+    pub async fn delete_metadata_rule(&self, caller: &Caller, id: &str) -> AppResult<()> {
+        self.change_schema(caller, |loaded| {
             loaded.rule(id).ok_or_else(|| AppError::MetadataRuleNotFound(id.to_owned()))?;
             Ok((vec![MetadataChange::DeleteRule(id.to_owned())], ()))
         })

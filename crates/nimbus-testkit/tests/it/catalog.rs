@@ -306,8 +306,11 @@ async fn metadata_suite(c: &SqlCatalog, env: i64, ids: &[PublicId]) {
         MetadataChange::PutRule(rule("r2", "b")),
         MetadataChange::PutRule(rule("r1", "b")),
     ];
-    assert!(c.change_metadata(env, 0, &changes).await.unwrap());
-    assert!(!c.change_metadata(env, 0, &[MetadataChange::DeleteField("a".into())]).await.unwrap(), "stale version");
+    assert!(c.change_metadata(&wctx(env, 0), 0, &changes).await.unwrap());
+    assert!(
+        !c.change_metadata(&wctx(env, 0), 0, &[MetadataChange::DeleteField("a".into())]).await.unwrap(),
+        "stale version"
+    );
     let snap = c.metadata_snapshot(env).await.unwrap();
     assert_eq!(snap.version, 1);
     assert_eq!(snap.fields.iter().map(|f| f.external_id.as_str()).collect::<Vec<_>>(), ["b", "a"], "by position");
@@ -318,9 +321,13 @@ async fn metadata_suite(c: &SqlCatalog, env: i64, ids: &[PublicId]) {
     let first_seq = snap.rules[0].seq;
     let renamed = RuleRecord { name: "renamed".into(), active: false, ..snap.rules[0].clone() };
     assert!(
-        c.change_metadata(env, 1, &[MetadataChange::PutRule(renamed), MetadataChange::DeleteRule("r1".into())])
-            .await
-            .unwrap()
+        c.change_metadata(
+            &wctx(env, 0),
+            1,
+            &[MetadataChange::PutRule(renamed), MetadataChange::DeleteRule("r1".into())]
+        )
+        .await
+        .unwrap()
     );
     let snap = c.metadata_snapshot(env).await.unwrap();
     assert_eq!((snap.version, snap.rules.len()), (2, 1));

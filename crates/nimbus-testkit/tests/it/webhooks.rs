@@ -262,6 +262,25 @@ async fn unreferenced_bytes_go_by_a_job(t: &TestApp) {
     assert_eq!(blobs("originals/").await, originals - 1);
 }
 
+/// The outbox names who acted, for every kind of write (the audit trail reads it).
+async fn events_name_who_acted(t: &TestApp) {
+    let env = t.app.environment(nimbus_testkit::CLOUD).await.unwrap().id;
+    t.upload_api("image", "upload", &[("public_id", "who/one")], Some(("a.png", &png(4, 4)))).await;
+    let field = json!({"type": "string", "external_id": "who_f", "label": "Who"});
+    assert_eq!(t.admin(Method::POST, "metadata_fields", Some(field)).await.status, 200);
+    let events = t.catalog.events(env, None, 10).await.unwrap();
+    let kinds: Vec<(&str, &str)> = events.iter().map(|e| (e.event.kind(), e.actor.as_str())).collect();
+    let key = format!("key:{KEY}");
+    assert!(kinds.contains(&("schema_changed", key.as_str())), "{kinds:?}");
+    assert!(kinds.contains(&("uploaded", key.as_str())), "{kinds:?}");
+    let schema = events.iter().find(|e| e.event.kind() == "schema_changed").unwrap();
+    assert!(
+        matches!(&schema.event, nimbus_app::events::Event::SchemaChanged { changed, .. }
+            if changed == &[nimbus_app::events::SchemaItem::PutField("who_f".into())]),
+        "{schema:?}"
+    );
+}
+
 async fn refused_targets(t: &TestApp) {
     for (url, status) in [("http://10.0.0.1/x", 400), ("ftp://example.com/x", 400), ("not a url", 400)] {
         let r = t
@@ -281,6 +300,7 @@ async fn all_on(db: Db) {
     notifications_for_every_write(&t).await;
     refused_targets(&t).await;
     unreferenced_bytes_go_by_a_job(&t).await;
+    events_name_who_acted(&t).await;
     let Some(t) = app(db).await else { return };
     failed_deliveries_are_retried(&t).await;
     let Some(t) = app(db).await else { return };
