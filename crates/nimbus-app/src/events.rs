@@ -216,15 +216,3 @@ pub struct StoredEvent {
 pub fn changes<T: PartialEq>(items: Vec<Change<T>>) -> Vec<Change<T>> {
     items.into_iter().filter(|c| c.before != c.after).collect()
 }
-
-/// The outbox: recorded events waiting for the relay.
-#[async_trait::async_trait]
-pub trait Outbox: Send + Sync {
-    /// Events not relayed yet, oldest first, at most `limit`.
-    async fn pending_events(&self, limit: u32) -> crate::ports::CatalogResult<Vec<StoredEvent>>;
-    /// Marks `ids` relayed and enqueues `jobs`, in one transaction. Relaying an event twice
-    /// (two nodes at once) is harmless when its jobs carry idempotency keys.
-    async fn relay_events(&self, ids: &[i64], jobs: &[NewJob], now: i64) -> crate::ports::CatalogResult<()>;
-    /// An environment's events, newest first, before `before`, at most `limit`.
-    async fn events(&self, env: i64, before: Option<i64>, limit: u32) -> crate::ports::CatalogResult<Vec<StoredEvent>>;
-}

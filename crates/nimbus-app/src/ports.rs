@@ -11,7 +11,8 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use nimbus_core::{Asset, Context, DeliveryType, MetadataValues, PublicId, ResourceType};
 
-use crate::events::WriteCtx;
+use crate::events::{StoredEvent, WriteCtx};
+use crate::jobs::NewJob;
 
 /// Catalog failures are infrastructure failures: "not found" is an `Option`, never an error.
 #[derive(Debug, thiserror::Error)]
@@ -429,6 +430,40 @@ pub trait SearchRepo: Send + Sync {
     -> CatalogResult<crate::search::SearchPage>;
 }
 
+/// The outbox: recorded events waiting for the relay.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Events not relayed yet, oldest first, at most `limit`.
+    async fn pending_events(&self, limit: u32) -> CatalogResult<Vec<StoredEvent>>;
+    /// Marks `ids` relayed and enqueues `jobs`, in one transaction. Relaying an event twice
+    /// (two nodes at once) is harmless when its jobs carry idempotency keys.
+    async fn relay_events(&self, ids: &[i64], jobs: &[NewJob], now: i64) -> CatalogResult<()>;
+    /// An environment's events, newest first, before `before`, at most `limit`.
+    async fn events(&self, env: i64, before: Option<i64>, limit: u32) -> CatalogResult<Vec<StoredEvent>>;
+}
+
+/// A notification trigger: events of `event_type` (or every type, for `all`) are sent to
+/// `uri`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    pub id: String,
+    pub env_id: i64,
+    pub uri: String,
+    pub event_type: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[async_trait]
+pub trait TriggerRepo: Send + Sync {
+    /// False if the environment has this uri for this event type already.
+    async fn create_trigger(&self, t: &Trigger) -> CatalogResult<bool>;
+    /// By creation, optionally of one event type.
+    async fn list_triggers(&self, env: i64, event_type: Option<&str>) -> CatalogResult<Vec<Trigger>>;
+    async fn update_trigger(&self, env: i64, id: &str, uri: &str, now: i64) -> CatalogResult<bool>;
+    async fn delete_trigger(&self, env: i64, id: &str) -> CatalogResult<bool>;
+}
+
 /// The whole catalog: one adapter implements all repositories over one database.
 #[async_trait]
 pub trait Catalog:
@@ -440,8 +475,8 @@ pub trait Catalog:
     + TransformationRepo
     + SearchRepo
     + crate::jobs::JobQueue
-    + crate::events::Outbox
-    + crate::webhooks::TriggerRepo
+    + Outbox
+    + TriggerRepo
 {
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> CatalogResult<()>;

@@ -2,7 +2,8 @@
 //! event type. Docs: <https://cloudinary.com/documentation/admin_api#triggers>.
 
 use crate::error::AppResult;
-use crate::webhooks::{EVENT_TYPES, Trigger, UNSENT_EVENT_TYPES};
+use crate::ports::Trigger;
+use crate::webhooks::{EVENT_TYPES, UNSENT_EVENT_TYPES};
 use crate::{App, AppError};
 
 /// Most triggers per environment (Cloudinary: 30 URLs per event type).

@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 
-use async_trait::async_trait;
 use nimbus_core::Asset;
 use nimbus_core::signature::notification_signature;
 use serde_json::{Value, json};
@@ -22,7 +21,7 @@ use crate::error::AppResult;
 use crate::events::{Event, StoredEvent};
 use crate::jobs::{BLOB_DELETE, Job, JobError, NewJob, WEBHOOK};
 use crate::params::Params;
-use crate::ports::CatalogResult;
+use crate::ports::Trigger;
 use crate::{App, AppError};
 
 /// Attempts of one delivery: with delays from 10 s doubling up to an hour, about 24 hours.
@@ -67,28 +66,6 @@ pub const UNSENT_EVENT_TYPES: [&str; 20] = [
     "restore_asset_version",
     "sprite",
 ];
-
-/// A notification trigger: events of `event_type` (or every type, for `all`) are sent to
-/// `uri`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Trigger {
-    pub id: String,
-    pub env_id: i64,
-    pub uri: String,
-    pub event_type: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-#[async_trait]
-pub trait TriggerRepo: Send + Sync {
-    /// False if the environment has this uri for this event type already.
-    async fn create_trigger(&self, t: &Trigger) -> CatalogResult<bool>;
-    /// By creation, optionally of one event type.
-    async fn list_triggers(&self, env: i64, event_type: Option<&str>) -> CatalogResult<Vec<Trigger>>;
-    async fn update_trigger(&self, env: i64, id: &str, uri: &str, now: i64) -> CatalogResult<bool>;
-    async fn delete_trigger(&self, env: i64, id: &str) -> CatalogResult<bool>;
-}
 
 /// Cloudinary's notification bodies (implemented at the wire edge).
 pub trait Notifications: Send + Sync {
@@ -229,26 +206,6 @@ impl App {
             Err(AppError::RemoteNotAllowed { .. }) => Err(JobError::Abort("the target address is not allowed".into())),
             Err(e) => Err(JobError::Retry(e.to_string())),
         }
-    }
-
-    /// Runs a blob-deletion job: the originals it names and their versions' derivatives.
-    pub(crate) async fn delete_unreferenced(&self, job: &Job) -> Result<(), JobError> {
-        let strings = |name: &str| -> Vec<String> {
-            job.payload[name].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect()
-        };
-        let retry = |e: crate::ports::BlobError| JobError::Retry(e.to_string());
-        for key in strings("keys") {
-            self.blobs.delete(&key).await.map_err(retry)?;
-        }
-        for version in strings("versions") {
-            if version.is_empty() || version.contains('/') {
-                continue;
-            }
-            for d in self.blobs.list(&format!("{}{version}/", crate::derive::DERIVED_PREFIX)).await.map_err(retry)? {
-                self.blobs.delete(&d.key).await.map_err(retry)?;
-            }
-        }
-        Ok(())
     }
 
     /// The secret that signs an environment's notifications: the acting key's while it is

@@ -12,32 +12,13 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
 use crate::binds::{Binds, IN_CHUNK};
-use crate::metadata::metadata_to_text;
-use crate::rows::{self, ASSET_COLS, context_to_json};
+use crate::rows::{self, ASSET_COLS, attach_tags, context_to_json, metadata_to_text};
 use crate::write::{Touched, after_write};
 use crate::{SqlCatalog, db_err};
 use nimbus_app::events::{AssetRef, Change, Event, Unreferenced, WriteCtx};
 
 /// Upper bound for "starts with" ranges: `p <= x < p || MAX` selects the ids starting with `p`.
 const PREFIX_END: char = char::MAX;
-
-/// Loads the tags of the given rows, in their order of addition.
-pub(crate) async fn attach_tags(conn: &mut AnyConnection, rows: &mut [(i64, Asset)]) -> CatalogResult<()> {
-    let mut by_pk: HashMap<i64, Vec<String>> = HashMap::new();
-    for chunk in rows.chunks(IN_CHUNK) {
-        let mut b = Binds::default();
-        let list = b.int_list(chunk.iter().map(|(pk, _)| *pk));
-        let sql = format!("SELECT asset_pk, tag FROM asset_tags WHERE asset_pk IN {list} ORDER BY asset_pk, position");
-        let tag_rows = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
-        for r in &tag_rows {
-            by_pk.entry(r.try_get("asset_pk").map_err(db_err)?).or_default().push(r.try_get("tag").map_err(db_err)?);
-        }
-    }
-    for (pk, a) in rows.iter_mut() {
-        a.tags = by_pk.remove(pk).unwrap_or_default();
-    }
-    Ok(())
-}
 
 /// The tags of the given rows, in their order of addition.
 async fn tags_of(conn: &mut AnyConnection, pks: &[i64]) -> CatalogResult<HashMap<i64, Vec<String>>> {

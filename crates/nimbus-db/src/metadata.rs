@@ -13,6 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};
 
 use crate::binds::Binds;
+use crate::rows::{metadata_from_text, metadata_to_text};
 use crate::{SqlCatalog, db_err};
 
 /// Assets written per statement (five binds each, well under both dialects' bind limits).
@@ -23,14 +24,6 @@ const READ_CHUNK: usize = crate::binds::IN_CHUNK;
 fn json_col(row: &AnyRow, col: &str) -> CatalogResult<serde_json::Value> {
     let text: String = row.try_get(col).map_err(db_err)?;
     serde_json::from_str(&text).map_err(|_| CatalogError(format!("corrupt catalog row: {col} = {text:?}")))
-}
-
-pub(crate) fn metadata_from_text(text: &str) -> CatalogResult<MetadataValues> {
-    serde_json::from_str(text).map_err(|_| CatalogError(format!("corrupt catalog row: metadata = {text:?}")))
-}
-
-pub(crate) fn metadata_to_text(m: &MetadataValues) -> String {
-    serde_json::to_string(m).unwrap_or_else(|_| "{}".to_owned())
 }
 
 fn field_row(r: &AnyRow) -> CatalogResult<FieldRecord> {

@@ -2,8 +2,9 @@
 //! [`crate::write::after_write`]), read and marked by the relay.
 
 use async_trait::async_trait;
-use nimbus_app::events::{Event, Outbox, StoredEvent, WriteCtx};
+use nimbus_app::events::{Event, StoredEvent, WriteCtx};
 use nimbus_app::jobs::NewJob;
+use nimbus_app::ports::Outbox;
 use nimbus_app::ports::{CatalogError, CatalogResult};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row as _};

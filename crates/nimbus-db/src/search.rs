@@ -84,7 +84,7 @@ pub(crate) async fn reindex(conn: &mut AnyConnection, env: i64, pks: &[i64]) -> 
         let sql = format!("SELECT {ASSET_COLS} FROM assets WHERE id IN {}", b.int_list(chunk.iter().copied()));
         let found = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
         let mut assets = found.iter().map(rows::asset).collect::<CatalogResult<Vec<_>>>()?;
-        crate::assets::attach_tags(conn, &mut assets).await?;
+        crate::rows::attach_tags(conn, &mut assets).await?;
         let refs: Vec<(i64, &Asset)> = assets.iter().map(|(pk, a)| (*pk, a)).collect();
         index(conn, env, &refs).await?;
     }
@@ -706,7 +706,7 @@ impl SearchRepo for SqlCatalog {
         let mut page = found.iter().map(rows::asset).collect::<CatalogResult<Vec<_>>>()?;
         let more = page.len() as i64 > limit;
         page.truncate(limit as usize);
-        crate::assets::attach_tags(&mut conn, &mut page).await?;
+        crate::rows::attach_tags(&mut conn, &mut page).await?;
         let next = if more {
             page.last().map(|(pk, a)| Cursor {
                 values: q.sort.iter().map(|k| nimbus_app::search::sort_value(a, k.field)).collect(),

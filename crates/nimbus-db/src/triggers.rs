@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use nimbus_app::ports::CatalogResult;
-use nimbus_app::webhooks::{Trigger, TriggerRepo};
+use nimbus_app::ports::{Trigger, TriggerRepo};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 

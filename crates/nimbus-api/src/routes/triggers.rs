@@ -1,7 +1,7 @@
 //! Admin API notification triggers. Docs: <https://cloudinary.com/documentation/admin_api#triggers>.
 
 use nimbus_app::App;
-use nimbus_app::webhooks::Trigger;
+use nimbus_app::ports::Trigger;
 use nimbus_core::timefmt::iso8601;
 use serde_json::{Value, json};
 

@@ -2,6 +2,8 @@
 //! worker that relays the outbox and runs jobs ([`worker`]).
 
 pub mod admin;
+mod blob_delete;
+mod eager;
 mod queue;
 pub mod worker;
 

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
-use nimbus_app::events::Outbox as _;
 use nimbus_app::jobs::{JobFilter, JobQueue, JobState};
 use nimbus_app::ports::Clock as _;
+use nimbus_app::ports::Outbox as _;
 use nimbus_core::signature::{Algorithm, notification_signature};
 use nimbus_testkit::{CLOUD, Db, KEY, Multipart, SECRET, TestApp, photo_jpeg, png};
 use serde_json::{Value, json};
