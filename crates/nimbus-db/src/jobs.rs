@@ -102,13 +102,15 @@ impl SqlCatalog {
         }
     }
 
-    /// The job's attempt count if `owner` holds its lease, row-locked.
-    async fn leased(&self, conn: &mut AnyConnection, id: i64, owner: &str) -> CatalogResult<Option<i64>> {
+    /// The job's attempts so far and allowed, if `owner` holds its lease; row-locked.
+    async fn leased(&self, conn: &mut AnyConnection, id: i64, owner: &str) -> CatalogResult<Option<(i64, i64)>> {
         let sql = format!(
-            "SELECT attempts FROM jobs WHERE id = $1 AND state = 'running' AND lease_owner = $2{}",
+            "SELECT attempts, max_attempts FROM jobs WHERE id = $1 AND state = 'running' AND lease_owner = $2{}",
             self.dialect.for_update()
         );
-        sqlx::query_scalar(&sql).bind(id).bind(owner).fetch_optional(&mut *conn).await.map_err(db_err)
+        let row = sqlx::query(&sql).bind(id).bind(owner).fetch_optional(&mut *conn).await.map_err(db_err)?;
+        row.map(|r| Ok((r.try_get("attempts").map_err(db_err)?, r.try_get("max_attempts").map_err(db_err)?)))
+            .transpose()
     }
 }
 
@@ -204,7 +206,7 @@ impl JobQueue for SqlCatalog {
 
     async fn complete(&self, id: i64, owner: &str, now: i64) -> CatalogResult<bool> {
         let mut tx = self.write_tx().await?;
-        let Some(attempt) = self.leased(&mut tx.tx, id, owner).await? else {
+        let Some((attempt, _)) = self.leased(&mut tx.tx, id, owner).await? else {
             tx.rollback().await?;
             return Ok(false);
         };
@@ -230,15 +232,10 @@ impl JobQueue for SqlCatalog {
         now: i64,
     ) -> CatalogResult<Option<JobState>> {
         let mut tx = self.write_tx().await?;
-        let Some(attempt) = self.leased(&mut tx.tx, id, owner).await? else {
+        let Some((attempt, max)) = self.leased(&mut tx.tx, id, owner).await? else {
             tx.rollback().await?;
             return Ok(None);
         };
-        let max: i64 = sqlx::query_scalar("SELECT max_attempts FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx.tx)
-            .await
-            .map_err(db_err)?;
         let (state, run_at) = match then {
             Failure::RetryAt(at) if attempt < max => (JobState::Queued, at),
             _ => (JobState::Dead, now),
