@@ -281,8 +281,51 @@ async fn events_name_who_acted(t: &TestApp) {
     );
 }
 
+/// Another environment's key reaches neither this environment's triggers nor its jobs.
+async fn other_environments_see_no_triggers_or_jobs(t: &TestApp) {
+    let hook = Receiver::start().await;
+    let created =
+        t.admin(Method::POST, "triggers", Some(json!({"uri": hook.url, "event_type": "upload"}))).await.json();
+    let trigger = created["id"].as_str().unwrap().to_owned();
+    t.upload_api(
+        "image",
+        "upload",
+        &[("public_id", "iso/one"), ("notification_url", &hook.url)],
+        Some(("a.png", &png(4, 4))),
+    )
+    .await;
+    t.worker("w").run_once().await.unwrap();
+    let jobs = t.admin(Method::GET, "jobs", None).await.json();
+    let job = jobs["jobs"][0]["id"].as_i64().unwrap();
+    let (_, other) = t.app.create_environment("other", None).await.unwrap();
+    let (ok, os) = (other.api_key.as_str(), other.api_secret.as_str());
+    let as_other = |m: Method, path: String, body: Option<Value>| async move {
+        t.admin_as(ok, os, m, &format!("/v1_1/other/{path}"), body).await
+    };
+    assert_eq!(as_other(Method::GET, "triggers".into(), None).await.json()["total"], 0);
+    let moved =
+        as_other(Method::PUT, format!("triggers/{trigger}"), Some(json!({"new_uri": "http://example.com/x"}))).await;
+    assert_eq!(moved.status, 404);
+    assert_eq!(as_other(Method::DELETE, format!("triggers/{trigger}"), None).await.status, 404);
+    assert_eq!(as_other(Method::GET, "jobs".into(), None).await.json()["jobs"], json!([]));
+    for path in [format!("jobs/{job}"), format!("jobs/{job}/retry"), format!("jobs/{job}/cancel")] {
+        let m = if path.ends_with(&job.to_string()) { Method::GET } else { Method::POST };
+        assert_eq!(as_other(m, path.clone(), None).await.status, 404, "{path}");
+    }
+    assert_eq!(t.admin(Method::GET, "triggers", None).await.json()["total"], 1, "untouched");
+    assert_eq!(t.admin(Method::GET, &format!("jobs/{job}"), None).await.status, 200);
+}
+
 async fn refused_targets(t: &TestApp) {
-    for (url, status) in [("http://10.0.0.1/x", 400), ("ftp://example.com/x", 400), ("not a url", 400)] {
+    let long = format!("https://example.com/{}", "a".repeat(3000));
+    for (url, status) in [
+        ("http://10.0.0.1/x", 400),
+        ("ftp://example.com/x", 400),
+        ("not a url", 400),
+        ("http://[::1]/x", 400),
+        ("http://169.254.169.254/latest", 400),
+        (long.as_str(), 400),
+    ] {
         let r = t
             .upload_api(
                 "image",
@@ -307,6 +350,8 @@ async fn all_on(db: Db) {
     triggers_announce_every_event_of_their_type(&t).await;
     let Some(t) = app(db).await else { return };
     eager_async_runs_as_a_job_and_is_announced(&t).await;
+    let Some(t) = app(db).await else { return };
+    other_environments_see_no_triggers_or_jobs(&t).await;
 }
 
 #[tokio::test]
