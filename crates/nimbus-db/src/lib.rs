@@ -150,6 +150,10 @@ impl SqlCatalog {
                              PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 4294967296; PRAGMA cache_size = -16384;",
                         )
                         .await?;
+                    } else {
+                        // Search statements cost enough to be compiled just in time, which
+                        // takes longer than running them (tens of milliseconds a statement).
+                        conn.execute("SET jit = off").await?;
                     }
                     Ok(())
                 })
@@ -197,6 +201,10 @@ impl SqlCatalog {
             }
             migrate::mark(self, migrate::SEARCH_INDEX_FILLED).await?;
         }
+        if !migrate::done(self, migrate::LONG_TAGS_INDEXED).await? {
+            self.reindex_long_tags().await?;
+            migrate::mark(self, migrate::LONG_TAGS_INDEXED).await?;
+        }
         Ok(())
     }
 
@@ -242,7 +250,9 @@ impl SqlCatalog {
             Dialect::Sqlite => {
                 "PRAGMA analysis_limit = 0; ANALYZE; CREATE TABLE nimbus_replan (x INTEGER); DROP TABLE nimbus_replan;"
             }
-            Dialect::Postgres => "ANALYZE assets, asset_tags, search_terms, search_numbers",
+            // VACUUM too: it marks the pages all-visible, without which the index-only scans
+            // search relies on visit every row they count (autovacuum gets there only later).
+            Dialect::Postgres => "VACUUM (ANALYZE) assets, asset_tags, search_terms, search_numbers",
         };
         sqlx::raw_sql(sql).execute(&self.pool).await.map_err(db_err)?;
         tracing::info!(assets = rows, ms = started.elapsed().as_millis() as u64, "planner statistics refreshed");

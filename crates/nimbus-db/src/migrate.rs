@@ -17,6 +17,7 @@ const SQLITE: &[(i64, &str)] = &[
     (9, include_str!("../migrations/sqlite/0009_custom_headers.sql")),
     (10, include_str!("../migrations/sqlite/0010_jobs_events.sql")),
     (11, include_str!("../migrations/sqlite/0011_render_claims.sql")),
+    (12, include_str!("../migrations/sqlite/0012_search_facets.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -30,11 +31,15 @@ const POSTGRES: &[(i64, &str)] = &[
     (9, include_str!("../migrations/postgres/0009_custom_headers.sql")),
     (10, include_str!("../migrations/postgres/0010_jobs_events.sql")),
     (11, include_str!("../migrations/postgres/0011_render_claims.sql")),
+    (12, include_str!("../migrations/postgres/0012_search_facets.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every
 /// asset written before migration 4.
 pub(crate) const SEARCH_INDEX_FILLED: i64 = 1004;
+/// Another such step: assets with a tag too long for migration 12's SQL (hashed exact terms)
+/// re-indexed.
+pub(crate) const LONG_TAGS_INDEXED: i64 = 1012;
 
 /// Whether `version` is recorded.
 pub(crate) async fn done(c: &SqlCatalog, version: i64) -> CatalogResult<bool> {

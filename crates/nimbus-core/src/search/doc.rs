@@ -18,6 +18,9 @@ pub mod field {
     pub const FILENAME_TOKENS: &str = "t:filename";
     pub const DISPLAY_NAME_TOKENS: &str = "t:display_name";
     pub const TAG_TOKENS: &str = "t:tags";
+    /// Each tag whole (the tag rows answer exact matches too; these carry the asset's facets,
+    /// so counts and aggregations of a tag never join the asset rows).
+    pub const TAGS: &str = "e:tags";
 
     pub fn context_exact(key: &str) -> String {
         format!("e:context.{key}")
@@ -99,6 +102,7 @@ pub fn index_entries(a: &Asset) -> IndexEntries {
     tokens(filename_of(pid)).into_iter().for_each(|t| term(field::FILENAME_TOKENS, t));
     tokens(&a.display_name).into_iter().for_each(|t| term(field::DISPLAY_NAME_TOKENS, t));
     a.tags.iter().flat_map(|t| tokens(t)).for_each(|t| term(field::TAG_TOKENS, t));
+    a.tags.iter().for_each(|t| term(field::TAGS, exact_term(t)));
     for (k, v) in &a.context {
         term(&field::context_exact(k), exact_term(v));
         tokens(v).into_iter().for_each(|t| term(&field::context_tokens(k), t));

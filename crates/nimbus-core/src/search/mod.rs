@@ -54,7 +54,7 @@ pub use doc::{IndexEntries, field, filename_of, folder_of, index_entries, matche
 pub use folders::{compile_folders, folder_doc};
 pub use query::{Attr, NumField, NumRange, Query, RATIO_TOLERANCE, Schema, TextField, TextMatch};
 pub use syntax::{Expr, MAX_DEPTH, MAX_LEN, MAX_TERMS, parse};
-pub use tokens::{exact_term, prefix_end, prefix_matchable, tokens};
+pub use tokens::{MAX_EXACT_BYTES, exact_term, prefix_end, prefix_matchable, tokens};
 
 /// A rejected expression: what is wrong, where (a character position), and a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]

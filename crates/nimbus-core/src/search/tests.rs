@@ -241,6 +241,7 @@ fn index_entries_cover_what_queries_use() {
     assert!(has(field::FILENAME, "Red_Shoe"));
     assert!(has(field::FILENAME_TOKENS, "shoe"));
     assert!(has(field::TAG_TOKENS, "sale"));
+    assert!(has(field::TAGS, "Shirt-Sale"));
     assert!(has(&field::context_exact("alt"), "A red shoe on grass"));
     assert!(has(&field::context_exact("empty"), ""));
     assert!(has(&field::context_tokens("alt"), "grass"));

@@ -338,6 +338,18 @@ async fn differential(c: &SqlCatalog) {
             *kinds.entry(a.resource_type.as_str().to_owned()).or_default() += 1;
         }
         assert_eq!(agg_of(&grouped, "resource_type"), kinds, "resource_type aggregation of {expr:?}");
+        // Value aggregations alone: a leaf or an OR of leaves is counted from the index rows'
+        // facets on PostgreSQL; the same counts either way.
+        let values = vec![
+            Aggregation::Values(ValueAgg::Type),
+            Aggregation::Values(ValueAgg::ResourceType),
+            Aggregation::Values(ValueAgg::Format),
+        ];
+        let faceted = run_with(c, env.id, &q, sort.clone(), 1, None, values).await;
+        assert_eq!(faceted.total as usize, want.len(), "total with value aggregations of {expr:?}");
+        assert_eq!(agg_of(&faceted, "resource_type"), kinds, "resource_type from facets of {expr:?}");
+        assert_eq!(agg_of(&faceted, "type"), agg_of(&grouped, "type"), "type from facets of {expr:?}");
+        assert_eq!(agg_of(&faceted, "format"), agg_of(&page, "format"), "format from facets of {expr:?}");
         // Aggregations count the same matches.
         let mut formats: BTreeMap<String, i64> = BTreeMap::new();
         let mut tags: BTreeMap<String, i64> = BTreeMap::new();
@@ -486,4 +498,70 @@ async fn assets_written_before_the_index_are_indexed_at_start_up() {
     assert_eq!(again.total, want.total, "tags:{some_tag} after the fill");
     let words = search::compile(&some_tag, &schema(), NOW).unwrap();
     assert_eq!(run(&c, env.id, &words, vec![], 500, None).await.total, want.total, "bare term after the fill");
+}
+
+/// Index rows written before the rows carried facets and whole tags (migration 12) gain them
+/// when the catalog is opened: the rebuilt index answers as before, long tags included.
+async fn index_rows_gain_facets_and_whole_tags(url: &str) {
+    use sqlx::Connection as _;
+    let c = SqlCatalog::connect(url).await.unwrap();
+    let env = c.create_env("searchfacets", "xk", "xs", 1).await.unwrap().unwrap();
+    load(&c, env.id, 0xfac7, 40).await;
+    let long_tag = "long-".repeat(60);
+    let mut long = random_asset(&mut Rng(0x10c6), 9_999_001);
+    long.public_id = PublicId::parse("facets/long").unwrap();
+    long.tags = vec![long_tag.clone(), "short".into()];
+    c.save_asset(&wctx(env.id, 0), &long, false, None).await.unwrap();
+    let all = search::compile("", &schema(), NOW).unwrap();
+    let some_tag = run(&c, env.id, &all, vec![], 500, None)
+        .await
+        .assets
+        .iter()
+        .find_map(|a| a.tags.iter().find(|t| t.len() < 20).cloned())
+        .expect("a tagged asset");
+    let exprs = [format!("tags={some_tag}"), format!("tags={some_tag} OR tags=short"), format!("tags=\"{long_tag}\"")];
+    let values = || vec![Aggregation::Values(ValueAgg::Format), Aggregation::Values(ValueAgg::ResourceType)];
+    let mut before = Vec::new();
+    for e in &exprs {
+        let q = search::compile(e, &schema(), NOW).unwrap();
+        let page = run_with(&c, env.id, &q, vec![], 500, None, values()).await;
+        assert!(page.total > 0, "{e}");
+        before.push((page.total, agg_of(&page, "format"), agg_of(&page, "resource_type")));
+    }
+    c.close().await;
+
+    // As a catalog from before migration 12: no whole-tag rows, facets not yet copied.
+    let mut raw = sqlx::AnyConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(
+        "DELETE FROM search_terms WHERE field = 'e:tags'; \
+         UPDATE search_terms SET format = 'stale', resource_type = 'stale', delivery_type = 'stale'; \
+         UPDATE search_numbers SET format = 'stale', resource_type = 'stale', delivery_type = 'stale'; \
+         DELETE FROM nimbus_migrations WHERE version IN (12, 1012);",
+    )
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    raw.close().await.unwrap();
+    let c = SqlCatalog::connect(url).await.unwrap();
+    for (e, want) in exprs.iter().zip(&before) {
+        let q = search::compile(e, &schema(), NOW).unwrap();
+        let page = run_with(&c, env.id, &q, vec![], 500, None, values()).await;
+        let got = (page.total, agg_of(&page, "format"), agg_of(&page, "resource_type"));
+        assert_eq!(&got, want, "{e} after migration 12");
+    }
+    c.close().await;
+}
+
+#[tokio::test]
+async fn index_rows_gain_facets_and_whole_tags_on_sqlite() {
+    let dir = ScratchDir::new("search-facets");
+    index_rows_gain_facets_and_whole_tags(&format!("sqlite://{}", dir.path().join("c.db").display())).await;
+}
+
+#[tokio::test]
+async fn index_rows_gain_facets_and_whole_tags_on_postgres() {
+    let Some(url) = scratch_postgres().await else {
+        return;
+    };
+    index_rows_gain_facets_and_whole_tags(&url).await;
 }
