@@ -667,7 +667,7 @@ impl SqlCatalog {
         env: i64,
         q: &SearchQuery,
         plan: &Plan,
-    ) -> CatalogResult<(i64, HashMap<&'static str, Vec<(String, i64)>>)> {
+    ) -> CatalogResult<Counted> {
         let columns: Vec<&'static str> = q
             .aggregate
             .iter()
@@ -766,13 +766,16 @@ impl SqlCatalog {
     }
 }
 
+/// A search's total and its aggregations by name (each a list of keys and counts).
+type Counted = (i64, HashMap<&'static str, Vec<(String, i64)>>);
+
 /// The total and the aggregations from the rows of a grouped pass (a count `n` per group of
 /// the value columns, `g_<column>`, and a count per range bucket, `r<range>_<bucket>`).
 fn grouped_counts(
     rows: &[sqlx::any::AnyRow],
     columns: &[&'static str],
     ranges: &[(&'static str, RangeAgg, &[Bucket])],
-) -> CatalogResult<(i64, HashMap<&'static str, Vec<(String, i64)>>)> {
+) -> CatalogResult<Counted> {
     let mut total = 0;
     let mut values: Vec<HashMap<String, i64>> = vec![HashMap::new(); columns.len()];
     let mut buckets: Vec<Vec<i64>> = ranges.iter().map(|(_, _, bs)| vec![0; bs.len()]).collect();
