@@ -203,6 +203,8 @@ impl SqlCatalog {
         }
         if !migrate::done(self, migrate::LONG_TAGS_INDEXED).await? {
             self.reindex_long_tags().await?;
+            // The search tables were rebuilt: no statistics, no page marked all-visible.
+            self.refresh_statistics().await?;
             migrate::mark(self, migrate::LONG_TAGS_INDEXED).await?;
         }
         Ok(())
@@ -239,9 +241,11 @@ impl SqlCatalog {
             None => rows > 0,
             Some(n) => rows > 2 * n + 1000 || rows * 2 + 1000 < n,
         };
-        if !stale {
-            return Ok(());
-        }
+        if stale { self.refresh_statistics().await } else { Ok(()) }
+    }
+
+    /// Takes the planner's statistics afresh (see [`Self::optimize`]).
+    async fn refresh_statistics(&self) -> CatalogResult<()> {
         let started = std::time::Instant::now();
         let sql = match self.dialect {
             // A schema change afterwards makes every pooled connection reload the schema with
@@ -255,7 +259,7 @@ impl SqlCatalog {
             Dialect::Postgres => "VACUUM (ANALYZE) assets, asset_tags, search_terms, search_numbers",
         };
         sqlx::raw_sql(sql).execute(&self.pool).await.map_err(db_err)?;
-        tracing::info!(assets = rows, ms = started.elapsed().as_millis() as u64, "planner statistics refreshed");
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "planner statistics refreshed");
         Ok(())
     }
 

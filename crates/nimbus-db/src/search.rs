@@ -805,6 +805,49 @@ fn grouped_counts(
     Ok((total, out))
 }
 
+/// The matches of a conjunction with a driver (see [`plan`]) as index rows with their facets:
+/// the driver's rows, each kept when the probes of the other parts pass, when those parts test
+/// index rows only. The asset rows are not read at all: counting the matches of
+/// `folder=x AND metadata.rating>=4` costs the driver's index rows and one probe each.
+fn driven_facet_rows(b: &mut Binds, env_p: &str, parts: &[Query], plan: &Plan) -> Option<String> {
+    let (driver, probed): (Vec<&Query>, Vec<&Query>) = parts.iter().partition(|p| !plan.probed.contains(&addr(p)));
+    let [driver] = driver.as_slice() else { return None };
+    if probed.is_empty() || !probed.iter().all(|p| index_only(p)) {
+        return None;
+    }
+    // A leaf drives (see `plan`); checked on scratch parameters first.
+    if !matches!(driver, Query::Text(..) | Query::Num(..))
+        || facet_rows(&mut Binds::default(), env_p, driver, plan).is_none()
+    {
+        return None;
+    }
+    let select = facet_rows(b, env_p, driver, plan)?;
+    let mut sql = Sql::new(b, env_p.to_owned(), Membership::Probe, plan);
+    let probes: Vec<String> = probed.iter().map(|p| sql.cond(p)).collect();
+    // The probes test `assets.id`: the driver's rows go by that name.
+    Some(format!(
+        "SELECT id AS asset_pk, format, resource_type, delivery_type FROM \
+         (SELECT asset_pk AS id, format, resource_type, delivery_type FROM ({select}) d) assets WHERE {}",
+        probes.join(" AND ")
+    ))
+}
+
+/// Whether every leaf of `q` tests index rows (or is a constant), never an asset column.
+fn index_only(q: &Query) -> bool {
+    match q {
+        Query::All => true,
+        Query::And(v) | Query::Or(v) => v.iter().all(index_only),
+        Query::Not(q) => index_only(q),
+        Query::Num(f, _) => matches!(f, NumField::Metadata(_)),
+        Query::Text(f, m) => match f {
+            TextField::Tags | TextField::Context(_) | TextField::Metadata(_) | TextField::Any => true,
+            TextField::Attr(Attr::Folder | Attr::Filename | Attr::Status) => true,
+            TextField::Attr(Attr::DisplayName) => matches!(m, TextMatch::Tokens { .. }),
+            TextField::Attr(_) => false,
+        },
+    }
+}
+
 /// The matches of `q` as index rows with their facets, one row per matching asset, when `q`
 /// is a leaf reading one index table that carries facets, or an OR of such leaves: a broad
 /// search is then counted and aggregated from the index alone (on PostgreSQL an index-only
@@ -814,6 +857,7 @@ fn facet_rows(b: &mut Binds, env_p: &str, q: &Query, plan: &Plan) -> Option<Stri
     let parts = match q {
         Query::Or(v) if !v.is_empty() => v.as_slice(),
         Query::Text(..) | Query::Num(..) => std::slice::from_ref(q),
+        Query::And(v) => return driven_facet_rows(b, env_p, v, plan),
         _ => return None,
     };
     let mut scratch = Binds::default();
@@ -846,7 +890,22 @@ impl SearchRepo for SqlCatalog {
         // reads the matches and sorts them.
         let mut b = Binds::default();
         let mode = if total > self.probe_above { Membership::Probe } else { Membership::In };
-        let mut w = where_clause(&mut b, env, &q.query, mode, &plan);
+        let mut w = match self.dialect {
+            // The matches from the index alone, then only their asset rows: a driven
+            // conjunction otherwise reads the row of every driver match before probing it.
+            Dialect::Postgres if mode == Membership::In => {
+                let mut scratch = Binds::default();
+                let env_s = scratch.int(env);
+                if facet_rows(&mut scratch, &env_s, &q.query, &plan).is_some() {
+                    let env_p = b.int(env);
+                    let rows = facet_rows(&mut b, &env_p, &q.query, &plan).unwrap_or_default();
+                    format!("env_id = {env_p} AND id IN (SELECT asset_pk FROM ({rows}) m)")
+                } else {
+                    where_clause(&mut b, env, &q.query, mode, &plan)
+                }
+            }
+            _ => where_clause(&mut b, env, &q.query, mode, &plan),
+        };
         if let Some(c) = &q.after {
             w = format!("{w} AND {}", after_cursor(&mut b, &q.sort, c));
         }
