@@ -658,6 +658,39 @@ async fn plan(conn: &mut AnyConnection, dialect: Dialect, env: i64, q: &Query) -
 }
 
 impl SqlCatalog {
+    /// The matches of a driven conjunction that the index rows answer alone (see
+    /// [`driven_facet_rows`]), read once when they are few: their number is the total and
+    /// the page reads just their rows, instead of finding them twice (count, then page).
+    /// `None` when the query is not such a conjunction or has more than `probe_above` matches.
+    async fn few_matches(
+        &self,
+        conn: &mut AnyConnection,
+        env: i64,
+        q: &Query,
+        plan: &Plan,
+    ) -> CatalogResult<Option<Vec<i64>>> {
+        if !matches!(q, Query::And(_)) || plan.probed.is_empty() {
+            return Ok(None);
+        }
+        let mut b = Binds::default();
+        let env_p = b.int(env);
+        let Some(rows) = facet_rows(&mut b, &env_p, q, plan, &[]) else { return Ok(None) };
+        // One bound list of ids at most.
+        let most = self.probe_above.clamp(0, IN_CHUNK as i64);
+        let cap = b.int(most + 1);
+        let sql = format!("SELECT asset_pk FROM ({rows}) m LIMIT {cap}");
+        let ids: Vec<i64> = b
+            .apply(&sql)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(db_err)?;
+        Ok((ids.len() as i64 <= most).then_some(ids))
+    }
+
     /// The total and every aggregation over asset columns, in one pass over the matches
     /// (grouped by the value columns asked for, with a count per range bucket); a single
     /// countable leaf with nothing to aggregate is counted from its index rows alone.
@@ -892,7 +925,11 @@ impl SearchRepo for SqlCatalog {
         let started = Instant::now();
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let plan = plan(&mut conn, self.dialect, env, &q.query).await?;
-        let (total, mut computed) = self.count_and_aggregate(&mut conn, env, q, &plan).await?;
+        let few = if q.aggregate.is_empty() { self.few_matches(&mut conn, env, &q.query, &plan).await? } else { None };
+        let (total, mut computed) = match &few {
+            Some(ids) => (ids.len() as i64, HashMap::new()),
+            None => self.count_and_aggregate(&mut conn, env, q, &plan).await?,
+        };
 
         // A page of many matches walks the sort order and probes each row; a page of few
         // reads the matches and sorts them.
@@ -903,7 +940,14 @@ impl SearchRepo for SqlCatalog {
         let mut scratch = Binds::default();
         let env_s = scratch.int(env);
         let from_index = mode == Membership::In && facet_rows(&mut scratch, &env_s, &q.query, &plan, &[]).is_some();
-        let mut w = if from_index {
+        let mut w = if let Some(ids) = &few {
+            let env_p = b.int(env);
+            if ids.is_empty() {
+                format!("env_id = {env_p} AND {FALSE}")
+            } else {
+                format!("env_id = {env_p} AND id IN {}", b.int_list(ids.iter().copied()))
+            }
+        } else if from_index {
             let env_p = b.int(env);
             let rows = facet_rows(&mut b, &env_p, &q.query, &plan, &[]).unwrap_or_default();
             format!("env_id = {env_p} AND id IN (SELECT asset_pk FROM ({rows}) m)")
