@@ -3,7 +3,8 @@
 
 use std::sync::atomic::Ordering;
 
-use nimbus_testkit::{Db, KEY, Multipart, SECRET, T0, TestApp, photo_jpeg};
+use axum::http::Method;
+use nimbus_testkit::{Db, KEY, Multipart, SECRET, T0, TestApp, photo_jpeg, png};
 
 async fn a_derivative_asked_on_two_nodes_at_once_is_rendered_once(a: &TestApp, b: &TestApp) {
     let r = a.upload_api("image", "upload", &[("public_id", "n/one")], Some(("a.jpg", &photo_jpeg(400, 300)))).await;
@@ -44,11 +45,37 @@ async fn chunks_of_one_upload_may_reach_different_nodes(a: &TestApp, b: &TestApp
     assert!(left.is_empty(), "parts removed once assembled: {left:?}");
 }
 
+/// Node-local delivery lookups expire within a second: an asset destroyed on one node stops
+/// being served by another that had just served it.
+async fn a_destroy_on_one_node_reaches_the_other_within_a_second(a: &TestApp, b: &TestApp) {
+    let r = a.upload_api("image", "upload", &[("public_id", "n/gone")], Some(("g.png", &png(8, 8)))).await;
+    assert_eq!(r.status, 200);
+    let url = format!("/demo/image/upload/v{T0}/n/gone.png");
+    assert_eq!(b.get(&url, &[]).await.status, 200, "served by the other node (and cached there)");
+    let r = a.upload_api("image", "destroy", &[("public_id", "n/gone")], None).await;
+    assert_eq!(r.json()["result"], "ok");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(b.get(&url, &[]).await.status, 404, "gone on the other node a second later");
+}
+
+/// API keys are read from the catalog on every call: a key revoked on one node is refused by
+/// every node at once.
+async fn a_key_revoked_on_one_node_is_refused_by_every_node(a: &TestApp, b: &TestApp) {
+    assert_eq!(b.admin(Method::GET, "resources/image", None).await.status, 200);
+    a.app.revoke_api_key(KEY).await.unwrap();
+    let r = b.admin(Method::GET, "resources/image", None).await;
+    assert_eq!(r.status, 401, "{}", r.error());
+    assert_eq!(a.admin(Method::GET, "resources/image", None).await.status, 401);
+}
+
 async fn on(db: Db) {
     let Some(a) = TestApp::on(db, |_| {}).await else { return };
     let b = a.second_node();
     a_derivative_asked_on_two_nodes_at_once_is_rendered_once(&a, &b).await;
     chunks_of_one_upload_may_reach_different_nodes(&a, &b).await;
+    a_destroy_on_one_node_reaches_the_other_within_a_second(&a, &b).await;
+    // Last: the test key is gone afterwards.
+    a_key_revoked_on_one_node_is_refused_by_every_node(&a, &b).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
