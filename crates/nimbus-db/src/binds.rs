@@ -49,6 +49,17 @@ impl Binds {
         format!("({})", ps.join(", "))
     }
 
+    /// How many values are bound so far: a point to [`Self::rewind`] to.
+    pub(crate) fn mark(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Drops the values bound since `mark`: a translation tried and refused leaves no
+    /// parameter behind, and the next placeholder is numbered as if it never ran.
+    pub(crate) fn rewind(&mut self, mark: usize) {
+        self.0.truncate(mark);
+    }
+
     pub(crate) fn apply<'q>(self, sql: &'q str) -> Query<'q, Any, AnyArguments<'q>> {
         let mut q = sqlx::query(sql);
         for v in self.0 {

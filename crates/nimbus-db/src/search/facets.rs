@@ -16,10 +16,8 @@ fn driven_facet_rows(b: &mut Binds, env_p: &str, parts: &[Query], plan: &Plan, f
     if probed.is_empty() || !probed.iter().all(|p| index_only(p)) {
         return None;
     }
-    // A leaf drives (see `plan`); checked on scratch parameters first.
-    if !matches!(driver, Query::Text(..) | Query::Num(..))
-        || facet_rows(&mut Binds::default(), env_p, driver, plan, facets).is_none()
-    {
+    // A leaf drives (see `plan`).
+    if !matches!(driver, Query::Text(..) | Query::Num(..)) {
         return None;
     }
     let select = facet_rows(b, env_p, driver, plan, facets)?;
@@ -54,7 +52,7 @@ fn index_only(q: &Query) -> bool {
 /// conjunction of index tests: a broad search is then counted and aggregated from the index
 /// alone (an index-only scan), where joining a few hundred thousand matches to their asset
 /// rows costs several times more (measured at a million assets: 4× on PostgreSQL, 3× on
-/// SQLite). `None` for anything else.
+/// SQLite). `None` for anything else, with no parameter left behind.
 pub(super) fn facet_rows(b: &mut Binds, env_p: &str, q: &Query, plan: &Plan, facets: &[&str]) -> Option<String> {
     let parts = match q {
         Query::Or(v) if !v.is_empty() => v.as_slice(),
@@ -62,16 +60,16 @@ pub(super) fn facet_rows(b: &mut Binds, env_p: &str, q: &Query, plan: &Plan, fac
         Query::And(v) => return driven_facet_rows(b, env_p, v, plan, facets),
         _ => return None,
     };
-    let mut scratch = Binds::default();
-    for part in parts {
-        let select = bare_select(&mut scratch, env_p, part, Membership::Facets, plan)?;
+    let mark = b.mark();
+    let selects: Option<Vec<String>> = parts
+        .iter()
         // The tag rows (prefix and presence tests) carry no facets.
-        if select.contains(" FROM asset_tags ") {
-            return None;
-        }
-    }
-    let selects: Vec<String> =
-        parts.iter().filter_map(|p| bare_select(b, env_p, p, Membership::Facets, plan)).collect();
+        .map(|p| bare_select(b, env_p, p, Membership::Facets, plan).filter(|s| !s.contains(" FROM asset_tags ")))
+        .collect();
+    let Some(selects) = selects else {
+        b.rewind(mark);
+        return None;
+    };
     if parts.len() == 1 && countable(q) {
         // One index row per match already.
         return selects.into_iter().next();

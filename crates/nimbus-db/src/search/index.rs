@@ -12,7 +12,7 @@ use crate::binds::{Binds, IN_CHUNK};
 use crate::rows::{self, ASSET_COLS};
 use crate::{Dialect, SqlCatalog, db_err};
 
-/// Rows per multi-row INSERT (4 values each; well under both dialects' bind limits).
+/// Rows per multi-row INSERT (up to 9 values each; well under both dialects' bind limits).
 const INSERT_CHUNK: usize = 500;
 /// Assets re-indexed per batch when filling the index for existing assets.
 const BACKFILL_BATCH: i64 = 500;
@@ -36,8 +36,16 @@ struct Facets<'a> {
     delivery_type: &'a str,
 }
 
-impl Facets<'_> {
-    /// The facets as SQL values, bound once per asset and chunk.
+impl<'a> Facets<'a> {
+    fn of(a: &'a Asset) -> Self {
+        Self {
+            format: a.format.as_deref(),
+            resource_type: a.resource_type.as_str(),
+            delivery_type: a.delivery_type.as_str(),
+        }
+    }
+
+    /// The facets as SQL values.
     fn bind(&self, b: &mut Binds) -> String {
         let format = self.format.map_or_else(|| "NULL".to_owned(), |f| b.text(f));
         format!("{format}, {}, {}", b.text(self.resource_type), b.text(self.delivery_type))
@@ -50,55 +58,66 @@ pub(crate) async fn index(conn: &mut AnyConnection, env: i64, assets: &[(i64, &A
     unindex(conn, &pks).await?;
     let mut terms: Vec<(usize, String, String)> = Vec::new();
     let mut numbers: Vec<(usize, String, f64)> = Vec::new();
-    let mut facets = Vec::with_capacity(assets.len());
     for (i, (_, a)) in assets.iter().enumerate() {
         let e = index_entries(a);
         terms.extend(e.terms.into_iter().map(|(f, t)| (i, f, t)));
         numbers.extend(e.numbers.into_iter().map(|(f, v)| (i, f, v)));
-        facets.push(Facets {
-            format: a.format.as_deref(),
-            resource_type: a.resource_type.as_str(),
-            delivery_type: a.delivery_type.as_str(),
-        });
     }
-    // Each asset's position and facets, bound once per statement.
-    let bound = |b: &mut Binds, seen: &mut HashMap<usize, String>, i: usize| {
-        seen.entry(i).or_insert_with(|| format!("{}, {}", b.int(assets[i].0), facets[i].bind(b))).clone()
-    };
-    for chunk in terms.chunks(INSERT_CHUNK) {
+    let owners: Vec<(i64, Facets)> = assets.iter().map(|(pk, a)| (*pk, Facets::of(a))).collect();
+    insert_rows(conn, env, &TERMS, &owners, &terms, |b, t| b.text(t.as_str())).await?;
+    insert_rows(conn, env, &NUMBERS, &owners, &numbers, |b, v| b.float(*v)).await
+}
+
+/// An index table as [`insert_rows`] writes it.
+struct IndexTable {
+    name: &'static str,
+    value_column: &'static str,
+    on_conflict: &'static str,
+}
+
+/// Words and exact values (a set per asset: no duplicates).
+const TERMS: IndexTable = IndexTable { name: "search_terms", value_column: "term", on_conflict: "" };
+/// Metadata numbers (a repeated entry of one asset is written once).
+const NUMBERS: IndexTable =
+    IndexTable { name: "search_numbers", value_column: "value", on_conflict: " ON CONFLICT DO NOTHING" };
+
+/// Inserts index rows `(env, field, value, asset, facets)`, each naming its asset by position
+/// in `owners`, a chunk at a time; an asset's position and facets are bound once a statement.
+async fn insert_rows<T>(
+    conn: &mut AnyConnection,
+    env: i64,
+    table: &IndexTable,
+    owners: &[(i64, Facets<'_>)],
+    rows: &[(usize, String, T)],
+    value: impl Fn(&mut Binds, &T) -> String,
+) -> CatalogResult<()> {
+    for chunk in rows.chunks(INSERT_CHUNK) {
         let mut b = Binds::default();
-        let mut seen = HashMap::new();
+        let mut seen: HashMap<usize, String> = HashMap::new();
         let env_p = b.int(env);
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|(i, f, t)| {
-                let f = b.text(f.as_str());
-                let t = b.text(t.as_str());
-                format!("({env_p}, {f}, {t}, {})", bound(&mut b, &mut seen, *i))
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO search_terms (env_id, field, term, asset_pk, format, resource_type, delivery_type) VALUES {}",
-            rows.join(", ")
-        );
-        b.apply(&sql).execute(&mut *conn).await.map_err(db_err)?;
-    }
-    for chunk in numbers.chunks(INSERT_CHUNK) {
-        let mut b = Binds::default();
-        let mut seen = HashMap::new();
-        let env_p = b.int(env);
-        let rows: Vec<String> = chunk
+        let values: Vec<String> = chunk
             .iter()
             .map(|(i, f, v)| {
                 let f = b.text(f.as_str());
-                let v = b.float(*v);
-                format!("({env_p}, {f}, {v}, {})", bound(&mut b, &mut seen, *i))
+                let v = value(&mut b, v);
+                let owner = match seen.get(i) {
+                    Some(o) => o.clone(),
+                    None => {
+                        let (pk, facets) = &owners[*i];
+                        let o = format!("{}, {}", b.int(*pk), facets.bind(&mut b));
+                        seen.insert(*i, o.clone());
+                        o
+                    }
+                };
+                format!("({env_p}, {f}, {v}, {owner})")
             })
             .collect();
         let sql = format!(
-            "INSERT INTO search_numbers (env_id, field, value, asset_pk, format, resource_type, delivery_type) \
-             VALUES {} ON CONFLICT DO NOTHING",
-            rows.join(", ")
+            "INSERT INTO {} (env_id, field, {}, asset_pk, format, resource_type, delivery_type) VALUES {}{}",
+            table.name,
+            table.value_column,
+            values.join(", "),
+            table.on_conflict
         );
         b.apply(&sql).execute(&mut *conn).await.map_err(db_err)?;
     }
@@ -140,20 +159,12 @@ impl SqlCatalog {
                 tx.rollback().await?;
                 return Ok(done);
             }
-            let mut by_env: HashMap<i64, Vec<i64>> = HashMap::new();
-            for (pk, env) in &missing {
-                by_env.entry(*env).or_default().push(*pk);
-            }
-            for (env, pks) in by_env {
-                reindex(&mut tx.tx, env, &pks).await?;
-            }
+            reindex_by_env(&mut tx.tx, &missing).await?;
             tx.commit().await?;
             done += missing.len() as u64;
         }
     }
-}
 
-impl SqlCatalog {
     /// Re-indexes the assets with a tag longer than an exact term, whose `e:tags` entries
     /// (a hash) migration 12 could not write in SQL.
     pub(crate) async fn reindex_long_tags(&self) -> CatalogResult<()> {
@@ -170,13 +181,19 @@ impl SqlCatalog {
         .fetch_all(&mut *tx.tx)
         .await
         .map_err(db_err)?;
-        let mut by_env: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (pk, env) in &long {
-            by_env.entry(*env).or_default().push(*pk);
-        }
-        for (env, pks) in by_env {
-            reindex(&mut tx.tx, env, &pks).await?;
-        }
+        reindex_by_env(&mut tx.tx, &long).await?;
         tx.commit().await
     }
+}
+
+/// Re-indexes assets given as `(position, environment)`, an environment at a time.
+async fn reindex_by_env(conn: &mut AnyConnection, assets: &[(i64, i64)]) -> CatalogResult<()> {
+    let mut by_env: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (pk, env) in assets {
+        by_env.entry(*env).or_default().push(*pk);
+    }
+    for (env, pks) in by_env {
+        reindex(conn, env, &pks).await?;
+    }
+    Ok(())
 }

@@ -306,23 +306,17 @@ impl SearchRepo for SqlCatalog {
         let mode = if total > self.probe_above { Membership::Probe } else { Membership::In };
         // The matches from the index alone, then only their asset rows: a driven conjunction
         // otherwise reads the row of every driver match before probing it.
-        let mut scratch = Binds::default();
-        let env_s = scratch.int(env);
-        let from_index = mode == Membership::In && facet_rows(&mut scratch, &env_s, &q.query, &plan, &[]).is_some();
-        let mut w = if let Some(ids) = &few {
-            let env_p = b.int(env);
-            if ids.is_empty() {
-                format!("env_id = {env_p} AND {FALSE}")
-            } else {
-                format!("env_id = {env_p} AND id IN {}", b.int_list(ids.iter().copied()))
-            }
-        } else if from_index {
-            let env_p = b.int(env);
-            let rows = facet_rows(&mut b, &env_p, &q.query, &plan, &[]).unwrap_or_default();
-            format!("env_id = {env_p} AND id IN (SELECT asset_pk FROM ({rows}) m)")
+        let env_p = b.int(env);
+        let matches = if let Some(ids) = &few {
+            if ids.is_empty() { FALSE.to_owned() } else { format!("id IN {}", b.int_list(ids.iter().copied())) }
+        } else if let Some(rows) =
+            (mode == Membership::In).then(|| facet_rows(&mut b, &env_p, &q.query, &plan, &[])).flatten()
+        {
+            format!("id IN (SELECT asset_pk FROM ({rows}) m)")
         } else {
-            where_clause(&mut b, env, &q.query, mode, &plan)
+            Sql::new(&mut b, env_p.clone(), mode, &plan).cond(&q.query)
         };
+        let mut w = format!("env_id = {env_p} AND {matches}");
         if let Some(c) = &q.after {
             w = format!("{w} AND {}", after_cursor(&mut b, &q.sort, c));
         }

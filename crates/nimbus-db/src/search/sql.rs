@@ -81,21 +81,20 @@ impl<'a> Sql<'a> {
 
 /// `part` as one bare `SELECT` of index rows (`mode` is [`Membership::Ids`] or
 /// [`Membership::Facets`]) when its whole translation is one membership test, else `None`.
-/// Tried on scratch parameters first: a refusal leaves no parameter behind.
+/// A refusal leaves no parameter behind.
 pub(super) fn bare_select(b: &mut Binds, env: &str, part: &Query, mode: Membership, plan: &Plan) -> Option<String> {
     if !matches!(part, Query::Text(..) | Query::Num(..)) || plan.probed.contains(&addr(part)) {
         return None;
     }
-    let mut scratch = Binds::default();
-    let mut sql = Sql::new(&mut scratch, env.to_owned(), mode, plan);
+    let mark = b.mark();
+    let mut sql = Sql::new(b, env.to_owned(), mode, plan);
     let text = sql.cond(part);
     // A one-word leaf is wrapped in parentheses; anything more is not one membership.
-    if sql.members != 1 || (text != sql.last && text != format!("({})", sql.last)) {
-        return None;
+    if sql.members == 1 && (text == sql.last || text == format!("({})", sql.last)) {
+        return Some(sql.last);
     }
-    let mut sql = Sql::new(b, env.to_owned(), mode, plan);
-    sql.cond(part);
-    Some(sql.last)
+    b.rewind(mark);
+    None
 }
 
 pub(super) const TRUE: &str = "(1 = 1)";
@@ -146,13 +145,14 @@ impl Sql<'_> {
         if self.mode != Membership::In || parts.len() < 2 {
             return None;
         }
-        // Checked on scratch parameters first: a refusal must leave no parameter behind.
-        let mut scratch = Binds::default();
-        if !parts.iter().all(|p| bare_select(&mut scratch, &self.env, p, Membership::Ids, self.plan).is_some()) {
+        // A refusal must leave no parameter behind.
+        let mark = self.b.mark();
+        let selects: Option<Vec<String>> =
+            parts.iter().map(|p| bare_select(self.b, &self.env, p, Membership::Ids, self.plan)).collect();
+        let Some(selects) = selects else {
+            self.b.rewind(mark);
             return None;
-        }
-        let selects: Vec<String> =
-            parts.iter().filter_map(|p| bare_select(self.b, &self.env, p, Membership::Ids, self.plan)).collect();
+        };
         self.members += selects.len();
         Some(format!("id IN ({})", selects.join(" UNION ALL ")))
     }
