@@ -1224,6 +1224,10 @@ def wire_details_the_clients_read():
                        eager=[{"crop": "scale", "width": 2.0}])
     eq(r["eager"][0]["transformation"], "c_scale,w_2.0", "eager transformation as given")
     eq(call_http("GET", r["eager"][0]["secure_url"]).status, 200, "eager URL as given")
+    # Eager URLs speak the server's public URL, with the scheme and host of the original's.
+    for key in ("url", "secure_url"):
+        check(r["eager"][0][key].startswith(BASE + "/"), "eager %s not under %s: %r" % (key, BASE, r["eager"][0][key]))
+        eq(r["eager"][0][key].split("/image/")[0], r[key].split("/image/")[0], "eager %s base" % key)
     jpeg_upload(folder + "/b", seed=2301, asset_folder=folder + "-shelf")
     listed = cloudinary.api.resources(prefix=folder + "/", type="upload", fields=["width", "tags"])
     eq(sorted(listed["resources"][0].keys()), ["asset_id", "folder", "public_id", "tags", "width"], "fields=")

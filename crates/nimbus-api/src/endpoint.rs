@@ -31,6 +31,7 @@ pub enum Endpoint {
     ResourceByAssetId { asset_id: String },
     UpdateResource { resource_type: String, delivery_type: String, public_id: String },
     UpdateAccessMode { resource_type: String, delivery_type: String },
+    PublishResources { resource_type: String },
     DeleteResources { resource_type: String, delivery_type: String },
     DeleteByTag { resource_type: String, tag: String },
     DeleteByAssetIds,
@@ -117,6 +118,7 @@ impl Endpoint {
                 E::DeleteByTag { resource_type: (*rt).to_owned(), tag: join(3) }
             }
             ["resources", rt, "context"] if get => E::ResourcesByContext { resource_type: (*rt).to_owned() },
+            ["resources", rt, "publish_resources"] if post => E::PublishResources { resource_type: (*rt).to_owned() },
             ["resources", rt, dt] if get => {
                 E::ListResources { resource_type: (*rt).to_owned(), delivery_type: Some((*dt).to_owned()) }
             }
@@ -249,6 +251,12 @@ mod tests {
                 Method::PUT,
                 "transformations/c_scale,w_100/e_sepia",
                 Some(E::UpdateTransformation { id: Some(s("c_scale,w_100/e_sepia")) }),
+            ),
+            // publish_by_ids / _by_prefix / _by_tag.
+            (
+                Method::POST,
+                "resources/video/publish_resources",
+                Some(E::PublishResources { resource_type: s("video") }),
             ),
             // Node's update_resources_access_mode_by_ids / _by_tag / _by_prefix.
             (

@@ -29,6 +29,7 @@ pub mod metadata;
 pub mod params;
 pub mod ports;
 pub mod presets;
+pub mod publish;
 pub mod remote;
 pub mod search;
 pub mod search_url;

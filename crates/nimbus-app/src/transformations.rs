@@ -29,20 +29,58 @@ pub fn parse_text(text: &str) -> AppResult<Transformation> {
     Transformation::parse(&comps).map_err(|e| AppError::InvalidTransformation(e.message))
 }
 
+/// A definition and the output extension it ends with, if any: `c_scale,w_100/jpg` ends with
+/// `jpg`, `c_scale,w_100/` with an empty one (Cloudinary's `extension: "none"`), and
+/// `c_scale,w_100` with none.
+pub fn split_extension(text: &str) -> (&str, Option<&str>) {
+    match text.rsplit_once('/') {
+        Some((body, ext)) if !body.is_empty() && !ext.contains('_') => (body, Some(ext)),
+        _ => (text, None),
+    }
+}
+
+/// A definition as stored: its canonical form, then its extension as it was given.
+fn stored_definition(text: &str) -> AppResult<String> {
+    let t = parse_text(text)?;
+    Ok(match split_extension(text).1 {
+        Some(ext) => format!("{}/{ext}", t.canonical()),
+        None => t.canonical(),
+    })
+}
+
+/// Which transformations a listing holds (`named=true|false`), all when not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransformationKinds {
+    All,
+    Named,
+    Derived,
+}
+
 /// The name of a `t_{name}` identifier, or the identifier itself.
 fn bare(id: &str) -> &str {
     id.strip_prefix("t_").unwrap_or(id)
 }
 
 impl App {
-    pub async fn create_named_transformation(&self, env: i64, name: &str, text: &str) -> AppResult<()> {
+    /// Creates a named transformation; like Cloudinary's, it is allowed in strict mode unless
+    /// `allowed_for_strict` says otherwise.
+    pub async fn create_named_transformation(
+        &self,
+        env: i64,
+        name: &str,
+        text: &str,
+        allowed_for_strict: Option<bool>,
+    ) -> AppResult<()> {
         let name = bare(name);
         if !valid_name(name) {
             return Err(AppError::InvalidParam { name: "name", value: name.to_owned() });
         }
         let t = parse_text(text)?;
-        let named =
-            NamedTransformation { name: name.to_owned(), transformation: t.canonical(), allowed_for_strict: false };
+        let named = NamedTransformation {
+            name: name.to_owned(),
+            transformation: stored_definition(text)?,
+            allowed_for_strict: allowed_for_strict.unwrap_or(true),
+        };
         // A definition that refers to names must expand (no unknown names, no cycles).
         self.expand_named(env, &t, &[name.to_owned()]).await?;
         if !self.catalog.put_named(env, &named, true, self.now()).await? {
@@ -76,10 +114,12 @@ impl App {
         env: i64,
         cursor: Option<&str>,
         limit: u32,
+        kinds: TransformationKinds,
     ) -> AppResult<(Vec<(NamedTransformation, bool)>, Option<String>)> {
         let mut out = Vec::new();
         let derived_after = match cursor.and_then(|c| c.strip_prefix('~')) {
             Some(after) => Some(after.to_owned()),
+            None if kinds == TransformationKinds::Derived => None,
             None => {
                 let named = self.catalog.list_named(env, cursor, limit + 1).await?;
                 let more = named.len() > limit as usize;
@@ -87,6 +127,9 @@ impl App {
                 if more {
                     let next = out.last().map(|(n, _)| n.name.clone());
                     return Ok((out, next));
+                }
+                if kinds == TransformationKinds::Named {
+                    return Ok((out, None));
                 }
                 None
             }
@@ -129,7 +172,7 @@ impl App {
         if let Some(text) = unsafe_update {
             let t = parse_text(text)?;
             self.expand_named(env, &t, &[named.name.clone()]).await?;
-            named.transformation = t.canonical();
+            named.transformation = stored_definition(text)?;
         }
         self.catalog.put_named(env, &named, false, self.now()).await?;
         // URLs that use the name resolve differently now.

@@ -371,6 +371,63 @@ step('url_gen_urls_with_dpr_component', async () => {
   }
 });
 
+// As the Node SDK's own suite checks them (test/integration/api/admin/api_spec.js).
+step('named_transformations_strict_default_and_extension', async () => {
+  const plain = `${P}_nt`;
+  const empty = `${P}_nt_empty`;
+  await cloudinary.api.create_transformation(plain, { crop: 'scale', width: 102 });
+  let t = await cloudinary.api.transformation(plain);
+  assert.strictEqual(t.allowed_for_strict, true, 'a new named transformation is allowed in strict mode');
+  assert.deepStrictEqual(t.info, [{ crop: 'scale', width: 102 }]);
+  assert.ok(!t.used, 'not used yet');
+  await cloudinary.api.create_transformation(empty, { crop: 'scale', width: 102, format: '' });
+  t = await cloudinary.api.transformation(empty);
+  assert.deepStrictEqual(t.info, [{ crop: 'scale', width: 102, extension: 'none' }]);
+  const named = (await cloudinary.api.transformations({ named: true, max_results: 500 })).transformations;
+  assert.ok(named.length > 0 && named.every((x) => x.named === true), 'named=true lists named ones only');
+  assert.ok(named.some((x) => x.name === `t_${plain}`), `t_${plain} listed`);
+  const unnamed = (await cloudinary.api.transformations({ named: false, max_results: 500 })).transformations;
+  assert.ok(unnamed.every((x) => x.named === false), 'named=false lists the others only');
+  await cloudinary.api.update_transformation(plain, { allowed_for_strict: false });
+  assert.strictEqual((await cloudinary.api.transformation(plain)).allowed_for_strict, false);
+  await cloudinary.api.delete_transformation(plain);
+  await cloudinary.api.delete_transformation(empty);
+  await expectReject(cloudinary.api.transformation(plain), 404);
+});
+
+// As the SDKs' suites check publish_by_ids / publish_by_prefix (cloudinary_java's AbstractApiTest).
+step('publish_by_ids_prefix_and_tag', async () => {
+  const [a] = await uploadPng(`${P}/pub/a`, 110, { type: 'authenticated' });
+  const [b] = await uploadPng(`${P}/pub/b`, 111, { type: 'private', tags: [`${P}_pubtag`] });
+  assert.strictEqual(a.type, 'authenticated');
+  // The wrong type publishes nothing and says so.
+  let r = await cloudinary.api.publish_by_ids([a.public_id], { type: 'private' });
+  assert.strictEqual(r.published.length, 0);
+  assert.strictEqual(r.failed.length, 1);
+  assert.strictEqual(r.failed[0].public_id, a.public_id);
+  r = await cloudinary.api.publish_by_ids([a.public_id], { type: 'authenticated' });
+  assert.strictEqual(r.published.length, 1, JSON.stringify(r));
+  assert.strictEqual(r.published[0].public_id, a.public_id);
+  assert.strictEqual(r.published[0].type, 'upload');
+  const url = r.published[0].url;
+  assert.ok(url, 'published resources carry their url');
+  const got = await get(url);
+  assert.strictEqual(got.status, 200, `${url} is public now`);
+  assert.strictEqual((await cloudinary.api.resource(a.public_id)).type, 'upload');
+  await expectReject(cloudinary.api.resource(a.public_id, { type: 'authenticated' }), 404);
+  // By tag, without a type: the private one.
+  r = await cloudinary.api.publish_by_tag(`${P}_pubtag`);
+  assert.deepStrictEqual(r.published.map((x) => x.public_id), [b.public_id]);
+  // By prefix: a second private asset under a taken public id is refused without overwrite.
+  await uploadPng(`${P}/pub/a`, 112, { type: 'private' });
+  r = await cloudinary.api.publish_by_prefix(`${P}/pub/`);
+  assert.strictEqual(r.published.length, 0, JSON.stringify(r));
+  assert.deepStrictEqual(r.failed.map((x) => x.public_id), [a.public_id]);
+  r = await cloudinary.api.publish_by_prefix(`${P}/pub/`, { overwrite: true });
+  assert.deepStrictEqual(r.published.map((x) => x.public_id), [a.public_id]);
+  await expectReject(cloudinary.api.publish_by_ids([a.public_id], { type: 'upload' }), 400, 'type');
+});
+
 step('error_404_on_unknown_resource', async () => {
   await expectReject(cloudinary.api.resource(`${P}/never-uploaded`), 404, 'Resource not found');
   await expectReject(cloudinary.uploader.upload(writeTmp('bad.png', Buffer.from('not an image')), {}), 400,

@@ -193,6 +193,7 @@ async fn admin(state: &AppState, endpoint: Endpoint, call: AdminCall) -> ApiResu
         E::UpdateAccessMode { resource_type, delivery_type } => {
             resources::update_access_mode(app, &call, &resource_type, &delivery_type).await?
         }
+        E::PublishResources { resource_type } => resources::publish(app, &call, &resource_type).await?,
         E::DeleteResources { resource_type, delivery_type } => {
             resources::delete(app, &call, &resource_type, &delivery_type).await?
         }

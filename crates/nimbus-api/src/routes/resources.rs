@@ -202,18 +202,10 @@ pub async fn delete_by_asset_ids(app: &App, call: &AdminCall) -> ApiResult<Value
     Ok(deleted(&d))
 }
 
-/// `POST resources/{rt}/{type}/update_access_mode` with `access_mode` and one of
-/// `public_ids[]`, `tag` or `prefix`.
-pub async fn update_access_mode(app: &App, call: &AdminCall, rt: &str, dt: &str) -> ApiResult<Value> {
-    let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
-    let p = &call.params;
-    let mode: AccessMode = p
-        .get("access_mode")
-        .ok_or(nimbus_app::AppError::MissingParam("access_mode"))?
-        .parse()
-        .map_err(nimbus_app::AppError::from)?;
+/// Exactly one of `public_ids[]`, `tag` or `prefix`.
+fn selector(p: &nimbus_app::params::Params) -> ApiResult<AccessSelector> {
     let ids = p.list("public_ids");
-    let selector = match (ids.is_empty(), p.get("tag"), p.get("prefix")) {
+    Ok(match (ids.is_empty(), p.get("tag"), p.get("prefix")) {
         (false, None, None) => AccessSelector::PublicIds(ids),
         (true, Some(tag), None) => AccessSelector::Tag(tag.to_owned()),
         (true, None, Some(prefix)) => AccessSelector::Prefix(prefix.to_owned()),
@@ -225,12 +217,48 @@ pub async fn update_access_mode(app: &App, call: &AdminCall, rt: &str, dt: &str)
             }
             .into());
         }
-    };
+    })
+}
+
+/// `POST resources/{rt}/{type}/update_access_mode` with `access_mode` and one of
+/// `public_ids[]`, `tag` or `prefix`.
+pub async fn update_access_mode(app: &App, call: &AdminCall, rt: &str, dt: &str) -> ApiResult<Value> {
+    let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
+    let p = &call.params;
+    let mode: AccessMode = p
+        .get("access_mode")
+        .ok_or(nimbus_app::AppError::MissingParam("access_mode"))?
+        .parse()
+        .map_err(nimbus_app::AppError::from)?;
+    let selector = selector(p)?;
     let done =
         app.update_access_mode(&call.caller(), resource_type(rt)?, dt, mode, selector, p.get("next_cursor")).await?;
     let updated: Vec<Value> =
         done.updated.iter().map(|id| json!({ "public_id": id.as_str(), "access_mode": mode.as_str() })).collect();
     let mut v = json!({ "updated": updated, "failed": [] });
+    if let Some(n) = done.next_cursor {
+        v["next_cursor"] = json!(n);
+    }
+    Ok(v)
+}
+
+/// `POST resources/{rt}/publish_resources` with one of `public_ids[]`, `tag` or `prefix`, and
+/// optionally `type` (`private` or `authenticated`), `overwrite` and `invalidate` (Nimbus has
+/// no CDN cache to invalidate).
+pub async fn publish(app: &App, call: &AdminCall, rt: &str) -> ApiResult<Value> {
+    let p = &call.params;
+    let from: Option<DeliveryType> = p.get("type").map(str::parse).transpose().map_err(nimbus_app::AppError::from)?;
+    let overwrite = p.bool("overwrite").unwrap_or(false);
+    let done =
+        app.publish(&call.caller(), resource_type(rt)?, from, selector(p)?, overwrite, p.get("next_cursor")).await?;
+    let published: Vec<Value> = done
+        .published
+        .iter()
+        .map(|a| Value::Object(wire::resource(app, &call.cloud, a, Include::default(), Some(&call.secret))))
+        .collect();
+    let failed: Vec<Value> =
+        done.failed.iter().map(|(id, why)| json!({ "public_id": id, "error": why.message() })).collect();
+    let mut v = json!({ "published": published, "failed": failed });
     if let Some(n) = done.next_cursor {
         v["next_cursor"] = json!(n);
     }

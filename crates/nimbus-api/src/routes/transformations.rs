@@ -4,6 +4,7 @@ use nimbus_app::App;
 use nimbus_app::AppError;
 use nimbus_app::assets::max_results;
 use nimbus_app::ports::NamedTransformation;
+use nimbus_app::transformations::{TransformationKinds, split_extension};
 use serde_json::{Value, json};
 
 use super::AdminCall;
@@ -73,9 +74,11 @@ fn info_value(v: &str) -> Value {
 }
 
 /// The components of a transformation as Cloudinary's `info`: one object per component, in
-/// the SDKs' long form (`[{"crop": "scale", "width": 102}]`).
+/// the SDKs' long form (`[{"crop": "scale", "width": 102}]`). An output extension the
+/// definition ends with joins the last component (`"extension": "jpg"`, or `"none"` when empty).
 fn info(text: &str) -> Value {
-    let comps: Vec<Value> = text
+    let (body, extension) = split_extension(text);
+    let mut comps: Vec<Value> = body
         .split('/')
         .map(|c| {
             let obj: serde_json::Map<String, Value> = c
@@ -89,6 +92,9 @@ fn info(text: &str) -> Value {
             Value::Object(obj)
         })
         .collect();
+    if let (Some(ext), Some(Value::Object(last))) = (extension, comps.last_mut()) {
+        last.insert("extension".into(), json!(if ext.is_empty() { "none" } else { ext }));
+    }
     json!(comps)
 }
 
@@ -104,7 +110,12 @@ pub async fn get(app: &App, call: &AdminCall) -> ApiResult<Value> {
         return Ok(v);
     }
     let limit = max_results(&call.params)?;
-    let (list, next) = app.list_transformations(env, call.params.get("next_cursor"), limit).await?;
+    let kinds = match call.params.bool("named") {
+        Some(true) => TransformationKinds::Named,
+        Some(false) => TransformationKinds::Derived,
+        None => TransformationKinds::All,
+    };
+    let (list, next) = app.list_transformations(env, call.params.get("next_cursor"), limit, kinds).await?;
     let mut v = json!({ "transformations": list.iter().map(|(t, named)| summary(t, *named)).collect::<Vec<_>>() });
     if let Some(n) = next {
         v["next_cursor"] = json!(n);
@@ -115,7 +126,8 @@ pub async fn get(app: &App, call: &AdminCall) -> ApiResult<Value> {
 pub async fn create(app: &App, call: &AdminCall) -> ApiResult<Value> {
     let name = call.params.get("name").ok_or(AppError::MissingParam("name"))?;
     let text = call.params.get("transformation").ok_or(AppError::MissingParam("transformation"))?;
-    app.create_named_transformation(call.env.id, name, text).await?;
+    let allowed = call.params.bool("allowed_for_strict");
+    app.create_named_transformation(call.env.id, name, text, allowed).await?;
     Ok(json!({ "message": "created" }))
 }
 
@@ -139,6 +151,18 @@ mod tests {
         assert_eq!(
             super::info("c_scale,w_102/e_sepia,o_50.5"),
             serde_json::json!([{"crop": "scale", "width": 102}, {"effect": "sepia", "opacity": 50.5}])
+        );
+    }
+
+    #[test]
+    fn info_names_the_extension_in_the_last_component() {
+        assert_eq!(
+            super::info("c_scale,w_102/"),
+            serde_json::json!([{"crop": "scale", "width": 102, "extension": "none"}])
+        );
+        assert_eq!(
+            super::info("c_scale,w_102/e_sepia/webp"),
+            serde_json::json!([{"crop": "scale", "width": 102}, {"effect": "sepia", "extension": "webp"}])
         );
     }
 }

@@ -264,15 +264,18 @@ async fn strict_transformations_allow_only_signed_eager_or_allowed() {
     let t = TestApp::new().await;
     t.upload_api("image", "upload", &[("public_id", "s"), ("eager", "w_30")], Some(("p.jpg", &photo_jpeg(120, 90))))
         .await;
+    // Named transformations are allowed for strict when created, unless created otherwise.
     t.admin(Method::POST, "transformations", Some(json!({"name": "ok", "transformation": "w_20"}))).await;
-    t.admin(Method::PUT, "transformations", Some(json!({"transformation": "ok", "allowed_for_strict": true}))).await;
-    t.admin(Method::POST, "transformations", Some(json!({"name": "no", "transformation": "w_10"}))).await;
+    let no = json!({"name": "no", "transformation": "w_10", "allowed_for_strict": false});
+    t.admin(Method::POST, "transformations", Some(no)).await;
     t.app.set_strict_transformations("demo", true).await.unwrap();
     let r = t.get("/demo/image/upload/w_40/s.jpg", &[]).await;
     assert_eq!((r.status.as_u16(), r.header("x-cld-error")), (401, Some("Transformation w_40 is not allowed")));
     assert_eq!(t.get("/demo/image/upload/w_30/s.jpg", &[]).await.status, 200, "the eager derivative exists");
     assert_eq!(t.get("/demo/image/upload/t_ok/s.jpg", &[]).await.status, 200, "allowed for strict");
     assert_eq!(t.get("/demo/image/upload/t_no/s.jpg", &[]).await.status, 401);
+    t.admin(Method::PUT, "transformations", Some(json!({"transformation": "no", "allowed_for_strict": true}))).await;
+    assert_eq!(t.get("/demo/image/upload/t_no/s.jpg", &[]).await.status, 200, "allowed by update");
     let sig = url_signature("w_40/s.jpg", SECRET, Algorithm::Sha1, false);
     assert_eq!(t.get(&format!("/demo/image/upload/s--{sig}--/w_40/s.jpg"), &[]).await.status, 200, "signed");
     assert_eq!(t.get("/demo/image/upload/s.jpg", &[]).await.status, 200, "originals are not affected");
