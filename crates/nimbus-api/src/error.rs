@@ -51,6 +51,8 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::MetadataSchema(_)
         | E::InvalidSearch(_)
         | E::MetadataInvalid { .. }
+        | E::Account(_)
+        | E::LinkInvalid
         | E::InvalidTransformation(_) => StatusCode::BAD_REQUEST,
         E::MissingCredentials
         | E::UnknownCloud(_)
@@ -60,7 +62,10 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::InvalidSignature { .. }
         | E::UrlSignatureRequired
         | E::InvalidToken
+        | E::SignInFailed
+        | E::NotSignedIn
         | E::TransformationNotAllowed(_) => StatusCode::UNAUTHORIZED,
+        E::Forbidden { .. } => StatusCode::FORBIDDEN,
         E::ResourceNotFound(_)
         | E::FolderNotFound(_)
         | E::PresetNotFound(_)
@@ -68,8 +73,10 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::MetadataFieldNotFound(_)
         | E::MetadataRuleNotFound(_)
         | E::TriggerNotFound(_)
-        | E::JobNotFound(_) => StatusCode::NOT_FOUND,
+        | E::JobNotFound(_)
+        | E::UserNotFound(_) => StatusCode::NOT_FOUND,
         E::AlreadyExists(_) | E::Conflict(_) => StatusCode::CONFLICT,
+        E::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
         E::RateLimited | E::MetadataBusy => StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
         // The catalog database or the blob store did not answer: worth trying again.
         E::Busy | E::Catalog(_) | E::Blob(_) => StatusCode::SERVICE_UNAVAILABLE,

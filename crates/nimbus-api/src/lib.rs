@@ -29,6 +29,9 @@ pub struct AppState {
     pub limiter: Arc<rate_limit::RateLimiter>,
 }
 
+/// Largest body of a console form (uploads go through the Upload API).
+const CONSOLE_BODY_LIMIT: usize = 64 * 1024;
+
 /// `X-Content-Type-Options: nosniff` on every response, errors included: browsers take
 /// each body for what its `Content-Type` says and never guess HTML or script into it.
 async fn no_sniffing(mut resp: axum::response::Response) -> axum::response::Response {
@@ -39,19 +42,26 @@ async fn no_sniffing(mut resp: axum::response::Response) -> axum::response::Resp
 
 /// The whole HTTP application.
 pub fn router(app: App) -> Router {
+    router_with(app, Router::new())
+}
+
+/// The HTTP application with more routes (the web console) under the same layers: the
+/// origin split, `nosniff` and the request trace.
+pub fn router_with(app: App, extra: Router) -> Router {
     let body_limit = usize::try_from(app.config.max_file_bytes).unwrap_or(usize::MAX).saturating_add(1024 * 1024);
     let origins = origins::Origins::from_config(&app.config);
     let state = AppState { limiter: Arc::new(rate_limit::RateLimiter::new(app.config.admin_rate_limit)), app };
-    let mut router = Router::new()
+    let router = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/v1_1/{*rest}", any(routes::api))
         .route("/{cloud}/search/{*rest}", get(routes::search::url))
         .fallback(routes::delivery::deliver)
         .layer(DefaultBodyLimit::max(body_limit));
+    let mut all = router.with_state(state).merge(extra.layer(DefaultBodyLimit::max(CONSOLE_BODY_LIMIT)));
     // Only a server with a delivery host of its own pays for the host check.
     if let Some(origins) = origins {
-        router = router.layer(axum::middleware::from_fn_with_state(Arc::new(origins), origins::split));
+        all = all.layer(axum::middleware::from_fn_with_state(Arc::new(origins), origins::split));
     }
-    router.layer(axum::middleware::map_response(no_sniffing)).layer(routes::trace_layer()).with_state(state)
+    all.layer(axum::middleware::map_response(no_sniffing)).layer(routes::trace_layer())
 }

@@ -20,9 +20,10 @@ pub fn authority(base_url: &str) -> Option<String> {
     (!host.is_empty()).then_some(host)
 }
 
-/// Whether a path belongs to the API's origin rather than delivery's.
+/// Whether a path belongs to the API's origin rather than delivery's: the APIs and the
+/// console.
 fn is_api_path(path: &str) -> bool {
-    path.starts_with("/v1_1/")
+    path.starts_with("/v1_1/") || path == "/console" || path.starts_with("/console/")
 }
 
 fn is_health(path: &str) -> bool {

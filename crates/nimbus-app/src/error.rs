@@ -80,6 +80,12 @@ pub enum AppError {
     InvalidSearch(String),
     #[error("{message}")]
     MetadataInvalid { message: String, issues: Vec<nimbus_core::metadata::Issue> },
+    /// An account's e-mail address, password or role is refused.
+    #[error("{0}")]
+    Account(#[from] nimbus_core::accounts::AccountError),
+    /// A one-time link that does not exist, expired or was used.
+    #[error("This link has expired or was used already")]
+    LinkInvalid,
 
     // --- who is asking is not established (401) ---
     #[error("Must supply api_key")]
@@ -101,6 +107,16 @@ pub enum AppError {
     UrlSignatureRequired,
     #[error("Transformation {0} is not allowed")]
     TransformationNotAllowed(String),
+    /// A console sign-in with an unknown address, a wrong password or a disabled account: the
+    /// message does not say which.
+    #[error("Incorrect e-mail address or password")]
+    SignInFailed,
+    #[error("Not signed in")]
+    NotSignedIn,
+
+    // --- who is asking may not do this (403) ---
+    #[error("Your role in {cloud} does not allow this")]
+    Forbidden { cloud: String },
 
     // --- what was asked for does not exist (404) ---
     #[error("Resource not found - {0}")]
@@ -120,6 +136,8 @@ pub enum AppError {
     TriggerNotFound(String),
     #[error("Job {0} not found")]
     JobNotFound(i64),
+    #[error("User {0} not found")]
+    UserNotFound(String),
     /// A transformation URL is malformed or asks for something not supported.
     #[error("{0}")]
     InvalidTransformation(String),
@@ -136,6 +154,9 @@ pub enum AppError {
     RateLimited,
     #[error("Concurrent metadata schema updates; try again")]
     MetadataBusy,
+    /// Too many failed sign-ins in a row.
+    #[error("Too many failed sign-ins: this account is locked for {minutes} more minute(s)")]
+    AccountLocked { minutes: i64 },
 
     // --- overloaded: the CPU pool's queue is full (503) ---
     #[error("Server busy, try again")]

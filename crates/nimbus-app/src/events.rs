@@ -17,6 +17,8 @@ pub enum Actor {
     ApiKey(String),
     /// An unsigned upload through this preset.
     UnsignedPreset(String),
+    /// A person signed in to the console, by user id.
+    User(i64),
     /// Nimbus itself (jobs, the command line).
     System,
 }
@@ -27,6 +29,7 @@ impl Actor {
         match self {
             Self::ApiKey(k) => format!("key:{k}"),
             Self::UnsignedPreset(p) => format!("preset:{p}"),
+            Self::User(id) => format!("user:{id}"),
             Self::System => "system".into(),
         }
     }

@@ -10,6 +10,7 @@
 //! that sends work off the async threads.
 
 pub mod access;
+pub mod accounts;
 pub mod assets;
 pub mod auth;
 pub mod chunked;

@@ -464,6 +464,116 @@ pub trait TriggerRepo: Send + Sync {
     async fn delete_trigger(&self, env: i64, id: &str) -> CatalogResult<bool>;
 }
 
+/// A console user. The password hash is argon2id's PHC string; `None` until the person sets one
+/// (an invitation not yet accepted).
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub disabled_at: Option<i64>,
+    /// Failed sign-ins since the last success or lockout.
+    pub failed_sign_ins: i64,
+    /// Sign-in is refused until then.
+    pub locked_until: i64,
+    pub created_at: i64,
+    pub last_sign_in_at: Option<i64>,
+}
+
+impl std::fmt::Debug for User {
+    /// Without the password hash.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User").field("id", &self.id).field("disabled_at", &self.disabled_at).finish_non_exhaustive()
+    }
+}
+
+/// A person's role in one environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub env_id: i64,
+    pub cloud_name: String,
+    pub role: nimbus_core::accounts::Role,
+}
+
+/// A signed-in browser: stored by the SHA-256 of its cookie's token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub user_id: i64,
+    /// The token every form of this session carries.
+    pub csrf: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// What a one-time link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// Creates the first owner; valid while no user exists.
+    Setup,
+    /// Sets the password of an invited person.
+    Invite,
+    /// Sets a new password.
+    Reset,
+}
+
+impl LinkPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::Setup => "setup",
+            LinkPurpose::Invite => "invite",
+            LinkPurpose::Reset => "reset",
+        }
+    }
+}
+
+/// A one-time link that was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The person it is for (none for the first owner's set-up).
+    pub user_id: Option<i64>,
+    pub expires_at: i64,
+}
+
+#[async_trait]
+pub trait AccountRepo: Send + Sync {
+    /// `None` when the e-mail address has an account already.
+    async fn create_user(&self, email: &str, password_hash: Option<&str>, now: i64) -> CatalogResult<Option<User>>;
+    async fn user_by_email(&self, email: &str) -> CatalogResult<Option<User>>;
+    async fn user_by_id(&self, id: i64) -> CatalogResult<Option<User>>;
+    async fn list_users(&self) -> CatalogResult<Vec<User>>;
+    async fn count_users(&self) -> CatalogResult<i64>;
+    /// Gives the role, or takes the person's role in the environment away (`None`).
+    async fn set_role(&self, user_id: i64, env_id: i64, role: Option<nimbus_core::accounts::Role>)
+    -> CatalogResult<()>;
+    /// By cloud name.
+    async fn memberships(&self, user_id: i64) -> CatalogResult<Vec<Membership>>;
+    async fn set_password_hash(&self, user_id: i64, hash: &str) -> CatalogResult<bool>;
+    async fn set_disabled(&self, user_id: i64, at: Option<i64>) -> CatalogResult<bool>;
+    /// Counts a failed sign-in; at `lock_after` failures the account is locked until
+    /// `lock_until` and the count starts again. Returns the lock's end (0 when not locked).
+    async fn record_failed_sign_in(&self, user_id: i64, lock_after: i64, lock_until: i64) -> CatalogResult<i64>;
+    /// A successful sign-in: clears the failures.
+    async fn record_sign_in(&self, user_id: i64, now: i64) -> CatalogResult<()>;
+    async fn create_session(&self, s: &SessionRow) -> CatalogResult<()>;
+    async fn session(&self, token_hash: &str) -> CatalogResult<Option<SessionRow>>;
+    async fn touch_session(&self, token_hash: &str, now: i64) -> CatalogResult<()>;
+    async fn delete_session(&self, token_hash: &str) -> CatalogResult<()>;
+    /// Signs the person out everywhere; returns how many sessions ended.
+    async fn delete_sessions_of(&self, user_id: i64) -> CatalogResult<u64>;
+    async fn create_link(
+        &self,
+        token_hash: &str,
+        purpose: LinkPurpose,
+        user_id: Option<i64>,
+        now: i64,
+        expires_at: i64,
+    ) -> CatalogResult<()>;
+    /// The link if it exists for this purpose and has not expired; `take` deletes it as it is
+    /// read, so that it works once.
+    async fn link(&self, token_hash: &str, purpose: LinkPurpose, now: i64, take: bool) -> CatalogResult<Option<Link>>;
+}
+
 /// The whole catalog: one adapter implements all repositories over one database.
 #[async_trait]
 pub trait Catalog:
@@ -477,6 +587,7 @@ pub trait Catalog:
     + crate::jobs::JobQueue
     + Outbox
     + TriggerRepo
+    + AccountRepo
 {
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> CatalogResult<()>;

@@ -100,6 +100,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: MetadataCommand,
     },
+    /// Console users and their roles.
+    User {
+        #[command(subcommand)]
+        command: crate::users::UserCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,7 +125,10 @@ pub enum MetadataCommand {
 }
 
 pub async fn admin(s: Settings, cmd: AdminCommand) -> Result<(), Box<dyn Error>> {
-    let AdminCommand::Metadata { command: MetadataCommand::Apply { file, cloud, dry_run } } = cmd;
+    let (file, cloud, dry_run) = match cmd {
+        AdminCommand::Metadata { command: MetadataCommand::Apply { file, cloud, dry_run } } => (file, cloud, dry_run),
+        AdminCommand::User { command } => return crate::users::user(s, command).await,
+    };
     let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let doc: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: invalid JSON: {e}", file.display()))?;

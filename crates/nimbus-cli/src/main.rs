@@ -10,6 +10,7 @@ mod jobs;
 mod private_files;
 mod serve;
 mod settings;
+mod users;
 
 use clap::{Parser, Subcommand};
 

@@ -139,7 +139,8 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
         headers: s.header_timeout_secs.map_or(defaults.headers, Duration::from_secs),
         body_idle: s.body_idle_timeout_secs.map_or(defaults.body_idle, Duration::from_secs),
     };
-    let mut front = http_front::start(sockets, &nimbus_api::router(app), timeouts)?;
+    let mut front =
+        http_front::start(sockets, &nimbus_api::router_with(app.clone(), nimbus_console::router(app)), timeouts)?;
     tokio::select! {
         () = shutdown_signal() => {}
         i = front.failed() => tracing::error!(worker = i, "an HTTP worker stopped; shutting down"),

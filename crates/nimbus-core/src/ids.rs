@@ -211,9 +211,13 @@ impl fmt::Display for PublicId {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CloudName(String);
 
+/// Names that are paths of the server itself, not environments.
+const RESERVED_CLOUD_NAMES: [&str; 5] = ["console", "privacy", "healthz", "readyz", "v1_1"];
+
 impl CloudName {
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let ok = !s.is_empty()
+        let ok = !RESERVED_CLOUD_NAMES.contains(&s)
+            && !s.is_empty()
             && s.len() <= 64
             && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
             && s.as_bytes()[0].is_ascii_alphanumeric();

@@ -6,6 +6,7 @@
 //! object_store or image crates, and it never reads the clock or a random source: the time
 //! and any generated ids are passed in by the caller (`.ci/run` checks the dependency tree).
 
+pub mod accounts;
 pub mod asset;
 pub mod cloudinary_url;
 pub mod delivery;

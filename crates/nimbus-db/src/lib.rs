@@ -6,6 +6,7 @@
 //! differences (row locks, write serialisation, schema types) live in [`Dialect`] and in one
 //! migrations tree per dialect. Must not depend on axum or object_store.
 
+mod accounts;
 mod assets;
 mod binds;
 mod envs;

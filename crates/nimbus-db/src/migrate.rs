@@ -18,6 +18,7 @@ const SQLITE: &[(i64, &str)] = &[
     (10, include_str!("../migrations/sqlite/0010_jobs_events.sql")),
     (11, include_str!("../migrations/sqlite/0011_render_claims.sql")),
     (12, include_str!("../migrations/sqlite/0012_search_facets.sql")),
+    (13, include_str!("../migrations/sqlite/0013_accounts.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -32,6 +33,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (10, include_str!("../migrations/postgres/0010_jobs_events.sql")),
     (11, include_str!("../migrations/postgres/0011_render_claims.sql")),
     (12, include_str!("../migrations/postgres/0012_search_facets.sql")),
+    (13, include_str!("../migrations/postgres/0013_accounts.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -187,7 +187,7 @@ impl TestApp {
             .unwrap()
             .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications));
         app.create_environment(CLOUD, Some((KEY.into(), SECRET.into()))).await.unwrap();
-        let router = nimbus_api::router(app.clone());
+        let router = nimbus_api::router_with(app.clone(), nimbus_console::router(app.clone()));
         Some(Self { app, router, clock, catalog, dir })
     }
 
@@ -202,7 +202,7 @@ impl TestApp {
             App::new(config, self.app.catalog.clone(), self.app.blobs.clone(), self.clock.clone(), Arc::new(RandomIds))
                 .unwrap()
                 .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications));
-        let router = nimbus_api::router(app.clone());
+        let router = nimbus_api::router_with(app.clone(), nimbus_console::router(app.clone()));
         TestApp { app, router, clock: self.clock.clone(), catalog: self.catalog.clone(), dir }
     }
 

@@ -1,0 +1,207 @@
+//! Console accounts: people, their role per product environment, sign-in with lockout, and
+//! sessions with idle and absolute timeouts. A session is an opaque random token in a cookie;
+//! the catalog keeps only its SHA-256, with the CSRF token of the session's forms.
+//!
+//! Every console path asks [`App::authorize`] for a [`Caller`] before it acts, so the role is
+//! enforced here, not in the pages, and the outbox knows which person acted.
+
+pub mod password;
+
+use nimbus_core::accounts::{Permission, Role, check_password, normalize_email};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppResult;
+use crate::events::{Actor, Caller};
+use crate::ports::{Membership, SessionRow, User};
+use crate::{App, AppError};
+
+/// A session ends after this long without a request.
+pub const SESSION_IDLE_SECS: i64 = 2 * 3600;
+/// A session ends this long after sign-in, however busy.
+pub const SESSION_ABSOLUTE_SECS: i64 = 12 * 3600;
+/// Failed sign-ins in a row that lock an account.
+pub const LOCK_AFTER_FAILURES: i64 = 5;
+/// How long a locked account stays locked.
+pub const LOCK_SECS: i64 = 15 * 60;
+/// A session's last-seen time is written at most this often.
+const TOUCH_EVERY_SECS: i64 = 60;
+/// Characters of `[a-z0-9]` in a session token (about 222 bits) and a CSRF token.
+const TOKEN_CHARS: usize = 43;
+
+/// The stored form of a token: its SHA-256, in hex.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A person with a valid session, and where they have a role.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: User,
+    pub session: SessionRow,
+    pub memberships: Vec<Membership>,
+}
+
+impl SignedIn {
+    pub fn role_in(&self, cloud: &str) -> Option<Role> {
+        self.memberships.iter().find(|m| m.cloud_name == cloud).map(|m| m.role)
+    }
+}
+
+/// A new session: the token goes into the cookie and nowhere else.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub user: User,
+}
+
+impl App {
+    /// Creates a console user, with a password or (for an invitation) without one yet.
+    pub async fn create_user(&self, email: &str, password: Option<String>) -> AppResult<User> {
+        let email = normalize_email(email)?;
+        let hash = match password {
+            Some(p) => Some(self.hash_password(p).await?),
+            None => None,
+        };
+        self.catalog
+            .create_user(&email, hash.as_deref(), self.now())
+            .await?
+            .ok_or_else(|| AppError::AlreadyExists(format!("An account for {email}")))
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> AppResult<User> {
+        let email = normalize_email(email)?;
+        self.catalog.user_by_email(&email).await?.ok_or(AppError::UserNotFound(email))
+    }
+
+    /// Every user with their roles.
+    pub async fn list_users(&self) -> AppResult<Vec<(User, Vec<Membership>)>> {
+        let mut out = Vec::new();
+        for u in self.catalog.list_users().await? {
+            let m = self.catalog.memberships(u.id).await?;
+            out.push((u, m));
+        }
+        Ok(out)
+    }
+
+    /// Gives the user a role in the environment, or takes it away.
+    pub async fn set_user_role(&self, user_id: i64, cloud: &str, role: Option<Role>) -> AppResult<()> {
+        let env = self.catalog.env_by_cloud(cloud).await?.ok_or_else(|| AppError::UnknownCloud(cloud.to_owned()))?;
+        self.catalog.set_role(user_id, env.id, role).await?;
+        Ok(())
+    }
+
+    /// Sets a new password and ends every session of the person.
+    pub async fn set_user_password(&self, user_id: i64, password: String) -> AppResult<()> {
+        let hash = self.hash_password(password).await?;
+        if !self.catalog.set_password_hash(user_id, &hash).await? {
+            return Err(AppError::UserNotFound(user_id.to_string()));
+        }
+        self.catalog.delete_sessions_of(user_id).await?;
+        Ok(())
+    }
+
+    /// Disables (or enables again) an account; disabling ends its sessions.
+    pub async fn set_user_disabled(&self, user_id: i64, disabled: bool) -> AppResult<()> {
+        let at = disabled.then(|| self.now());
+        if !self.catalog.set_disabled(user_id, at).await? {
+            return Err(AppError::UserNotFound(user_id.to_string()));
+        }
+        if disabled {
+            self.catalog.delete_sessions_of(user_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn hash_password(&self, password: String) -> AppResult<String> {
+        check_password(&password)?;
+        // Hashing fails only on parameters fixed in code.
+        self.cpu.run(move || password::hash(&password)).await?.map_err(|_| AppError::Cpu("password hashing failed"))
+    }
+
+    /// Signs a person in: a new session for a matching, enabled, unlocked account. Every
+    /// failure looks the same from outside, except a lock, which says how long it lasts.
+    pub async fn sign_in(&self, email: &str, password: String) -> AppResult<NewSession> {
+        if password.len() > nimbus_core::accounts::MAX_PASSWORD_BYTES {
+            return Err(AppError::SignInFailed);
+        }
+        let now = self.now();
+        let user = match normalize_email(email) {
+            Ok(e) => self.catalog.user_by_email(&e).await?,
+            Err(_) => None,
+        };
+        if let Some(u) = &user
+            && u.locked_until > now
+        {
+            return Err(AppError::AccountLocked { minutes: (u.locked_until - now + 59) / 60 });
+        }
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        let matches = self.cpu.run(move || password::verify(&password, stored.as_deref())).await?;
+        let Some(user) = user else { return Err(AppError::SignInFailed) };
+        if !matches {
+            let locked_until =
+                self.catalog.record_failed_sign_in(user.id, LOCK_AFTER_FAILURES, now + LOCK_SECS).await?;
+            if locked_until > now {
+                tracing::info!(user = user.id, "console account locked after failed sign-ins");
+                return Err(AppError::AccountLocked { minutes: (locked_until - now + 59) / 60 });
+            }
+            return Err(AppError::SignInFailed);
+        }
+        if user.disabled_at.is_some() {
+            return Err(AppError::SignInFailed);
+        }
+        self.catalog.record_sign_in(user.id, now).await?;
+        let token = self.ids.token(TOKEN_CHARS);
+        let row = SessionRow {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            csrf: self.ids.token(TOKEN_CHARS),
+            created_at: now,
+            last_seen_at: now,
+        };
+        self.catalog.create_session(&row).await?;
+        tracing::info!(user = user.id, "console sign-in");
+        Ok(NewSession { token, user })
+    }
+
+    /// The person behind a session token, if the session is valid; an expired one is ended.
+    pub async fn session(&self, token: &str) -> AppResult<Option<SignedIn>> {
+        let hash = token_hash(token);
+        let Some(session) = self.catalog.session(&hash).await? else { return Ok(None) };
+        let now = self.now();
+        if now - session.last_seen_at > SESSION_IDLE_SECS || now - session.created_at > SESSION_ABSOLUTE_SECS {
+            self.catalog.delete_session(&hash).await?;
+            return Ok(None);
+        }
+        let Some(user) = self.catalog.user_by_id(session.user_id).await? else { return Ok(None) };
+        if user.disabled_at.is_some() {
+            return Ok(None);
+        }
+        if now - session.last_seen_at >= TOUCH_EVERY_SECS {
+            self.catalog.touch_session(&hash, now).await?;
+        }
+        let memberships = self.catalog.memberships(user.id).await?;
+        Ok(Some(SignedIn { user, session, memberships }))
+    }
+
+    pub async fn sign_out(&self, token: &str) -> AppResult<()> {
+        self.catalog.delete_session(&token_hash(token)).await?;
+        Ok(())
+    }
+
+    /// Ends every session of the person, this one included.
+    pub async fn sign_out_everywhere(&self, user_id: i64) -> AppResult<u64> {
+        Ok(self.catalog.delete_sessions_of(user_id).await?)
+    }
+
+    /// The caller a signed-in person acts as in `cloud`, if their role there allows `p`.
+    /// Without any role there, the environment is as good as absent.
+    pub fn authorize(&self, who: &SignedIn, cloud: &str, p: Permission) -> AppResult<Caller> {
+        let Some(m) = who.memberships.iter().find(|m| m.cloud_name == cloud) else {
+            return Err(AppError::UnknownCloud(cloud.to_owned()));
+        };
+        if !m.role.allows(p) {
+            return Err(AppError::Forbidden { cloud: cloud.to_owned() });
+        }
+        Ok(Caller { env: m.env_id, actor: Actor::User(who.user.id) })
+    }
+}

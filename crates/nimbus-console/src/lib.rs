@@ -1,0 +1,62 @@
+//! Nimbus's web console: server-rendered pages (maud) for people, under `/console`. It calls
+//! the same `nimbus-app` services as the HTTP API, as the signed-in person: every path asks
+//! [`nimbus_app::App::authorize`] for its caller first, so roles are enforced in the app layer.
+//!
+//! Nothing here loads from another host: the one stylesheet is embedded in the binary, fonts
+//! are the system's, and the pages need no script for their core paths.
+
+mod csrf;
+mod error;
+mod pages;
+mod session;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use nimbus_app::App;
+
+/// The console's routes, to be merged into the server's router.
+pub fn router(app: App) -> Router {
+    let csp = content_security_policy(&app);
+    Router::new()
+        .route("/console", get(pages::home))
+        .route("/console/", get(pages::home))
+        .route("/console/login", get(pages::login::form).post(pages::login::submit))
+        .route("/console/logout", post(pages::login::logout))
+        .route("/console/static/console.css", get(stylesheet))
+        .route("/console/{cloud}/library", get(pages::library::page))
+        .layer(axum::middleware::map_response(move |resp| security_headers(resp, csp.clone())))
+        .with_state(app)
+}
+
+const CSS: &str = include_str!("../static/console.css");
+
+async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)
+        .into_response()
+}
+
+/// Our own files only (images also from the delivery host, when it has one of its own), no
+/// inline script or style, no framing.
+fn content_security_policy(app: &App) -> HeaderValue {
+    let delivery = app.config.delivery_base_url.as_deref().map(|d| format!(" {d}")).unwrap_or_default();
+    let policy = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{delivery}; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+}
+
+/// Every console response: the policy above, no framing, no referrer leaking paths, and
+/// nothing personal kept in shared caches.
+async fn security_headers(mut resp: Response, csp: HeaderValue) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}

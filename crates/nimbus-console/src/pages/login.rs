@@ -1,0 +1,158 @@
+//! Sign-in and sign-out. A successful sign-in always starts a new session (a token planted
+//! before sign-in is never promoted), and goes back only to a console path.
+
+use axum::Form;
+use axum::extract::Query;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use maud::{Markup, html};
+use nimbus_app::{App, AppError};
+use serde::Deserialize;
+
+use crate::csrf::{self, LOGIN_COOKIE};
+use crate::error::{PageError, safe_next};
+use crate::session::{self, MaybeToken, Signed};
+
+/// How long a sign-in form may be filled in.
+const FORM_SECS: i64 = 3600;
+
+#[derive(Debug, Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+fn login_page(next: &str, csrf: &str, email: &str, error: Option<&str>) -> Markup {
+    html! {
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Sign in · Nimbus" }
+                link rel="stylesheet" href="/console/static/console.css";
+            }
+            body {
+                main class="narrow" {
+                    div class="card" {
+                        h1 { "Sign in to Nimbus" }
+                        @if let Some(e) = error {
+                            p class="error" role="alert" id="login-error" { (e) }
+                        }
+                        form method="post" action="/console/login" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="next" value=(next);
+                            label for="email" { "E-mail address" }
+                            input id="email" type="email" name="email" value=(email) autocomplete="username" required autofocus;
+                            label for="password" { "Password" }
+                            input id="password" type="password" name="password" autocomplete="current-password" required;
+                            button type="submit" { "Sign in" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A sign-in form with a fresh CSRF token, also set in its cookie.
+fn form_response(app: &App, status: StatusCode, next: &str, email: &str, error: Option<&str>) -> Response {
+    let token = app.ids.token(43);
+    let cookie = session::set_cookie(app, LOGIN_COOKIE, &token, FORM_SECS);
+    (status, [(header::SET_COOKIE, cookie)], login_page(safe_next(next), &token, email, error)).into_response()
+}
+
+/// `GET /console/login`: the form, or straight on when signed in already.
+pub async fn form(
+    State(app): State<App>,
+    Query(q): Query<Next>,
+    MaybeToken(token): MaybeToken,
+) -> Result<Response, PageError> {
+    let next = q.next.as_deref().unwrap_or("/console");
+    if let Some(t) = token
+        && app.session(&t).await?.is_some()
+    {
+        return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, safe_next(next).to_owned())]).into_response());
+    }
+    Ok(form_response(&app, StatusCode::OK, next, "", None))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /console/login`.
+pub async fn submit(
+    State(app): State<App>,
+    MaybeToken(old): MaybeToken,
+    jar: CsrfCookie,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    csrf::check(jar.0.as_deref().unwrap_or(""), &f.csrf)?;
+    match app.sign_in(&f.email, f.password).await {
+        Ok(s) => {
+            // Whatever session the browser had before ends here.
+            if let Some(old) = old {
+                app.sign_out(&old).await?;
+            }
+            let to = safe_next(&f.next).to_owned();
+            // Two cookies: appended, since a header array would keep only the last.
+            Ok((
+                StatusCode::SEE_OTHER,
+                AppendHeaders([
+                    (header::SET_COOKIE, session::session_cookie(&app, &s.token)),
+                    (header::SET_COOKIE, session::clear_cookie(&app, LOGIN_COOKIE)),
+                    (header::LOCATION, to),
+                ]),
+            )
+                .into_response())
+        }
+        Err(e @ (AppError::SignInFailed | AppError::AccountLocked { .. } | AppError::Account(_))) => {
+            let status = if matches!(e, AppError::AccountLocked { .. }) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            Ok(form_response(&app, status, &f.next, &f.email, Some(&e.to_string())))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfField {
+    csrf: String,
+}
+
+/// `POST /console/logout`: ends this session.
+pub async fn logout(
+    State(app): State<App>,
+    Signed(who, token): Signed,
+    Form(f): Form<CsrfField>,
+) -> Result<Response, PageError> {
+    csrf::check(&who.session.csrf, &f.csrf)?;
+    app.sign_out(&token).await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, session::clear_cookie(&app, session::SESSION_COOKIE)),
+            (header::LOCATION, "/console/login".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+/// The sign-in form's CSRF cookie.
+pub struct CsrfCookie(Option<String>);
+
+impl axum::extract::FromRequestParts<App> for CsrfCookie {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &App) -> Result<Self, Self::Rejection> {
+        Ok(CsrfCookie(session::cookie(parts, LOGIN_COOKIE).map(str::to_owned)))
+    }
+}

@@ -1,0 +1,29 @@
+//! The console's pages, one module each.
+
+pub mod layout;
+pub mod library;
+pub mod login;
+
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+
+use crate::error::PageError;
+use crate::session::Signed;
+
+/// `/console`: the library of the person's first environment, or a page saying they have none.
+pub async fn home(who: Result<Signed, PageError>) -> Result<Response, PageError> {
+    let Signed(who, _) = who?;
+    match who.memberships.first() {
+        Some(m) => Ok(Redirect::to(&format!("/console/{}/library", m.cloud_name)).into_response()),
+        None => {
+            let body = html! {
+                div class="card" {
+                    h1 { "No environments yet" }
+                    p { "Your account has no role in any product environment. Ask an owner to give you one." }
+                }
+            };
+            Ok(([(header::CACHE_CONTROL, "no-store")], layout::page(&who, None, "Console", body)).into_response())
+        }
+    }
+}
