@@ -5,6 +5,7 @@
 //! Used by tests only; depends on every layer.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support: a failed setup should fail the test loudly")]
 
+pub mod browser;
 pub mod multipart;
 
 use std::path::{Path, PathBuf};

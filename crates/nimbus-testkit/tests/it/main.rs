@@ -3,6 +3,7 @@
 
 mod blobs;
 mod catalog;
+mod console;
 mod delivery;
 mod errors;
 mod honoured;

@@ -1,0 +1,194 @@
+//! The web console: sign-in, sessions, roles and the attacks a browser-facing surface gets.
+
+use axum::http::StatusCode;
+use nimbus_core::accounts::Role;
+use nimbus_testkit::browser::{Browser, hidden};
+use nimbus_testkit::{CLOUD, Db, TestApp, photo_jpeg};
+
+const EMAIL: &str = "ada@example.org";
+const PASSWORD: &str = "correct horse battery";
+
+async fn with_user(t: &TestApp, email: &str, role: Role) -> i64 {
+    let u = t.app.create_user(email, Some(PASSWORD.to_owned())).await.unwrap();
+    t.app.set_user_role(u.id, CLOUD, Some(role)).await.unwrap();
+    u.id
+}
+
+fn body(r: &nimbus_testkit::TestResponse) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
+async fn sign_in_and_browse(db: Db) {
+    let Some(t) = TestApp::on(db, |_| {}).await else { return };
+    with_user(&t, EMAIL, Role::Owner).await;
+    let mut b = Browser::new();
+    let r = b.get(&t, "/console").await;
+    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, Some("/console/login?next=%2Fconsole")));
+
+    let r = b.sign_in(&t, "Ada@Example.org ", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    assert_eq!(r.header("location"), Some("/console"));
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|v| v.to_str().ok().filter(|v| v.starts_with("nimbus_session=")));
+    let cookie = cookie.expect("a session cookie");
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(attr), "{cookie} lacks {attr}");
+    }
+    assert!(!cookie.contains("Secure"), "http public URL: no Secure attribute");
+    assert!(!cookie.to_lowercase().contains("ada"), "no personal data in the cookie: {cookie}");
+
+    // An asset whose public id is markup shows as text.
+    let evil = "x/<img src=x onerror=alert(1)>";
+    let up = t.upload_api("image", "upload", &[("public_id", evil)], Some(("a.jpg", &photo_jpeg(32, 24)))).await;
+    assert_eq!(up.status, StatusCode::OK, "{}", body(&up));
+    let r = b.get(&t, "/console").await;
+    assert_eq!(r.header("location"), Some(format!("/console/{CLOUD}/library").as_str()));
+    let lib = b.get(&t, &format!("/console/{CLOUD}/library")).await;
+    assert_eq!(lib.status, StatusCode::OK);
+    let html = body(&lib);
+    assert!(html.contains("x/&lt;img src=x onerror=alert(1)&gt;"), "escaped public id");
+    assert!(!html.contains("<img src=x"), "markup from a public id must never reach the page");
+    assert!(html.contains(EMAIL));
+    let csp = lib.header("content-security-policy").unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(lib.header("cache-control"), Some("no-store"));
+    // The thumbnail is a transformation URL of this server, and renders.
+    let src = html.split("img src=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert!(src.contains("/c_fill,g_auto,w_240,h_240/"), "{src}");
+    assert_eq!(t.get(&src, &[]).await.status, StatusCode::OK, "{src}");
+
+    // Signing out ends the session on the server, not only in the browser.
+    let token = b.cookies["nimbus_session"].clone();
+    let csrf = hidden(&lib, "csrf");
+    let r = b.post(&t, "/console/logout", &[("csrf", &csrf)]).await;
+    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, Some("/console/login")));
+    assert!(!b.cookies.contains_key("nimbus_session"));
+    b.cookies.insert("nimbus_session".into(), token);
+    assert_eq!(b.get(&t, &format!("/console/{CLOUD}/library")).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn console_sign_in_and_library_on_sqlite() {
+    sign_in_and_browse(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn console_sign_in_and_library_on_postgres() {
+    sign_in_and_browse(Db::Postgres).await;
+}
+
+#[tokio::test]
+async fn console_forms_need_their_csrf_token() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Owner).await;
+    // A sign-in posted from elsewhere has no form cookie: refused before the password is tried.
+    let mut stranger = Browser::new();
+    let r = stranger
+        .post(&t, "/console/login", &[("email", EMAIL), ("password", PASSWORD), ("csrf", "guess"), ("next", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(!stranger.cookies.contains_key("nimbus_session"));
+
+    let mut b = Browser::new();
+    b.sign_in(&t, EMAIL, PASSWORD).await;
+    let r = b.post(&t, "/console/logout", &[("csrf", "not-the-token")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(b.get(&t, &format!("/console/{CLOUD}/library")).await.status, StatusCode::OK, "still signed in");
+    let r = b.post(&t, "/console/logout", &[]).await;
+    assert!(r.status.is_client_error(), "no token at all: {}", r.status);
+}
+
+#[tokio::test]
+async fn console_locks_an_account_after_five_failures() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Viewer).await;
+    let mut b = Browser::new();
+    for i in 1..=4 {
+        let r = b.sign_in(&t, EMAIL, "wrong password").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+        assert!(body(&r).contains("Incorrect e-mail address or password"));
+    }
+    let r = b.sign_in(&t, EMAIL, "wrong password").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body(&r).contains("locked for 15 more minute"), "{}", body(&r));
+    // Locked: even the right password is refused, with the same clear message.
+    let r = b.sign_in(&t, EMAIL, PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    t.clock.advance(15 * 60 + 1);
+    assert_eq!(b.sign_in(&t, EMAIL, PASSWORD).await.status, StatusCode::SEE_OTHER);
+    // An unknown address gets the same answer as a wrong password, and locks nothing.
+    let r = Browser::new().sign_in(&t, "nobody@example.org", "wrong password").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(body(&r).contains("Incorrect e-mail address or password"));
+}
+
+#[tokio::test]
+async fn console_sign_in_never_keeps_a_planted_session() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Viewer).await;
+    let mut b = Browser::new();
+    b.cookies.insert("nimbus_session".into(), "chosenbytheattacker".into());
+    b.sign_in(&t, EMAIL, PASSWORD).await;
+    assert_ne!(b.cookies["nimbus_session"], "chosenbytheattacker");
+    let mut attacker = Browser::new();
+    attacker.cookies.insert("nimbus_session".into(), "chosenbytheattacker".into());
+    assert_eq!(attacker.get(&t, &format!("/console/{CLOUD}/library")).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn console_goes_back_only_to_console_paths() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Viewer).await;
+    for (next, to) in [
+        ("/console/demo/library?cursor=abc", "/console/demo/library?cursor=abc"),
+        ("https://evil.example/", "/console"),
+        ("//evil.example/console", "/console"),
+        ("/\\evil.example", "/console"),
+    ] {
+        let mut b = Browser::new();
+        let form = b.get(&t, &format!("/console/login?next={}", urlencode(next))).await;
+        assert_eq!(hidden(&form, "next"), to.replace('&', "&amp;"), "form keeps only a console path");
+        let csrf = hidden(&form, "csrf");
+        let r = b
+            .post(&t, "/console/login", &[("email", EMAIL), ("password", PASSWORD), ("csrf", &csrf), ("next", next)])
+            .await;
+        assert_eq!(r.header("location"), Some(to), "{next}");
+    }
+}
+
+#[tokio::test]
+async fn console_roles_and_sessions_end_where_they_should() {
+    let t = TestApp::new().await;
+    t.app.create_environment("other", None).await.unwrap();
+    let id = with_user(&t, EMAIL, Role::Viewer).await;
+    let mut b = Browser::new();
+    b.sign_in(&t, EMAIL, PASSWORD).await;
+    assert_eq!(b.get(&t, &format!("/console/{CLOUD}/library")).await.status, StatusCode::OK);
+    // Another environment, where the person has no role, is as good as absent.
+    let r = b.get(&t, "/console/other/library").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!body(&r).contains("other/"), "nothing of it is shown");
+    // Idle for longer than the idle timeout: signed out.
+    t.clock.advance(2 * 3600 + 1);
+    assert_eq!(b.get(&t, &format!("/console/{CLOUD}/library")).await.status, StatusCode::SEE_OTHER);
+    // Disabling an account ends its sessions; it cannot sign in again.
+    b.sign_in(&t, EMAIL, PASSWORD).await;
+    t.app.set_user_disabled(id, true).await.unwrap();
+    assert_eq!(b.get(&t, &format!("/console/{CLOUD}/library")).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(b.sign_in(&t, EMAIL, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    // A new password ends every session too.
+    t.app.set_user_disabled(id, false).await.unwrap();
+    b.sign_in(&t, EMAIL, PASSWORD).await;
+    t.app.set_user_password(id, "another long password".into()).await.unwrap();
+    assert_eq!(b.get(&t, &format!("/console/{CLOUD}/library")).await.status, StatusCode::SEE_OTHER);
+    // Short passwords are refused when set.
+    assert!(t.app.set_user_password(id, "short".into()).await.is_err());
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
