@@ -264,6 +264,12 @@ def clear_start(binary, data):
     check(ok, "start: the first start says what it created and where; output that is not a terminal "
               "gets no secret, the credentials go to a private file" + ("" if ok else f" ({text[:400]!r})"))
     check(os.path.exists(creds) and (os.stat(creds).st_mode & 0o777) == 0o600, "start: the credentials file is 0600")
+    # Nobody can sign in to the console yet: the first owner's one-time link, also kept private.
+    setup = os.path.join(fresh, "console-setup-link.txt")
+    link = open(setup).read() if os.path.exists(setup) else ""
+    check(setup in text and "/console/setup/" in link and link.strip() not in text
+          and (os.stat(setup).st_mode & 0o777) == 0o600,
+          "start: the console's first-owner link goes to a private file, not to the output")
 
 
 def main():

@@ -69,6 +69,8 @@ pub struct App {
     pub renders: Arc<std::sync::atomic::AtomicU64>,
     /// Renders notification bodies; without it, events are relayed without webhooks.
     pub notifications: Option<Arc<dyn webhooks::Notifications>>,
+    /// Mail to console users; the log by default.
+    pub mailer: Arc<dyn accounts::mail::Mailer>,
 }
 
 impl App {
@@ -101,12 +103,19 @@ impl App {
             node,
             renders: Arc::default(),
             notifications: None,
+            mailer: Arc::new(accounts::mail::LogMailer),
         })
     }
 
     /// The same application, announcing events with `n`'s bodies.
     pub fn with_notifications(mut self, n: Arc<dyn webhooks::Notifications>) -> Self {
         self.notifications = Some(n);
+        self
+    }
+
+    /// The same application, sending mail to console users through `m`.
+    pub fn with_mailer(mut self, m: Arc<dyn accounts::mail::Mailer>) -> Self {
+        self.mailer = m;
         self
     }
 

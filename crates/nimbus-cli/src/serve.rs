@@ -103,6 +103,18 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
         }
     }
 
+    // Nobody can sign in to the console yet: a one-time link creates the first owner. It is a
+    // secret, kept off logs and journals like the credentials above.
+    if let Some(link) = app.setup_link_if_needed().await? {
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            println!("Create the console's first owner (one-time link, valid for 24 hours): {link}");
+        } else {
+            let file = s.data_dir.join(SETUP_LINK_FILE);
+            std::fs::write(&file, format!("{link}\n")).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            println!("The one-time link that creates the console's first owner is in {}.", file.display());
+        }
+    }
+
     let sweeper_app = app.clone();
     let sweeper_catalog = catalog.clone();
     let sweeper = tokio::spawn(async move {
@@ -159,6 +171,7 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
 /// Where the first start writes a generated environment's credentials when its output is not
 /// a terminal (in the data dir: `0700`, the file `0600`).
 const CREDENTIALS_FILE: &str = "first-environment.txt";
+const SETUP_LINK_FILE: &str = "console-setup-link.txt";
 
 /// The credentials of a generated environment, as shown once (never logged).
 pub fn credentials_text(u: &CloudinaryUrl, public: &str, delivery: &str) -> String {

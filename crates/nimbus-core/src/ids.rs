@@ -211,8 +211,9 @@ impl fmt::Display for PublicId {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CloudName(String);
 
-/// Names that are paths of the server itself, not environments.
-const RESERVED_CLOUD_NAMES: [&str; 5] = ["console", "privacy", "healthz", "readyz", "v1_1"];
+/// Names that are paths of the server itself (or of its console), not environments.
+const RESERVED_CLOUD_NAMES: [&str; 11] =
+    ["console", "privacy", "healthz", "readyz", "v1_1", "login", "logout", "setup", "invite", "reset", "static"];
 
 impl CloudName {
     pub fn parse(s: &str) -> Result<Self, IdError> {

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test support: a failed setup should fail the test loudly")]
 
 pub mod browser;
+pub mod mail;
 pub mod multipart;
 
 use std::path::{Path, PathBuf};
@@ -124,6 +125,8 @@ pub struct TestApp {
     pub clock: Arc<FakeClock>,
     pub catalog: SqlCatalog,
     pub dir: ScratchDir,
+    /// What the app mailed to console users.
+    pub mail: Arc<mail::CapturingMailer>,
 }
 
 /// A response, body collected.
@@ -184,12 +187,14 @@ impl TestApp {
         tweak(&mut config);
         let blobs = blobs.unwrap_or_else(|| Arc::new(ObjectBlobStore::local(&dir.path().join("blobs")).unwrap()));
         let clock = Arc::new(FakeClock::new(T0));
+        let mail = Arc::new(mail::CapturingMailer::default());
         let app = App::new(config, Arc::new(catalog.clone()), blobs, clock.clone(), Arc::new(RandomIds))
             .unwrap()
-            .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications));
+            .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications))
+            .with_mailer(mail.clone());
         app.create_environment(CLOUD, Some((KEY.into(), SECRET.into()))).await.unwrap();
         let router = nimbus_api::router_with(app.clone(), nimbus_console::router(app.clone()));
-        Some(Self { app, router, clock, catalog, dir })
+        Some(Self { app, router, clock, catalog, dir, mail })
     }
 
     /// Another node of the same deployment: the same catalog, blob store and clock, its own
@@ -202,9 +207,10 @@ impl TestApp {
         let app =
             App::new(config, self.app.catalog.clone(), self.app.blobs.clone(), self.clock.clone(), Arc::new(RandomIds))
                 .unwrap()
-                .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications));
+                .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications))
+                .with_mailer(self.mail.clone());
         let router = nimbus_api::router_with(app.clone(), nimbus_console::router(app.clone()));
-        TestApp { app, router, clock: self.clock.clone(), catalog: self.catalog.clone(), dir }
+        TestApp { app, router, clock: self.clock.clone(), catalog: self.catalog.clone(), dir, mail: self.mail.clone() }
     }
 
     /// A job worker of this app (tests run it a round at a time).

@@ -5,7 +5,10 @@
 //! Every console path asks [`App::authorize`] for a [`Caller`] before it acts, so the role is
 //! enforced here, not in the pages, and the outbox knows which person acted.
 
+pub mod links;
+pub mod mail;
 pub mod password;
+pub mod people;
 
 use nimbus_core::accounts::{Permission, Role, check_password, normalize_email};
 use sha2::{Digest, Sha256};
@@ -149,6 +152,12 @@ impl App {
         if user.disabled_at.is_some() {
             return Err(AppError::SignInFailed);
         }
+        self.start_session(user).await
+    }
+
+    /// A new session for a person who has just proved who they are.
+    pub(crate) async fn start_session(&self, user: User) -> AppResult<NewSession> {
+        let now = self.now();
         self.catalog.record_sign_in(user.id, now).await?;
         let token = self.ids.token(TOKEN_CHARS);
         let row = SessionRow {
@@ -161,6 +170,11 @@ impl App {
         self.catalog.create_session(&row).await?;
         tracing::info!(user = user.id, "console sign-in");
         Ok(NewSession { token, user })
+    }
+
+    /// A fresh random token (sessions, one-time links, form tokens).
+    pub fn new_token(&self) -> String {
+        self.ids.token(TOKEN_CHARS)
     }
 
     /// The person behind a session token, if the session is valid; an expired one is ended.

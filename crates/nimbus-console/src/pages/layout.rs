@@ -3,6 +3,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 use nimbus_app::accounts::SignedIn;
+use nimbus_core::accounts::Permission;
 
 fn head(title: &str) -> Markup {
     html! {
@@ -17,6 +18,17 @@ fn head(title: &str) -> Markup {
 
 /// A page for someone not signed in (sign-in, errors).
 pub fn bare(title: &str, message: &str) -> Markup {
+    bare_with(
+        title,
+        html! {
+            p { (message) }
+            p { a href="/console" { "Back to the console" } }
+        },
+    )
+}
+
+/// A page for someone not signed in, with its own content.
+pub fn bare_with(title: &str, content: Markup) -> Markup {
     html! {
         html lang="en" {
             (head(title))
@@ -24,10 +36,22 @@ pub fn bare(title: &str, message: &str) -> Markup {
                 main class="narrow" {
                     div class="card" {
                         h1 { (title) }
-                        p { (message) }
-                        p { a href="/console" { "Back to the console" } }
+                        (content)
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The pages of an environment, as tabs; People only for those who manage them.
+pub fn env_tabs(who: &SignedIn, cloud: &str, current: &str) -> Markup {
+    let manages = who.role_in(cloud).is_some_and(|r| r.allows(Permission::ManageUsers));
+    html! {
+        nav class="tabs" aria-label={ "Pages of " (cloud) } {
+            a href={ "/console/" (cloud) "/library" } aria-current=[(current == "library").then_some("page")] { "Library" }
+            @if manages {
+                a href={ "/console/" (cloud) "/people" } aria-current=[(current == "people").then_some("page")] { "People" }
             }
         }
     }

@@ -81,6 +81,7 @@ pub async fn page(
     };
     let (assets, next) = app.list_assets(caller.env, &query).await?;
     let body = html! {
+        (layout::env_tabs(&who, &cloud, "library"))
         h1 { "Media library" }
         (grid(&app, &cloud, &assets))
         @if let Some(n) = next {

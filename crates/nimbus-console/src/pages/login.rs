@@ -10,12 +10,9 @@ use maud::{Markup, html};
 use nimbus_app::{App, AppError};
 use serde::Deserialize;
 
-use crate::csrf::{self, LOGIN_COOKIE};
+use crate::csrf::{self, FORM_COOKIE, FormCookie};
 use crate::error::{PageError, safe_next};
 use crate::session::{self, MaybeToken, Signed};
-
-/// How long a sign-in form may be filled in.
-const FORM_SECS: i64 = 3600;
 
 #[derive(Debug, Deserialize)]
 pub struct Next {
@@ -47,6 +44,7 @@ fn login_page(next: &str, csrf: &str, email: &str, error: Option<&str>) -> Marku
                             input id="password" type="password" name="password" autocomplete="current-password" required;
                             button type="submit" { "Sign in" }
                         }
+                        p { a href="/console/reset" { "Forgot your password?" } }
                     }
                 }
             }
@@ -56,8 +54,7 @@ fn login_page(next: &str, csrf: &str, email: &str, error: Option<&str>) -> Marku
 
 /// A sign-in form with a fresh CSRF token, also set in its cookie.
 fn form_response(app: &App, status: StatusCode, next: &str, email: &str, error: Option<&str>) -> Response {
-    let token = app.ids.token(43);
-    let cookie = session::set_cookie(app, LOGIN_COOKIE, &token, FORM_SECS);
+    let (token, cookie) = csrf::issue(app);
     (status, [(header::SET_COOKIE, cookie)], login_page(safe_next(next), &token, email, error)).into_response()
 }
 
@@ -89,10 +86,10 @@ pub struct LoginForm {
 pub async fn submit(
     State(app): State<App>,
     MaybeToken(old): MaybeToken,
-    jar: CsrfCookie,
+    form_cookie: FormCookie,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    csrf::check(jar.0.as_deref().unwrap_or(""), &f.csrf)?;
+    form_cookie.check(&f.csrf)?;
     match app.sign_in(&f.email, f.password).await {
         Ok(s) => {
             // Whatever session the browser had before ends here.
@@ -105,7 +102,7 @@ pub async fn submit(
                 StatusCode::SEE_OTHER,
                 AppendHeaders([
                     (header::SET_COOKIE, session::session_cookie(&app, &s.token)),
-                    (header::SET_COOKIE, session::clear_cookie(&app, LOGIN_COOKIE)),
+                    (header::SET_COOKIE, session::clear_cookie(&app, FORM_COOKIE)),
                     (header::LOCATION, to),
                 ]),
             )
@@ -144,15 +141,4 @@ pub async fn logout(
         ],
     )
         .into_response())
-}
-
-/// The sign-in form's CSRF cookie.
-pub struct CsrfCookie(Option<String>);
-
-impl axum::extract::FromRequestParts<App> for CsrfCookie {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &App) -> Result<Self, Self::Rejection> {
-        Ok(CsrfCookie(session::cookie(parts, LOGIN_COOKIE).map(str::to_owned)))
-    }
 }

@@ -2,7 +2,9 @@
 
 pub mod layout;
 pub mod library;
+pub mod links;
 pub mod login;
+pub mod people;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -192,3 +192,116 @@ async fn console_roles_and_sessions_end_where_they_should() {
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+#[tokio::test]
+async fn console_first_owner_comes_from_the_setup_link_once() {
+    let t = TestApp::new().await;
+    let link = t.app.setup_link_if_needed().await.unwrap().expect("no user yet: a link");
+    let path = link.strip_prefix("http://nimbus.test").unwrap().to_owned();
+    let mut b = Browser::new();
+    assert_eq!(b.get(&t, &path).await.status, StatusCode::OK);
+    let r = b.post(&t, &path, &[("email", "not an address"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(body(&r).contains("Invalid e-mail address"));
+    let r = b.post(&t, &path, &[("email", EMAIL), ("password", PASSWORD)]).await;
+    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, Some("/console")), "{}", body(&r));
+    assert_eq!(b.get(&t, &format!("/console/{CLOUD}/people")).await.status, StatusCode::OK, "owner of {CLOUD}");
+    // Used up, and no new one while a user exists.
+    assert_eq!(Browser::new().get(&t, &path).await.status, StatusCode::GONE);
+    let r = Browser::new().post(&t, &path, &[("email", "mallory@example.org"), ("password", PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::GONE);
+    assert_eq!(t.app.setup_link_if_needed().await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn console_owners_invite_and_roles_limit_what_people_see() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Owner).await;
+    let mut owner = Browser::new();
+    owner.sign_in(&t, EMAIL, PASSWORD).await;
+    let people = owner.get(&t, &format!("/console/{CLOUD}/people")).await;
+    assert_eq!(people.status, StatusCode::OK);
+    let csrf = hidden(&people, "csrf");
+    let r = owner
+        .post(
+            &t,
+            &format!("/console/{CLOUD}/people/invite"),
+            &[("csrf", &csrf), ("email", "ed@example.org"), ("role", "editor")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    assert!(body(&r).contains("Invitation sent"));
+    // The link is mailed, never logged with the address; the invited person sets a password.
+    let link = t.mail.last_link_to("ed@example.org").expect("an invitation mail");
+    let mut ed = Browser::new();
+    assert_eq!(ed.get(&t, &link).await.status, StatusCode::OK);
+    let r = ed.post(&t, &link, &[("password", "short")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "a short password is refused on the form");
+    let r = ed.post(&t, &link, &[("password", "editors long password")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(Browser::new().get(&t, &link).await.status, StatusCode::GONE, "the link works once");
+    // An editor sees the library but not the people page, and cannot post to it.
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/library")).await.status, StatusCode::OK);
+    let lib = ed.get(&t, &format!("/console/{CLOUD}/library")).await;
+    assert!(!body(&lib).contains("/people\""), "no People tab for an editor");
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/people")).await.status, StatusCode::FORBIDDEN);
+    let ed_csrf = hidden(&lib, "csrf");
+    let r = ed
+        .post(
+            &t,
+            &format!("/console/{CLOUD}/people/invite"),
+            &[("csrf", &ed_csrf), ("email", "x@example.org"), ("role", "owner")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(t.mail.last_link_to("x@example.org").is_none());
+    // The only owner cannot be demoted; a second owner makes it possible.
+    let me = t.app.user_by_email(EMAIL).await.unwrap().id;
+    let r = owner.post(&t, &format!("/console/{CLOUD}/people/{me}/role"), &[("csrf", &csrf), ("role", "viewer")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(body(&r).contains("only owner"));
+    let ed_id = t.app.user_by_email("ed@example.org").await.unwrap().id;
+    let r = owner.post(&t, &format!("/console/{CLOUD}/people/{ed_id}/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/library")).await.status, StatusCode::NOT_FOUND, "no role left");
+}
+
+#[tokio::test]
+async fn console_password_reset_by_mailed_link() {
+    let t = TestApp::new().await;
+    let id = with_user(&t, EMAIL, Role::Viewer).await;
+    let mut signed = Browser::new();
+    signed.sign_in(&t, EMAIL, PASSWORD).await;
+    let mut b = Browser::new();
+    let form = b.get(&t, "/console/reset").await;
+    let csrf = hidden(&form, "csrf");
+    let known = b.post(&t, "/console/reset", &[("csrf", &csrf), ("email", EMAIL)]).await;
+    let csrf = hidden(&known, "csrf");
+    let unknown = b.post(&t, "/console/reset", &[("csrf", &csrf), ("email", "nobody@example.org")]).await;
+    assert_eq!(known.status, unknown.status);
+    assert_eq!(
+        body(&known).replace(&hidden(&known, "csrf"), ""),
+        body(&unknown).replace(&hidden(&unknown, "csrf"), ""),
+        "same answer either way"
+    );
+    assert!(
+        b.post(&t, "/console/reset", &[("csrf", "forged"), ("email", EMAIL)]).await.status == StatusCode::FORBIDDEN
+    );
+    let link = t.mail.last_link_to(EMAIL).expect("a reset mail");
+    assert_eq!(t.mail.sent.lock().unwrap().iter().filter(|m| m.user_id == id).count(), 1);
+    let r = b.post(&t, &link, &[("password", "a brand new password")]).await;
+    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, Some("/console/login")));
+    assert_eq!(
+        signed.get(&t, &format!("/console/{CLOUD}/library")).await.status,
+        StatusCode::SEE_OTHER,
+        "old sessions end"
+    );
+    assert_eq!(Browser::new().sign_in(&t, EMAIL, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(Browser::new().sign_in(&t, EMAIL, "a brand new password").await.status, StatusCode::SEE_OTHER);
+    // An hour later, a link is dead.
+    let form = b.get(&t, "/console/reset").await;
+    b.post(&t, "/console/reset", &[("csrf", &hidden(&form, "csrf")), ("email", EMAIL)]).await;
+    let link = t.mail.last_link_to(EMAIL).unwrap();
+    t.clock.advance(3601);
+    assert_eq!(b.get(&t, &link).await.status, StatusCode::GONE);
+}
