@@ -24,6 +24,21 @@ pub const DELETE_BATCH: u32 = 1000;
 const WRITE_ATTEMPTS: usize = 3;
 
 /// Outcome of a bulk delete: per id `deleted` / `not_found`, and where to continue.
+/// A change to an asset's descriptive fields; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AssetEdit {
+    pub tags: Option<Vec<String>>,
+    pub context: Option<nimbus_core::Context>,
+    pub display_name: Option<String>,
+    pub asset_folder: Option<String>,
+    pub access_mode: Option<nimbus_core::AccessMode>,
+    pub metadata: Option<crate::metadata::values::MetadataInput>,
+    /// Drop stored metadata values the schema no longer accepts instead of refusing.
+    pub clear_invalid: bool,
+    /// Where the change is announced, besides the environment's triggers.
+    pub notification_url: Option<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Deleted {
     pub results: Vec<(String, bool)>,
@@ -93,8 +108,7 @@ impl App {
         Ok((assets, next.map(encode_cursor)))
     }
 
-    /// Admin `update`: tags, context, display name, asset folder and metadata (through the
-    /// metadata write path). Returns the asset and the metadata warnings.
+    /// Admin `update`: the wire parameters as an [`AssetEdit`].
     pub async fn update_asset(
         &self,
         caller: &Caller,
@@ -104,29 +118,51 @@ impl App {
         params: &Params,
     ) -> AppResult<(Asset, Vec<Issue>)> {
         crate::honoured::refuse_unhonoured(params)?;
-        let env = caller.env;
-        let notify = self.notification_url(params)?;
-        let id = PublicId::parse(public_id)?;
-        let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &id };
-        let metadata_input = params.get("metadata").map(parse_input).transpose()?;
-        let clear_invalid = params.bool("clear_invalid") == Some(true);
-        let mut patch = AssetPatch {
+        let edit = AssetEdit {
             tags: params.get("tags").map(parse_tags).or_else(|| params.iter().any(|(k, _)| k == "tags").then(Vec::new)),
             context: params.get("context").map(parse_pipe_pairs),
             display_name: params.get("display_name").map(str::to_owned),
-            asset_folder: params.get("asset_folder").map(|f| f.trim_matches('/').to_owned()),
+            asset_folder: params.get("asset_folder").map(str::to_owned),
             access_mode: params.get("access_mode").map(str::parse).transpose()?,
+            metadata: params.get("metadata").map(parse_input).transpose()?,
+            clear_invalid: params.bool("clear_invalid") == Some(true),
+            notification_url: self.notification_url(params)?,
+        };
+        self.edit_asset(caller, rt, dt, public_id, edit).await
+    }
+
+    /// Changes an asset's descriptive fields: tags, context, display name, asset folder,
+    /// access mode and metadata (through the metadata write path, rules applied). Returns the
+    /// asset and the metadata warnings. The API's `update` and the console's forms both
+    /// come here.
+    pub async fn edit_asset(
+        &self,
+        caller: &Caller,
+        rt: ResourceType,
+        dt: DeliveryType,
+        public_id: &str,
+        edit: AssetEdit,
+    ) -> AppResult<(Asset, Vec<Issue>)> {
+        let env = caller.env;
+        let id = PublicId::parse(public_id)?;
+        let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &id };
+        let mut patch = AssetPatch {
+            tags: edit.tags,
+            context: edit.context,
+            display_name: edit.display_name,
+            asset_folder: edit.asset_folder.map(|f| f.trim_matches('/').to_owned()),
+            access_mode: edit.access_mode,
             metadata: None,
         };
         for _ in 0..WRITE_ATTEMPTS {
             let mut warnings = Vec::new();
-            if let Some(input) = &metadata_input {
+            if let Some(input) = &edit.metadata {
                 let stored = self
                     .catalog
                     .asset(env, key)
                     .await?
                     .ok_or_else(|| AppError::ResourceNotFound(public_id.to_owned()))?;
-                let out = self.metadata_for_write(env, &stored.metadata, input, false, clear_invalid).await?;
+                let out = self.metadata_for_write(env, &stored.metadata, input, false, edit.clear_invalid).await?;
                 warnings = out.warnings;
                 patch.metadata = Some(MetadataPatch {
                     expected: stored.metadata,
@@ -135,7 +171,7 @@ impl App {
                 });
             }
             let now = self.now();
-            let w = WriteCtx::new(caller, now).notify(notify.clone());
+            let w = WriteCtx::new(caller, now).notify(edit.notification_url.clone());
             match self.catalog.update_asset(&w, key, &patch).await? {
                 Patched::Done(asset) => {
                     self.changed();
@@ -321,6 +357,22 @@ impl App {
     }
 
     /// Admin bulk delete.
+    /// Deletes the assets with these ids, of any type; returns how many there were. The
+    /// console's delete (one asset or a selection) comes here.
+    pub async fn remove_assets(&self, caller: &Caller, asset_ids: &[String]) -> AppResult<usize> {
+        check_ids("asset_ids", asset_ids.len(), MAX_DELETE_IDS)?;
+        let q = ListQuery { asset_ids: asset_ids.to_vec(), limit: MAX_DELETE_IDS as u32, ..Default::default() };
+        let found = self.catalog.list_assets(caller.env, &q).await?.assets;
+        let w = WriteCtx::new(caller, self.now());
+        for a in &found {
+            self.catalog
+                .delete_assets(&w, a.resource_type, a.delivery_type, std::slice::from_ref(&a.public_id))
+                .await?;
+        }
+        self.changed();
+        Ok(found.len())
+    }
+
     pub async fn delete_assets(
         &self,
         caller: &Caller,

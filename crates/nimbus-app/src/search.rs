@@ -9,6 +9,7 @@ use nimbus_core::search::{self, Query, Schema};
 use serde_json::Value;
 
 use crate::AppError;
+use crate::error::AppResult;
 
 /// Default and largest page sizes.
 pub const DEFAULT_MAX_RESULTS: u32 = 50;
@@ -442,6 +443,37 @@ impl crate::App {
             folder.chars().flat_map(|c| if matches!(c, '\\' | '"' | '*') { vec!['\\', c] } else { vec![c] }).collect();
         let body = serde_json::json!({ "expression": format!("asset_folder=\"{quoted}\""), "max_results": 1 });
         Ok(self.search(env, &body).await?.2.total)
+    }
+
+    /// Checks an expression against the environment's metadata schema. The inner error keeps
+    /// the position, for showing where the expression went wrong.
+    pub async fn compile_expression(
+        &self,
+        env: i64,
+        expression: &str,
+    ) -> AppResult<Result<Query, search::SearchError>> {
+        let loaded = self.metadata_schema(env).await?;
+        let schema = Schema {
+            metadata: loaded.docs.iter().map(|(_, d)| (d.field.external_id.clone(), d.field.field_type)).collect(),
+        };
+        Ok(search::compile(expression, &schema, self.now()))
+    }
+
+    /// A checked query, newest first, a page at a time; returns the page and the cursor of
+    /// the next one. The console's library and search come here.
+    pub async fn search_newest(
+        &self,
+        env: i64,
+        query: Query,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> AppResult<(SearchPage, Option<String>)> {
+        let sort = sort_keys(&Value::Null)?;
+        let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(c, &sort)).transpose()?;
+        let q = SearchQuery { query, sort, limit: limit.clamp(1, MAX_MAX_RESULTS), after, aggregate: Vec::new() };
+        let page = self.catalog.search_assets(env, &q).await?;
+        let next = page.next.as_ref().map(|n| encode_cursor(n, &q.sort));
+        Ok((page, next))
     }
 
     pub async fn search(&self, env: i64, body: &Value) -> Result<(SearchQuery, Shape, SearchPage), AppError> {

@@ -30,6 +30,8 @@ pub fn router(app: App) -> Router {
         .route("/console/reset/{token}", get(pages::links::reset_form).post(pages::links::reset_submit))
         .route("/console/static/console.css", get(stylesheet))
         .route("/console/{cloud}/library", get(pages::library::page))
+        .route("/console/{cloud}/assets/{asset_id}", get(pages::asset::page).post(pages::asset::save))
+        .route("/console/{cloud}/assets/{asset_id}/delete", post(pages::asset::delete))
         .route("/console/{cloud}/people", get(pages::people::page))
         .route("/console/{cloud}/people/invite", post(pages::people::invite))
         .route("/console/{cloud}/people/{id}/role", post(pages::people::set_role))

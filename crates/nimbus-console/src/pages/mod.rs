@@ -1,10 +1,12 @@
 //! The console's pages, one module each.
 
+pub mod asset;
 pub mod layout;
 pub mod library;
 pub mod links;
 pub mod login;
 pub mod people;
+pub mod urls;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};

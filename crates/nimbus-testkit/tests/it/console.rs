@@ -305,3 +305,98 @@ async fn console_password_reset_by_mailed_link() {
     t.clock.advance(3601);
     assert_eq!(b.get(&t, &link).await.status, StatusCode::GONE);
 }
+
+async fn upload(t: &TestApp, rt: &str, fields: &[(&str, &str)]) -> serde_json::Value {
+    let (name, bytes) = if rt == "raw" { ("notes.txt", b"some notes".to_vec()) } else { ("a.jpg", photo_jpeg(32, 24)) };
+    let r = t.upload_api(rt, "upload", fields, Some((name, &bytes))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    r.json()
+}
+
+#[tokio::test]
+async fn console_library_searches_filters_and_shows_errors_with_position() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Viewer).await;
+    upload(&t, "image", &[("public_id", "beach"), ("tags", "summer"), ("asset_folder", "trips")]).await;
+    upload(&t, "image", &[("public_id", "snow"), ("tags", "winter"), ("asset_folder", "trips/2024")]).await;
+    upload(&t, "raw", &[("public_id", "notes.txt")]).await;
+    let mut b = Browser::new();
+    b.sign_in(&t, EMAIL, PASSWORD).await;
+    let lib = |q: &str| format!("/console/{CLOUD}/library{q}");
+    let all = body(&b.get(&t, &lib("")).await);
+    assert!(all.contains("3 assets") && all.contains(">beach<") && all.contains(">notes.txt<"), "{all}");
+    assert!(all.contains("folder=trips\""), "the root folder is listed");
+    let summer = body(&b.get(&t, &lib("?q=tags%3Dsummer")).await);
+    assert!(summer.contains("1 asset<") && summer.contains(">beach<") && !summer.contains(">snow<"));
+    let raw = body(&b.get(&t, &lib("?type=raw")).await);
+    assert!(raw.contains("1 asset<") && raw.contains(">notes.txt<"));
+    let trips = body(&b.get(&t, &lib("?folder=trips")).await);
+    assert!(trips.contains(">beach<") && !trips.contains(">snow<"), "only the folder itself");
+    assert!(trips.contains("folder=trips%2F2024"), "its subfolder is listed");
+    let bad = b.get(&t, &lib("?q=tags%3D")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let html = body(&bad);
+    assert!(html.contains("Position 5") && html.contains("aria-invalid=\"true\""), "{html}");
+}
+
+#[tokio::test]
+async fn console_asset_page_edits_for_editors_only() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Viewer).await;
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let up = upload(&t, "image", &[("public_id", "pic"), ("tags", "one")]).await;
+    let id = up["asset_id"].as_str().unwrap().to_owned();
+    let page = format!("/console/{CLOUD}/assets/{id}");
+
+    let mut viewer = Browser::new();
+    viewer.sign_in(&t, EMAIL, PASSWORD).await;
+    let r = viewer.get(&t, &page).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = body(&r);
+    assert!(html.contains("24 px") && html.contains("/pic.jpg"), "details and delivery URL: {html}");
+    assert!(!html.contains("name=\"tags\"") && !html.contains("/delete\""), "a viewer gets no edit controls");
+    let csrf = hidden(&r, "csrf");
+    let r = viewer.post(&t, &page, &[("csrf", &csrf), ("tags", "hacked"), ("context", "")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = viewer.post(&t, &format!("{page}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    let r = ed.get(&t, &page).await;
+    let csrf = hidden(&r, "csrf");
+    let r =
+        ed.post(&t, &page, &[("csrf", &csrf), ("tags", "two, three"), ("context", "alt=<b>A</b>\ncaption = hi")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    let got = t.admin(axum::http::Method::GET, "resources/image/upload/pic", None).await.json();
+    assert_eq!(got["tags"], serde_json::json!(["three", "two"]));
+    assert_eq!(got["context"]["custom"]["alt"], "<b>A</b>");
+    let html = body(&ed.get(&t, &page).await);
+    assert!(html.contains("alt=&lt;b&gt;A&lt;/b&gt;") && !html.contains("<b>A</b>"), "context is escaped");
+    let r = ed.post(&t, &page, &[("csrf", &csrf), ("tags", ""), ("context", "no equals sign")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(body(&r).contains("without &#39;=&#39;") || body(&r).contains("without '='"), "{}", body(&r));
+    let r = ed.post(&t, &format!("{page}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, Some("/console/demo/library")));
+    assert_eq!(
+        t.admin(axum::http::Method::GET, "resources/image/upload/pic", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(ed.get(&t, &page).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn console_never_shows_another_environments_asset() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Owner).await;
+    t.app.create_environment("other", None).await.unwrap();
+    // An asset of "demo", asked for under an environment the person has no role in, and an
+    // id that is not an asset of the environment named.
+    let up = upload(&t, "image", &[("public_id", "mine")]).await;
+    let id = up["asset_id"].as_str().unwrap();
+    let mut b = Browser::new();
+    b.sign_in(&t, EMAIL, PASSWORD).await;
+    assert_eq!(b.get(&t, &format!("/console/other/assets/{id}")).await.status, StatusCode::NOT_FOUND);
+    let r = b.get(&t, &format!("/console/{CLOUD}/assets/0123456789abcdef0123456789abcdef")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,187 @@
+//! One asset: a preview, every detail, its delivery URL, and (for editors) its tags and
+//! context to edit, and deletion.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use nimbus_app::accounts::SignedIn;
+use nimbus_app::assets::AssetEdit;
+use nimbus_app::{App, AppError};
+use nimbus_core::accounts::Permission;
+use nimbus_core::{Asset, Context};
+use serde::Deserialize;
+
+use super::{layout, urls};
+use crate::csrf;
+use crate::error::PageError;
+use crate::session::Signed;
+
+fn when(secs: i64) -> String {
+    nimbus_core::timefmt::iso8601(secs)
+}
+
+fn details(a: &Asset) -> Markup {
+    let dims = match (a.width, a.height) {
+        (Some(w), Some(h)) => format!("{w} × {h} px"),
+        _ => "—".to_owned(),
+    };
+    html! {
+        dl class="details" {
+            dt { "Public ID" } dd { (a.public_id.as_str()) }
+            dt { "Display name" } dd { (a.display_name) }
+            dt { "Asset folder" } dd { @if a.asset_folder.is_empty() { "(root)" } @else { (a.asset_folder) } }
+            dt { "Type" } dd { (a.resource_type.as_str()) " / " (a.delivery_type.as_str()) " / " (a.access_mode.as_str()) }
+            dt { "Format" } dd { (a.format.as_deref().unwrap_or("—")) }
+            dt { "Dimensions" } dd { (dims) }
+            dt { "Size" } dd { (a.bytes) " bytes" }
+            dt { "Version" } dd { (a.version) }
+            dt { "Created" } dd { (when(a.created_at)) }
+            dt { "Updated" } dd { (when(a.updated_at)) }
+            dt { "Original file name" } dd { (a.original_filename.as_deref().unwrap_or("—")) }
+            dt { "Asset ID" } dd { code { (a.asset_id) } }
+        }
+    }
+}
+
+fn context_text(c: &Context) -> String {
+    c.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n")
+}
+
+fn edit_form(who: &SignedIn, cloud: &str, a: &Asset, error: Option<&str>) -> Markup {
+    html! {
+        h2 { "Tags and context" }
+        @if let Some(e) = error { p class="error" role="alert" { (e) } }
+        form method="post" action={ "/console/" (cloud) "/assets/" (a.asset_id) } {
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            label for="tags" { "Tags (separated by commas)" }
+            input id="tags" type="text" name="tags" value=(a.tags.join(", "));
+            label for="context" { "Context (one key=value per line)" }
+            textarea id="context" name="context" rows="4" { (context_text(&a.context)) }
+            button type="submit" { "Save" }
+        }
+        h2 { "Delete" }
+        form method="post" action={ "/console/" (cloud) "/assets/" (a.asset_id) "/delete" } {
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            button type="submit" class="danger" { "Delete this asset" }
+        }
+    }
+}
+
+async fn render(
+    app: &App,
+    who: &SignedIn,
+    cloud: &str,
+    a: &Asset,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let can_edit = who.role_in(cloud).is_some_and(|r| r.allows(Permission::WriteAssets));
+    let body = html! {
+        (layout::env_tabs(who, cloud, "library"))
+        p { a href={ "/console/" (cloud) "/library" } { "← Library" } }
+        h1 { (a.public_id.as_str()) }
+        div class="asset" {
+            div class="preview" {
+                @match urls::derived(app, cloud, a, "c_limit,w_800,h_600") {
+                    Some(src) => img src=(src) alt=(a.display_name);,
+                    None => p class="muted" { "No preview: " (a.resource_type.as_str()) @if a.urls_need_signature() { ", delivered with signed URLs only" } },
+                }
+            }
+            div {
+                (details(a))
+                @if let Some(url) = urls::original(app, cloud, a) {
+                    label for="delivery-url" { "Delivery URL" }
+                    input id="delivery-url" type="text" readonly value=(url);
+                }
+                @if !can_edit {
+                    h2 { "Tags" }
+                    p { @if a.tags.is_empty() { span class="muted" { "No tags" } } @else { (a.tags.join(", ")) } }
+                }
+            }
+        }
+        @if can_edit { (edit_form(who, cloud, a, error)) }
+    };
+    (status, layout::page(who, Some(cloud), a.public_id.as_str(), body)).into_response()
+}
+
+/// `GET /console/{cloud}/assets/{asset_id}`.
+pub async fn page(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    Path((cloud, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let caller = app.authorize(&who, &cloud, Permission::ReadAssets)?;
+    let a = app.get_asset_by_id(caller.env, &id).await?;
+    Ok(render(&app, &who, &cloud, &a, None, StatusCode::OK).await)
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    csrf: String,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    context: String,
+}
+
+/// Context lines `key=value`; a line without `=` is refused by name.
+fn parse_context(text: &str) -> Result<Context, String> {
+    let mut c = Context::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some((k, v)) = line.split_once('=') else { return Err(format!("Context line without '=': {line}")) };
+        c.push((k.trim().to_owned(), v.trim().to_owned()));
+    }
+    Ok(c)
+}
+
+/// `POST /console/{cloud}/assets/{asset_id}`: tags and context.
+pub async fn save(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    Path((cloud, id)): Path<(String, String)>,
+    Form(f): Form<EditForm>,
+) -> Result<Response, PageError> {
+    csrf::check(&who.session.csrf, &f.csrf)?;
+    let caller = app.authorize(&who, &cloud, Permission::WriteAssets)?;
+    let a = app.get_asset_by_id(caller.env, &id).await?;
+    let context = match parse_context(&f.context) {
+        Ok(c) => c,
+        Err(m) => return Ok(render(&app, &who, &cloud, &a, Some(&m), StatusCode::BAD_REQUEST).await),
+    };
+    let edit = AssetEdit {
+        tags: Some(nimbus_core::params::parse_tags(&f.tags)),
+        context: Some(context),
+        ..Default::default()
+    };
+    match app.edit_asset(&caller, a.resource_type, a.delivery_type, a.public_id.as_str(), edit).await {
+        Ok(_) => {
+            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/console/{cloud}/assets/{id}"))]).into_response())
+        }
+        Err(e @ (AppError::InvalidParam { .. } | AppError::InvalidId(_) | AppError::MetadataInvalid { .. })) => {
+            Ok(render(&app, &who, &cloud, &a, Some(&e.to_string()), StatusCode::BAD_REQUEST).await)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+/// `POST /console/{cloud}/assets/{asset_id}/delete`.
+pub async fn delete(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    Path((cloud, id)): Path<(String, String)>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    csrf::check(&who.session.csrf, &f.csrf)?;
+    let caller = app.authorize(&who, &cloud, Permission::WriteAssets)?;
+    if app.remove_assets(&caller, &[id.clone()]).await? == 0 {
+        return Err(AppError::ResourceNotFound(id).into());
+    }
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/console/{cloud}/library"))]).into_response())
+}
