@@ -180,7 +180,7 @@ pub async fn delete(
 ) -> Result<Response, PageError> {
     csrf::check(&who.session.csrf, &f.csrf)?;
     let caller = app.authorize(&who, &cloud, Permission::WriteAssets)?;
-    if app.remove_assets(&caller, &[id.clone()]).await? == 0 {
+    if app.remove_assets(&caller, std::slice::from_ref(&id)).await? == 0 {
         return Err(AppError::ResourceNotFound(id).into());
     }
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/console/{cloud}/library"))]).into_response())
