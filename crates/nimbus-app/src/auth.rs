@@ -20,15 +20,18 @@ pub struct UploadCaller {
     pub api_key: Option<ApiKey>,
     /// The unsigned preset that authorised the call.
     pub unsigned_preset: Option<Preset>,
+    /// The console user who uploads (trusted as a signed call is).
+    pub person: Option<i64>,
 }
 
 impl UploadCaller {
     /// Who acts: the signing key, or the unsigned preset.
     pub fn caller(&self) -> crate::events::Caller {
-        let actor = match (&self.api_key, &self.unsigned_preset) {
-            (Some(k), _) => crate::events::Actor::ApiKey(k.key.clone()),
-            (None, Some(p)) => crate::events::Actor::UnsignedPreset(p.name.clone()),
-            (None, None) => crate::events::Actor::System,
+        let actor = match (&self.api_key, &self.unsigned_preset, self.person) {
+            (Some(k), _, _) => crate::events::Actor::ApiKey(k.key.clone()),
+            (None, Some(p), _) => crate::events::Actor::UnsignedPreset(p.name.clone()),
+            (None, None, Some(id)) => crate::events::Actor::User(id),
+            (None, None, None) => crate::events::Actor::System,
         };
         crate::events::Caller { env: self.env.id, actor }
     }
@@ -80,7 +83,7 @@ impl App {
     ) -> AppResult<UploadCaller> {
         if basic.is_some() {
             let (env, key) = self.authenticate_basic(cloud, basic).await?;
-            return Ok(UploadCaller { env, api_key: Some(key), unsigned_preset: None });
+            return Ok(UploadCaller { env, api_key: Some(key), unsigned_preset: None, person: None });
         }
         let env = self.environment(cloud).await?;
         if let Some(sig) = params.get("signature") {
@@ -106,7 +109,7 @@ impl App {
                 TimestampCheck::Stale => return Err(AppError::StaleRequest { timestamp: ts, now }),
                 TimestampCheck::Ahead => return Err(AppError::FutureRequest { timestamp: ts, now }),
             }
-            return Ok(UploadCaller { env, api_key: Some(key), unsigned_preset: None });
+            return Ok(UploadCaller { env, api_key: Some(key), unsigned_preset: None, person: None });
         }
         if let Some(key) = params.get("api_key") {
             // A key without a signature: say what is wrong with the key first.
@@ -123,7 +126,7 @@ impl App {
                 if !preset.unsigned {
                     return Err(AppError::PresetNotUnsigned(name.to_owned()));
                 }
-                Ok(UploadCaller { env, api_key: None, unsigned_preset: Some(preset) })
+                Ok(UploadCaller { env, api_key: None, unsigned_preset: Some(preset), person: None })
             }
             _ => Err(AppError::MissingCredentials),
         }

@@ -120,7 +120,7 @@ impl App {
         request: UploadRequest,
         file: Option<FileSource>,
     ) -> AppResult<Uploaded> {
-        let signed = caller.api_key.is_some();
+        let signed = caller.api_key.is_some() || caller.person.is_some();
         let UploadRequest { params, metadata: metadata_input } = request;
         let eager = params.get("eager").map(parse_eager).transpose()?.unwrap_or_default();
         let eager_async = params.bool("eager_async") == Some(true);

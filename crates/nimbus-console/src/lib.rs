@@ -16,6 +16,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use nimbus_app::App;
 
+/// Most files of the largest size one upload form may carry (each is also bounded alone).
+const UPLOAD_FILES_PER_FORM: usize = 20;
+
 /// The console's routes, to be merged into the server's router.
 pub fn router(app: App) -> Router {
     let csp = content_security_policy(&app);
@@ -29,9 +32,16 @@ pub fn router(app: App) -> Router {
         .route("/console/reset", get(pages::links::reset_request_form).post(pages::links::reset_request_submit))
         .route("/console/reset/{token}", get(pages::links::reset_form).post(pages::links::reset_submit))
         .route("/console/static/console.css", get(stylesheet))
+        .route("/console/static/console.js", get(script))
         .route("/console/{cloud}/library", get(pages::library::page))
         .route("/console/{cloud}/assets/{asset_id}", get(pages::asset::page).post(pages::asset::save))
         .route("/console/{cloud}/assets/{asset_id}/delete", post(pages::asset::delete))
+        .route(
+            "/console/{cloud}/upload",
+            get(pages::upload::page).post(pages::upload::submit).layer(axum::extract::DefaultBodyLimit::max(
+                usize::try_from(app.config.max_file_bytes).unwrap_or(usize::MAX).saturating_mul(UPLOAD_FILES_PER_FORM),
+            )),
+        )
         .route("/console/{cloud}/people", get(pages::people::page))
         .route("/console/{cloud}/people/invite", post(pages::people::invite))
         .route("/console/{cloud}/people/{id}/role", post(pages::people::set_role))
@@ -41,6 +51,7 @@ pub fn router(app: App) -> Router {
 }
 
 const CSS: &str = include_str!("../static/console.css");
+const JS: &str = include_str!("../static/console.js");
 
 async fn stylesheet() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS)
@@ -56,6 +67,11 @@ fn content_security_policy(app: &App) -> HeaderValue {
          connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     );
     HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+}
+
+async fn script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], JS)
+        .into_response()
 }
 
 /// Every console response: the policy above, no framing, no referrer leaking paths, and

@@ -55,6 +55,18 @@ impl Browser {
         r
     }
 
+    /// Posts a multipart form (files), asking for JSON when `json`.
+    pub async fn post_multipart(&mut self, t: &TestApp, uri: &str, mp: crate::Multipart, json: bool) -> TestResponse {
+        let (ct, body) = mp.finish();
+        let mut b = Request::post(uri).header("cookie", self.cookie_header()).header("content-type", ct);
+        if json {
+            b = b.header("accept", "application/json");
+        }
+        let r = t.call(b.body(Body::from(body)).unwrap()).await;
+        self.keep(&r);
+        r
+    }
+
     /// Signs in through the form; returns the sign-in response.
     pub async fn sign_in(&mut self, t: &TestApp, email: &str, password: &str) -> TestResponse {
         let form = self.get(t, "/console/login").await;

@@ -6,14 +6,14 @@ use nimbus_core::signature::{Algorithm, hex_digest, string_to_sign};
 #[derive(Debug, Default)]
 pub struct Multipart {
     fields: Vec<(String, String)>,
-    file: Option<(String, Vec<u8>)>,
+    files: Vec<(String, Vec<u8>)>,
 }
 
 const BOUNDARY: &str = "nimbus-test-boundary-7d3f";
 
 impl Multipart {
     pub fn new(fields: &[(&str, &str)]) -> Self {
-        Self { fields: fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(), file: None }
+        Self { fields: fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(), files: Vec::new() }
     }
 
     /// Fields plus `timestamp`, `api_key` and a SHA-1 `signature`, as the SDKs sign them.
@@ -50,8 +50,15 @@ impl Multipart {
         self
     }
 
+    /// The file part (none for `None`), after the fields.
     pub fn file(mut self, file: Option<(&str, &[u8])>) -> Self {
-        self.file = file.map(|(n, b)| (n.to_owned(), b.to_vec()));
+        self.files = file.map(|(n, b)| (n.to_owned(), b.to_vec())).into_iter().collect();
+        self
+    }
+
+    /// One more file part, as a form with a multiple file input sends them.
+    pub fn also_file(mut self, name: &str, bytes: &[u8]) -> Self {
+        self.files.push((name.to_owned(), bytes.to_vec()));
         self
     }
 
@@ -63,7 +70,7 @@ impl Multipart {
                 format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
             );
         }
-        if let Some((name, bytes)) = &self.file {
+        for (name, bytes) in &self.files {
             body.extend_from_slice(
                 format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
             );

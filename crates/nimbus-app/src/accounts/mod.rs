@@ -9,6 +9,7 @@ pub mod links;
 pub mod mail;
 pub mod password;
 pub mod people;
+pub mod uploads;
 
 use nimbus_core::accounts::{Permission, Role, check_password, normalize_email};
 use sha2::{Digest, Sha256};

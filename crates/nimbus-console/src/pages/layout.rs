@@ -50,6 +50,9 @@ pub fn env_tabs(who: &SignedIn, cloud: &str, current: &str) -> Markup {
     html! {
         nav class="tabs" aria-label={ "Pages of " (cloud) } {
             a href={ "/console/" (cloud) "/library" } aria-current=[(current == "library").then_some("page")] { "Library" }
+            @if who.role_in(cloud).is_some_and(|r| r.allows(Permission::WriteAssets)) {
+                a href={ "/console/" (cloud) "/upload" } aria-current=[(current == "upload").then_some("page")] { "Upload" }
+            }
             @if manages {
                 a href={ "/console/" (cloud) "/people" } aria-current=[(current == "people").then_some("page")] { "People" }
             }

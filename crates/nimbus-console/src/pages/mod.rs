@@ -6,6 +6,7 @@ pub mod library;
 pub mod links;
 pub mod login;
 pub mod people;
+pub mod upload;
 pub mod urls;
 
 use axum::http::header;

@@ -400,3 +400,58 @@ async fn console_never_shows_another_environments_asset() {
     let r = b.get(&t, &format!("/console/{CLOUD}/assets/0123456789abcdef0123456789abcdef")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn console_uploads_several_files_for_editors_not_viewers() {
+    use nimbus_testkit::Multipart;
+    let t = TestApp::on(Db::Sqlite, |c| c.max_file_bytes = 200_000).await.unwrap();
+    with_user(&t, EMAIL, Role::Viewer).await;
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    let form = ed.get(&t, &format!("/console/{CLOUD}/upload")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(body(&form).contains("type=\"file\"") && body(&form).contains("multiple"));
+    let csrf = hidden(&form, "csrf");
+    let uri = format!("/console/{CLOUD}/upload");
+    // Without script: every file in one form, then a page of results.
+    let mp = Multipart::new(&[("csrf", &csrf), ("folder", "/holidays/"), ("tags", "sea, sun"), ("preset", "")])
+        .also_file("Beach Day.jpg", &photo_jpeg(40, 30))
+        .also_file("notes.txt", b"plain words")
+        .also_file("empty.png", b"");
+    let r = ed.post_multipart(&t, &uri, mp, false).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    let html = body(&r);
+    assert!(html.contains("Uploaded") && html.contains("empty.png: Empty file"), "{html}");
+    let found = t.admin(axum::http::Method::GET, "resources/image?prefix=Beach&tags=true", None).await.json();
+    let beach = &found["resources"][0];
+    assert_eq!(beach["asset_folder"], "holidays");
+    assert_eq!(beach["tags"], serde_json::json!(["sea", "sun"]));
+    assert_eq!(beach["display_name"], "Beach Day");
+    let raw = t.admin(axum::http::Method::GET, "resources/raw", None).await.json();
+    assert_eq!(raw["resources"].as_array().unwrap().len(), 1, "the text file is a raw asset");
+    // With script: one file per request, JSON back; a file over the limit is refused by name.
+    let mp = Multipart::new(&[("csrf", &csrf), ("folder", ""), ("tags", ""), ("preset", "")])
+        .also_file("big.jpg", &vec![0u8; 250_000]);
+    let r = ed.post_multipart(&t, &uri, mp, true).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.json()[0]["error"]["message"].as_str().unwrap().contains("File size too large"), "{}", body(&r));
+    // A missing token refuses the files; an unknown preset is named.
+    let mp = Multipart::new(&[("folder", "")]).also_file("x.jpg", &photo_jpeg(8, 8));
+    assert_eq!(ed.post_multipart(&t, &uri, mp, true).await.status, StatusCode::FORBIDDEN);
+    let mp = Multipart::new(&[("csrf", &csrf), ("preset", "nope")]).also_file("x.jpg", &photo_jpeg(8, 8));
+    let r = ed.post_multipart(&t, &uri, mp, true).await;
+    assert!(body(&r).contains("Upload preset not found - nope"), "{}", body(&r));
+
+    // A viewer has no upload page and gets 403 when posting anyway.
+    let mut viewer = Browser::new();
+    viewer.sign_in(&t, EMAIL, PASSWORD).await;
+    let lib = viewer.get(&t, &format!("/console/{CLOUD}/library")).await;
+    assert!(!body(&lib).contains("/upload\""), "no upload control for a viewer");
+    assert_eq!(viewer.get(&t, &uri).await.status, StatusCode::FORBIDDEN);
+    let vcsrf = hidden(&lib, "csrf");
+    let mp = Multipart::new(&[("csrf", &vcsrf)]).also_file("x.jpg", &photo_jpeg(8, 8));
+    assert_eq!(viewer.post_multipart(&t, &uri, mp, false).await.status, StatusCode::FORBIDDEN);
+    let all = t.admin(axum::http::Method::GET, "resources/image", None).await.json();
+    assert_eq!(all["resources"].as_array().unwrap().len(), 1, "only the editor's image was stored");
+}
