@@ -48,7 +48,7 @@ impl App {
             params.push("asset_folder", &opts.folder);
         }
         if !opts.tags.is_empty() {
-            params.push("tags", &opts.tags.join(","));
+            params.push("tags", opts.tags.join(","));
         }
         if let Some(p) = opts.preset.as_deref().filter(|p| !p.is_empty()) {
             params.push("upload_preset", p);
