@@ -36,6 +36,8 @@ pub fn router(app: App) -> Router {
         .route("/console/{cloud}/library", get(pages::library::page))
         .route("/console/{cloud}/assets/{asset_id}", get(pages::asset::page).post(pages::asset::save))
         .route("/console/{cloud}/assets/{asset_id}/delete", post(pages::asset::delete))
+        .route("/console/{cloud}/assets/{asset_id}/metadata", post(pages::metadata::save))
+        .route("/console/{cloud}/metadata/evaluate", post(pages::metadata::evaluate))
         .route(
             "/console/{cloud}/upload",
             get(pages::upload::page).post(pages::upload::submit).layer(axum::extract::DefaultBodyLimit::max(

@@ -82,3 +82,60 @@
     if (e.dataTransfer && e.dataTransfer.files.length) sendAll(e.dataTransfer.files);
   });
 })();
+
+// The structured-metadata form with the conditional rules live: on every change the form's
+// values go to the evaluate endpoint, and each field is shown or hidden, enabled or not,
+// marked mandatory or not, and offered only its allowed values, without a page reload.
+(function () {
+  'use strict';
+  var form = document.getElementById('metadata-form');
+  if (!form || !window.fetch || !window.URLSearchParams) return;
+  var url = form.getAttribute('data-evaluate');
+  var pending = 0;
+
+  function apply(states) {
+    Object.keys(states).forEach(function (id) {
+      var st = states[id];
+      var box = form.querySelector('[data-field="' + CSS.escape(id) + '"]');
+      if (!box) return;
+      var shown = st.enabled && !st.hidden;
+      box.hidden = !shown;
+      var controls = box.querySelectorAll('[name]');
+      Array.prototype.forEach.call(controls, function (c) {
+        c.disabled = !shown || form.hasAttribute('data-readonly');
+        if (c.type !== 'hidden' && c.type !== 'checkbox') c.setAttribute('aria-required', st.mandatory ? 'true' : 'false');
+      });
+      var req = box.querySelector('.req');
+      if (req) req.hidden = !st.mandatory;
+      var allowed = st.allowed_values;
+      Array.prototype.forEach.call(box.querySelectorAll('option[value]'), function (o) {
+        if (o.value === '') return;
+        var ok = !allowed || allowed.indexOf(o.value) >= 0;
+        o.hidden = !ok;
+        o.disabled = !ok;
+        if (!ok && o.selected) o.selected = false;
+      });
+      Array.prototype.forEach.call(box.querySelectorAll('label.check'), function (l) {
+        var ok = !allowed || allowed.indexOf(l.getAttribute('data-value')) >= 0;
+        l.hidden = !ok;
+        var input = l.querySelector('input');
+        if (input) {
+          input.disabled = !shown || !ok || form.hasAttribute('data-readonly');
+          if (!ok) input.checked = false;
+        }
+      });
+    });
+  }
+
+  function evaluate() {
+    var mine = ++pending;
+    // Disabled controls are not sent: the rules see them as empty, as the server does.
+    var body = new URLSearchParams(new FormData(form));
+    fetch(url, { method: 'POST', body: body, credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (v) { if (v && v.fields && mine === pending) apply(v.fields); })
+      .catch(function () {});
+  }
+
+  form.addEventListener('change', evaluate);
+})();

@@ -14,7 +14,7 @@ use nimbus_core::metadata::rules::{check_rule, parse_result};
 use nimbus_core::metadata::write::{Delta, resolve};
 use nimbus_core::metadata::{Rule, Schema};
 
-use super::values::{RawInput, parse_input, parse_request};
+use super::values::{MetadataInput, RawInput, parse_input, parse_request};
 use super::{LoadedSchema, compile_rule};
 use crate::error::AppResult;
 use crate::events::Caller;
@@ -201,14 +201,20 @@ impl App {
 
     /// `POST metadata_rules/evaluate`: the effective schema for a metadata map.
     pub async fn evaluate_metadata(&self, env: i64, body: &Json) -> AppResult<Json> {
-        let loaded = self.metadata_schema(env).await?;
         let input = match body.get("metadata") {
             None | Some(Json::Null) => Vec::new(),
             Some(Json::String(s)) => parse_input(s)?,
             Some(Json::Object(o)) => o.iter().map(|(k, v)| (k.clone(), RawInput::Json(v.clone()))).collect(),
             Some(other) => return Err(bad(format!("'metadata' must be an object, got {other}"))),
         };
-        let delta = parse_request(&loaded, &input, false).map_err(AppError::metadata)?;
+        self.evaluate_metadata_input(env, &input).await
+    }
+
+    /// What the rules make of these values: each field's state (shown, enabled, mandatory,
+    /// allowed values, default) and the rules that fired. The console's live form asks this.
+    pub async fn evaluate_metadata_input(&self, env: i64, input: &MetadataInput) -> AppResult<Json> {
+        let loaded = self.metadata_schema(env).await?;
+        let delta = parse_request(&loaded, input, false).map_err(AppError::metadata)?;
         let m = delta.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
         Ok(evaluation_json(&loaded.schema, &m, loaded.version))
     }

@@ -77,6 +77,23 @@ async fn render(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
+    render_with(app, who, cloud, a, error, None, status).await
+}
+
+/// The page, with the metadata form showing refused values and their issues when given.
+pub async fn render_with(
+    app: &App,
+    who: &SignedIn,
+    cloud: &str,
+    a: &Asset,
+    error: Option<&str>,
+    refused: Option<super::metadata::Refused<'_>>,
+    status: StatusCode,
+) -> Response {
+    let metadata = match super::metadata::section(app, who, cloud, a, refused).await {
+        Ok(m) => m,
+        Err(e) => return PageError::from(e).into_response(),
+    };
     let can_edit = who.role_in(cloud).is_some_and(|r| r.allows(Permission::WriteAssets));
     let body = html! {
         (layout::env_tabs(who, cloud, "library"))
@@ -101,7 +118,9 @@ async fn render(
                 }
             }
         }
+        (metadata)
         @if can_edit { (edit_form(who, cloud, a, error)) }
+        script src="/console/static/console.js" defer {}
     };
     (status, layout::page(who, Some(cloud), a.public_id.as_str(), body)).into_response()
 }

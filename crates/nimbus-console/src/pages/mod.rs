@@ -5,6 +5,7 @@ pub mod layout;
 pub mod library;
 pub mod links;
 pub mod login;
+pub mod metadata;
 pub mod people;
 pub mod upload;
 pub mod urls;
