@@ -44,6 +44,8 @@ pub fn router(app: App) -> Router {
                 usize::try_from(app.config.max_file_bytes).unwrap_or(usize::MAX).saturating_mul(UPLOAD_FILES_PER_FORM),
             )),
         )
+        .route("/console/{cloud}/keys", get(pages::keys::page).post(pages::keys::create))
+        .route("/console/{cloud}/keys/{key}/revoke", post(pages::keys::revoke))
         .route("/console/{cloud}/people", get(pages::people::page))
         .route("/console/{cloud}/people/invite", post(pages::people::invite))
         .route("/console/{cloud}/people/{id}/role", post(pages::people::set_role))

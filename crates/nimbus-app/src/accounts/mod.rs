@@ -5,6 +5,7 @@
 //! Every console path asks [`App::authorize`] for a [`Caller`] before it acts, so the role is
 //! enforced here, not in the pages, and the outbox knows which person acted.
 
+pub mod keys;
 pub mod links;
 pub mod mail;
 pub mod password;

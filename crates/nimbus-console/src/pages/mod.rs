@@ -1,6 +1,7 @@
 //! The console's pages, one module each.
 
 pub mod asset;
+pub mod keys;
 pub mod layout;
 pub mod library;
 pub mod links;

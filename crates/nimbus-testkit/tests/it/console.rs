@@ -576,3 +576,47 @@ async fn console_metadata_form_follows_the_rules() {
     let got = t.admin(axum::http::Method::GET, "resources/image/upload/person", None).await.json();
     assert_eq!(got["metadata"], serde_json::json!({"category": "employee", "team": "rnd", "names": ["jane"]}));
 }
+
+#[tokio::test]
+async fn console_api_keys_for_admins_secret_shown_once() {
+    use nimbus_testkit::{KEY, SECRET};
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Admin).await;
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    let lib = body(&ed.get(&t, &format!("/console/{CLOUD}/library")).await);
+    assert!(!lib.contains("/keys\""), "no API keys tab for an editor");
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/keys")).await.status, StatusCode::FORBIDDEN);
+
+    let mut admin = Browser::new();
+    admin.sign_in(&t, EMAIL, PASSWORD).await;
+    let page = admin.get(&t, &format!("/console/{CLOUD}/keys")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = body(&page);
+    assert!(html.contains(KEY) && !html.contains(SECRET), "keys listed, secrets never");
+    let csrf = hidden(&page, "csrf");
+    let r = admin.post(&t, &format!("/console/{CLOUD}/keys"), &[("csrf", &csrf)]).await;
+    let html = body(&r);
+    let url =
+        html.split("value=\"cloudinary://").nth(1).expect("the new key's URL").split('"').next().unwrap().to_owned();
+    let (creds, _) = url.split_once('@').unwrap();
+    let (new_key, new_secret) = creds.split_once(':').unwrap();
+    assert!(!body(&admin.get(&t, &format!("/console/{CLOUD}/keys")).await).contains(new_secret), "shown once");
+    let ping = |k: String, s: String| {
+        let t = &t;
+        async move { t.admin_as(&k, &s, axum::http::Method::GET, &format!("/v1_1/{CLOUD}/ping"), None).await.status }
+    };
+    assert_eq!(ping(new_key.to_owned(), new_secret.to_owned()).await, StatusCode::OK);
+    let r = admin.post(&t, &format!("/console/{CLOUD}/keys/{new_key}/revoke"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(ping(new_key.to_owned(), new_secret.to_owned()).await, StatusCode::UNAUTHORIZED);
+    // A key of another environment cannot be revoked from this one.
+    let (_, other) = t.app.create_environment("other", None).await.unwrap();
+    let r = admin.post(&t, &format!("/console/{CLOUD}/keys/{}/revoke", other.api_key), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.admin_as(&other.api_key, &other.api_secret, axum::http::Method::GET, "/v1_1/other/ping", None).await.status,
+        StatusCode::OK
+    );
+}
