@@ -26,6 +26,8 @@ have curl || need_pkgs+=(curl)
 # Benchmarks compare against nginx with wrk.
 have wrk || need_pkgs+=(wrk)
 have nginx || need_pkgs+=(nginx-light)
+# The console's browser tests drive Debian's Chromium with playwright-core.
+have chromium || need_pkgs+=(chromium)
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
 if ! have pg_isready || ! pg_up; then
