@@ -13,6 +13,7 @@ pub mod access;
 pub mod accounts;
 pub mod assets;
 pub mod auth;
+pub mod bulk;
 pub mod chunked;
 pub mod config;
 pub mod cpu;

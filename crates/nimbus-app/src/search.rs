@@ -459,16 +459,20 @@ impl crate::App {
         Ok(search::compile(expression, &schema, self.now()))
     }
 
-    /// A checked query, newest first, a page at a time; returns the page and the cursor of
-    /// the next one. The console's library and search come here.
-    pub async fn search_newest(
+    /// A checked query in the order of `sort` (newest first when `None`), a page at a time;
+    /// returns the page and the cursor of the next one. The console's library comes here.
+    pub async fn search_sorted(
         &self,
         env: i64,
         query: Query,
+        sort: Option<SortKey>,
         cursor: Option<&str>,
         limit: u32,
     ) -> AppResult<(SearchPage, Option<String>)> {
-        let sort = sort_keys(&Value::Null)?;
+        let sort = match sort {
+            Some(k) => vec![k],
+            None => sort_keys(&Value::Null)?,
+        };
         let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(c, &sort)).transpose()?;
         let q = SearchQuery { query, sort, limit: limit.clamp(1, MAX_MAX_RESULTS), after, aggregate: Vec::new() };
         let page = self.catalog.search_assets(env, &q).await?;

@@ -212,8 +212,10 @@ impl fmt::Display for PublicId {
 pub struct CloudName(String);
 
 /// Names that are paths of the server itself (or of its console), not environments.
-const RESERVED_CLOUD_NAMES: [&str; 11] =
-    ["console", "privacy", "healthz", "readyz", "v1_1", "login", "logout", "setup", "invite", "reset", "static"];
+const RESERVED_CLOUD_NAMES: [&str; 12] = [
+    "console", "privacy", "healthz", "readyz", "v1_1", "login", "logout", "setup", "invite", "reset", "static",
+    "account",
+];
 
 impl CloudName {
     pub fn parse(s: &str) -> Result<Self, IdError> {

@@ -105,6 +105,18 @@ impl App {
         Ok(())
     }
 
+    /// A person's own new password: the current one must be right (failures count towards
+    /// the lockout). Every session ends; the answer is a new one for this browser.
+    pub async fn change_own_password(&self, who: &SignedIn, current: String, new: String) -> AppResult<NewSession> {
+        check_password(&new)?;
+        let check = self.sign_in(&who.user.email, current).await?;
+        // The session the check opened is not needed: the new password ends them all.
+        self.catalog.delete_session(&token_hash(&check.token)).await?;
+        self.set_user_password(who.user.id, new).await?;
+        let user = self.catalog.user_by_id(who.user.id).await?.ok_or(AppError::NotSignedIn)?;
+        self.start_session(user).await
+    }
+
     /// Disables (or enables again) an account; disabling ends its sessions.
     pub async fn set_user_disabled(&self, user_id: i64, disabled: bool) -> AppResult<()> {
         let at = disabled.then(|| self.now());

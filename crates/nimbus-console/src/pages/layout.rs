@@ -79,7 +79,7 @@ pub fn page(who: &SignedIn, cloud: Option<&str>, title: &str, body: Markup) -> M
                             }
                         }
                     }
-                    span class="muted" { (who.user.email) }
+                    a class="muted" href="/console/account" { (who.user.email) }
                     form method="post" action="/console/logout" {
                         input type="hidden" name="csrf" value=(who.session.csrf);
                         button class="link" type="submit" { "Sign out" }

@@ -7,6 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use nimbus_app::App;
+use nimbus_app::AppError;
+use nimbus_app::accounts::SignedIn;
+use nimbus_app::bulk::BulkAction;
+use nimbus_app::search::{SortField, SortKey};
 use nimbus_core::accounts::Permission;
 use nimbus_core::search::{Attr, Query as Expr, SearchError, TextField, TextMatch};
 use nimbus_core::{Asset, ResourceType};
@@ -27,14 +31,27 @@ pub struct LibraryQuery {
     kind: String,
     #[serde(default)]
     folder: String,
+    #[serde(default)]
+    sort: String,
     cursor: Option<String>,
 }
+
+/// The orders the library offers: query value, label, and the search's sort.
+const SORTS: [(&str, &str, Option<(SortField, bool)>); 5] = [
+    ("", "Newest first", None),
+    ("oldest", "Oldest first", Some((SortField::CreatedAt, true))),
+    ("name", "Public ID, A to Z", Some((SortField::PublicId, true))),
+    ("largest", "Largest first", Some((SortField::Bytes, false))),
+    ("smallest", "Smallest first", Some((SortField::Bytes, true))),
+];
 
 impl LibraryQuery {
     /// This query's link with another cursor (or folder), everything else kept.
     fn link(&self, cloud: &str, folder: &str, cursor: Option<&str>) -> String {
         let mut parts = Vec::new();
-        for (k, v) in [("q", self.q.as_str()), ("type", self.kind.as_str()), ("folder", folder)] {
+        for (k, v) in
+            [("q", self.q.as_str()), ("type", self.kind.as_str()), ("folder", folder), ("sort", self.sort.as_str())]
+        {
             if !v.is_empty() {
                 parts.push(format!("{k}={}", urls::query_value(v)));
             }
@@ -51,7 +68,7 @@ fn exact(attr: Attr, v: &str) -> Expr {
     Expr::Text(TextField::Attr(attr), TextMatch::Exact(v.to_owned()))
 }
 
-fn grid(app: &App, cloud: &str, assets: &[Asset]) -> Markup {
+fn grid(app: &App, cloud: &str, assets: &[Asset], selectable: bool) -> Markup {
     html! {
         @if assets.is_empty() {
             p class="muted" { "No assets here." }
@@ -59,6 +76,12 @@ fn grid(app: &App, cloud: &str, assets: &[Asset]) -> Markup {
             ul class="grid" aria-label="Assets" {
                 @for a in assets {
                     li {
+                        @if selectable {
+                            label class="select" {
+                                input type="checkbox" name="asset" value=(a.asset_id);
+                                span class="visually-hidden" { "Select " (a.public_id.as_str()) }
+                            }
+                        }
                         a href={ "/console/" (cloud) "/assets/" (a.asset_id) } {
                             div class="thumb" {
                                 @match urls::derived(app, cloud, a, "c_fill,g_auto,w_240,h_240") {
@@ -91,6 +114,14 @@ fn search_form(q: &LibraryQuery, error: Option<&SearchError>) -> Markup {
                     }
                 }
             }
+            div class="field" {
+                label for="sort" { "Sort" }
+                select id="sort" name="sort" {
+                    @for (v, label, _) in SORTS {
+                        option value=(v) selected[q.sort == v] { (label) }
+                    }
+                }
+            }
             @if !q.folder.is_empty() { input type="hidden" name="folder" value=(q.folder); }
             button type="submit" { "Search" }
         }
@@ -101,6 +132,67 @@ fn search_form(q: &LibraryQuery, error: Option<&SearchError>) -> Markup {
             }
         }
     }
+}
+
+/// What to do with the selected assets.
+fn bulk_controls(who: &SignedIn, back: &str) -> Markup {
+    html! {
+        fieldset class="bulk" {
+            legend { "With the selected assets" }
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            input type="hidden" name="back" value=(back);
+            label for="bulk-action" class="visually-hidden" { "Action" }
+            select id="bulk-action" name="action" {
+                option value="add_tag" { "Add the tag" }
+                option value="remove_tag" { "Remove the tag" }
+                option value="move" { "Move to the folder" }
+                option value="delete" { "Delete" }
+            }
+            label for="bulk-value" class="visually-hidden" { "Tag or folder" }
+            input id="bulk-value" type="text" name="value" placeholder="tag or folder";
+            button type="submit" { "Apply" }
+        }
+    }
+}
+
+/// The bulk form's fields.
+#[derive(Debug)]
+struct BulkForm {
+    csrf: String,
+    back: String,
+    action: String,
+    value: String,
+    asset: Vec<String>,
+}
+
+/// `POST /console/{cloud}/library/bulk` (a form whose `asset` repeats): back to the page.
+pub async fn bulk(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    Path(cloud): Path<String>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let f = BulkForm {
+        csrf: get("csrf"),
+        back: get("back"),
+        action: get("action"),
+        value: get("value").trim().to_owned(),
+        asset: pairs.iter().filter(|(n, _)| n == "asset").map(|(_, v)| v.clone()).collect(),
+    };
+    crate::csrf::check(&who.session.csrf, &f.csrf)?;
+    let caller = app.authorize(&who, &cloud, Permission::WriteAssets)?;
+    let needs_value = |v: String| if v.is_empty() { Err(AppError::MissingParam("value")) } else { Ok(v) };
+    let action = match f.action.as_str() {
+        "add_tag" => BulkAction::AddTag(needs_value(f.value)?),
+        "remove_tag" => BulkAction::RemoveTag(needs_value(f.value)?),
+        "move" => BulkAction::Move(f.value.trim_matches('/').to_owned()),
+        "delete" => BulkAction::Delete,
+        other => return Err(AppError::InvalidParam { name: "action", value: other.to_owned() }.into()),
+    };
+    app.bulk_edit(&caller, &f.asset, &action).await?;
+    let back = crate::error::safe_next(&f.back).to_owned();
+    Ok((StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, back)]).into_response())
 }
 
 /// `GET /console/{cloud}/library`.
@@ -137,10 +229,13 @@ pub async fn page(
             1 => parts.remove(0),
             _ => Expr::And(parts),
         };
-        let (page, next) = app.search_newest(caller.env, query, q.cursor.as_deref(), PAGE).await?;
+        let sort = SORTS.iter().find(|(v, _, _)| *v == q.sort).and_then(|(_, _, s)| *s);
+        let sort = sort.map(|(field, ascending)| SortKey { field, ascending });
+        let (page, next) = app.search_sorted(caller.env, query, sort, q.cursor.as_deref(), PAGE).await?;
         (page.assets, page.total, next)
     };
     let parent = q.folder.rsplit_once('/').map_or("", |(p, _)| p);
+    let can_edit = who.role_in(&cloud).is_some_and(|r| r.allows(Permission::WriteAssets));
     let body = html! {
         (layout::env_tabs(&who, &cloud, "library"))
         h1 { "Media library" }
@@ -160,7 +255,14 @@ pub async fn page(
             }
             section aria-label="Results" {
                 p class="muted" { (total) " asset" @if total != 1 { "s" } }
-                (grid(&app, &cloud, &assets))
+                @if can_edit && !assets.is_empty() {
+                    form method="post" action={ "/console/" (cloud) "/library/bulk" } {
+                        (bulk_controls(&who, &q.link(&cloud, &q.folder, q.cursor.as_deref())))
+                        (grid(&app, &cloud, &assets, true))
+                    }
+                } @else {
+                    (grid(&app, &cloud, &assets, false))
+                }
                 @if let Some(n) = next {
                     p class="pager" { a href=(q.link(&cloud, &q.folder, Some(&n))) rel="next" { "Next page" } }
                 }

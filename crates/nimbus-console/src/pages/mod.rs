@@ -1,5 +1,6 @@
 //! The console's pages, one module each.
 
+pub mod account;
 pub mod asset;
 pub mod keys;
 pub mod layout;

@@ -620,3 +620,114 @@ async fn console_api_keys_for_admins_secret_shown_once() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn console_library_bulk_edits_and_sorts() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Viewer).await;
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let a = upload(&t, "image", &[("public_id", "a"), ("tags", "keep")]).await;
+    let b = upload(&t, "image", &[("public_id", "b")]).await;
+    t.clock.advance(10);
+    let c = upload(&t, "image", &[("public_id", "c")]).await;
+    let id = |v: &serde_json::Value| v["asset_id"].as_str().unwrap().to_owned();
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    let lib = ed.get(&t, &format!("/console/{CLOUD}/library?sort=name")).await;
+    let html = body(&lib);
+    let order: Vec<&str> = html.split("<div class=\"name\">").skip(1).map(|s| s.split('<').next().unwrap()).collect();
+    assert_eq!(order, ["a", "b", "c"], "sorted by public id");
+    assert!(html.contains("name=\"asset\""), "editors can select");
+    let csrf = hidden(&lib, "csrf");
+    let bulk = format!("/console/{CLOUD}/library/bulk");
+    let back = format!("/console/{CLOUD}/library?sort=name");
+    let (ia, ib, ic) = (id(&a), id(&b), id(&c));
+    let r = ed
+        .post(
+            &t,
+            &bulk,
+            &[
+                ("csrf", &csrf),
+                ("back", &back),
+                ("action", "add_tag"),
+                ("value", "picked"),
+                ("asset", &ia),
+                ("asset", &ib),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, Some(back.as_str())));
+    let tags = |pid: &str| {
+        let t = &t;
+        let pid = pid.to_owned();
+        async move {
+            t.admin(axum::http::Method::GET, &format!("resources/image/upload/{pid}"), None).await.json()["tags"]
+                .clone()
+        }
+    };
+    assert_eq!(tags("a").await, serde_json::json!(["keep", "picked"]));
+    assert_eq!(tags("b").await, serde_json::json!(["picked"]));
+    assert_eq!(tags("c").await, serde_json::Value::Null, "not selected");
+    ed.post(
+        &t,
+        &bulk,
+        &[("csrf", &csrf), ("back", &back), ("action", "move"), ("value", "/shelf/"), ("asset", &ib), ("asset", &ic)],
+    )
+    .await;
+    let shelf = body(&ed.get(&t, &format!("/console/{CLOUD}/library?folder=shelf")).await);
+    assert!(shelf.contains("2 assets"), "{shelf}");
+    ed.post(&t, &bulk, &[("csrf", &csrf), ("back", "https://evil.example/"), ("action", "delete"), ("asset", &ic)])
+        .await;
+    assert_eq!(t.admin(axum::http::Method::GET, "resources/image/upload/c", None).await.status, StatusCode::NOT_FOUND);
+    let r = ed
+        .post(&t, &bulk, &[("csrf", &csrf), ("back", &back), ("action", "add_tag"), ("value", ""), ("asset", &ia)])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "a tag is needed");
+    // A viewer: no selection, and refused when posting anyway.
+    let mut viewer = Browser::new();
+    viewer.sign_in(&t, EMAIL, PASSWORD).await;
+    let lib = viewer.get(&t, &format!("/console/{CLOUD}/library")).await;
+    assert!(!body(&lib).contains("name=\"asset\""));
+    let vcsrf = hidden(&lib, "csrf");
+    let r = viewer.post(&t, &bulk, &[("csrf", &vcsrf), ("back", &back), ("action", "delete"), ("asset", &ia)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.admin(axum::http::Method::GET, "resources/image/upload/a", None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn console_account_password_and_sign_out_everywhere() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Viewer).await;
+    let mut laptop = Browser::new();
+    laptop.sign_in(&t, EMAIL, PASSWORD).await;
+    let mut phone = Browser::new();
+    phone.sign_in(&t, EMAIL, PASSWORD).await;
+    let page = laptop.get(&t, "/console/account").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = hidden(&page, "csrf");
+    let r = laptop
+        .post(
+            &t,
+            "/console/account/password",
+            &[("csrf", &csrf), ("current", "wrong one!"), ("new", "a new long password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(body(&r).contains("current password is not right"));
+    let r = laptop
+        .post(
+            &t,
+            "/console/account/password",
+            &[("csrf", &csrf), ("current", PASSWORD), ("new", "a new long password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    assert_eq!(laptop.get(&t, "/console/account").await.status, StatusCode::OK, "this browser stays signed in");
+    assert_eq!(phone.get(&t, "/console/account").await.status, StatusCode::SEE_OTHER, "the others are signed out");
+    phone.sign_in(&t, EMAIL, "a new long password").await;
+    let csrf = hidden(&laptop.get(&t, "/console/account").await, "csrf");
+    let r = laptop.post(&t, "/console/account/sign-out-everywhere", &[("csrf", &csrf)]).await;
+    assert_eq!(r.header("location"), Some("/console/login"));
+    assert_eq!(laptop.get(&t, "/console/account").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(phone.get(&t, "/console/account").await.status, StatusCode::SEE_OTHER);
+}
