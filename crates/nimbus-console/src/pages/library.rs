@@ -37,12 +37,12 @@ pub struct LibraryQuery {
 }
 
 /// The orders the library offers: query value, label, and the search's sort.
-const SORTS: [(&str, &str, Option<(SortField, bool)>); 5] = [
+const SORTS: [(&str, &str, Option<SortKey>); 5] = [
     ("", "Newest first", None),
-    ("oldest", "Oldest first", Some((SortField::CreatedAt, true))),
-    ("name", "Public ID, A to Z", Some((SortField::PublicId, true))),
-    ("largest", "Largest first", Some((SortField::Bytes, false))),
-    ("smallest", "Smallest first", Some((SortField::Bytes, true))),
+    ("oldest", "Oldest first", Some(SortKey { field: SortField::CreatedAt, ascending: true })),
+    ("name", "Public ID, A to Z", Some(SortKey { field: SortField::PublicId, ascending: true })),
+    ("largest", "Largest first", Some(SortKey { field: SortField::Bytes, ascending: false })),
+    ("smallest", "Smallest first", Some(SortKey { field: SortField::Bytes, ascending: true })),
 ];
 
 impl LibraryQuery {
@@ -229,8 +229,7 @@ pub async fn page(
             1 => parts.remove(0),
             _ => Expr::And(parts),
         };
-        let sort = SORTS.iter().find(|(v, _, _)| *v == q.sort).and_then(|(_, _, s)| *s);
-        let sort = sort.map(|(field, ascending)| SortKey { field, ascending });
+        let sort = SORTS.iter().find(|(v, _, _)| *v == q.sort).and_then(|(_, _, s)| s.clone());
         let (page, next) = app.search_sorted(caller.env, query, sort, q.cursor.as_deref(), PAGE).await?;
         (page.assets, page.total, next)
     };
