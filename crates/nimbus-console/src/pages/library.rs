@@ -229,7 +229,7 @@ pub async fn page(
             1 => parts.remove(0),
             _ => Expr::And(parts),
         };
-        let sort = SORTS.iter().find(|(v, _, _)| *v == q.sort).and_then(|(_, _, s)| s.clone());
+        let sort = SORTS.iter().find(|(v, _, _)| *v == q.sort).and_then(|(_, _, s)| *s);
         let (page, next) = app.search_sorted(caller.env, query, sort, q.cursor.as_deref(), PAGE).await?;
         (page.assets, page.total, next)
     };
