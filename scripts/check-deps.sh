@@ -13,6 +13,10 @@ api=$(deps nimbus-api)
 for banned in sqlx sqlx-core object_store; do
   if grep -qx "$banned" <<<"$api"; then echo "nimbus-api depends on $banned" >&2; fail=1; fi
 done
+console=$(deps nimbus-console)
+for banned in sqlx sqlx-core object_store nimbus-api nimbus-db; do
+  if grep -qx "$banned" <<<"$console"; then echo "nimbus-console depends on $banned" >&2; fail=1; fi
+done
 app=$(deps nimbus-app)
 for banned in sqlx sqlx-core axum object_store; do
   if grep -qx "$banned" <<<"$app"; then echo "nimbus-app depends on $banned" >&2; fail=1; fi
