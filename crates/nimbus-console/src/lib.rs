@@ -50,6 +50,8 @@ pub fn router(app: App) -> Router {
         )
         .route("/console/{cloud}/keys", get(pages::keys::page).post(pages::keys::create))
         .route("/console/{cloud}/keys/{key}/revoke", post(pages::keys::revoke))
+        .route("/console/{cloud}/schema", get(pages::schema::page))
+        .route("/console/{cloud}/schema/rules/{id}/state", post(pages::schema::set_state))
         .route("/console/{cloud}/people", get(pages::people::page))
         .route("/console/{cloud}/people/invite", post(pages::people::invite))
         .route("/console/{cloud}/people/{id}/role", post(pages::people::set_role))

@@ -10,6 +10,7 @@ pub mod links;
 pub mod mail;
 pub mod password;
 pub mod people;
+pub mod schema;
 pub mod uploads;
 
 use nimbus_core::accounts::{Permission, Role, check_password, normalize_email};

@@ -9,6 +9,7 @@ pub mod links;
 pub mod login;
 pub mod metadata;
 pub mod people;
+pub mod schema;
 pub mod upload;
 pub mod urls;
 

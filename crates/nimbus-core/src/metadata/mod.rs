@@ -15,6 +15,7 @@ pub mod engine;
 pub mod issue;
 pub mod rules;
 pub mod schema;
+pub mod summary;
 pub mod write;
 
 pub use engine::{Allowed, Effective, FieldState, Schema};

@@ -731,3 +731,32 @@ async fn console_account_password_and_sign_out_everywhere() {
     assert_eq!(laptop.get(&t, "/console/account").await.status, StatusCode::SEE_OTHER);
     assert_eq!(phone.get(&t, "/console/account").await.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn console_schema_reads_rules_in_words_and_switches_them() {
+    let t = TestApp::new().await;
+    rules_schema(&t).await;
+    with_user(&t, EMAIL, Role::Admin).await;
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/schema")).await.status, StatusCode::FORBIDDEN);
+    let mut admin = Browser::new();
+    admin.sign_in(&t, EMAIL, PASSWORD).await;
+    let page = admin.get(&t, &format!("/console/{CLOUD}/schema")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = body(&page);
+    assert!(html.contains("Team is shown when Category is EMPLOYEE"), "{html}");
+    assert!(html.contains("Names offers only JOHN, JANE when Team is RND"), "{html}");
+    assert!(html.contains("Note &lt;i&gt;"), "labels escaped");
+    let csrf = hidden(&page, "csrf");
+    let r = admin
+        .post(&t, &format!("/console/{CLOUD}/schema/rules/r-team/state"), &[("csrf", &csrf), ("active", "false")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    let rules = t.admin(axum::http::Method::GET, "metadata_rules", None).await.json();
+    let team =
+        rules["metadata_rules"].as_array().unwrap().iter().find(|r| r["external_id"] == "r-team").unwrap().clone();
+    assert_eq!(team["state"], "inactive");
+    assert!(body(&admin.get(&t, &format!("/console/{CLOUD}/schema")).await).contains(">Activate "));
+}
