@@ -139,3 +139,20 @@
 
   form.addEventListener('change', evaluate);
 })();
+
+// Copy buttons next to URLs: shown only where the clipboard can be written.
+(function () {
+  'use strict';
+  if (!navigator.clipboard) return;
+  Array.prototype.forEach.call(document.querySelectorAll('button.copy-button'), function (b) {
+    var field = document.getElementById(b.getAttribute('data-copy'));
+    if (!field) return;
+    b.hidden = false;
+    b.addEventListener('click', function () {
+      navigator.clipboard.writeText(field.value).then(function () {
+        b.textContent = 'Copied';
+        setTimeout(function () { b.textContent = 'Copy'; }, 1500);
+      });
+    });
+  });
+})();

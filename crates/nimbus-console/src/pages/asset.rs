@@ -13,6 +13,7 @@ use nimbus_core::accounts::Permission;
 use nimbus_core::{Asset, Context};
 use serde::Deserialize;
 
+use super::builder::Builder;
 use super::{layout, urls};
 use crate::csrf;
 use crate::error::PageError;
@@ -77,19 +78,30 @@ async fn render(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    render_with(app, who, cloud, a, error, None, status).await
+    render_with(app, who, cloud, a, Shown { error, ..Shown::default() }, status).await
 }
 
-/// The page, with the metadata form showing refused values and their issues when given.
+/// What the page shows besides the asset.
+#[derive(Debug, Default)]
+pub struct Shown<'a> {
+    /// A refused tags or context form.
+    pub error: Option<&'a str>,
+    /// A refused metadata form: its values and issues.
+    pub refused: Option<super::metadata::Refused<'a>>,
+    /// The transformation builder's fields.
+    pub builder: Option<&'a Builder>,
+}
+
+/// The page.
 pub async fn render_with(
     app: &App,
     who: &SignedIn,
     cloud: &str,
     a: &Asset,
-    error: Option<&str>,
-    refused: Option<super::metadata::Refused<'_>>,
+    shown: Shown<'_>,
     status: StatusCode,
 ) -> Response {
+    let Shown { error, refused, builder } = shown;
     let metadata = match super::metadata::section(app, who, cloud, a, refused).await {
         Ok(m) => m,
         Err(e) => return PageError::from(e).into_response(),
@@ -110,13 +122,19 @@ pub async fn render_with(
                 (details(a))
                 @if let Some(url) = urls::original(app, cloud, a) {
                     label for="delivery-url" { "Delivery URL" }
-                    input id="delivery-url" type="text" readonly value=(url);
+                    div class="copy" {
+                        input id="delivery-url" type="text" readonly value=(url);
+                        button type="button" class="copy-button" data-copy="delivery-url" hidden { "Copy" }
+                    }
                 }
                 @if !can_edit {
                     h2 { "Tags" }
                     p { @if a.tags.is_empty() { span class="muted" { "No tags" } } @else { (a.tags.join(", ")) } }
                 }
             }
+        }
+        @if a.resource_type == nimbus_core::ResourceType::Image && !a.urls_need_signature() {
+            (super::builder::section(app, cloud, a, builder.unwrap_or(&Builder::default())))
         }
         (metadata)
         @if can_edit { (edit_form(who, cloud, a, error)) }
@@ -130,10 +148,11 @@ pub async fn page(
     State(app): State<App>,
     Signed(who, _): Signed,
     Path((cloud, id)): Path<(String, String)>,
+    axum::extract::Query(b): axum::extract::Query<Builder>,
 ) -> Result<Response, PageError> {
     let caller = app.authorize(&who, &cloud, Permission::ReadAssets)?;
     let a = app.get_asset_by_id(caller.env, &id).await?;
-    Ok(render(&app, &who, &cloud, &a, None, StatusCode::OK).await)
+    Ok(render_with(&app, &who, &cloud, &a, Shown { builder: Some(&b), ..Shown::default() }, StatusCode::OK).await)
 }
 
 #[derive(Deserialize)]

@@ -229,16 +229,13 @@ pub async fn save(
     match app.edit_asset(&caller, a.resource_type, a.delivery_type, a.public_id.as_str(), edit).await {
         Ok(_) => Ok((StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, format!("/console/{cloud}/assets/{id}"))])
             .into_response()),
-        Err(AppError::MetadataInvalid { issues, .. }) => Ok(super::asset::render_with(
-            &app,
-            &who,
-            &cloud,
-            &a,
-            None,
-            Some(Refused { values: &pairs, issues: &issues }),
-            StatusCode::BAD_REQUEST,
-        )
-        .await),
+        Err(AppError::MetadataInvalid { issues, .. }) => {
+            let shown = super::asset::Shown {
+                refused: Some(Refused { values: &pairs, issues: &issues }),
+                ..Default::default()
+            };
+            Ok(super::asset::render_with(&app, &who, &cloud, &a, shown, StatusCode::BAD_REQUEST).await)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod asset;
+pub mod builder;
 pub mod keys;
 pub mod layout;
 pub mod library;

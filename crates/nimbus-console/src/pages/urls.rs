@@ -32,6 +32,17 @@ pub fn original(app: &App, cloud: &str, a: &Asset) -> Option<String> {
     Some(format!("{}{}", app.config.delivery_base(), path(cloud, a, None, ext)))
 }
 
+/// The URL of transformation `t` with extension `ext`: in full (`absolute`, to copy) or as
+/// the page loads it.
+pub fn transformed(app: &App, cloud: &str, a: &Asset, t: &str, ext: &str, absolute: bool) -> String {
+    let path = path(cloud, a, Some(t).filter(|t| !t.is_empty()), ext);
+    if absolute {
+        format!("{}{path}", app.config.delivery_base())
+    } else {
+        format!("{}{path}", app.config.delivery_base_url.as_deref().unwrap_or(""))
+    }
+}
+
 /// On the page's own origin a path is enough; a delivery host of its own is named.
 fn delivery(app: &App, cloud: &str, a: &Asset, transformation: Option<&str>, ext: &str) -> String {
     let base = app.config.delivery_base_url.as_deref().unwrap_or("");

@@ -760,3 +760,33 @@ async fn console_schema_reads_rules_in_words_and_switches_them() {
     assert_eq!(team["state"], "inactive");
     assert!(body(&admin.get(&t, &format!("/console/{CLOUD}/schema")).await).contains(">Activate "));
 }
+
+#[tokio::test]
+async fn console_transformation_builder_shows_the_url_and_its_result() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Viewer).await;
+    let up = upload(&t, "image", &[("public_id", "shot")]).await;
+    let page = format!("/console/{CLOUD}/assets/{}", up["asset_id"].as_str().unwrap());
+    let mut b = Browser::new();
+    b.sign_in(&t, EMAIL, PASSWORD).await;
+    let html = body(&b.get(&t, &format!("{page}?w=20&h=10&c=fill&g=auto&f=webp&q=auto&e=grayscale")).await);
+    let url = html
+        .split("id=\"built-url\" type=\"text\" readonly value=\"")
+        .nth(1)
+        .expect("a URL")
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(
+        url.starts_with("http://nimbus.test/demo/image/upload/c_fill,g_auto,w_20,h_10/e_grayscale/q_auto/v"),
+        "{url}"
+    );
+    assert!(url.ends_with("/shot.webp"), "{url}");
+    let result =
+        html.split("alt=\"Original\"").nth(1).unwrap().split("img src=\"").nth(1).unwrap().split('"').next().unwrap();
+    let r = t.get(result, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{result}");
+    assert_eq!(nimbus_testkit::image_info(&r.body), (20, 10, "webp"));
+    let html = body(&b.get(&t, &format!("{page}?w=-3")).await);
+    assert!(html.contains("Not a valid transformation"), "{html}");
+}
