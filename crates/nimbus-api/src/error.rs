@@ -64,6 +64,7 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::InvalidToken
         | E::SignInFailed
         | E::NotSignedIn
+        | E::CodeFailed
         | E::TransformationNotAllowed(_) => StatusCode::UNAUTHORIZED,
         E::Forbidden { .. } => StatusCode::FORBIDDEN,
         E::ResourceNotFound(_)

@@ -113,6 +113,9 @@ pub enum AppError {
     SignInFailed,
     #[error("Not signed in")]
     NotSignedIn,
+    /// A wrong or used code of two-step sign-in.
+    #[error("Incorrect code")]
+    CodeFailed,
 
     // --- who is asking may not do this (403) ---
     #[error("Your role in {cloud} does not allow this")]

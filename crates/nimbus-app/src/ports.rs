@@ -478,6 +478,11 @@ pub struct User {
     pub locked_until: i64,
     pub created_at: i64,
     pub last_sign_in_at: Option<i64>,
+    /// Two-step sign-in: the TOTP secret (hex) once confirmed, one being set up, and the
+    /// last step whose code was used.
+    pub totp_secret: Option<String>,
+    pub totp_pending: Option<String>,
+    pub totp_last_step: i64,
 }
 
 impl std::fmt::Debug for User {
@@ -511,6 +516,8 @@ pub struct SessionRow {
 pub enum LinkPurpose {
     /// Creates the first owner; valid while no user exists.
     Setup,
+    /// The second step of a sign-in: the password was right, a code is asked.
+    SignInStep,
     /// Sets the password of an invited person.
     Invite,
     /// Sets a new password.
@@ -523,6 +530,7 @@ impl LinkPurpose {
             LinkPurpose::Setup => "setup",
             LinkPurpose::Invite => "invite",
             LinkPurpose::Reset => "reset",
+            LinkPurpose::SignInStep => "sign-in-step",
         }
     }
 }
@@ -569,6 +577,16 @@ pub trait AccountRepo: Send + Sync {
         now: i64,
         expires_at: i64,
     ) -> CatalogResult<()>;
+    /// A TOTP secret being set up (hex), or none.
+    async fn set_totp_pending(&self, user_id: i64, secret: Option<&str>) -> CatalogResult<()>;
+    /// Turns two-step sign-in on with this secret and these recovery code hashes (replacing
+    /// any earlier ones), or off (`None`).
+    async fn set_totp(&self, user_id: i64, enabled: Option<(&str, &[String])>) -> CatalogResult<()>;
+    /// Marks `step`'s code used; false when it (or a later one) was used already.
+    async fn use_totp_step(&self, user_id: i64, step: i64) -> CatalogResult<bool>;
+    /// Uses a recovery code up; false when the person has no such code.
+    async fn use_recovery_code(&self, user_id: i64, code_hash: &str) -> CatalogResult<bool>;
+    async fn count_recovery_codes(&self, user_id: i64) -> CatalogResult<i64>;
     /// The link if it exists for this purpose and has not expired; `take` deletes it as it is
     /// read, so that it works once.
     async fn link(&self, token_hash: &str, purpose: LinkPurpose, now: i64, take: bool) -> CatalogResult<Option<Link>>;

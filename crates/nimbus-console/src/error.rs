@@ -36,7 +36,7 @@ pub fn safe_next(next: &str) -> &str {
 fn status(e: &AppError) -> StatusCode {
     use AppError as E;
     match e {
-        E::SignInFailed | E::NotSignedIn => StatusCode::UNAUTHORIZED,
+        E::SignInFailed | E::NotSignedIn | E::CodeFailed => StatusCode::UNAUTHORIZED,
         E::Forbidden { .. } => StatusCode::FORBIDDEN,
         // Another environment than the person's own is as good as absent.
         E::UnknownCloud(_) | E::UserNotFound(_) | E::ResourceNotFound(_) | E::UnknownApiKey(_) => StatusCode::NOT_FOUND,

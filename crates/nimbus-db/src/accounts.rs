@@ -9,8 +9,8 @@ use sqlx::any::AnyRow;
 
 use crate::{SqlCatalog, db_err};
 
-const USER_COLUMNS: &str =
-    "id, email, password_hash, disabled_at, failed_sign_ins, locked_until, created_at, last_sign_in_at";
+const USER_COLUMNS: &str = "id, email, password_hash, disabled_at, failed_sign_ins, locked_until, created_at, \
+     last_sign_in_at, totp_secret, totp_pending, totp_last_step";
 
 fn user(r: &AnyRow) -> CatalogResult<User> {
     Ok(User {
@@ -22,6 +22,9 @@ fn user(r: &AnyRow) -> CatalogResult<User> {
         locked_until: r.try_get("locked_until").map_err(db_err)?,
         created_at: r.try_get("created_at").map_err(db_err)?,
         last_sign_in_at: r.try_get("last_sign_in_at").map_err(db_err)?,
+        totp_secret: r.try_get("totp_secret").map_err(db_err)?,
+        totp_pending: r.try_get("totp_pending").map_err(db_err)?,
+        totp_last_step: r.try_get("totp_last_step").map_err(db_err)?,
     })
 }
 
@@ -200,6 +203,67 @@ impl AccountRepo for SqlCatalog {
 
     async fn delete_sessions_of(&self, user_id: i64) -> CatalogResult<u64> {
         self.write_one(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id)).await
+    }
+
+    async fn set_totp_pending(&self, user_id: i64, secret: Option<&str>) -> CatalogResult<()> {
+        let q = sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2").bind(secret).bind(user_id);
+        self.write_one(q).await.map(|_| ())
+    }
+
+    async fn set_totp(&self, user_id: i64, enabled: Option<(&str, &[String])>) -> CatalogResult<()> {
+        let mut tx = self.write_tx().await?;
+        let result: CatalogResult<()> = async {
+            sqlx::query("UPDATE users SET totp_secret = $1, totp_pending = NULL, totp_last_step = 0 WHERE id = $2")
+                .bind(enabled.map(|(s, _)| s))
+                .bind(user_id)
+                .execute(&mut *tx.tx)
+                .await
+                .map_err(db_err)?;
+            sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx.tx)
+                .await
+                .map_err(db_err)?;
+            for h in enabled.map_or(&[][..], |(_, codes)| codes) {
+                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                    .bind(user_id)
+                    .bind(h.as_str())
+                    .execute(&mut *tx.tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => tx.commit().await,
+            Err(e) => {
+                tx.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn use_totp_step(&self, user_id: i64, step: i64) -> CatalogResult<bool> {
+        let q = sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1")
+            .bind(step)
+            .bind(user_id);
+        Ok(self.write_one(q).await? > 0)
+    }
+
+    async fn use_recovery_code(&self, user_id: i64, code_hash: &str) -> CatalogResult<bool> {
+        let q = sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1 AND code_hash = $2")
+            .bind(user_id)
+            .bind(code_hash);
+        Ok(self.write_one(q).await? > 0)
+    }
+
+    async fn count_recovery_codes(&self, user_id: i64) -> CatalogResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)
     }
 
     async fn create_link(

@@ -11,6 +11,7 @@ pub mod mail;
 pub mod password;
 pub mod people;
 pub mod schema;
+pub mod totp;
 pub mod uploads;
 
 use nimbus_core::accounts::{Permission, Role, check_password, normalize_email};
@@ -18,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::AppResult;
 use crate::events::{Actor, Caller};
-use crate::ports::{Membership, SessionRow, User};
+use crate::ports::{LinkPurpose, Membership, SessionRow, User};
 use crate::{App, AppError};
 
 /// A session ends after this long without a request.
@@ -51,6 +52,17 @@ impl SignedIn {
     pub fn role_in(&self, cloud: &str) -> Option<Role> {
         self.memberships.iter().find(|m| m.cloud_name == cloud).map(|m| m.role)
     }
+}
+
+/// How far a sign-in got.
+#[derive(Debug, Clone)]
+pub enum SignIn {
+    Done(NewSession),
+    /// The password was right; the second step asks a code, for the person this token names
+    /// (it goes into a short-lived cookie).
+    CodeNeeded {
+        token: String,
+    },
 }
 
 /// A new session: the token goes into the cookie and nowhere else.
@@ -110,9 +122,14 @@ impl App {
     /// the lockout). Every session ends; the answer is a new one for this browser.
     pub async fn change_own_password(&self, who: &SignedIn, current: String, new: String) -> AppResult<NewSession> {
         check_password(&new)?;
-        let check = self.sign_in(&who.user.email, current).await?;
-        // The session the check opened is not needed: the new password ends them all.
-        self.catalog.delete_session(&token_hash(&check.token)).await?;
+        // The session (or second step) the check opened is not needed: the new password ends
+        // them all.
+        match self.sign_in(&who.user.email, current).await? {
+            SignIn::Done(s) => self.catalog.delete_session(&token_hash(&s.token)).await?,
+            SignIn::CodeNeeded { token } => {
+                self.catalog.link(&token_hash(&token), LinkPurpose::SignInStep, self.now(), true).await?;
+            }
+        }
         self.set_user_password(who.user.id, new).await?;
         let user = self.catalog.user_by_id(who.user.id).await?.ok_or(AppError::NotSignedIn)?;
         self.start_session(user).await
@@ -138,7 +155,7 @@ impl App {
 
     /// Signs a person in: a new session for a matching, enabled, unlocked account. Every
     /// failure looks the same from outside, except a lock, which says how long it lasts.
-    pub async fn sign_in(&self, email: &str, password: String) -> AppResult<NewSession> {
+    pub async fn sign_in(&self, email: &str, password: String) -> AppResult<SignIn> {
         if password.len() > nimbus_core::accounts::MAX_PASSWORD_BYTES {
             return Err(AppError::SignInFailed);
         }
@@ -167,7 +184,20 @@ impl App {
         if user.disabled_at.is_some() {
             return Err(AppError::SignInFailed);
         }
-        self.start_session(user).await
+        if user.totp_secret.is_some() {
+            let token = self.new_token();
+            self.catalog
+                .create_link(
+                    &token_hash(&token),
+                    LinkPurpose::SignInStep,
+                    Some(user.id),
+                    now,
+                    now + totp::STEP_LINK_SECS,
+                )
+                .await?;
+            return Ok(SignIn::CodeNeeded { token });
+        }
+        Ok(SignIn::Done(self.start_session(user).await?))
     }
 
     /// A new session for a person who has just proved who they are.

@@ -7,6 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use nimbus_app::accounts::SignedIn;
+use nimbus_app::accounts::totp::TotpSetup;
 use nimbus_app::{App, AppError};
 use serde::Deserialize;
 
@@ -15,7 +16,8 @@ use crate::csrf;
 use crate::error::PageError;
 use crate::session::{self, Signed};
 
-fn render(who: &SignedIn, notice: Option<&str>, error: Option<&str>, status: StatusCode) -> Response {
+async fn render(app: &App, who: &SignedIn, notice: Option<&str>, error: Option<&str>, status: StatusCode) -> Response {
+    let codes_left = app.recovery_codes_left(who).await.unwrap_or(0);
     let body = html! {
         h1 { "Your account" }
         p { "Signed in as " strong { (who.user.email) } "." }
@@ -30,6 +32,22 @@ fn render(who: &SignedIn, notice: Option<&str>, error: Option<&str>, status: Sta
             input id="new" type="password" name="new" autocomplete="new-password" minlength="8" required;
             button type="submit" { "Change password" }
         }
+        h2 { "Two-step sign-in" }
+        @if who.user.totp_secret.is_some() {
+            p { "On: signing in asks a code from your authenticator app. " (codes_left) " recovery code(s) left." }
+            form method="post" action="/console/account/totp/disable" {
+                input type="hidden" name="csrf" value=(who.session.csrf);
+                label for="off-code" { "Code from your app (or a recovery code)" }
+                input id="off-code" type="text" name="code" autocomplete="one-time-code" required;
+                button type="submit" class="danger" { "Turn two-step sign-in off" }
+            }
+        } @else {
+            p { "Off. With it on, signing in also asks a code from an authenticator app." }
+            form method="post" action="/console/account/totp/start" {
+                input type="hidden" name="csrf" value=(who.session.csrf);
+                button type="submit" { "Set up two-step sign-in" }
+            }
+        }
         h2 { "Sessions" }
         p { "Signing out everywhere ends every session of your account, on every device, this one too." }
         form method="post" action="/console/account/sign-out-everywhere" {
@@ -41,8 +59,8 @@ fn render(who: &SignedIn, notice: Option<&str>, error: Option<&str>, status: Sta
 }
 
 /// `GET /console/account`.
-pub async fn page(Signed(who, _): Signed) -> Response {
-    render(&who, None, None, StatusCode::OK)
+pub async fn page(State(app): State<App>, Signed(who, _): Signed) -> Response {
+    render(&app, &who, None, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -74,7 +92,7 @@ pub async fn change_password(
             } else {
                 e.to_string()
             };
-            Ok(render(&who, None, Some(&message), StatusCode::BAD_REQUEST))
+            Ok(render(&app, &who, None, Some(&message), StatusCode::BAD_REQUEST).await)
         }
         Err(e) => Err(e.into()),
     }
@@ -101,4 +119,82 @@ pub async fn sign_out_everywhere(
         ],
     )
         .into_response())
+}
+
+fn setup_page(who: &SignedIn, setup: &TotpSetup, error: Option<&str>) -> maud::Markup {
+    let body = html! {
+        h1 { "Set up two-step sign-in" }
+        p { "Add this account to your authenticator app with the key below (or its link), then enter the code the app shows." }
+        label for="totp-key" { "Key" }
+        input id="totp-key" type="text" readonly value=(setup.secret_base32);
+        p { a href=(setup.otpauth_uri) { "Open in an authenticator app" } }
+        @if let Some(e) = error { p class="error" role="alert" { (e) } }
+        form method="post" action="/console/account/totp/confirm" {
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            label for="totp-code" { "Code from your app" }
+            input id="totp-code" type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required;
+            button type="submit" { "Turn on" }
+        }
+    };
+    layout::page(who, None, "Two-step sign-in", body)
+}
+
+/// `POST /console/account/totp/start`.
+pub async fn totp_start(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    csrf::check(&who.session.csrf, &f.csrf)?;
+    let setup = app.start_totp(&who).await?;
+    Ok(setup_page(&who, &setup, None).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+}
+
+/// `POST /console/account/totp/confirm`: on, and the recovery codes shown once.
+pub async fn totp_confirm(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    csrf::check(&who.session.csrf, &f.csrf)?;
+    match app.confirm_totp(&who, &f.code).await {
+        Ok(codes) => {
+            let body = html! {
+                h1 { "Two-step sign-in is on" }
+                p { "Keep these recovery codes somewhere safe. Each signs you in once if you lose your app. They are not shown again." }
+                ul class="codes" { @for c in &codes { li { code { (c) } } } }
+                p { a href="/console/account" { "Back to your account" } }
+            };
+            Ok(layout::page(&who, None, "Recovery codes", body).into_response())
+        }
+        Err(AppError::CodeFailed) => match app.pending_totp(&who).await? {
+            Some(setup) => {
+                Ok((StatusCode::BAD_REQUEST, setup_page(&who, &setup, Some("Incorrect code"))).into_response())
+            }
+            None => Ok(render(&app, &who, None, Some("Start the set-up again"), StatusCode::BAD_REQUEST).await),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /console/account/totp/disable`.
+pub async fn totp_disable(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    csrf::check(&who.session.csrf, &f.csrf)?;
+    match app.disable_totp(&who, &f.code).await {
+        Ok(()) => Ok((StatusCode::SEE_OTHER, [(header::LOCATION, "/console/account".to_owned())]).into_response()),
+        Err(AppError::CodeFailed) => {
+            Ok(render(&app, &who, None, Some("Incorrect code"), StatusCode::BAD_REQUEST).await)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

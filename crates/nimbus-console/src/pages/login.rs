@@ -7,6 +7,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use maud::{Markup, html};
+use nimbus_app::accounts::SignIn;
+use nimbus_app::accounts::totp::STEP_LINK_SECS;
 use nimbus_app::{App, AppError};
 use serde::Deserialize;
 
@@ -91,17 +93,14 @@ pub async fn submit(
 ) -> Result<Response, PageError> {
     form_cookie.check(&f.csrf)?;
     match app.sign_in(&f.email, f.password).await {
-        Ok(s) => {
-            // Whatever session the browser had before ends here.
-            if let Some(old) = old {
-                app.sign_out(&old).await?;
-            }
-            let to = safe_next(&f.next).to_owned();
-            // Two cookies: appended, since a header array would keep only the last.
+        Ok(SignIn::Done(s)) => signed_in(&app, old, &s.token, &f.next).await,
+        // The password was right; the code comes next, on a page of its own.
+        Ok(SignIn::CodeNeeded { token }) => {
+            let to = format!("/console/login/code?next={}", super::urls::query_value(safe_next(&f.next)));
             Ok((
                 StatusCode::SEE_OTHER,
                 AppendHeaders([
-                    (header::SET_COOKIE, session::session_cookie(&app, &s.token)),
+                    (header::SET_COOKIE, session::set_cookie(&app, STEP_COOKIE, &token, STEP_LINK_SECS)),
                     (header::SET_COOKIE, session::clear_cookie(&app, FORM_COOKIE)),
                     (header::LOCATION, to),
                 ]),
@@ -123,6 +122,92 @@ pub async fn submit(
 #[derive(Deserialize)]
 pub struct CsrfField {
     csrf: String,
+}
+
+/// The cookie of a sign-in's second step.
+const STEP_COOKIE: &str = "nimbus_step";
+
+/// A new session: the cookie set, the form and step cookies cleared, whatever session the
+/// browser had before ended, and on to `next`.
+async fn signed_in(app: &App, old: Option<String>, token: &str, next: &str) -> Result<Response, PageError> {
+    if let Some(old) = old {
+        app.sign_out(&old).await?;
+    }
+    // Several cookies: appended, since a header array would keep only the last.
+    Ok((
+        StatusCode::SEE_OTHER,
+        AppendHeaders([
+            (header::SET_COOKIE, session::session_cookie(app, token)),
+            (header::SET_COOKIE, session::clear_cookie(app, FORM_COOKIE)),
+            (header::SET_COOKIE, session::clear_cookie(app, STEP_COOKIE)),
+            (header::LOCATION, safe_next(next).to_owned()),
+        ]),
+    )
+        .into_response())
+}
+
+fn code_page(next: &str, error: Option<&str>) -> Markup {
+    super::layout::bare_with(
+        "Two-step sign-in",
+        html! {
+            p { "Enter the 6-digit code from your authenticator app, or one of your recovery codes." }
+            @if let Some(e) = error { p class="error" role="alert" { (e) } }
+            form method="post" action={ "/console/login/code?next=" (super::urls::query_value(safe_next(next))) } {
+                label for="code" { "Code" }
+                input id="code" type="text" name="code" autocomplete="one-time-code" inputmode="text" required autofocus;
+                button type="submit" { "Sign in" }
+            }
+            p { a href="/console/login" { "Start again" } }
+        },
+    )
+}
+
+/// `GET /console/login/code`.
+pub async fn code_form(Query(q): Query<Next>) -> Response {
+    code_page(q.next.as_deref().unwrap_or("/console"), None).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    code: String,
+}
+
+/// `POST /console/login/code`: the step's cookie (which a forged form cannot set) and a code.
+pub async fn code_submit(
+    State(app): State<App>,
+    Query(q): Query<Next>,
+    MaybeToken(old): MaybeToken,
+    step: StepCookie,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    let next = q.next.as_deref().unwrap_or("/console");
+    let Some(token) = step.0 else {
+        return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, "/console/login".to_owned())]).into_response());
+    };
+    match app.finish_sign_in(&token, &f.code).await {
+        Ok(s) => signed_in(&app, old, &s.token, next).await,
+        Err(AppError::CodeFailed) => {
+            Ok((StatusCode::UNAUTHORIZED, code_page(next, Some("Incorrect code"))).into_response())
+        }
+        Err(e @ AppError::AccountLocked { .. }) => {
+            Ok((StatusCode::TOO_MANY_REQUESTS, code_page(next, Some(&e.to_string()))).into_response())
+        }
+        Err(AppError::LinkInvalid) => {
+            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, "/console/login".to_owned())]).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The second step's cookie.
+pub struct StepCookie(Option<String>);
+
+impl axum::extract::FromRequestParts<App> for StepCookie {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &App) -> Result<Self, Self::Rejection> {
+        Ok(StepCookie(session::cookie(parts, STEP_COOKIE).filter(|t| !t.is_empty()).map(str::to_owned)))
+    }
 }
 
 /// `POST /console/logout`: ends this session.

@@ -8,7 +8,19 @@ CREATE TABLE users (
     failed_sign_ins   BIGINT NOT NULL DEFAULT 0,
     locked_until      BIGINT NOT NULL DEFAULT 0,
     created_at        BIGINT NOT NULL,
-    last_sign_in_at   BIGINT
+    last_sign_in_at   BIGINT,
+    -- Two-step sign-in: the TOTP secret (hex) once confirmed, one being set up, and the last
+    -- step whose code was used (a code works once).
+    totp_secret       TEXT,
+    totp_pending      TEXT,
+    totp_last_step    BIGINT NOT NULL DEFAULT 0
+);
+
+-- Recovery codes of two-step sign-in, by hash; a used one is deleted.
+CREATE TABLE recovery_codes (
+    user_id    BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (user_id, code_hash)
 );
 
 -- A person's role in a product environment.

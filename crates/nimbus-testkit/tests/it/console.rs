@@ -790,3 +790,66 @@ async fn console_transformation_builder_shows_the_url_and_its_result() {
     let html = body(&b.get(&t, &format!("{page}?w=-3")).await);
     assert!(html.contains("Not a valid transformation"), "{html}");
 }
+
+#[tokio::test]
+async fn console_two_step_sign_in_with_codes_and_recovery_codes() {
+    use nimbus_core::accounts::totp;
+    let t = TestApp::new().await;
+    let id = with_user(&t, EMAIL, Role::Viewer).await;
+    let mut b = Browser::new();
+    b.sign_in(&t, EMAIL, PASSWORD).await;
+    let csrf = hidden(&b.get(&t, "/console/account").await, "csrf");
+    let setup = b.post(&t, "/console/account/totp/start", &[("csrf", &csrf)]).await;
+    assert!(body(&setup).contains("otpauth://totp/Nimbus:ada%40example%2Eorg?secret="), "{}", body(&setup));
+    let user = nimbus_app::ports::AccountRepo::user_by_id(&t.catalog, id).await.unwrap().unwrap();
+    let secret = hex::decode(user.totp_pending.unwrap()).unwrap();
+    let code_at = |secs: i64| format!("{:06}", totp::code(&secret, totp::step(secs)));
+    let r = b.post(&t, "/console/account/totp/confirm", &[("csrf", &csrf), ("code", "000000")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = b.post(&t, "/console/account/totp/confirm", &[("csrf", &csrf), ("code", &code_at(t.app.now()))]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    let codes: Vec<String> =
+        body(&r).split("<li><code>").skip(1).map(|s| s.split('<').next().unwrap().to_owned()).collect();
+    assert_eq!(codes.len(), 10);
+
+    // Signing in now asks a code after the password, in a step of its own.
+    let mut c = Browser::new();
+    let r = c.sign_in(&t, EMAIL, PASSWORD).await;
+    assert_eq!(r.header("location"), Some("/console/login/code?next=%2Fconsole"));
+    assert!(!c.cookies.contains_key("nimbus_session"), "no session before the code");
+    let step = "/console/login/code?next=%2Fconsole";
+    let r = c.post(&t, step, &[("code", &code_at(t.app.now()))]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the code that confirmed the set-up is used");
+    t.clock.advance(30);
+    let now_code = code_at(t.app.now());
+    let r = c.post(&t, step, &[("code", &now_code)]).await;
+    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, Some("/console")), "{}", body(&r));
+    assert!(c.cookies.contains_key("nimbus_session") && !c.cookies.contains_key("nimbus_step"));
+    // The same code again: refused; a recovery code works once.
+    let mut d = Browser::new();
+    d.sign_in(&t, EMAIL, PASSWORD).await;
+    assert_eq!(d.post(&t, step, &[("code", &now_code)]).await.status, StatusCode::UNAUTHORIZED);
+    let r = d.post(&t, step, &[("code", &codes[0].to_uppercase())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut e = Browser::new();
+    e.sign_in(&t, EMAIL, PASSWORD).await;
+    assert_eq!(e.post(&t, step, &[("code", &codes[0])]).await.status, StatusCode::UNAUTHORIZED, "used up");
+    // Without the step's cookie a code is worth nothing; wrong codes lock as passwords do.
+    let r = Browser::new().post(&t, step, &[("code", &codes[1])]).await;
+    assert_eq!(r.header("location"), Some("/console/login"));
+    for _ in 0..3 {
+        e.post(&t, step, &[("code", "111111")]).await;
+    }
+    let r = e.post(&t, step, &[("code", "111111")]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", body(&r));
+    // Turning it off needs a code.
+    let csrf = hidden(&c.get(&t, "/console/account").await, "csrf");
+    assert_eq!(
+        c.post(&t, "/console/account/totp/disable", &[("csrf", &csrf), ("code", "123456")]).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let r = c.post(&t, "/console/account/totp/disable", &[("csrf", &csrf), ("code", &codes[2])]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    t.clock.advance(15 * 60 + 1);
+    assert_eq!(Browser::new().sign_in(&t, EMAIL, PASSWORD).await.header("location"), Some("/console"));
+}

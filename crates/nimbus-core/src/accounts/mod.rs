@@ -2,6 +2,8 @@
 //! do, and the rules for e-mail addresses and passwords. Pure rules; the app layer stores
 //! users and enforces these on every console path.
 
+pub mod totp;
+
 use std::fmt;
 use std::str::FromStr;
 
