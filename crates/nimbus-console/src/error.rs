@@ -39,7 +39,12 @@ fn status(e: &AppError) -> StatusCode {
         E::SignInFailed | E::NotSignedIn | E::CodeFailed => StatusCode::UNAUTHORIZED,
         E::Forbidden { .. } => StatusCode::FORBIDDEN,
         // Another environment than the person's own is as good as absent.
-        E::UnknownCloud(_) | E::UserNotFound(_) | E::ResourceNotFound(_) | E::UnknownApiKey(_) => StatusCode::NOT_FOUND,
+        E::UnknownCloud(_)
+        | E::UserNotFound(_)
+        | E::ResourceNotFound(_)
+        | E::UnknownApiKey(_)
+        | E::PresetNotFound(_)
+        | E::TransformationNotFound(_) => StatusCode::NOT_FOUND,
         E::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
         E::Busy | E::Catalog(_) | E::Blob(_) => StatusCode::SERVICE_UNAVAILABLE,
         E::Io(_) | E::Cpu(_) | E::Image(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -11,6 +11,7 @@ pub mod mail;
 pub mod password;
 pub mod people;
 pub mod schema;
+pub mod settings;
 pub mod totp;
 pub mod uploads;
 

@@ -56,6 +56,9 @@ pub fn env_tabs(who: &SignedIn, cloud: &str, current: &str) -> Markup {
             @if who.role_in(cloud).is_some_and(|r| r.allows(Permission::ManageSchema)) {
                 a href={ "/console/" (cloud) "/schema" } aria-current=[(current == "schema").then_some("page")] { "Metadata schema" }
             }
+            @if who.role_in(cloud).is_some_and(|r| r.allows(Permission::ManagePresets)) {
+                a href={ "/console/" (cloud) "/settings" } aria-current=[(current == "settings").then_some("page")] { "Presets and transformations" }
+            }
             @if who.role_in(cloud).is_some_and(|r| r.allows(Permission::ManageKeys)) {
                 a href={ "/console/" (cloud) "/keys" } aria-current=[(current == "keys").then_some("page")] { "API keys" }
             }

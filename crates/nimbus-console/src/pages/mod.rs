@@ -11,6 +11,7 @@ pub mod login;
 pub mod metadata;
 pub mod people;
 pub mod schema;
+pub mod settings;
 pub mod upload;
 pub mod urls;
 

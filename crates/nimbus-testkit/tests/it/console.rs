@@ -853,3 +853,48 @@ async fn console_two_step_sign_in_with_codes_and_recovery_codes() {
     t.clock.advance(15 * 60 + 1);
     assert_eq!(Browser::new().sign_in(&t, EMAIL, PASSWORD).await.header("location"), Some("/console"));
 }
+
+#[tokio::test]
+async fn console_presets_and_named_transformations_for_admins() {
+    use axum::http::Method;
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Admin).await;
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let r = t
+        .admin(
+            Method::POST,
+            "upload_presets",
+            Some(serde_json::json!({"name": "avatars", "unsigned": true, "folder": "av", "tags": "<x>"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/settings")).await.status, StatusCode::FORBIDDEN);
+    let mut admin = Browser::new();
+    admin.sign_in(&t, EMAIL, PASSWORD).await;
+    let page = admin.get(&t, &format!("/console/{CLOUD}/settings")).await;
+    let html = body(&page);
+    assert!(html.contains(">avatars<") && html.contains("tags=&lt;x&gt;"), "{html}");
+    let csrf = hidden(&page, "csrf");
+    let create = format!("/console/{CLOUD}/settings/transformations");
+    let r = admin.post(&t, &create, &[("csrf", &csrf), ("name", "card"), ("definition", "c_fill,w_40,h_30")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    let r = admin.post(&t, &create, &[("csrf", &csrf), ("name", "bad"), ("definition", "w_abc")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    up_and_check_named(&t).await;
+    let r = admin.post(&t, &format!("/console/{CLOUD}/settings/transformations/card/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(t.admin(Method::GET, "transformations/card", None).await.status, StatusCode::NOT_FOUND);
+    let r = admin.post(&t, &format!("/console/{CLOUD}/settings/presets/avatars/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(t.admin(Method::GET, "upload_presets/avatars", None).await.status, StatusCode::NOT_FOUND);
+}
+
+/// The named transformation made in the console renders.
+async fn up_and_check_named(t: &TestApp) {
+    upload(t, "image", &[("public_id", "n")]).await;
+    let r = t.get(&format!("/{CLOUD}/image/upload/t_card/n.jpg"), &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(nimbus_testkit::image_info(&r.body).0, 40);
+}
