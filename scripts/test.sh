@@ -31,6 +31,8 @@ cargo nextest run --workspace --locked --no-fail-fast
 cargo build --locked -p nimbus-cli
 echo "== Process lifecycle (SIGTERM, kill -9, sweep)"
 python3 tests/process/lifecycle.py target/debug/nimbus
+echo "== Mail to console users through an SMTP server"
+timeout 120 python3 tests/process/mail.py target/debug/nimbus
 echo "== SDK scenarios on SQLite"
 bash tests/sdk/run.sh
 echo "== Console in Chromium on SQLite"

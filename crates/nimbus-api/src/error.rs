@@ -80,7 +80,7 @@ fn app_status(e: &AppError) -> StatusCode {
         E::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
         E::RateLimited | E::MetadataBusy => StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
         // The catalog database or the blob store did not answer: worth trying again.
-        E::Busy | E::Catalog(_) | E::Blob(_) => StatusCode::SERVICE_UNAVAILABLE,
+        E::Busy | E::Catalog(_) | E::Blob(_) | E::Mail(_) => StatusCode::SERVICE_UNAVAILABLE,
         E::Io(_) | E::Cpu(_) | E::Image(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

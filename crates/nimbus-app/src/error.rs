@@ -164,6 +164,9 @@ pub enum AppError {
     // --- overloaded: the CPU pool's queue is full (503) ---
     #[error("Server busy, try again")]
     Busy,
+    /// The mail server did not take a message.
+    #[error("The mail server did not take the message: {0}")]
+    Mail(String),
 
     // --- our side failed (500, logged, never echoed) ---
     #[error("catalog error: {0}")]

@@ -13,7 +13,7 @@ struct OptionDoc {
     doc: &'static str,
 }
 
-const OPTIONS: [OptionDoc; 13] = [
+const OPTIONS: [OptionDoc; 15] = [
     OptionDoc {
         key: "listen",
         default: Some("\"127.0.0.1:8080\""),
@@ -92,6 +92,18 @@ const OPTIONS: [OptionDoc; 13] = [
         example: "",
         doc: "Longest pause inside a request body, in seconds. Flag --body-idle-timeout-secs, NIMBUS_BODY_IDLE_TIMEOUT_SECS.",
     },
+    OptionDoc {
+        key: "smtp_url",
+        default: None,
+        example: "\"smtp://nimbus:PASSWORD@mail.example.com:587?tls=required\"",
+        doc: "SMTP server for mail to console users (invitations, password resets), smtp://[USER:PASSWORD@]HOST[:PORT] or smtps://...; default: none, the messages go to the log. Flag --smtp-url, NIMBUS_SMTP_URL.",
+    },
+    OptionDoc {
+        key: "mail_from",
+        default: Some("\"Nimbus <nimbus@localhost>\""),
+        example: "",
+        doc: "Sender of mail to console users. Flag --mail-from, NIMBUS_MAIL_FROM.",
+    },
 ];
 
 /// The example configuration file.
@@ -155,5 +167,6 @@ mod tests {
         let defaults = crate::settings::Settings::from_file(None).unwrap();
         assert_eq!(file["listen"].as_str().unwrap(), defaults.listen.to_string());
         assert_eq!(file["data_dir"].as_str().unwrap(), defaults.data_dir.display().to_string());
+        assert_eq!(file["mail_from"].as_str().unwrap(), defaults.mail_from);
     }
 }

@@ -57,8 +57,12 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
     }
     config.remote_allowlist.clone_from(&s.remote_allowlist);
     let blobs = CachedBlobStore::new(Arc::new(blobs), BLOB_CACHE_BYTES, BLOB_CACHE_MAX_ITEM);
-    let app = App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), Arc::new(SystemClock), Arc::new(RandomIds))?
-        .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications));
+    let mut app =
+        App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), Arc::new(SystemClock), Arc::new(RandomIds))?
+            .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications));
+    if let Some(url) = s.smtp_url.as_deref() {
+        app = app.with_mailer(Arc::new(nimbus_app::accounts::mail::SmtpMailer::new(url, &s.mail_from)?));
+    }
     Ok((app, catalog))
 }
 

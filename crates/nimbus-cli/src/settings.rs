@@ -64,6 +64,13 @@ pub struct ServeArgs {
     /// Seconds a request body may pause before the request fails (default: 60).
     #[arg(long, env = "NIMBUS_BODY_IDLE_TIMEOUT_SECS")]
     body_idle_timeout_secs: Option<u64>,
+    /// SMTP server for mail to console users: smtp://[USER:PASSWORD@]HOST[:PORT] or smtps://...
+    /// (default: none; mail goes to the log).
+    #[arg(long, env = "NIMBUS_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender of that mail (default: Nimbus <nimbus@localhost>).
+    #[arg(long, env = "NIMBUS_MAIL_FROM")]
+    mail_from: Option<String>,
 }
 
 /// The TOML file: the same settings, all optional.
@@ -83,6 +90,8 @@ struct FileConfig {
     http_workers: Option<u16>,
     header_timeout_secs: Option<u64>,
     body_idle_timeout_secs: Option<u64>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 }
 
 /// The resolved settings.
@@ -102,7 +111,12 @@ pub struct Settings {
     pub http_workers: Option<usize>,
     pub header_timeout_secs: Option<u64>,
     pub body_idle_timeout_secs: Option<u64>,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
 }
+
+/// Sender of mail to console users when none is configured.
+pub const DEFAULT_MAIL_FROM: &str = "Nimbus <nimbus@localhost>";
 
 impl Settings {
     pub fn load(common: &CommonArgs, serve: Option<&ServeArgs>) -> Result<Self, String> {
@@ -146,6 +160,11 @@ impl Settings {
             http_workers: s.and_then(|s| s.http_workers).or(file.http_workers).map(usize::from),
             header_timeout_secs,
             body_idle_timeout_secs,
+            smtp_url: s.and_then(|s| s.smtp_url.clone()).or(file.smtp_url),
+            mail_from: s
+                .and_then(|s| s.mail_from.clone())
+                .or(file.mail_from)
+                .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
         })
     }
 }
@@ -167,6 +186,8 @@ impl Settings {
             http_workers: None,
             header_timeout_secs: None,
             body_idle_timeout_secs: None,
+            smtp_url: None,
+            mail_from: None,
         };
         Self::load(&common, Some(&serve))
     }
@@ -191,7 +212,14 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         http_workers,
         header_timeout_secs,
         body_idle_timeout_secs,
+        smtp_url,
+        mail_from,
     } = file;
+    if let Some(u) = &smtp_url {
+        if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+            return Err("smtp_url must be an smtp:// or smtps:// URL".to_owned());
+        }
+    }
     if let Some(u) = &blob_url {
         if !(u.starts_with("file:///") || u.starts_with("s3://")) {
             return Err(format!("blob_url must be file:///DIR or s3://BUCKET[/PREFIX], not {u:?}"));
@@ -228,6 +256,8 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         ("http_workers", http_workers.is_some()),
         ("header_timeout_secs", header_timeout_secs.is_some()),
         ("body_idle_timeout_secs", body_idle_timeout_secs.is_some()),
+        ("smtp_url", smtp_url.is_some()),
+        ("mail_from", mail_from.is_some()),
     ])
 }
 

@@ -38,3 +38,47 @@ impl Mailer for LogMailer {
         Ok(())
     }
 }
+
+/// Sends through an SMTP server: `smtp://[USER:PASSWORD@]HOST[:PORT]` (STARTTLS when the
+/// server offers it; `?tls=required` insists), or `smtps://...` (TLS from the start), as
+/// lettre reads the URL.
+pub struct SmtpMailer {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+impl std::fmt::Debug for SmtpMailer {
+    /// Without the URL, which may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpMailer").field("from", &self.from.to_string()).finish_non_exhaustive()
+    }
+}
+
+impl SmtpMailer {
+    pub fn new(url: &str, from: &str) -> Result<Self, String> {
+        let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("smtp_url: {e}"))?
+            .timeout(Some(std::time::Duration::from_secs(30)))
+            .build();
+        let from = from.parse().map_err(|e| format!("mail_from {from:?}: {e}"))?;
+        Ok(Self { transport, from })
+    }
+}
+
+#[async_trait]
+impl Mailer for SmtpMailer {
+    async fn send(&self, mail: &Mail) -> AppResult<()> {
+        use lettre::AsyncTransport as _;
+        let to = mail.to.parse().map_err(|_| crate::AppError::Mail("the recipient's address is not valid".into()))?;
+        let message = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(mail.body.clone())
+            .map_err(|e| crate::AppError::Mail(e.to_string()))?;
+        self.transport.send(message).await.map_err(|e| crate::AppError::Mail(e.to_string()))?;
+        tracing::info!(user = mail.user_id, subject = %mail.subject, "mail sent");
+        Ok(())
+    }
+}
