@@ -157,6 +157,9 @@ pub enum AppError {
     RateLimited,
     #[error("Concurrent metadata schema updates; try again")]
     MetadataBusy,
+    /// Too many sign-in attempts for one address in a short time.
+    #[error("Too many sign-in attempts for this account; try again in {secs} seconds")]
+    TooManyAttempts { secs: i64 },
     /// Too many failed sign-ins in a row.
     #[error("Too many failed sign-ins: this account is locked for {minutes} more minute(s)")]
     AccountLocked { minutes: i64 },

@@ -72,6 +72,8 @@ pub struct App {
     pub notifications: Option<Arc<dyn webhooks::Notifications>>,
     /// Mail to console users; the log by default.
     pub mailer: Arc<dyn accounts::mail::Mailer>,
+    /// Console sign-in attempts per address on this node.
+    pub sign_in_attempts: accounts::attempts::AttemptLimiter,
 }
 
 impl App {
@@ -105,6 +107,7 @@ impl App {
             renders: Arc::default(),
             notifications: None,
             mailer: Arc::new(accounts::mail::LogMailer),
+            sign_in_attempts: accounts::attempts::AttemptLimiter::default(),
         })
     }
 

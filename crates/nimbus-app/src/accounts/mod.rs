@@ -5,6 +5,7 @@
 //! Every console path asks [`App::authorize`] for a [`Caller`] before it acts, so the role is
 //! enforced here, not in the pages, and the outbox knows which person acted.
 
+pub mod attempts;
 pub mod keys;
 pub mod links;
 pub mod mail;
@@ -161,6 +162,8 @@ impl App {
             return Err(AppError::SignInFailed);
         }
         let now = self.now();
+        let key = normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
+        self.sign_in_attempts.hit(&key, now).map_err(|secs| AppError::TooManyAttempts { secs })?;
         let user = match normalize_email(email) {
             Ok(e) => self.catalog.user_by_email(&e).await?,
             Err(_) => None,

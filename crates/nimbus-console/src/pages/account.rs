@@ -86,7 +86,12 @@ pub async fn change_password(
             ],
         )
             .into_response()),
-        Err(e @ (AppError::SignInFailed | AppError::Account(_) | AppError::AccountLocked { .. })) => {
+        Err(
+            e @ (AppError::SignInFailed
+            | AppError::Account(_)
+            | AppError::AccountLocked { .. }
+            | AppError::TooManyAttempts { .. }),
+        ) => {
             let message = if matches!(e, AppError::SignInFailed) {
                 "The current password is not right".to_owned()
             } else {

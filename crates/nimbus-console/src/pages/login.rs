@@ -107,8 +107,13 @@ pub async fn submit(
             )
                 .into_response())
         }
-        Err(e @ (AppError::SignInFailed | AppError::AccountLocked { .. } | AppError::Account(_))) => {
-            let status = if matches!(e, AppError::AccountLocked { .. }) {
+        Err(
+            e @ (AppError::SignInFailed
+            | AppError::AccountLocked { .. }
+            | AppError::TooManyAttempts { .. }
+            | AppError::Account(_)),
+        ) => {
+            let status = if matches!(e, AppError::AccountLocked { .. } | AppError::TooManyAttempts { .. }) {
                 StatusCode::TOO_MANY_REQUESTS
             } else {
                 StatusCode::UNAUTHORIZED

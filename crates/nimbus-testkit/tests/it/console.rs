@@ -898,3 +898,24 @@ async fn up_and_check_named(t: &TestApp) {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(nimbus_testkit::image_info(&r.body).0, 40);
 }
+
+#[tokio::test]
+async fn console_sign_in_attempts_are_limited_per_address() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Viewer).await;
+    // Right passwords count too: ten attempts per five minutes per address.
+    for i in 0..10 {
+        let r = Browser::new().sign_in(&t, EMAIL, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "attempt {i}");
+    }
+    let r = Browser::new().sign_in(&t, "ADA@example.org", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body(&r).contains("Too many sign-in attempts for this account; try again in 300 seconds"), "{}", body(&r));
+    assert_eq!(
+        Browser::new().sign_in(&t, "other@example.org", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED,
+        "per address"
+    );
+    t.clock.advance(300);
+    assert_eq!(Browser::new().sign_in(&t, EMAIL, PASSWORD).await.status, StatusCode::SEE_OTHER);
+}
