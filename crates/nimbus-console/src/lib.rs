@@ -28,6 +28,7 @@ pub fn router(app: App) -> Router {
         .route("/console/login", get(pages::login::form).post(pages::login::submit))
         .route("/console/login/code", get(pages::login::code_form).post(pages::login::code_submit))
         .route("/console/logout", post(pages::login::logout))
+        .route("/console/environments", get(pages::environments::page).post(pages::environments::create))
         .route("/console/account", get(pages::account::page))
         .route("/console/account/password", post(pages::account::change_password))
         .route("/console/account/sign-out-everywhere", post(pages::account::sign_out_everywhere))

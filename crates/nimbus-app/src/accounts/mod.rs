@@ -6,6 +6,7 @@
 //! enforced here, not in the pages, and the outbox knows which person acted.
 
 pub mod attempts;
+pub mod environments;
 pub mod keys;
 pub mod links;
 pub mod mail;
@@ -244,6 +245,12 @@ impl App {
         }
         let memberships = self.catalog.memberships(user.id).await?;
         Ok(Some(SignedIn { user, session, memberships }))
+    }
+
+    /// The same session with the person's memberships read again (after a change to them).
+    pub async fn session_of(&self, who: &SignedIn) -> AppResult<SignedIn> {
+        let memberships = self.catalog.memberships(who.user.id).await?;
+        Ok(SignedIn { user: who.user.clone(), session: who.session.clone(), memberships })
     }
 
     pub async fn sign_out(&self, token: &str) -> AppResult<()> {

@@ -85,6 +85,7 @@ pub fn page(who: &SignedIn, cloud: Option<&str>, title: &str, body: Markup) -> M
                             }
                         }
                     }
+                    a href="/console/environments" { "Environments" }
                     a class="muted" href="/console/account" { (who.user.email) }
                     form method="post" action="/console/logout" {
                         input type="hidden" name="csrf" value=(who.session.csrf);

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod asset;
 pub mod builder;
+pub mod environments;
 pub mod keys;
 pub mod layout;
 pub mod library;

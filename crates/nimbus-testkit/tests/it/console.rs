@@ -919,3 +919,32 @@ async fn console_sign_in_attempts_are_limited_per_address() {
     t.clock.advance(300);
     assert_eq!(Browser::new().sign_in(&t, EMAIL, PASSWORD).await.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn console_owners_create_environments_they_own() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Owner).await;
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let mut owner = Browser::new();
+    owner.sign_in(&t, EMAIL, PASSWORD).await;
+    let page = owner.get(&t, "/console/environments").await;
+    let csrf = hidden(&page, "csrf");
+    let r = owner.post(&t, "/console/environments", &[("csrf", &csrf), ("cloud", "second")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    let html = body(&r);
+    let url =
+        html.split("value=\"cloudinary://").nth(1).expect("credentials shown").split('"').next().unwrap().to_owned();
+    assert!(url.ends_with("@second"), "{url}");
+    assert!(html.contains("/console/second/library"), "the new one is listed");
+    assert_eq!(owner.get(&t, "/console/second/people").await.status, StatusCode::OK, "owned");
+    for (cloud, why) in [("second", "taken"), ("Bad Name", "invalid"), ("console", "reserved")] {
+        let r = owner.post(&t, "/console/environments", &[("csrf", &csrf), ("cloud", cloud)]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{why}");
+    }
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    let page = ed.get(&t, "/console/environments").await;
+    assert!(!body(&page).contains("name=\"cloud\""), "no form for an editor");
+    let r = ed.post(&t, "/console/environments", &[("csrf", &hidden(&page, "csrf")), ("cloud", "third")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
