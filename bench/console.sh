@@ -13,6 +13,7 @@ trap 'stop_nimbus; rm -rf "$WORK"' EXIT
 
 need_tool chromium chromium >/dev/null
 (cd "$ROOT/tests/browser" && [[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund --silent)
+ensure_python
 build_nimbus
 start_nimbus "$WORK"
 python3 "$BENCH_DIR/console_load.py" "$NIMBUS_BENCH_BASE" "$BENCH_CLOUD" "$BENCH_KEY" "$BENCH_SECRET" "$ASSETS" | tee "$OUT/load.txt"

@@ -46,6 +46,6 @@ const [base, cloud, email, password] = process.argv.slice(2);
   const assets = await page.locator('p.muted').first().innerText();
   console.log(`library of ${assets}: first contentful paint p50 ${med(fcp).toFixed(0)} ms, max ${max(fcp).toFixed(0)} ms;` +
     ` time to first byte p50 ${med(ttfb).toFixed(0)} ms, max ${max(ttfb).toFixed(0)} ms;` +
-    ` ${bytes} bytes in ${requests} requests per load (48 thumbnails, cache off)`);
+    ` ${bytes} bytes in ${requests} requests per load (HTML, stylesheet and the thumbnails in view, which load lazily; HTTP cache off)`);
   await browser.close();
 })().catch((e) => { console.error(e); process.exit(1); });
