@@ -9,7 +9,6 @@ use nimbus_core::search::{self, Query, Schema};
 use serde_json::Value;
 
 use crate::AppError;
-use crate::error::AppResult;
 
 /// Default and largest page sizes.
 pub const DEFAULT_MAX_RESULTS: u32 = 50;
@@ -451,7 +450,7 @@ impl crate::App {
         &self,
         env: i64,
         expression: &str,
-    ) -> AppResult<Result<Query, search::SearchError>> {
+    ) -> Result<Result<Query, search::SearchError>, AppError> {
         let loaded = self.metadata_schema(env).await?;
         let schema = Schema {
             metadata: loaded.docs.iter().map(|(_, d)| (d.field.external_id.clone(), d.field.field_type)).collect(),
@@ -468,7 +467,7 @@ impl crate::App {
         sort: Option<SortKey>,
         cursor: Option<&str>,
         limit: u32,
-    ) -> AppResult<(SearchPage, Option<String>)> {
+    ) -> Result<(SearchPage, Option<String>), AppError> {
         let sort = match sort {
             Some(k) => vec![k],
             None => sort_keys(&Value::Null)?,

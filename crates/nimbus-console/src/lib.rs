@@ -45,7 +45,7 @@ pub fn router(app: App) -> Router {
         .route("/console/{cloud}/library/bulk", post(pages::library::bulk))
         .route("/console/{cloud}/assets/{asset_id}", get(pages::asset::page).post(pages::asset::save))
         .route("/console/{cloud}/assets/{asset_id}/delete", post(pages::asset::delete))
-        .route("/console/{cloud}/assets/{asset_id}/metadata", post(pages::metadata::save))
+        .route("/console/{cloud}/assets/{asset_id}/metadata", post(pages::asset::save_metadata))
         .route("/console/{cloud}/metadata/evaluate", post(pages::metadata::evaluate))
         .route(
             "/console/{cloud}/upload",

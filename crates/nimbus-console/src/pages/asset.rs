@@ -223,3 +223,31 @@ pub async fn delete(
     }
     Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/console/{cloud}/library"))]).into_response())
 }
+
+/// `POST /console/{cloud}/assets/{asset_id}/metadata`: the metadata form, written through the
+/// API's write path; a refusal shows the page again with the issues at their fields.
+pub async fn save_metadata(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    Path((cloud, id)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let token = pairs.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
+    csrf::check(&who.session.csrf, token)?;
+    let caller = app.authorize(&who, &cloud, Permission::WriteAssets)?;
+    let a = app.get_asset_by_id(caller.env, &id).await?;
+    let loaded = app.metadata_schema(caller.env).await?;
+    let edit =
+        AssetEdit { metadata: Some(super::metadata::changes(&loaded, &pairs, &a.metadata)), ..Default::default() };
+    match app.edit_asset(&caller, a.resource_type, a.delivery_type, a.public_id.as_str(), edit).await {
+        Ok(_) => {
+            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/console/{cloud}/assets/{id}"))]).into_response())
+        }
+        Err(AppError::MetadataInvalid { issues, .. }) => {
+            let refused = super::metadata::Refused { values: &pairs, issues: &issues };
+            let shown = Shown { refused: Some(refused), ..Shown::default() };
+            Ok(render_with(&app, &who, &cloud, &a, shown, StatusCode::BAD_REQUEST).await)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -7,7 +7,6 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use nimbus_app::accounts::SignedIn;
@@ -77,7 +76,11 @@ fn evaluation_input(loaded: &LoadedSchema, pairs: &[(String, String)]) -> Metada
 
 /// The values to write: only what changed from the stored ones; an emptied field is cleared,
 /// a field the form did not send is left alone.
-fn changes(loaded: &LoadedSchema, pairs: &[(String, String)], stored: &nimbus_core::MetadataValues) -> MetadataInput {
+pub fn changes(
+    loaded: &LoadedSchema,
+    pairs: &[(String, String)],
+    stored: &nimbus_core::MetadataValues,
+) -> MetadataInput {
     let mut out = Vec::new();
     for (_, d) in &loaded.docs {
         let id = &d.field.external_id;
@@ -210,34 +213,6 @@ pub async fn section(
             @if can_edit { button type="submit" { "Save metadata" } }
         }
     })
-}
-
-/// `POST /console/{cloud}/assets/{asset_id}/metadata`.
-pub async fn save(
-    State(app): State<App>,
-    Signed(who, _): Signed,
-    Path((cloud, id)): Path<(String, String)>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
-    let token = pairs.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
-    csrf::check(&who.session.csrf, token)?;
-    let caller = app.authorize(&who, &cloud, Permission::WriteAssets)?;
-    let a = app.get_asset_by_id(caller.env, &id).await?;
-    let loaded = app.metadata_schema(caller.env).await?;
-    let edit =
-        nimbus_app::assets::AssetEdit { metadata: Some(changes(&loaded, &pairs, &a.metadata)), ..Default::default() };
-    match app.edit_asset(&caller, a.resource_type, a.delivery_type, a.public_id.as_str(), edit).await {
-        Ok(_) => Ok((StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, format!("/console/{cloud}/assets/{id}"))])
-            .into_response()),
-        Err(AppError::MetadataInvalid { issues, .. }) => {
-            let shown = super::asset::Shown {
-                refused: Some(Refused { values: &pairs, issues: &issues }),
-                ..Default::default()
-            };
-            Ok(super::asset::render_with(&app, &who, &cloud, &a, shown, StatusCode::BAD_REQUEST).await)
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// `POST /console/{cloud}/metadata/evaluate`: the form's values in, each field's state out

@@ -1,0 +1,204 @@
+//! What owners and admins manage: people, API keys, the metadata schema, presets and named
+//! transformations, environments.
+
+use super::*;
+
+#[tokio::test]
+async fn console_owners_invite_and_roles_limit_what_people_see() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Owner).await;
+    let mut owner = Browser::new();
+    owner.sign_in(&t, EMAIL, PASSWORD).await;
+    let people = owner.get(&t, &format!("/console/{CLOUD}/people")).await;
+    assert_eq!(people.status, StatusCode::OK);
+    let csrf = hidden(&people, "csrf");
+    let r = owner
+        .post(
+            &t,
+            &format!("/console/{CLOUD}/people/invite"),
+            &[("csrf", &csrf), ("email", "ed@example.org"), ("role", "editor")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    assert!(body(&r).contains("Invitation sent"));
+    // The link is mailed, never logged with the address; the invited person sets a password.
+    let link = t.mail.last_link_to("ed@example.org").expect("an invitation mail");
+    let mut ed = Browser::new();
+    assert_eq!(ed.get(&t, &link).await.status, StatusCode::OK);
+    let r = ed.post(&t, &link, &[("password", "short")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "a short password is refused on the form");
+    let r = ed.post(&t, &link, &[("password", "editors long password")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(Browser::new().get(&t, &link).await.status, StatusCode::GONE, "the link works once");
+    // An editor sees the library but not the people page, and cannot post to it.
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/library")).await.status, StatusCode::OK);
+    let lib = ed.get(&t, &format!("/console/{CLOUD}/library")).await;
+    assert!(!body(&lib).contains("/people\""), "no People tab for an editor");
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/people")).await.status, StatusCode::FORBIDDEN);
+    let ed_csrf = hidden(&lib, "csrf");
+    let r = ed
+        .post(
+            &t,
+            &format!("/console/{CLOUD}/people/invite"),
+            &[("csrf", &ed_csrf), ("email", "x@example.org"), ("role", "owner")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(t.mail.last_link_to("x@example.org").is_none());
+    // The only owner cannot be demoted; a second owner makes it possible.
+    let me = t.app.user_by_email(EMAIL).await.unwrap().id;
+    let r = owner.post(&t, &format!("/console/{CLOUD}/people/{me}/role"), &[("csrf", &csrf), ("role", "viewer")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(body(&r).contains("only owner"));
+    let ed_id = t.app.user_by_email("ed@example.org").await.unwrap().id;
+    let r = owner.post(&t, &format!("/console/{CLOUD}/people/{ed_id}/remove"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/library")).await.status, StatusCode::NOT_FOUND, "no role left");
+}
+
+#[tokio::test]
+async fn console_api_keys_for_admins_secret_shown_once() {
+    use nimbus_testkit::{KEY, SECRET};
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Admin).await;
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    let lib = body(&ed.get(&t, &format!("/console/{CLOUD}/library")).await);
+    assert!(!lib.contains("/keys\""), "no API keys tab for an editor");
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/keys")).await.status, StatusCode::FORBIDDEN);
+
+    let mut admin = Browser::new();
+    admin.sign_in(&t, EMAIL, PASSWORD).await;
+    let page = admin.get(&t, &format!("/console/{CLOUD}/keys")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = body(&page);
+    assert!(html.contains(KEY) && !html.contains(SECRET), "keys listed, secrets never");
+    let csrf = hidden(&page, "csrf");
+    let r = admin.post(&t, &format!("/console/{CLOUD}/keys"), &[("csrf", &csrf)]).await;
+    let html = body(&r);
+    let url =
+        html.split("value=\"cloudinary://").nth(1).expect("the new key's URL").split('"').next().unwrap().to_owned();
+    let (creds, _) = url.split_once('@').unwrap();
+    let (new_key, new_secret) = creds.split_once(':').unwrap();
+    assert!(!body(&admin.get(&t, &format!("/console/{CLOUD}/keys")).await).contains(new_secret), "shown once");
+    let ping = |k: String, s: String| {
+        let t = &t;
+        async move { t.admin_as(&k, &s, axum::http::Method::GET, &format!("/v1_1/{CLOUD}/ping"), None).await.status }
+    };
+    assert_eq!(ping(new_key.to_owned(), new_secret.to_owned()).await, StatusCode::OK);
+    let r = admin.post(&t, &format!("/console/{CLOUD}/keys/{new_key}/revoke"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(ping(new_key.to_owned(), new_secret.to_owned()).await, StatusCode::UNAUTHORIZED);
+    // A key of another environment cannot be revoked from this one.
+    let (_, other) = t.app.create_environment("other", None).await.unwrap();
+    let r = admin.post(&t, &format!("/console/{CLOUD}/keys/{}/revoke", other.api_key), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.admin_as(&other.api_key, &other.api_secret, axum::http::Method::GET, "/v1_1/other/ping", None).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn console_schema_reads_rules_in_words_and_switches_them() {
+    let t = TestApp::new().await;
+    rules_schema(&t).await;
+    with_user(&t, EMAIL, Role::Admin).await;
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/schema")).await.status, StatusCode::FORBIDDEN);
+    let mut admin = Browser::new();
+    admin.sign_in(&t, EMAIL, PASSWORD).await;
+    let page = admin.get(&t, &format!("/console/{CLOUD}/schema")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = body(&page);
+    assert!(html.contains("Team is shown when Category is EMPLOYEE"), "{html}");
+    assert!(html.contains("Names offers only JOHN, JANE when Team is RND"), "{html}");
+    assert!(html.contains("Note &lt;i&gt;"), "labels escaped");
+    let csrf = hidden(&page, "csrf");
+    let r = admin
+        .post(&t, &format!("/console/{CLOUD}/schema/rules/r-team/state"), &[("csrf", &csrf), ("active", "false")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    let rules = t.admin(axum::http::Method::GET, "metadata_rules", None).await.json();
+    let team =
+        rules["metadata_rules"].as_array().unwrap().iter().find(|r| r["external_id"] == "r-team").unwrap().clone();
+    assert_eq!(team["state"], "inactive");
+    assert!(body(&admin.get(&t, &format!("/console/{CLOUD}/schema")).await).contains(">Activate "));
+}
+
+#[tokio::test]
+async fn console_presets_and_named_transformations_for_admins() {
+    use axum::http::Method;
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Admin).await;
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let r = t
+        .admin(
+            Method::POST,
+            "upload_presets",
+            Some(serde_json::json!({"name": "avatars", "unsigned": true, "folder": "av", "tags": "<x>"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/settings")).await.status, StatusCode::FORBIDDEN);
+    let mut admin = Browser::new();
+    admin.sign_in(&t, EMAIL, PASSWORD).await;
+    let page = admin.get(&t, &format!("/console/{CLOUD}/settings")).await;
+    let html = body(&page);
+    assert!(html.contains(">avatars<") && html.contains("tags=&lt;x&gt;"), "{html}");
+    let csrf = hidden(&page, "csrf");
+    let create = format!("/console/{CLOUD}/settings/transformations");
+    let r = admin.post(&t, &create, &[("csrf", &csrf), ("name", "card"), ("definition", "c_fill,w_40,h_30")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    let r = admin.post(&t, &create, &[("csrf", &csrf), ("name", "bad"), ("definition", "w_abc")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    up_and_check_named(&t).await;
+    let r = admin.post(&t, &format!("/console/{CLOUD}/settings/transformations/card/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(t.admin(Method::GET, "transformations/card", None).await.status, StatusCode::NOT_FOUND);
+    let r = admin.post(&t, &format!("/console/{CLOUD}/settings/presets/avatars/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(t.admin(Method::GET, "upload_presets/avatars", None).await.status, StatusCode::NOT_FOUND);
+}
+
+/// The named transformation made in the console renders.
+async fn up_and_check_named(t: &TestApp) {
+    upload(t, "image", &[("public_id", "n")]).await;
+    let r = t.get(&format!("/{CLOUD}/image/upload/t_card/n.jpg"), &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(nimbus_testkit::image_info(&r.body).0, 40);
+}
+
+#[tokio::test]
+async fn console_owners_create_environments_they_own() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Owner).await;
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let mut owner = Browser::new();
+    owner.sign_in(&t, EMAIL, PASSWORD).await;
+    let page = owner.get(&t, "/console/environments").await;
+    let csrf = hidden(&page, "csrf");
+    let r = owner.post(&t, "/console/environments", &[("csrf", &csrf), ("cloud", "second")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    let html = body(&r);
+    let url =
+        html.split("value=\"cloudinary://").nth(1).expect("credentials shown").split('"').next().unwrap().to_owned();
+    assert!(url.ends_with("@second"), "{url}");
+    assert!(html.contains("/console/second/library"), "the new one is listed");
+    assert_eq!(owner.get(&t, "/console/second/people").await.status, StatusCode::OK, "owned");
+    for (cloud, why) in [("second", "taken"), ("Bad Name", "invalid"), ("console", "reserved")] {
+        let r = owner.post(&t, "/console/environments", &[("csrf", &csrf), ("cloud", cloud)]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{why}");
+    }
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    let page = ed.get(&t, "/console/environments").await;
+    assert!(!body(&page).contains("name=\"cloud\""), "no form for an editor");
+    let r = ed.post(&t, "/console/environments", &[("csrf", &hidden(&page, "csrf")), ("cloud", "third")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
