@@ -289,6 +289,7 @@ impl App {
         };
         self.catalog.record_derived_asset(env, &record).await?;
         self.renders.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.count_render(env);
         Ok(bytes)
     }
 

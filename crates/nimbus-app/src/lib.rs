@@ -41,6 +41,7 @@ pub mod transformations;
 pub mod triggers;
 pub mod upload;
 pub mod upload_policy;
+pub mod usage;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -74,6 +75,8 @@ pub struct App {
     pub mailer: Arc<dyn accounts::mail::Mailer>,
     /// Console sign-in attempts per address on this node.
     pub sign_in_attempts: accounts::attempts::AttemptLimiter,
+    /// Deliveries and renders counted on this node since the last flush.
+    pub usage: usage::UsageMeter,
 }
 
 impl App {
@@ -108,6 +111,7 @@ impl App {
             notifications: None,
             mailer: Arc::new(accounts::mail::LogMailer),
             sign_in_attempts: accounts::attempts::AttemptLimiter::default(),
+            usage: usage::UsageMeter::default(),
         })
     }
 

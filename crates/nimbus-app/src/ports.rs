@@ -163,6 +163,16 @@ pub enum TagCommand<'a> {
     RemoveAll,
 }
 
+/// What an environment used on one day (days since 1970-01-01, UTC).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsageDay {
+    pub day: i64,
+    pub requests: i64,
+    pub transformations: i64,
+    /// Bytes stored when last counted that day.
+    pub bytes: i64,
+}
+
 /// Totals of an environment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
@@ -183,6 +193,17 @@ pub trait EnvRepo: Send + Sync {
     async fn create_key(&self, env_id: i64, key: &str, secret: &str, now: i64) -> CatalogResult<ApiKey>;
     async fn list_keys(&self, env_id: i64) -> CatalogResult<Vec<ApiKey>>;
     async fn revoke_key(&self, key: &str, now: i64) -> CatalogResult<bool>;
+    /// Adds a node's counts to the day's, and sets the day's stored bytes.
+    async fn add_usage(
+        &self,
+        env_id: i64,
+        day: i64,
+        requests: i64,
+        transformations: i64,
+        bytes: i64,
+    ) -> CatalogResult<()>;
+    /// Days `from..=to` that have counts, in order.
+    async fn usage_days(&self, env_id: i64, from: i64, to: i64) -> CatalogResult<Vec<UsageDay>>;
 }
 
 #[async_trait]

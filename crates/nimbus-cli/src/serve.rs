@@ -155,14 +155,32 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
         headers: s.header_timeout_secs.map_or(defaults.headers, Duration::from_secs),
         body_idle: s.body_idle_timeout_secs.map_or(defaults.body_idle, Duration::from_secs),
     };
-    let mut front =
-        http_front::start(sockets, &nimbus_api::router_with(app.clone(), nimbus_console::router(app)), timeouts)?;
+    // Usage counts go to the catalog every minute, and once more at shutdown.
+    let meter_app = app.clone();
+    let meter = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(USAGE_FLUSH_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = meter_app.flush_usage().await {
+                tracing::warn!(error = %e, "writing usage counts failed");
+            }
+        }
+    });
+    let mut front = http_front::start(
+        sockets,
+        &nimbus_api::router_with(app.clone(), nimbus_console::router(app.clone())),
+        timeouts,
+    )?;
     tokio::select! {
         () = shutdown_signal() => {}
         i = front.failed() => tracing::error!(worker = i, "an HTTP worker stopped; shutting down"),
     }
     let served = front.shutdown().await;
     sweeper.abort();
+    meter.abort();
+    if let Err(e) = app.flush_usage().await {
+        tracing::warn!(error = %e, "writing usage counts failed");
+    }
     // A job cut short here keeps its lease until it expires; then any node takes it again.
     let _ = stop_jobs.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;
@@ -188,6 +206,9 @@ pub fn credentials_text(u: &CloudinaryUrl, public: &str, delivery: &str) -> Stri
         u.api_secret
     )
 }
+
+/// How often a node adds its usage counts to the catalog.
+const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(60);
 
 /// Jobs one node runs at once.
 const JOB_CONCURRENCY: u32 = 4;

@@ -61,6 +61,7 @@ pub fn router(app: App) -> Router {
         .route("/console/{cloud}/settings/presets/{name}/delete", post(pages::settings::delete_preset))
         .route("/console/{cloud}/settings/transformations", post(pages::settings::create_transformation))
         .route("/console/{cloud}/settings/transformations/{name}/delete", post(pages::settings::delete_transformation))
+        .route("/console/{cloud}/usage", get(pages::usage::page))
         .route("/console/{cloud}/people", get(pages::people::page))
         .route("/console/{cloud}/people/invite", post(pages::people::invite))
         .route("/console/{cloud}/people/{id}/role", post(pages::people::set_role))

@@ -1,7 +1,7 @@
 //! Environments and API keys.
 
 use async_trait::async_trait;
-use nimbus_app::ports::{ApiKey, CatalogResult, EnvRepo, Environment};
+use nimbus_app::ports::{ApiKey, CatalogResult, EnvRepo, Environment, UsageDay};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
@@ -170,5 +170,53 @@ impl EnvRepo for SqlCatalog {
             .rows_affected();
         tx.commit().await?;
         Ok(n > 0)
+    }
+
+    async fn add_usage(
+        &self,
+        env_id: i64,
+        day: i64,
+        requests: i64,
+        transformations: i64,
+        bytes: i64,
+    ) -> CatalogResult<()> {
+        let _w = self.sqlite_writer().await;
+        sqlx::query(
+            "INSERT INTO usage_daily (env_id, day, requests, transformations, bytes) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (env_id, day) DO UPDATE SET requests = usage_daily.requests + excluded.requests, \
+             transformations = usage_daily.transformations + excluded.transformations, bytes = excluded.bytes",
+        )
+        .bind(env_id)
+        .bind(day)
+        .bind(requests)
+        .bind(transformations)
+        .bind(bytes)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn usage_days(&self, env_id: i64, from: i64, to: i64) -> CatalogResult<Vec<UsageDay>> {
+        let rows = sqlx::query(
+            "SELECT day, requests, transformations, bytes FROM usage_daily WHERE env_id = $1 AND day >= $2 AND day <= $3 \
+             ORDER BY day",
+        )
+        .bind(env_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(UsageDay {
+                    day: r.try_get("day").map_err(db_err)?,
+                    requests: r.try_get("requests").map_err(db_err)?,
+                    transformations: r.try_get("transformations").map_err(db_err)?,
+                    bytes: r.try_get("bytes").map_err(db_err)?,
+                })
+            })
+            .collect()
     }
 }

@@ -19,6 +19,7 @@ const SQLITE: &[(i64, &str)] = &[
     (11, include_str!("../migrations/sqlite/0011_render_claims.sql")),
     (12, include_str!("../migrations/sqlite/0012_search_facets.sql")),
     (13, include_str!("../migrations/sqlite/0013_accounts.sql")),
+    (14, include_str!("../migrations/sqlite/0014_usage_daily.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -34,6 +35,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (11, include_str!("../migrations/postgres/0011_render_claims.sql")),
     (12, include_str!("../migrations/postgres/0012_search_facets.sql")),
     (13, include_str!("../migrations/postgres/0013_accounts.sql")),
+    (14, include_str!("../migrations/postgres/0014_usage_daily.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -51,6 +51,9 @@ pub async fn deliver(State(state): State<AppState>, method: Method, uri: Uri, he
             }
         }
     };
+    if let Some(cloud) = uri.path().split('/').nth(1) {
+        state.app.count_delivery(cloud).await;
+    }
     let result = match delivery {
         Delivery::Original(asset) => stream(&state, &asset, &method, &headers).await,
         Delivery::Derived(asset, d) => derived(&state, &asset, d, &method, &headers).await,

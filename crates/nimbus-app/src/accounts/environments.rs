@@ -21,3 +21,11 @@ impl App {
         Ok(url)
     }
 }
+
+impl App {
+    /// The last `days` days of usage of `cloud`, for anyone with a role there.
+    pub async fn usage_as(&self, who: &SignedIn, cloud: &str, days: i64) -> AppResult<Vec<crate::ports::UsageDay>> {
+        let caller = self.authorize(who, cloud, nimbus_core::accounts::Permission::ReadAssets)?;
+        self.usage_history(caller.env, days).await
+    }
+}

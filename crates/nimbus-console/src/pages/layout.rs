@@ -53,6 +53,7 @@ pub fn env_tabs(who: &SignedIn, cloud: &str, current: &str) -> Markup {
             @if who.role_in(cloud).is_some_and(|r| r.allows(Permission::WriteAssets)) {
                 a href={ "/console/" (cloud) "/upload" } aria-current=[(current == "upload").then_some("page")] { "Upload" }
             }
+            a href={ "/console/" (cloud) "/usage" } aria-current=[(current == "usage").then_some("page")] { "Usage" }
             @if who.role_in(cloud).is_some_and(|r| r.allows(Permission::ManageSchema)) {
                 a href={ "/console/" (cloud) "/schema" } aria-current=[(current == "schema").then_some("page")] { "Metadata schema" }
             }

@@ -15,6 +15,7 @@ pub mod schema;
 pub mod settings;
 pub mod upload;
 pub mod urls;
+pub mod usage;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -202,3 +202,34 @@ async fn console_owners_create_environments_they_own() {
     let r = ed.post(&t, "/console/environments", &[("csrf", &hidden(&page, "csrf")), ("cloud", "third")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn console_usage_counts_deliveries_and_renders_per_day_across_nodes() {
+    let t = TestApp::new().await;
+    with_user(&t, EMAIL, Role::Viewer).await;
+    upload(&t, "image", &[("public_id", "u")]).await;
+    let other = t.second_node();
+    for path in ["u.jpg", "c_scale,w_10/u.jpg", "c_scale,w_10/u.jpg"] {
+        assert_eq!(t.get(&format!("/{CLOUD}/image/upload/{path}"), &[]).await.status, StatusCode::OK);
+    }
+    assert_eq!(other.get(&format!("/{CLOUD}/image/upload/u.jpg"), &[]).await.status, StatusCode::OK);
+    t.app.flush_usage().await.unwrap();
+    other.app.flush_usage().await.unwrap();
+    t.clock.advance(86_400);
+    assert_eq!(t.get(&format!("/{CLOUD}/image/upload/c_scale,w_12/u.jpg"), &[]).await.status, StatusCode::OK);
+    t.app.flush_usage().await.unwrap();
+    let days = t.app.usage_history(t.app.environment(CLOUD).await.unwrap().id, 2).await.unwrap();
+    let counts: Vec<(i64, i64)> = days.iter().map(|d| (d.requests, d.transformations)).collect();
+    assert_eq!(counts, [(4, 1), (1, 1)], "both nodes' deliveries add up; one render per new derivative");
+    assert!(days[1].bytes > 0, "bytes stored are recorded");
+    let mut b = Browser::new();
+    b.sign_in(&t, EMAIL, PASSWORD).await;
+    let page = b.get(&t, &format!("/console/{CLOUD}/usage")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = body(&page);
+    assert!(
+        html.contains("<svg") && html.contains("role=\"img\"") && html.contains("Total over the period: 5"),
+        "{html}"
+    );
+    assert!(html.contains("<td>4</td><td>1</td>"), "the numbers are in a table too");
+}
