@@ -10,6 +10,12 @@ use subtle::ConstantTimeEq as _;
 use crate::error::PageError;
 use crate::session;
 
+/// A form whose only field is its CSRF token (sign-out, deletions, revocations, ...).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
 /// The cookie of a form filled in before sign-in.
 pub const FORM_COOKIE: &str = "nimbus_form";
 /// How long such a form may be filled in.

@@ -12,7 +12,7 @@ use nimbus_app::{App, AppError};
 use serde::Deserialize;
 
 use super::layout;
-use crate::csrf;
+use crate::csrf::{self, CsrfForm};
 use crate::error::PageError;
 use crate::session::{self, Signed};
 
@@ -103,16 +103,11 @@ pub async fn change_password(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// `POST /console/account/sign-out-everywhere`.
 pub async fn sign_out_everywhere(
     State(app): State<App>,
     Signed(who, _): Signed,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     csrf::check(&who.session.csrf, &f.csrf)?;
     app.sign_out_everywhere(who.user.id).await?;
@@ -148,7 +143,7 @@ fn setup_page(who: &SignedIn, setup: &TotpSetup, error: Option<&str>) -> maud::M
 pub async fn totp_start(
     State(app): State<App>,
     Signed(who, _): Signed,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     csrf::check(&who.session.csrf, &f.csrf)?;
     let setup = app.start_totp(&who).await?;

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::builder::Builder;
 use super::{layout, urls};
-use crate::csrf;
+use crate::csrf::{self, CsrfForm};
 use crate::error::PageError;
 use crate::session::Signed;
 
@@ -204,17 +204,12 @@ pub async fn save(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// `POST /console/{cloud}/assets/{asset_id}/delete`.
 pub async fn delete(
     State(app): State<App>,
     Signed(who, _): Signed,
     Path((cloud, id)): Path<(String, String)>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     csrf::check(&who.session.csrf, &f.csrf)?;
     let caller = app.authorize(&who, &cloud, Permission::WriteAssets)?;

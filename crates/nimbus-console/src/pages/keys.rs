@@ -8,10 +8,9 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use nimbus_app::App;
 use nimbus_app::accounts::SignedIn;
-use serde::Deserialize;
 
 use super::layout;
-use crate::csrf;
+use crate::csrf::{self, CsrfForm};
 use crate::error::PageError;
 use crate::session::Signed;
 
@@ -58,17 +57,12 @@ pub async fn page(
     render(&app, &who, &cloud, None).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// `POST /console/{cloud}/keys`: a new key, its secret shown on this page only.
 pub async fn create(
     State(app): State<App>,
     Signed(who, _): Signed,
     Path(cloud): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     csrf::check(&who.session.csrf, &f.csrf)?;
     let url = app.create_key_as(&who, &cloud).await?;
@@ -87,7 +81,7 @@ pub async fn revoke(
     State(app): State<App>,
     Signed(who, _): Signed,
     Path((cloud, key)): Path<(String, String)>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     csrf::check(&who.session.csrf, &f.csrf)?;
     app.revoke_key_as(&who, &cloud, &key).await?;

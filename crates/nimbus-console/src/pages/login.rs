@@ -12,7 +12,7 @@ use nimbus_app::accounts::totp::STEP_LINK_SECS;
 use nimbus_app::{App, AppError};
 use serde::Deserialize;
 
-use crate::csrf::{self, FORM_COOKIE, FormCookie};
+use crate::csrf::{self, CsrfForm, FORM_COOKIE, FormCookie};
 use crate::error::{PageError, safe_next};
 use crate::session::{self, MaybeToken, Signed};
 
@@ -124,11 +124,6 @@ pub async fn submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfField {
-    csrf: String,
-}
-
 /// The cookie of a sign-in's second step.
 const STEP_COOKIE: &str = "nimbus_step";
 
@@ -219,7 +214,7 @@ impl axum::extract::FromRequestParts<App> for StepCookie {
 pub async fn logout(
     State(app): State<App>,
     Signed(who, token): Signed,
-    Form(f): Form<CsrfField>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     csrf::check(&who.session.csrf, &f.csrf)?;
     app.sign_out(&token).await?;

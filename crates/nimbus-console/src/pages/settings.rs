@@ -12,7 +12,7 @@ use nimbus_app::{App, AppError};
 use serde::Deserialize;
 
 use super::layout;
-use crate::csrf;
+use crate::csrf::{self, CsrfForm};
 use crate::error::PageError;
 use crate::session::Signed;
 
@@ -97,17 +97,12 @@ pub async fn page(
     render(&app, &who, &cloud, None, StatusCode::OK).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// `POST /console/{cloud}/settings/presets/{name}/delete`.
 pub async fn delete_preset(
     State(app): State<App>,
     Signed(who, _): Signed,
     Path((cloud, name)): Path<(String, String)>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     csrf::check(&who.session.csrf, &f.csrf)?;
     app.delete_preset_as(&who, &cloud, &name).await?;
@@ -143,7 +138,7 @@ pub async fn delete_transformation(
     State(app): State<App>,
     Signed(who, _): Signed,
     Path((cloud, name)): Path<(String, String)>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     csrf::check(&who.session.csrf, &f.csrf)?;
     app.delete_named_transformation_as(&who, &cloud, &name).await?;
