@@ -1,8 +1,9 @@
 //! A node-local cache of what delivery looks up on every request: the environment with its
-//! live key secrets, and the asset row. Entries live at most a second by default (writes and
-//! key revocations on other nodes reach delivery within that), and any write on this node
-//! clears the cache at once. API calls never use it: a revoked key fails every API call on
-//! every node at once. It is a cache: losing it costs only catalog queries.
+//! live key secrets, and the asset row. Any write on this node clears it at once; on
+//! PostgreSQL, so does every write another node commits (see [`crate::peer_writes`]), and
+//! entries live at most a second by default in any case (the bound when no feed is up, and
+//! for writes made outside Nimbus). API calls never use it: a revoked key fails every API
+//! call on every node at once. It is a cache: losing it costs only catalog queries.
 
 use std::sync::Arc;
 use std::time::Duration;

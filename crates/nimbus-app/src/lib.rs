@@ -29,6 +29,7 @@ pub mod jobs;
 pub mod limits;
 pub mod metadata;
 pub mod params;
+pub mod peer_writes;
 pub mod ports;
 pub mod presets;
 pub mod publish;

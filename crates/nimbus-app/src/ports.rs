@@ -630,6 +630,22 @@ pub trait Catalog:
 {
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> CatalogResult<()>;
+
+    /// Follows the writes other nodes commit to this catalog, so that node caches forget at
+    /// once; `None` when the catalog has no such feed (one node by design), where the caches'
+    /// short lifetime is the only bound.
+    async fn remote_changes(&self) -> CatalogResult<Option<Box<dyn RemoteChanges>>> {
+        Ok(None)
+    }
+}
+
+/// Writes committed by other nodes, as they commit.
+#[async_trait]
+pub trait RemoteChanges: Send {
+    /// Waits for the next write of another node (several close together may come as one).
+    /// Also returns when the feed may have missed writes (a reconnection): either way, what a
+    /// node cached before may be stale.
+    async fn next(&mut self) -> CatalogResult<()>;
 }
 
 #[derive(Debug, thiserror::Error)]

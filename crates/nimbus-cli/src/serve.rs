@@ -145,6 +145,17 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
         let _ = jobs_stopped.await;
     }));
 
+    // Other nodes' writes make this node's caches forget at once (PostgreSQL only).
+    let (stop_following, following_stopped) = tokio::sync::oneshot::channel::<()>();
+    let follow_app = app.clone();
+    let following = tokio::spawn(async move {
+        follow_app
+            .follow_peer_writes(async {
+                let _ = following_stopped.await;
+            })
+            .await;
+    });
+
     // SQLite URLs hold no secret; PostgreSQL ones may.
     let catalog_place = if s.database_url.starts_with("sqlite:") { s.database_url.as_str() } else { "PostgreSQL" };
     println!("Data in {} (catalog: {catalog_place})", s.data_dir.display());
@@ -178,6 +189,8 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
     let served = front.shutdown().await;
     sweeper.abort();
     meter.abort();
+    let _ = stop_following.send(());
+    let _ = following.await;
     if let Err(e) = app.flush_usage().await {
         tracing::warn!(error = %e, "writing usage counts failed");
     }

@@ -211,7 +211,7 @@ impl AccountRepo for SqlCatalog {
     }
 
     async fn set_totp(&self, user_id: i64, enabled: Option<(&str, &[String])>) -> CatalogResult<()> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.quiet_tx().await?;
         let result: CatalogResult<()> = async {
             sqlx::query("UPDATE users SET totp_secret = $1, totp_pending = NULL, totp_last_step = 0 WHERE id = $2")
                 .bind(enabled.map(|(s, _)| s))

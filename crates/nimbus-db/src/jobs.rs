@@ -124,7 +124,7 @@ impl JobQueue for SqlCatalog {
     }
 
     async fn claim(&self, owner: &str, limit: u32, lease_secs: i64, now: i64) -> CatalogResult<Vec<Job>> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.quiet_tx().await?;
         // Expired leases first: on their last attempt they are dead, otherwise due again.
         let sql = format!(
             "SELECT id, attempts, max_attempts FROM jobs WHERE state = 'running' AND lease_until < $1 ORDER BY lease_until LIMIT $2{}",
@@ -205,7 +205,7 @@ impl JobQueue for SqlCatalog {
     }
 
     async fn complete(&self, id: i64, owner: &str, now: i64) -> CatalogResult<bool> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.quiet_tx().await?;
         let Some((attempt, _)) = self.leased(&mut tx.tx, id, owner).await? else {
             tx.rollback().await?;
             return Ok(false);
@@ -231,7 +231,7 @@ impl JobQueue for SqlCatalog {
         then: Failure,
         now: i64,
     ) -> CatalogResult<Option<JobState>> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.quiet_tx().await?;
         let Some((attempt, max)) = self.leased(&mut tx.tx, id, owner).await? else {
             tx.rollback().await?;
             return Ok(None);

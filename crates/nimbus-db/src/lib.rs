@@ -9,6 +9,7 @@
 mod accounts;
 mod assets;
 mod binds;
+mod changes;
 mod envs;
 mod folders;
 mod jobs;
@@ -26,7 +27,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use nimbus_app::ports::{Catalog, CatalogError, CatalogResult};
+use nimbus_app::ports::{Catalog, CatalogError, CatalogResult, RemoteChanges};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 use tokio::sync::Mutex;
@@ -66,6 +67,10 @@ pub struct SqlCatalog {
     write_lock: Arc<Mutex<()>>,
     /// Matches beyond which a search page is read by probing rows in sort order.
     probe_above: i64,
+    /// PostgreSQL: the URL other nodes' writes are followed on.
+    url: Arc<str>,
+    /// PostgreSQL: this catalog's name in its write announcements (its own are skipped).
+    origin: Arc<str>,
 }
 
 /// The PostgreSQL advisory lock held while one node migrates the catalog.
@@ -162,7 +167,14 @@ impl SqlCatalog {
             .connect_with(options)
             .await
             .map_err(db_err)?;
-        let catalog = Self { pool, dialect, write_lock: Arc::new(Mutex::new(())), probe_above: search::PROBE_ABOVE };
+        let catalog = Self {
+            pool,
+            dialect,
+            write_lock: Arc::new(Mutex::new(())),
+            probe_above: search::PROBE_ABOVE,
+            url: url.as_str().into(),
+            origin: changes::new_origin().into(),
+        };
         // Nodes starting together on one PostgreSQL: one migrates, the others wait for it
         // (even creating the bookkeeping table races otherwise).
         let mut lock = match dialect {
@@ -297,14 +309,26 @@ impl SqlCatalog {
         }
     }
 
-    /// Begins a write transaction (on SQLite, after taking the writer lock).
+    /// Begins a write transaction (on SQLite, after taking the writer lock) whose commit is
+    /// announced to the other nodes: what they cache of the catalog may change.
     async fn write_tx(&self) -> CatalogResult<WriteTx<'_>> {
+        self.begin_write(true).await
+    }
+
+    /// A write transaction of bookkeeping no node caches (job leases, sessions): not
+    /// announced.
+    async fn quiet_tx(&self) -> CatalogResult<WriteTx<'_>> {
+        self.begin_write(false).await
+    }
+
+    async fn begin_write(&self, announced: bool) -> CatalogResult<WriteTx<'_>> {
         let guard = match self.dialect {
             Dialect::Sqlite => Some(self.write_lock.lock().await),
             Dialect::Postgres => None,
         };
         let tx = self.pool.begin().await.map_err(db_err)?;
-        Ok(WriteTx { tx, _guard: guard })
+        let origin = (announced && self.dialect == Dialect::Postgres).then_some(&*self.origin);
+        Ok(WriteTx { tx, _guard: guard, origin })
     }
 }
 
@@ -312,10 +336,15 @@ impl SqlCatalog {
 struct WriteTx<'a> {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     _guard: Option<tokio::sync::MutexGuard<'a, ()>>,
+    /// Announce the commit to other nodes under this name.
+    origin: Option<&'a str>,
 }
 
 impl WriteTx<'_> {
-    async fn commit(self) -> CatalogResult<()> {
+    async fn commit(mut self) -> CatalogResult<()> {
+        if let Some(origin) = self.origin {
+            changes::announce(&mut self.tx, origin).await?;
+        }
         self.tx.commit().await.map_err(db_err)
     }
 
@@ -331,6 +360,13 @@ impl Catalog for SqlCatalog {
     async fn ping(&self) -> CatalogResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db_err)?;
         Ok(())
+    }
+
+    async fn remote_changes(&self) -> CatalogResult<Option<Box<dyn RemoteChanges>>> {
+        match self.dialect {
+            Dialect::Sqlite => Ok(None),
+            Dialect::Postgres => Ok(Some(Box::new(changes::PeerWrites::listen(&self.url, self.origin.clone()).await?))),
+        }
     }
 }
 

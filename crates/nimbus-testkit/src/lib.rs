@@ -124,6 +124,8 @@ pub struct TestApp {
     pub router: Router,
     pub clock: Arc<FakeClock>,
     pub catalog: SqlCatalog,
+    /// The catalog's database.
+    pub url: String,
     pub dir: ScratchDir,
     /// What the app mailed to console users.
     pub mail: Arc<mail::CapturingMailer>,
@@ -194,23 +196,33 @@ impl TestApp {
             .with_mailer(mail.clone());
         app.create_environment(CLOUD, Some((KEY.into(), SECRET.into()))).await.unwrap();
         let router = nimbus_api::router_with(app.clone(), nimbus_console::router(app.clone()));
-        Some(Self { app, router, clock, catalog, dir, mail })
+        Some(Self { app, router, clock, catalog, url, dir, mail })
     }
 
-    /// Another node of the same deployment: the same catalog, blob store and clock, its own
-    /// staging directory, caches and worker.
-    pub fn second_node(&self) -> TestApp {
+    /// Another node of the same deployment: the same catalog database, blob store and clock,
+    /// its own staging directory, caches and worker. On PostgreSQL it has its own connections
+    /// as a node would; SQLite's one file has one catalog per process.
+    pub async fn second_node(&self) -> TestApp {
+        let catalog = match self.catalog.dialect() {
+            nimbus_db::Dialect::Postgres => SqlCatalog::connect(&self.url).await.unwrap(),
+            nimbus_db::Dialect::Sqlite => self.catalog.clone(),
+        };
         let dir = ScratchDir::new("node");
         let mut config = (*self.app.config).clone();
         config.staging_dir = dir.path().join("staging");
         std::fs::create_dir_all(&config.staging_dir).unwrap();
-        let app =
-            App::new(config, self.app.catalog.clone(), self.app.blobs.clone(), self.clock.clone(), Arc::new(RandomIds))
-                .unwrap()
-                .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications))
-                .with_mailer(self.mail.clone());
+        let app = App::new(
+            config,
+            Arc::new(catalog.clone()),
+            self.app.blobs.clone(),
+            self.clock.clone(),
+            Arc::new(RandomIds),
+        )
+        .unwrap()
+        .with_notifications(Arc::new(nimbus_api::notifications::CloudinaryNotifications))
+        .with_mailer(self.mail.clone());
         let router = nimbus_api::router_with(app.clone(), nimbus_console::router(app.clone()));
-        TestApp { app, router, clock: self.clock.clone(), catalog: self.catalog.clone(), dir, mail: self.mail.clone() }
+        TestApp { app, router, clock: self.clock.clone(), catalog, url: self.url.clone(), dir, mail: self.mail.clone() }
     }
 
     /// A job worker of this app (tests run it a round at a time).

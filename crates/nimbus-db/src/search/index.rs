@@ -144,7 +144,7 @@ impl SqlCatalog {
     pub(crate) async fn backfill_search_index(&self) -> CatalogResult<u64> {
         let mut done = 0;
         loop {
-            let mut tx = self.write_tx().await?;
+            let mut tx = self.quiet_tx().await?;
             let missing: Vec<(i64, i64)> = sqlx::query_as(
                 "SELECT id, env_id FROM assets a WHERE NOT EXISTS \
                  (SELECT 1 FROM search_terms t WHERE t.env_id = a.env_id AND t.field = $1 AND t.asset_pk = a.id) \
@@ -168,7 +168,7 @@ impl SqlCatalog {
     /// Re-indexes the assets with a tag longer than an exact term, whose `e:tags` entries
     /// (a hash) migration 12 could not write in SQL.
     pub(crate) async fn reindex_long_tags(&self) -> CatalogResult<()> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.quiet_tx().await?;
         let bytes = match self.dialect {
             Dialect::Sqlite => "LENGTH(CAST(t.tag AS BLOB))",
             Dialect::Postgres => "OCTET_LENGTH(t.tag)",

@@ -4,7 +4,8 @@
 use std::sync::atomic::Ordering;
 
 use axum::http::Method;
-use nimbus_testkit::{Db, KEY, Multipart, SECRET, T0, TestApp, photo_jpeg, png};
+use nimbus_core::signature::{Algorithm, url_signature};
+use nimbus_testkit::{CLOUD, Db, KEY, Multipart, SECRET, T0, TestApp, photo_jpeg, png};
 
 async fn a_derivative_asked_on_two_nodes_at_once_is_rendered_once(a: &TestApp, b: &TestApp) {
     let r = a.upload_api("image", "upload", &[("public_id", "n/one")], Some(("a.jpg", &photo_jpeg(400, 300)))).await;
@@ -68,9 +69,62 @@ async fn a_key_revoked_on_one_node_is_refused_by_every_node(a: &TestApp, b: &Tes
     assert_eq!(a.admin(Method::GET, "resources/image", None).await.status, 401);
 }
 
+/// Waits (up to 10 s) for `url` to answer `status` on `node`; true when it did.
+async fn answers(node: &TestApp, url: &str, status: u16) -> bool {
+    for _ in 0..200 {
+        if node.get(url, &[]).await.status.as_u16() == status {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// On PostgreSQL, every write is announced to the other nodes as it commits: with delivery
+/// lookups cached for ten minutes, an asset destroyed on one node and a key revoked on it stop
+/// being served by the other node at once, and a job enqueued on one node wakes the other's
+/// worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_reach_the_other_nodes_caches_as_they_commit() {
+    let Some(a) = TestApp::on(Db::Postgres, |c| c.delivery_cache_ttl_ms = 600_000).await else { return };
+    let b = a.second_node().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let follower = b.app.clone();
+    let following = tokio::spawn(async move {
+        follower
+            .follow_peer_writes(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    let r = a.upload_api("image", "upload", &[("public_id", "f/gone")], Some(("g.png", &png(8, 8)))).await;
+    assert_eq!(r.status, 200);
+    let url = format!("/demo/image/upload/v{T0}/f/gone.png");
+    assert_eq!(b.get(&url, &[]).await.status, 200, "served by the other node, and cached there");
+    let r = a.upload_api("image", "destroy", &[("public_id", "f/gone")], None).await;
+    assert_eq!(r.json()["result"], "ok");
+    assert!(answers(&b, &url, 404).await, "the destroy reached the other node's cache");
+
+    // A private asset's URL signed with a second key, served by b (which caches the key's
+    // secret), then the key revoked on a.
+    let r = a
+        .upload_api("image", "upload", &[("public_id", "f/kept"), ("type", "private")], Some(("k.png", &png(8, 8))))
+        .await;
+    assert_eq!(r.status, 200);
+    let second = a.app.create_api_key(CLOUD).await.unwrap();
+    let sig = url_signature("f/kept.png", &second.api_secret, Algorithm::Sha1, false);
+    let signed = format!("/demo/image/private/s--{sig}--/f/kept.png");
+    assert!(answers(&b, &signed, 200).await, "a URL signed with the new key is served");
+    a.app.revoke_api_key(&second.api_key).await.unwrap();
+    assert!(answers(&b, &signed, 401).await, "the revoked key's signatures are refused by the other node");
+
+    let _ = stop.send(());
+    following.await.unwrap();
+}
+
 async fn on(db: Db) {
     let Some(a) = TestApp::on(db, |_| {}).await else { return };
-    let b = a.second_node();
+    let b = a.second_node().await;
     a_derivative_asked_on_two_nodes_at_once_is_rendered_once(&a, &b).await;
     chunks_of_one_upload_may_reach_different_nodes(&a, &b).await;
     a_destroy_on_one_node_reaches_the_other_within_a_second(&a, &b).await;

@@ -208,7 +208,7 @@ async fn console_usage_counts_deliveries_and_renders_per_day_across_nodes() {
     let t = TestApp::new().await;
     with_user(&t, EMAIL, Role::Viewer).await;
     upload(&t, "image", &[("public_id", "u")]).await;
-    let other = t.second_node();
+    let other = t.second_node().await;
     for path in ["u.jpg", "c_scale,w_10/u.jpg", "c_scale,w_10/u.jpg"] {
         assert_eq!(t.get(&format!("/{CLOUD}/image/upload/{path}"), &[]).await.status, StatusCode::OK);
     }
