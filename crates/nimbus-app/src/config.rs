@@ -27,10 +27,15 @@ pub struct AppConfig {
     pub cpu_queue: usize,
     /// Admin API calls allowed per hour per environment (sent as rate-limit headers).
     pub admin_rate_limit: u32,
-    /// How long delivery may reuse a looked-up asset or environment (writes on this node
-    /// clear it at once; writes on other nodes show within this time), and how many assets.
+    /// How long delivery may reuse a looked-up asset or environment (writes on this node,
+    /// and on PostgreSQL those of other nodes, clear it at once; other writes show within this
+    /// time), and how many assets.
     pub delivery_cache_ttl_ms: u64,
     pub delivery_cache_entries: u64,
+    /// How long relayed events stay in the outbox, and finished jobs (done, dead, cancelled)
+    /// in the job list, in seconds.
+    pub event_retention_secs: i64,
+    pub job_retention_secs: i64,
 }
 
 impl AppConfig {
@@ -54,6 +59,8 @@ impl AppConfig {
             admin_rate_limit: 5000,
             delivery_cache_ttl_ms: 1000,
             delivery_cache_entries: 100_000,
+            event_retention_secs: 30 * 86_400,
+            job_retention_secs: 14 * 86_400,
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod envs;
 pub mod error;
 pub mod events;
 pub mod folders;
+pub mod history;
 pub mod honoured;
 pub mod jobs;
 pub mod limits;

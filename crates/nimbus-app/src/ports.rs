@@ -461,6 +461,8 @@ pub trait Outbox: Send + Sync {
     async fn relay_events(&self, ids: &[i64], jobs: &[NewJob], now: i64) -> CatalogResult<()>;
     /// An environment's events, newest first, before `before`, at most `limit`.
     async fn events(&self, env: i64, before: Option<i64>, limit: u32) -> CatalogResult<Vec<StoredEvent>>;
+    /// Deletes up to `limit` events relayed before `before`, oldest first; returns how many.
+    async fn prune_events(&self, before: i64, limit: u32) -> CatalogResult<u64>;
 }
 
 /// A notification trigger: events of `event_type` (or every type, for `all`) are sent to

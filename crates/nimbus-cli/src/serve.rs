@@ -130,6 +130,9 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
                     tracing::warn!(error = %e, "orphan sweep failed");
                 }
             }
+            if let Err(e) = sweeper_app.prune_history().await {
+                tracing::warn!(error = %e, "pruning finished events and jobs failed");
+            }
             // Planner statistics follow the catalog's growth.
             if let Err(e) = sweeper_catalog.optimize().await {
                 tracing::warn!(error = %e, "refreshing planner statistics failed");

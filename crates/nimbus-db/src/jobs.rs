@@ -368,4 +368,19 @@ impl JobQueue for SqlCatalog {
         out.sort_by_key(|(s, _)| JobState::ALL.iter().position(|x| x == s));
         Ok(out)
     }
+
+    async fn prune_jobs(&self, before: i64, limit: u32) -> CatalogResult<u64> {
+        let _w = self.sqlite_writer().await;
+        // Attempts go with their job (ON DELETE CASCADE).
+        let r = sqlx::query(
+            "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('done', 'dead', 'cancelled') \
+             AND updated_at < $1 ORDER BY id LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(r.rows_affected())
+    }
 }

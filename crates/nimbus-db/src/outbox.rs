@@ -88,4 +88,18 @@ impl Outbox for SqlCatalog {
             .map_err(db_err)?;
         rows.iter().map(stored).collect()
     }
+
+    async fn prune_events(&self, before: i64, limit: u32) -> CatalogResult<u64> {
+        let _w = self.sqlite_writer().await;
+        let r = sqlx::query(
+            "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE relayed_at IS NOT NULL \
+             AND relayed_at < $1 ORDER BY id LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(r.rows_affected())
+    }
 }

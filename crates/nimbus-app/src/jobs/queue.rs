@@ -179,4 +179,7 @@ pub trait JobQueue: Send + Sync {
     async fn cancel_job(&self, id: i64, now: i64) -> CatalogResult<bool>;
     /// Counts of jobs by state, for the metrics and the Admin API.
     async fn job_counts(&self, env_id: Option<i64>) -> CatalogResult<Vec<(JobState, i64)>>;
+    /// Deletes up to `limit` finished jobs (done, dead or cancelled) last changed before
+    /// `before`, with their attempts, oldest first; returns how many.
+    async fn prune_jobs(&self, before: i64, limit: u32) -> CatalogResult<u64>;
 }

@@ -6,11 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
-use nimbus_app::jobs::{JobFilter, JobQueue, JobState};
+use nimbus_app::history::Pruned;
+use nimbus_app::jobs::{JobFilter, JobQueue, JobState, NewJob};
 use nimbus_app::ports::Clock as _;
 use nimbus_app::ports::Outbox as _;
 use nimbus_core::signature::{Algorithm, notification_signature};
-use nimbus_testkit::{CLOUD, Db, KEY, Multipart, SECRET, TestApp, photo_jpeg, png};
+use nimbus_testkit::{CLOUD, Db, KEY, Multipart, SECRET, T0, TestApp, photo_jpeg, png};
 use serde_json::{Value, json};
 
 /// A webhook receiver on a loopback port: records every request, answers `status`.
@@ -338,6 +339,56 @@ async fn refused_targets(t: &TestApp) {
     }
 }
 
+/// Relayed events and finished jobs go once past their retention; events not yet relayed
+/// and jobs still queued stay, whatever their age.
+async fn finished_history_is_pruned(t: &TestApp) {
+    let env = t.app.environment(nimbus_testkit::CLOUD).await.unwrap().id;
+    let hook = Receiver::start().await;
+    let up = |id: &'static str| {
+        let url = hook.url.clone();
+        async move {
+            let r = t
+                .upload_api(
+                    "image",
+                    "upload",
+                    &[("public_id", id), ("notification_url", &url)],
+                    Some(("a.png", &png(4, 4))),
+                )
+                .await;
+            assert_eq!(r.status, 200);
+        }
+    };
+    up("h/old").await;
+    t.worker("w").run_once().await.unwrap();
+    let delivered = t.app.list_jobs(Some(env), None, None, None, 100).await.unwrap();
+    assert!(delivered.iter().any(|j| j.state == JobState::Done), "{delivered:?}");
+    // A job that will still be queued, and an event not relayed yet.
+    let queued = t
+        .app
+        .catalog
+        .enqueue(&NewJob::new("webhook", Some(env), json!({}), t.app.now() + 100 * 86_400), t.app.now())
+        .await
+        .unwrap()
+        .id();
+    assert_eq!(t.app.prune_history().await.unwrap(), Pruned::default(), "nothing is old yet");
+
+    t.clock.advance(t.app.config.job_retention_secs + 1);
+    up("h/new").await;
+    let pruned = t.app.prune_history().await.unwrap();
+    assert_eq!(pruned.events, 0, "events are kept longer than jobs");
+    assert!(pruned.jobs >= 1, "{pruned:?}");
+    let jobs = t.app.list_jobs(Some(env), None, None, None, 100).await.unwrap();
+    assert!(jobs.iter().all(|j| !matches!(j.state, JobState::Done | JobState::Dead | JobState::Cancelled)), "{jobs:?}");
+    assert!(jobs.iter().any(|j| j.id == queued), "a queued job stays");
+
+    t.clock.advance(t.app.config.event_retention_secs);
+    let pruned = t.app.prune_history().await.unwrap();
+    assert!(pruned.events >= 1, "{pruned:?}");
+    let events = t.catalog.events(env, None, 100).await.unwrap();
+    assert!(!events.is_empty(), "the event of h/new was never relayed: kept");
+    assert!(events.iter().all(|e| e.created_at > T0), "the relayed ones are gone: {events:?}");
+}
+
 async fn all_on(db: Db) {
     let Some(t) = app(db).await else { return };
     notifications_for_every_write(&t).await;
@@ -352,6 +403,8 @@ async fn all_on(db: Db) {
     eager_async_runs_as_a_job_and_is_announced(&t).await;
     let Some(t) = app(db).await else { return };
     other_environments_see_no_triggers_or_jobs(&t).await;
+    let Some(t) = app(db).await else { return };
+    finished_history_is_pruned(&t).await;
 }
 
 #[tokio::test]

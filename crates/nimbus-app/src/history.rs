@@ -1,0 +1,45 @@
+//! How long the outbox and the job list keep what is finished: relayed events and finished
+//! jobs (with their attempts) are deleted once older than the configured retention, a batch
+//! at a time, by each node's maintenance round. Unrelayed events and queued or running jobs
+//! are never pruned.
+
+use crate::App;
+use crate::error::AppResult;
+
+/// Rows deleted per statement: short transactions, no long lock on either table.
+const BATCH: u32 = 1000;
+
+/// What one pruning round deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub events: u64,
+    pub jobs: u64,
+}
+
+impl App {
+    /// Deletes relayed events and finished jobs past their retention.
+    pub async fn prune_history(&self) -> AppResult<Pruned> {
+        let now = self.now();
+        let mut pruned = Pruned::default();
+        let events_before = now - self.config.event_retention_secs;
+        loop {
+            let n = self.catalog.prune_events(events_before, BATCH).await?;
+            pruned.events += n;
+            if n < u64::from(BATCH) {
+                break;
+            }
+        }
+        let jobs_before = now - self.config.job_retention_secs;
+        loop {
+            let n = self.catalog.prune_jobs(jobs_before, BATCH).await?;
+            pruned.jobs += n;
+            if n < u64::from(BATCH) {
+                break;
+            }
+        }
+        if pruned != Pruned::default() {
+            tracing::info!(events = pruned.events, jobs = pruned.jobs, "finished events and jobs pruned");
+        }
+        Ok(pruned)
+    }
+}
