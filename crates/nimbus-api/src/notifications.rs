@@ -143,7 +143,7 @@ impl Notifications for CloudinaryNotifications {
                 m.insert("source".into(), json!("api"));
                 m.insert("resources".into(), Value::Object(by_id));
             }
-            Event::Updated { .. } | Event::SchemaChanged { .. } => return None,
+            Event::Updated { .. } | Event::SchemaChanged { .. } | Event::Configured { .. } => return None,
         }
         Some(Value::Object(m))
     }

@@ -176,7 +176,7 @@ impl App {
                 Patched::Done(asset) => {
                     self.changed();
                     if let Some(folder) = patch.asset_folder.filter(|f| !f.is_empty()) {
-                        self.catalog.ensure_folder(env, &folder, now).await?;
+                        self.catalog.ensure_folder(&WriteCtx::new(caller, now), &folder).await?;
                     }
                     return Ok((*asset, warnings));
                 }

@@ -4,6 +4,7 @@ use nimbus_core::CloudName;
 use nimbus_core::cloudinary_url::CloudinaryUrl;
 
 use crate::error::AppResult;
+use crate::events::{Actor, Caller, WriteCtx};
 use crate::ports::{ApiKey, Environment};
 use crate::{App, AppError};
 
@@ -17,11 +18,21 @@ impl App {
         cloud: &str,
         credentials: Option<(String, String)>,
     ) -> AppResult<(Environment, CloudinaryUrl)> {
+        self.create_environment_by(&Actor::System, cloud, credentials).await
+    }
+
+    /// As [`App::create_environment`], recorded as done by `actor`.
+    pub async fn create_environment_by(
+        &self,
+        actor: &Actor,
+        cloud: &str,
+        credentials: Option<(String, String)>,
+    ) -> AppResult<(Environment, CloudinaryUrl)> {
         let cloud_name = CloudName::parse(cloud)?;
         let (key, secret) = credentials.unwrap_or_else(|| (self.ids.digits(15), self.ids.token(SECRET_LEN)));
         let env = self
             .catalog
-            .create_env(cloud_name.as_str(), &key, &secret, self.now())
+            .create_env(cloud_name.as_str(), &key, &secret, actor, self.now())
             .await?
             .ok_or_else(|| AppError::AlreadyExists(format!("Environment {cloud}")))?;
         Ok((env, CloudinaryUrl { api_key: key, api_secret: secret, cloud: cloud_name }))
@@ -52,7 +63,8 @@ impl App {
                 Some(env) => {
                     match self.catalog.api_key(&u.api_key).await? {
                         None => {
-                            self.catalog.create_key(env.id, &u.api_key, &u.api_secret, self.now()).await?;
+                            let w = WriteCtx::new(&Caller::system(env.id), self.now());
+                            self.catalog.create_key(&w, &u.api_key, &u.api_secret).await?;
                         }
                         Some(k) if k.env_id != env.id || k.secret != u.api_secret => {
                             tracing::warn!(api_key = %u.api_key, "CLOUDINARY_URL names a key that exists with other settings; left unchanged");
@@ -74,7 +86,7 @@ impl App {
 
     /// Turns strict transformations on or off for an environment.
     pub async fn set_strict_transformations(&self, cloud: &str, on: bool) -> AppResult<()> {
-        if !self.catalog.set_strict_transformations(cloud, on).await? {
+        if !self.catalog.set_strict_transformations(cloud, on, &Actor::System, self.now()).await? {
             return Err(AppError::UnknownCloud(cloud.to_owned()));
         }
         self.delivery_cache.clear();
@@ -86,7 +98,7 @@ impl App {
     }
 
     pub async fn delete_environment(&self, cloud: &str) -> AppResult<()> {
-        if self.catalog.delete_env(cloud).await? {
+        if self.catalog.delete_env(cloud, &Actor::System, self.now()).await? {
             self.delivery_cache.clear();
             Ok(())
         } else {
@@ -95,9 +107,14 @@ impl App {
     }
 
     pub async fn create_api_key(&self, cloud: &str) -> AppResult<CloudinaryUrl> {
+        self.create_api_key_by(&Actor::System, cloud).await
+    }
+
+    /// As [`App::create_api_key`], recorded as done by `actor`.
+    pub async fn create_api_key_by(&self, actor: &Actor, cloud: &str) -> AppResult<CloudinaryUrl> {
         let env = self.environment(cloud).await?;
-        let key =
-            self.catalog.create_key(env.id, &self.ids.digits(15), &self.ids.token(SECRET_LEN), self.now()).await?;
+        let w = WriteCtx::new(&Caller { env: env.id, actor: actor.clone() }, self.now());
+        let key = self.catalog.create_key(&w, &self.ids.digits(15), &self.ids.token(SECRET_LEN)).await?;
         self.delivery_cache.clear();
         Ok(CloudinaryUrl { api_key: key.key, api_secret: key.secret, cloud: CloudName::parse(cloud)? })
     }
@@ -108,7 +125,12 @@ impl App {
     }
 
     pub async fn revoke_api_key(&self, key: &str) -> AppResult<()> {
-        if self.catalog.revoke_key(key, self.now()).await? {
+        self.revoke_api_key_by(&Actor::System, key).await
+    }
+
+    /// As [`App::revoke_api_key`], recorded as done by `actor`.
+    pub async fn revoke_api_key_by(&self, actor: &Actor, key: &str) -> AppResult<()> {
+        if self.catalog.revoke_key(key, actor, self.now()).await? {
             self.delivery_cache.clear();
             Ok(())
         } else {

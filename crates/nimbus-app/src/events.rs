@@ -167,6 +167,60 @@ pub enum Event {
         version: i64,
         changed: Vec<SchemaItem>,
     },
+    /// An environment's settings: presets, named transformations, folders, keys, the
+    /// environment itself.
+    Configured {
+        change: ConfigChange,
+    },
+}
+
+/// One change of an environment's settings, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", content = "name", rename_all = "snake_case")]
+pub enum ConfigChange {
+    PresetCreated(String),
+    PresetUpdated(String),
+    PresetDeleted(String),
+    TransformationCreated(String),
+    TransformationUpdated(String),
+    TransformationDeleted(String),
+    FolderCreated(String),
+    FolderDeleted(String),
+    /// By API key (never its secret).
+    KeyCreated(String),
+    KeyRevoked(String),
+    /// By cloud name.
+    EnvironmentCreated(String),
+    EnvironmentDeleted(String),
+    /// Strict transformations turned on (`true`) or off.
+    StrictTransformations(bool),
+}
+
+impl ConfigChange {
+    /// The event's name in the outbox.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::PresetCreated(_) => "preset_created",
+            Self::PresetUpdated(_) => "preset_updated",
+            Self::PresetDeleted(_) => "preset_deleted",
+            Self::TransformationCreated(_) => "transformation_created",
+            Self::TransformationUpdated(_) => "transformation_updated",
+            Self::TransformationDeleted(_) => "transformation_deleted",
+            Self::FolderCreated(_) => "folder_created",
+            Self::FolderDeleted(_) => "folder_deleted",
+            Self::KeyCreated(_) => "key_created",
+            Self::KeyRevoked(_) => "key_revoked",
+            Self::EnvironmentCreated(_) => "environment_created",
+            Self::EnvironmentDeleted(_) => "environment_deleted",
+            Self::StrictTransformations(_) => "strict_transformations_set",
+        }
+    }
+}
+
+impl From<ConfigChange> for Event {
+    fn from(change: ConfigChange) -> Self {
+        Self::Configured { change }
+    }
 }
 
 /// One item of a schema change, by external id.
@@ -200,6 +254,7 @@ impl Event {
             Self::MetadataChanged { .. } => "metadata_changed",
             Self::Updated { .. } => "updated",
             Self::SchemaChanged { .. } => "schema_changed",
+            Self::Configured { change } => change.kind(),
         }
     }
 }

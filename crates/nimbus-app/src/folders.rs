@@ -1,6 +1,7 @@
 //! Asset folders: created explicitly or implicitly by uploads; deleted only when empty.
 
 use crate::error::AppResult;
+use crate::events::{Caller, WriteCtx};
 use crate::{App, AppError};
 
 /// Normalises a folder path: no leading/trailing `/`, no empty or dot segments.
@@ -14,9 +15,9 @@ pub fn folder_path(raw: &str) -> AppResult<String> {
 
 impl App {
     /// Returns whether the folder is new.
-    pub async fn create_folder(&self, env: i64, path: &str) -> AppResult<String> {
+    pub async fn create_folder(&self, caller: &Caller, path: &str) -> AppResult<String> {
         let path = folder_path(path)?;
-        self.catalog.ensure_folder(env, &path, self.now()).await?;
+        self.catalog.ensure_folder(&WriteCtx::new(caller, self.now()), &path).await?;
         Ok(path)
     }
 
@@ -31,7 +32,8 @@ impl App {
         Ok(self.catalog.list_folders(env, parent.as_deref()).await?)
     }
 
-    pub async fn delete_folder(&self, env: i64, path: &str) -> AppResult<String> {
+    pub async fn delete_folder(&self, caller: &Caller, path: &str) -> AppResult<String> {
+        let env = caller.env;
         let path = folder_path(path)?;
         if !self.catalog.folder_exists(env, &path).await? {
             return Err(AppError::FolderNotFound(path));
@@ -39,7 +41,7 @@ impl App {
         if self.catalog.folder_has_content(env, &path).await? {
             return Err(AppError::FolderNotEmpty(path));
         }
-        self.catalog.delete_folder(env, &path).await?;
+        self.catalog.delete_folder(&WriteCtx::new(caller, self.now()), &path).await?;
         Ok(path)
     }
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use nimbus_core::{Asset, Context, DeliveryType, MetadataValues, PublicId, ResourceType};
 
-use crate::events::{StoredEvent, WriteCtx};
+use crate::events::{Actor, StoredEvent, WriteCtx};
 use crate::jobs::NewJob;
 
 /// Catalog failures are infrastructure failures: "not found" is an `Option`, never an error.
@@ -183,16 +183,23 @@ pub struct Usage {
 #[async_trait]
 pub trait EnvRepo: Send + Sync {
     /// Creates an environment with its first key. Fails if the cloud name is taken.
-    async fn create_env(&self, cloud: &str, key: &str, secret: &str, now: i64) -> CatalogResult<Option<Environment>>;
+    async fn create_env(
+        &self,
+        cloud: &str,
+        key: &str,
+        secret: &str,
+        actor: &Actor,
+        now: i64,
+    ) -> CatalogResult<Option<Environment>>;
     async fn env_by_cloud(&self, cloud: &str) -> CatalogResult<Option<Environment>>;
     async fn list_envs(&self) -> CatalogResult<Vec<Environment>>;
     /// Deletes an environment and its catalog rows (blobs are left to the sweeper).
-    async fn delete_env(&self, cloud: &str) -> CatalogResult<bool>;
-    async fn set_strict_transformations(&self, cloud: &str, on: bool) -> CatalogResult<bool>;
+    async fn delete_env(&self, cloud: &str, actor: &Actor, now: i64) -> CatalogResult<bool>;
+    async fn set_strict_transformations(&self, cloud: &str, on: bool, actor: &Actor, now: i64) -> CatalogResult<bool>;
     async fn api_key(&self, key: &str) -> CatalogResult<Option<ApiKey>>;
-    async fn create_key(&self, env_id: i64, key: &str, secret: &str, now: i64) -> CatalogResult<ApiKey>;
+    async fn create_key(&self, w: &WriteCtx, key: &str, secret: &str) -> CatalogResult<ApiKey>;
     async fn list_keys(&self, env_id: i64) -> CatalogResult<Vec<ApiKey>>;
-    async fn revoke_key(&self, key: &str, now: i64) -> CatalogResult<bool>;
+    async fn revoke_key(&self, key: &str, actor: &Actor, now: i64) -> CatalogResult<bool>;
     /// Adds a node's counts to the day's, and sets the day's stored bytes.
     async fn add_usage(
         &self,
@@ -267,7 +274,7 @@ pub trait AssetRepo: Send + Sync {
 #[async_trait]
 pub trait FolderRepo: Send + Sync {
     /// Records `path` and all its ancestors; returns whether `path` itself is new.
-    async fn ensure_folder(&self, env: i64, path: &str, now: i64) -> CatalogResult<bool>;
+    async fn ensure_folder(&self, w: &WriteCtx, path: &str) -> CatalogResult<bool>;
     async fn folder_exists(&self, env: i64, path: &str) -> CatalogResult<bool>;
     /// Direct children of `parent` (`None`: root folders), sorted.
     async fn list_folders(&self, env: i64, parent: Option<&str>) -> CatalogResult<Vec<String>>;
@@ -275,17 +282,17 @@ pub trait FolderRepo: Send + Sync {
     async fn all_folders(&self, env: i64) -> CatalogResult<Vec<(String, i64)>>;
     /// Whether any asset or subfolder lives under `path`.
     async fn folder_has_content(&self, env: i64, path: &str) -> CatalogResult<bool>;
-    async fn delete_folder(&self, env: i64, path: &str) -> CatalogResult<bool>;
+    async fn delete_folder(&self, w: &WriteCtx, path: &str) -> CatalogResult<bool>;
 }
 
 #[async_trait]
 pub trait PresetRepo: Send + Sync {
     /// Inserts (`create`) or updates a preset; returns false if that was impossible
     /// (exists on create, missing on update).
-    async fn put_preset(&self, env: i64, preset: &Preset, create: bool, now: i64) -> CatalogResult<bool>;
+    async fn put_preset(&self, w: &WriteCtx, preset: &Preset, create: bool) -> CatalogResult<bool>;
     async fn preset(&self, env: i64, name: &str) -> CatalogResult<Option<Preset>>;
     async fn list_presets(&self, env: i64) -> CatalogResult<Vec<Preset>>;
-    async fn delete_preset(&self, env: i64, name: &str) -> CatalogResult<bool>;
+    async fn delete_preset(&self, w: &WriteCtx, name: &str) -> CatalogResult<bool>;
 }
 
 /// A metadata field definition as stored: its Metadata API JSON document.
@@ -414,11 +421,11 @@ pub struct NamedTransformation {
 pub trait TransformationRepo: Send + Sync {
     /// Inserts (`create`) or updates; false if that was impossible (exists on create,
     /// missing on update).
-    async fn put_named(&self, env: i64, t: &NamedTransformation, create: bool, now: i64) -> CatalogResult<bool>;
+    async fn put_named(&self, w: &WriteCtx, t: &NamedTransformation, create: bool) -> CatalogResult<bool>;
     async fn named(&self, env: i64, name: &str) -> CatalogResult<Option<NamedTransformation>>;
     /// By name, after `after`, at most `limit`.
     async fn list_named(&self, env: i64, after: Option<&str>, limit: u32) -> CatalogResult<Vec<NamedTransformation>>;
-    async fn delete_named(&self, env: i64, name: &str) -> CatalogResult<bool>;
+    async fn delete_named(&self, w: &WriteCtx, name: &str) -> CatalogResult<bool>;
     /// Notes that eager derivation used `transformation` (canonical text); idempotent.
     async fn record_derived(&self, env: i64, transformation: &str, now: i64) -> CatalogResult<()>;
     /// A recorded transformation, as a [`NamedTransformation`] whose name is its text.

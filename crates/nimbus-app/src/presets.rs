@@ -1,6 +1,7 @@
 //! Upload presets: named upload parameters, signed or unsigned.
 
 use crate::error::AppResult;
+use crate::events::{Caller, WriteCtx};
 use crate::params::Params;
 use crate::ports::Preset;
 use crate::{App, AppError};
@@ -21,7 +22,7 @@ fn settings_of(params: &Params) -> Vec<(String, String)> {
 }
 
 impl App {
-    pub async fn create_preset(&self, env: i64, params: &Params) -> AppResult<String> {
+    pub async fn create_preset(&self, caller: &Caller, params: &Params) -> AppResult<String> {
         crate::honoured::refuse_unhonoured(params)?;
         let name = match params.get("name") {
             Some(n) => n.to_owned(),
@@ -35,16 +36,16 @@ impl App {
             unsigned: params.bool("unsigned").unwrap_or(false),
             settings: settings_of(params),
         };
-        if !self.catalog.put_preset(env, &preset, true, self.now()).await? {
+        if !self.catalog.put_preset(&WriteCtx::new(caller, self.now()), &preset, true).await? {
             return Err(AppError::AlreadyExists(format!("Upload preset {name}")));
         }
         Ok(name)
     }
 
     /// Updates the given settings, keeping the others.
-    pub async fn update_preset(&self, env: i64, name: &str, params: &Params) -> AppResult<()> {
+    pub async fn update_preset(&self, caller: &Caller, name: &str, params: &Params) -> AppResult<()> {
         crate::honoured::refuse_unhonoured(params)?;
-        let mut preset = self.get_preset(env, name).await?;
+        let mut preset = self.get_preset(caller.env, name).await?;
         if let Some(u) = params.bool("unsigned") {
             preset.unsigned = u;
         }
@@ -54,7 +55,7 @@ impl App {
                 None => preset.settings.push((k, v)),
             }
         }
-        self.catalog.put_preset(env, &preset, false, self.now()).await?;
+        self.catalog.put_preset(&WriteCtx::new(caller, self.now()), &preset, false).await?;
         Ok(())
     }
 
@@ -66,8 +67,8 @@ impl App {
         Ok(self.catalog.list_presets(env).await?)
     }
 
-    pub async fn delete_preset(&self, env: i64, name: &str) -> AppResult<()> {
-        if self.catalog.delete_preset(env, name).await? {
+    pub async fn delete_preset(&self, caller: &Caller, name: &str) -> AppResult<()> {
+        if self.catalog.delete_preset(&WriteCtx::new(caller, self.now()), name).await? {
             Ok(())
         } else {
             Err(AppError::PresetNotFound(name.to_owned()))

@@ -6,6 +6,7 @@
 use nimbus_core::transform::{Component, Param, Transformation};
 
 use crate::error::AppResult;
+use crate::events::{Caller, WriteCtx};
 use crate::ports::NamedTransformation;
 use crate::{App, AppError};
 
@@ -66,7 +67,7 @@ impl App {
     /// `allowed_for_strict` says otherwise.
     pub async fn create_named_transformation(
         &self,
-        env: i64,
+        caller: &Caller,
         name: &str,
         text: &str,
         allowed_for_strict: Option<bool>,
@@ -82,8 +83,8 @@ impl App {
             allowed_for_strict: allowed_for_strict.unwrap_or(true),
         };
         // A definition that refers to names must expand (no unknown names, no cycles).
-        self.expand_named(env, &t, &[name.to_owned()]).await?;
-        if !self.catalog.put_named(env, &named, true, self.now()).await? {
+        self.expand_named(caller.env, &t, &[name.to_owned()]).await?;
+        if !self.catalog.put_named(&WriteCtx::new(caller, self.now()), &named, true).await? {
             return Err(AppError::AlreadyExists(format!("Transformation {name}")));
         }
         // Delivery resolutions remembered for a few seconds must see the new name.
@@ -150,18 +151,18 @@ impl App {
     /// Changes `allowed_for_strict` and, with `unsafe_update`, the definition.
     pub async fn update_named_transformation(
         &self,
-        env: i64,
+        caller: &Caller,
         id: &str,
         allowed_for_strict: Option<bool>,
         unsafe_update: Option<&str>,
     ) -> AppResult<()> {
-        let (mut named, is_named) = self.transformation_by_id(env, id).await?;
+        let (mut named, is_named) = self.transformation_by_id(caller.env, id).await?;
         if !is_named {
             if unsafe_update.is_some() {
                 return Err(AppError::InvalidParam { name: "unsafe_update", value: id.to_owned() });
             }
             if let Some(a) = allowed_for_strict {
-                self.catalog.set_derived_allowed_for_strict(env, &named.transformation, a).await?;
+                self.catalog.set_derived_allowed_for_strict(caller.env, &named.transformation, a).await?;
                 self.delivery_cache.clear();
             }
             return Ok(());
@@ -171,17 +172,17 @@ impl App {
         }
         if let Some(text) = unsafe_update {
             let t = parse_text(text)?;
-            self.expand_named(env, &t, &[named.name.clone()]).await?;
+            self.expand_named(caller.env, &t, &[named.name.clone()]).await?;
             named.transformation = stored_definition(text)?;
         }
-        self.catalog.put_named(env, &named, false, self.now()).await?;
+        self.catalog.put_named(&WriteCtx::new(caller, self.now()), &named, false).await?;
         // URLs that use the name resolve differently now.
         self.delivery_cache.clear();
         Ok(())
     }
 
-    pub async fn delete_named_transformation(&self, env: i64, id: &str) -> AppResult<()> {
-        if self.catalog.delete_named(env, bare(id)).await? {
+    pub async fn delete_named_transformation(&self, caller: &Caller, id: &str) -> AppResult<()> {
+        if self.catalog.delete_named(&WriteCtx::new(caller, self.now()), bare(id)).await? {
             self.delivery_cache.clear();
             Ok(())
         } else {

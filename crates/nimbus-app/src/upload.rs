@@ -259,7 +259,7 @@ impl App {
         };
         self.changed();
         if !asset.asset_folder.is_empty() {
-            self.catalog.ensure_folder(caller.env.id, &asset.asset_folder, now).await?;
+            self.catalog.ensure_folder(&WriteCtx::new(&w.caller, now), &asset.asset_folder).await?;
         }
         let metadata_warnings = metadata.warnings;
         let mut up = match saved {

@@ -92,7 +92,7 @@ pub fn notification_type(e: &Event) -> Option<&'static str> {
         Event::TagsChanged { .. } => "resource_tags_changed",
         Event::ContextChanged { .. } => "resource_context_changed",
         Event::MetadataChanged { .. } => "resource_metadata_changed",
-        Event::Updated { .. } | Event::SchemaChanged { .. } => return None,
+        Event::Updated { .. } | Event::SchemaChanged { .. } | Event::Configured { .. } => return None,
     })
 }
 

@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use nimbus_app::events::Actor;
 use nimbus_app::ports::{AssetRepo, EnvRepo, SearchRepo, Usage};
 use nimbus_app::search::{Aggregation, SearchQuery, SortField, SortKey, ValueAgg};
 use nimbus_core::metadata::FieldType;
@@ -114,7 +115,7 @@ async fn main() {
     let c = SqlCatalog::connect(&url).await.expect("connect");
     let env = match c.env_by_cloud("searchbench").await.expect("env") {
         Some(e) => e,
-        None => c.create_env("searchbench", "sbk", "sbs", 1).await.expect("create").expect("new env"),
+        None => c.create_env("searchbench", "sbk", "sbs", &Actor::System, 1).await.expect("create").expect("new env"),
     };
     let Usage { resources, .. } = c.usage(env.id).await.expect("usage");
     let have = usize::try_from(resources).unwrap_or(0);

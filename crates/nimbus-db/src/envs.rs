@@ -1,11 +1,12 @@
 //! Environments and API keys.
 
 use async_trait::async_trait;
+use nimbus_app::events::{Actor, ConfigChange, WriteCtx};
 use nimbus_app::ports::{ApiKey, CatalogResult, EnvRepo, Environment, UsageDay};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::{SqlCatalog, db_err};
+use crate::{SqlCatalog, db_err, outbox};
 
 fn env_row(r: &AnyRow) -> CatalogResult<Environment> {
     Ok(Environment {
@@ -43,7 +44,14 @@ const ENV_TABLES: [&str; 11] = [
 
 #[async_trait]
 impl EnvRepo for SqlCatalog {
-    async fn create_env(&self, cloud: &str, key: &str, secret: &str, now: i64) -> CatalogResult<Option<Environment>> {
+    async fn create_env(
+        &self,
+        cloud: &str,
+        key: &str,
+        secret: &str,
+        actor: &Actor,
+        now: i64,
+    ) -> CatalogResult<Option<Environment>> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query("INSERT INTO environments (cloud_name, created_at) VALUES ($1, $2) ON CONFLICT (cloud_name) DO NOTHING RETURNING id, cloud_name, created_at, strict_transformations")
             .bind(cloud)
@@ -64,6 +72,9 @@ impl EnvRepo for SqlCatalog {
             .execute(&mut *tx.tx)
             .await
             .map_err(db_err)?;
+        let created = ConfigChange::EnvironmentCreated(env.cloud_name.clone());
+        outbox::configured(&mut tx.tx, env.id, actor, now, created).await?;
+        outbox::configured(&mut tx.tx, env.id, actor, now, ConfigChange::KeyCreated(key.to_owned())).await?;
         tx.commit().await?;
         Ok(Some(env))
     }
@@ -89,7 +100,7 @@ impl EnvRepo for SqlCatalog {
         rows.iter().map(env_row).collect()
     }
 
-    async fn delete_env(&self, cloud: &str) -> CatalogResult<bool> {
+    async fn delete_env(&self, cloud: &str, actor: &Actor, now: i64) -> CatalogResult<bool> {
         let Some(env) = self.env_by_cloud(cloud).await? else {
             return Ok(false);
         };
@@ -107,21 +118,28 @@ impl EnvRepo for SqlCatalog {
             .await
             .map_err(db_err)?
             .rows_affected();
+        // Kept after the environment's own rows are gone: who deleted it.
+        outbox::configured(&mut tx.tx, env.id, actor, now, ConfigChange::EnvironmentDeleted(env.cloud_name)).await?;
         tx.commit().await?;
         Ok(n > 0)
     }
 
-    async fn set_strict_transformations(&self, cloud: &str, on: bool) -> CatalogResult<bool> {
+    async fn set_strict_transformations(&self, cloud: &str, on: bool, actor: &Actor, now: i64) -> CatalogResult<bool> {
         let mut tx = self.write_tx().await?;
-        let n = sqlx::query("UPDATE environments SET strict_transformations = $1 WHERE cloud_name = $2")
+        let row = sqlx::query("UPDATE environments SET strict_transformations = $1 WHERE cloud_name = $2 RETURNING id")
             .bind(i64::from(on))
             .bind(cloud)
-            .execute(&mut *tx.tx)
+            .fetch_optional(&mut *tx.tx)
             .await
-            .map_err(db_err)?
-            .rows_affected();
+            .map_err(db_err)?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let env: i64 = row.try_get("id").map_err(db_err)?;
+        outbox::configured(&mut tx.tx, env, actor, now, ConfigChange::StrictTransformations(on)).await?;
         tx.commit().await?;
-        Ok(n > 0)
+        Ok(true)
     }
 
     async fn api_key(&self, key: &str) -> CatalogResult<Option<ApiKey>> {
@@ -134,9 +152,9 @@ impl EnvRepo for SqlCatalog {
         row.as_ref().map(key_row).transpose()
     }
 
-    async fn create_key(&self, env_id: i64, key: &str, secret: &str, now: i64) -> CatalogResult<ApiKey> {
-        let tx = self.write_tx().await?;
-        let mut tx = tx;
+    async fn create_key(&self, w: &WriteCtx, key: &str, secret: &str) -> CatalogResult<ApiKey> {
+        let (env_id, now) = (w.env(), w.now);
+        let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO api_keys (api_key, env_id, api_secret, created_at) VALUES ($1, $2, $3, $4)")
             .bind(key)
             .bind(env_id)
@@ -145,6 +163,7 @@ impl EnvRepo for SqlCatalog {
             .execute(&mut *tx.tx)
             .await
             .map_err(db_err)?;
+        outbox::record(&mut tx.tx, w, &[ConfigChange::KeyCreated(key.to_owned()).into()]).await?;
         tx.commit().await?;
         Ok(ApiKey { key: key.to_owned(), secret: secret.to_owned(), env_id, created_at: now, revoked_at: None })
     }
@@ -158,18 +177,24 @@ impl EnvRepo for SqlCatalog {
         rows.iter().map(key_row).collect()
     }
 
-    async fn revoke_key(&self, key: &str, now: i64) -> CatalogResult<bool> {
-        let tx = self.write_tx().await?;
-        let mut tx = tx;
-        let n = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE api_key = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(key)
-            .execute(&mut *tx.tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
+    async fn revoke_key(&self, key: &str, actor: &Actor, now: i64) -> CatalogResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE api_key = $2 AND revoked_at IS NULL RETURNING env_id",
+        )
+        .bind(now)
+        .bind(key)
+        .fetch_optional(&mut *tx.tx)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let env: i64 = row.try_get("env_id").map_err(db_err)?;
+        outbox::configured(&mut tx.tx, env, actor, now, ConfigChange::KeyRevoked(key.to_owned())).await?;
         tx.commit().await?;
-        Ok(n > 0)
+        Ok(true)
     }
 
     async fn add_usage(

@@ -1,10 +1,11 @@
 //! Asset folders, kept as rows with their parent so listing children is an index lookup.
 
 use async_trait::async_trait;
+use nimbus_app::events::{ConfigChange, WriteCtx};
 use nimbus_app::ports::{CatalogResult, FolderRepo};
 use sqlx::Row as _;
 
-use crate::{SqlCatalog, db_err};
+use crate::{SqlCatalog, db_err, outbox};
 
 /// `a/b/c` -> `a/b`; root folders have parent `""`.
 fn parent_of(path: &str) -> &str {
@@ -13,7 +14,8 @@ fn parent_of(path: &str) -> &str {
 
 #[async_trait]
 impl FolderRepo for SqlCatalog {
-    async fn ensure_folder(&self, env: i64, path: &str, now: i64) -> CatalogResult<bool> {
+    async fn ensure_folder(&self, w: &WriteCtx, path: &str) -> CatalogResult<bool> {
+        let (env, now) = (w.env(), w.now);
         // Ancestors of an existing folder exist too (a folder is deleted only when empty), so
         // the common case is one read and no write transaction.
         if self.folder_exists(env, path).await? {
@@ -37,6 +39,9 @@ impl FolderRepo for SqlCatalog {
                 .map_err(db_err)?
                 .rows_affected();
             created_last = n > 0;
+            if created_last {
+                outbox::record(&mut tx.tx, w, &[ConfigChange::FolderCreated(p.to_owned()).into()]).await?;
+            }
         }
         tx.commit().await?;
         Ok(created_last)
@@ -104,15 +109,18 @@ impl FolderRepo for SqlCatalog {
         Ok(folders.is_some())
     }
 
-    async fn delete_folder(&self, env: i64, path: &str) -> CatalogResult<bool> {
+    async fn delete_folder(&self, w: &WriteCtx, path: &str) -> CatalogResult<bool> {
         let mut tx = self.write_tx().await?;
         let n = sqlx::query("DELETE FROM folders WHERE env_id = $1 AND path = $2")
-            .bind(env)
+            .bind(w.env())
             .bind(path)
             .execute(&mut *tx.tx)
             .await
             .map_err(db_err)?
             .rows_affected();
+        if n > 0 {
+            outbox::record(&mut tx.tx, w, &[ConfigChange::FolderDeleted(path.to_owned()).into()]).await?;
+        }
         tx.commit().await?;
         Ok(n > 0)
     }

@@ -2,7 +2,7 @@
 //! [`crate::write::after_write`]), read and marked by the relay.
 
 use async_trait::async_trait;
-use nimbus_app::events::{Event, StoredEvent, WriteCtx};
+use nimbus_app::events::{Actor, Caller, ConfigChange, Event, StoredEvent, WriteCtx};
 use nimbus_app::jobs::NewJob;
 use nimbus_app::ports::Outbox;
 use nimbus_app::ports::{CatalogError, CatalogResult};
@@ -24,6 +24,18 @@ fn stored(row: &AnyRow) -> CatalogResult<StoredEvent> {
         event: serde_json::from_str(&payload).map_err(|e| CatalogError(format!("corrupt event payload: {e}")))?,
         created_at: row.try_get("created_at").map_err(db_err)?,
     })
+}
+
+/// Records one change of an environment's settings by `actor`.
+pub(crate) async fn configured(
+    conn: &mut AnyConnection,
+    env: i64,
+    actor: &Actor,
+    now: i64,
+    change: ConfigChange,
+) -> CatalogResult<()> {
+    let w = WriteCtx::new(&Caller { env, actor: actor.clone() }, now);
+    record(conn, &w, &[change.into()]).await
 }
 
 /// Records `events` and, when the write changed something, enqueues the context's jobs.

@@ -1,11 +1,12 @@
 //! Upload presets; settings are stored as JSON pairs in their wire form.
 
 use async_trait::async_trait;
+use nimbus_app::events::{ConfigChange, WriteCtx};
 use nimbus_app::ports::{CatalogError, CatalogResult, Preset, PresetRepo};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::{SqlCatalog, db_err};
+use crate::{SqlCatalog, db_err, outbox};
 
 fn preset_row(r: &AnyRow) -> CatalogResult<Preset> {
     let settings: String = r.try_get("settings").map_err(db_err)?;
@@ -19,7 +20,8 @@ fn preset_row(r: &AnyRow) -> CatalogResult<Preset> {
 
 #[async_trait]
 impl PresetRepo for SqlCatalog {
-    async fn put_preset(&self, env: i64, p: &Preset, create: bool, now: i64) -> CatalogResult<bool> {
+    async fn put_preset(&self, w: &WriteCtx, p: &Preset, create: bool) -> CatalogResult<bool> {
+        let (env, now) = (w.env(), w.now);
         let settings = serde_json::to_string(&p.settings).map_err(|e| CatalogError(e.to_string()))?;
         let mut tx = self.write_tx().await?;
         let n = if create {
@@ -43,6 +45,11 @@ impl PresetRepo for SqlCatalog {
         }
         .map_err(db_err)?
         .rows_affected();
+        if n > 0 {
+            let name = p.name.clone();
+            let change = if create { ConfigChange::PresetCreated(name) } else { ConfigChange::PresetUpdated(name) };
+            outbox::record(&mut tx.tx, w, &[change.into()]).await?;
+        }
         tx.commit().await?;
         Ok(n > 0)
     }
@@ -66,15 +73,18 @@ impl PresetRepo for SqlCatalog {
         rows.iter().map(preset_row).collect()
     }
 
-    async fn delete_preset(&self, env: i64, name: &str) -> CatalogResult<bool> {
+    async fn delete_preset(&self, w: &WriteCtx, name: &str) -> CatalogResult<bool> {
         let mut tx = self.write_tx().await?;
         let n = sqlx::query("DELETE FROM upload_presets WHERE env_id = $1 AND name = $2")
-            .bind(env)
+            .bind(w.env())
             .bind(name)
             .execute(&mut *tx.tx)
             .await
             .map_err(db_err)?
             .rows_affected();
+        if n > 0 {
+            outbox::record(&mut tx.tx, w, &[ConfigChange::PresetDeleted(name.to_owned()).into()]).await?;
+        }
         tx.commit().await?;
         Ok(n > 0)
     }

@@ -1,11 +1,12 @@
 //! Named transformations.
 
 use async_trait::async_trait;
+use nimbus_app::events::{ConfigChange, WriteCtx};
 use nimbus_app::ports::{CatalogResult, DerivedAsset, NamedTransformation, TransformationRepo};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::{SqlCatalog, db_err};
+use crate::{SqlCatalog, db_err, outbox};
 
 fn row(r: &AnyRow) -> CatalogResult<NamedTransformation> {
     Ok(NamedTransformation {
@@ -17,7 +18,8 @@ fn row(r: &AnyRow) -> CatalogResult<NamedTransformation> {
 
 #[async_trait]
 impl TransformationRepo for SqlCatalog {
-    async fn put_named(&self, env: i64, t: &NamedTransformation, create: bool, now: i64) -> CatalogResult<bool> {
+    async fn put_named(&self, w: &WriteCtx, t: &NamedTransformation, create: bool) -> CatalogResult<bool> {
+        let (env, now) = (w.env(), w.now);
         let mut tx = self.write_tx().await?;
         let q = if create {
             sqlx::query(
@@ -41,6 +43,15 @@ impl TransformationRepo for SqlCatalog {
             .bind(t.name.as_str())
         };
         let n = q.execute(&mut *tx.tx).await.map_err(db_err)?.rows_affected();
+        if n > 0 {
+            let name = t.name.clone();
+            let change = if create {
+                ConfigChange::TransformationCreated(name)
+            } else {
+                ConfigChange::TransformationUpdated(name)
+            };
+            outbox::record(&mut tx.tx, w, &[change.into()]).await?;
+        }
         tx.commit().await?;
         Ok(n > 0)
     }
@@ -71,15 +82,18 @@ impl TransformationRepo for SqlCatalog {
         rows.iter().map(row).collect()
     }
 
-    async fn delete_named(&self, env: i64, name: &str) -> CatalogResult<bool> {
+    async fn delete_named(&self, w: &WriteCtx, name: &str) -> CatalogResult<bool> {
         let mut tx = self.write_tx().await?;
         let n = sqlx::query("DELETE FROM named_transformations WHERE env_id = $1 AND name = $2")
-            .bind(env)
+            .bind(w.env())
             .bind(name)
             .execute(&mut *tx.tx)
             .await
             .map_err(db_err)?
             .rows_affected();
+        if n > 0 {
+            outbox::record(&mut tx.tx, w, &[ConfigChange::TransformationDeleted(name.to_owned()).into()]).await?;
+        }
         tx.commit().await?;
         Ok(n > 0)
     }

@@ -20,12 +20,12 @@ pub async fn list(app: &App, call: &AdminCall, parent: Option<&str>) -> ApiResul
 }
 
 pub async fn create(app: &App, call: &AdminCall, path: &str) -> ApiResult<Value> {
-    let path = app.create_folder(call.env.id, path).await?;
+    let path = app.create_folder(&call.caller(), path).await?;
     let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
     Ok(json!({ "success": true, "path": path, "name": name }))
 }
 
 pub async fn delete(app: &App, call: &AdminCall, path: &str) -> ApiResult<Value> {
-    let path = app.delete_folder(call.env.id, path).await?;
+    let path = app.delete_folder(&call.caller(), path).await?;
     Ok(json!({ "deleted": [path] }))
 }

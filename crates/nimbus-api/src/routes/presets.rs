@@ -17,16 +17,16 @@ pub async fn get(app: &App, call: &AdminCall, name: &str) -> ApiResult<Value> {
 }
 
 pub async fn create(app: &App, call: &AdminCall) -> ApiResult<Value> {
-    let name = app.create_preset(call.env.id, &call.params).await?;
+    let name = app.create_preset(&call.caller(), &call.params).await?;
     Ok(json!({ "message": "created", "name": name }))
 }
 
 pub async fn update(app: &App, call: &AdminCall, name: &str) -> ApiResult<Value> {
-    app.update_preset(call.env.id, name, &call.params).await?;
+    app.update_preset(&call.caller(), name, &call.params).await?;
     Ok(json!({ "message": "updated" }))
 }
 
 pub async fn delete(app: &App, call: &AdminCall, name: &str) -> ApiResult<Value> {
-    app.delete_preset(call.env.id, name).await?;
+    app.delete_preset(&call.caller(), name).await?;
     Ok(json!({ "message": "deleted" }))
 }

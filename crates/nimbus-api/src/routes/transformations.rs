@@ -127,20 +127,20 @@ pub async fn create(app: &App, call: &AdminCall) -> ApiResult<Value> {
     let name = call.params.get("name").ok_or(AppError::MissingParam("name"))?;
     let text = call.params.get("transformation").ok_or(AppError::MissingParam("transformation"))?;
     let allowed = call.params.bool("allowed_for_strict");
-    app.create_named_transformation(call.env.id, name, text, allowed).await?;
+    app.create_named_transformation(&call.caller(), name, text, allowed).await?;
     Ok(json!({ "message": "created" }))
 }
 
 pub async fn update(app: &App, call: &AdminCall) -> ApiResult<Value> {
     let id = call.params.get("transformation").ok_or(AppError::MissingParam("transformation"))?;
     let allowed = call.params.bool("allowed_for_strict");
-    app.update_named_transformation(call.env.id, id, allowed, call.params.get("unsafe_update")).await?;
+    app.update_named_transformation(&call.caller(), id, allowed, call.params.get("unsafe_update")).await?;
     Ok(json!({ "message": "updated" }))
 }
 
 pub async fn delete(app: &App, call: &AdminCall) -> ApiResult<Value> {
     let id = call.params.get("transformation").ok_or(AppError::MissingParam("transformation"))?;
-    app.delete_named_transformation(call.env.id, id).await?;
+    app.delete_named_transformation(&call.caller(), id).await?;
     Ok(json!({ "message": "deleted" }))
 }
 

@@ -6,6 +6,7 @@ use nimbus_core::cloudinary_url::CloudinaryUrl;
 
 use super::SignedIn;
 use crate::error::AppResult;
+use crate::events::Actor;
 use crate::{App, AppError};
 
 impl App {
@@ -15,7 +16,7 @@ impl App {
             let first = who.memberships.first().map_or_else(String::new, |m| m.cloud_name.clone());
             return Err(AppError::Forbidden { cloud: first });
         }
-        let (env, url) = self.create_environment(cloud, None).await?;
+        let (env, url) = self.create_environment_by(&Actor::User(who.user.id), cloud, None).await?;
         self.catalog.set_role(who.user.id, env.id, Some(Role::Owner)).await?;
         tracing::info!(user = who.user.id, cloud = %cloud, "environment created in the console");
         Ok(url)

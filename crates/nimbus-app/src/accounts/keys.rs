@@ -6,6 +6,7 @@ use nimbus_core::cloudinary_url::CloudinaryUrl;
 
 use super::SignedIn;
 use crate::error::AppResult;
+use crate::events::Actor;
 use crate::ports::ApiKey;
 use crate::{App, AppError};
 
@@ -18,7 +19,7 @@ impl App {
     /// A new key; its secret is in the answer and nowhere else shown again.
     pub async fn create_key_as(&self, who: &SignedIn, cloud: &str) -> AppResult<CloudinaryUrl> {
         self.authorize(who, cloud, Permission::ManageKeys)?;
-        let url = self.create_api_key(cloud).await?;
+        let url = self.create_api_key_by(&Actor::User(who.user.id), cloud).await?;
         tracing::info!(user = who.user.id, api_key = %url.api_key, "API key created in the console");
         Ok(url)
     }
@@ -29,7 +30,7 @@ impl App {
         if !keys.iter().any(|k| k.key == key) {
             return Err(AppError::UnknownApiKey(key.to_owned()));
         }
-        self.revoke_api_key(key).await?;
+        self.revoke_api_key_by(&Actor::User(who.user.id), key).await?;
         tracing::info!(user = who.user.id, api_key = %key, "API key revoked in the console");
         Ok(())
     }

@@ -19,7 +19,7 @@ impl App {
 
     pub async fn delete_preset_as(&self, who: &SignedIn, cloud: &str, name: &str) -> AppResult<()> {
         let caller = self.authorize(who, cloud, Permission::ManagePresets)?;
-        self.delete_preset(caller.env, name).await
+        self.delete_preset(&caller, name).await
     }
 
     pub async fn named_transformations_as(&self, who: &SignedIn, cloud: &str) -> AppResult<Vec<NamedTransformation>> {
@@ -36,11 +36,11 @@ impl App {
         definition: &str,
     ) -> AppResult<()> {
         let caller = self.authorize(who, cloud, Permission::ManagePresets)?;
-        self.create_named_transformation(caller.env, name, definition, None).await
+        self.create_named_transformation(&caller, name, definition, None).await
     }
 
     pub async fn delete_named_transformation_as(&self, who: &SignedIn, cloud: &str, name: &str) -> AppResult<()> {
         let caller = self.authorize(who, cloud, Permission::ManagePresets)?;
-        self.delete_named_transformation(caller.env, name).await
+        self.delete_named_transformation(&caller, name).await
     }
 }

@@ -1,5 +1,6 @@
 //! The catalog conformance suite: the same checks on SQLite and on PostgreSQL.
 
+use nimbus_app::events::Actor;
 use nimbus_app::ports::{
     AssetKey, AssetPatch, AssetRepo, BasedOn, Catalog, EnvRepo, FieldRecord, FolderRepo, ListQuery, MetadataChange,
     MetadataGuard, MetadataPatch, MetadataRepo, MetadataUpdate, MetadataWrite, Patched, Preset, PresetRepo, Renamed,
@@ -43,15 +44,15 @@ fn key(id: &PublicId) -> AssetKey<'_> {
 
 async fn suite(c: &SqlCatalog) {
     // Environments and keys.
-    let env = c.create_env("demo", "k1", "s1", 1).await.unwrap().unwrap();
-    assert!(c.create_env("demo", "k9", "s9", 1).await.unwrap().is_none(), "duplicate cloud name");
-    let other = c.create_env("other", "k2", "s2", 1).await.unwrap().unwrap();
+    let env = c.create_env("demo", "k1", "s1", &Actor::System, 1).await.unwrap().unwrap();
+    assert!(c.create_env("demo", "k9", "s9", &Actor::System, 1).await.unwrap().is_none(), "duplicate cloud name");
+    let other = c.create_env("other", "k2", "s2", &Actor::System, 1).await.unwrap().unwrap();
     assert_eq!(c.api_key("k1").await.unwrap().unwrap().env_id, env.id);
-    c.create_key(env.id, "k3", "s3", 2).await.unwrap();
+    c.create_key(&wctx(env.id, 2), "k3", "s3").await.unwrap();
     assert_eq!(c.list_keys(env.id).await.unwrap().len(), 2);
-    assert!(c.revoke_key("k3", 5).await.unwrap());
+    assert!(c.revoke_key("k3", &Actor::System, 5).await.unwrap());
     assert_eq!(c.api_key("k3").await.unwrap().unwrap().revoked_at, Some(5));
-    assert!(!c.revoke_key("k3", 6).await.unwrap(), "revoking twice");
+    assert!(!c.revoke_key("k3", &Actor::System, 6).await.unwrap(), "revoking twice");
     assert_eq!(c.list_envs().await.unwrap().len(), 2);
 
     // Insert, get, overwrite, keep existing.
@@ -243,31 +244,31 @@ async fn suite(c: &SqlCatalog) {
     metadata_suite(c, env.id, &existing).await;
 
     // Folders.
-    assert!(c.ensure_folder(env.id, "a/b/c", 1).await.unwrap());
-    assert!(!c.ensure_folder(env.id, "a/b", 1).await.unwrap());
+    assert!(c.ensure_folder(&wctx(env.id, 1), "a/b/c").await.unwrap());
+    assert!(!c.ensure_folder(&wctx(env.id, 1), "a/b").await.unwrap());
     assert_eq!(c.list_folders(env.id, None).await.unwrap(), vec!["a"]);
     assert_eq!(c.list_folders(env.id, Some("a/b")).await.unwrap(), vec!["a/b/c"]);
     assert!(c.folder_has_content(env.id, "a").await.unwrap());
     assert!(!c.folder_has_content(env.id, "a/b/c").await.unwrap());
     assert!(c.folder_has_content(env.id, "p").await.unwrap() || !c.folder_exists(env.id, "p").await.unwrap());
-    assert!(c.delete_folder(env.id, "a/b/c").await.unwrap());
+    assert!(c.delete_folder(&wctx(env.id, 1), "a/b/c").await.unwrap());
     assert!(!c.folder_exists(env.id, "a/b/c").await.unwrap());
 
     // Presets.
     let p = Preset { name: "pre".into(), unsigned: true, settings: vec![("folder".into(), "f".into())] };
-    assert!(c.put_preset(env.id, &p, true, 1).await.unwrap());
-    assert!(!c.put_preset(env.id, &p, true, 1).await.unwrap(), "create twice");
+    assert!(c.put_preset(&wctx(env.id, 1), &p, true).await.unwrap());
+    assert!(!c.put_preset(&wctx(env.id, 1), &p, true).await.unwrap(), "create twice");
     assert_eq!(c.preset(env.id, "pre").await.unwrap(), Some(p.clone()));
     assert!(c.preset(other.id, "pre").await.unwrap().is_none());
     assert!(
-        !c.put_preset(env.id, &Preset { name: "nope".into(), ..p.clone() }, false, 1).await.unwrap(),
+        !c.put_preset(&wctx(env.id, 1), &Preset { name: "nope".into(), ..p.clone() }, false).await.unwrap(),
         "update of a missing preset"
     );
     assert_eq!(c.list_presets(env.id).await.unwrap().len(), 1);
-    assert!(c.delete_preset(env.id, "pre").await.unwrap());
+    assert!(c.delete_preset(&wctx(env.id, 1), "pre").await.unwrap());
 
     // Deleting an environment removes its rows only.
-    assert!(c.delete_env("other").await.unwrap());
+    assert!(c.delete_env("other", &Actor::System, 0).await.unwrap());
     assert!(c.api_key("k2").await.unwrap().is_none());
     assert_eq!(c.usage(env.id).await.unwrap().resources, 6);
     c.ping().await.unwrap();

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use nimbus_app::events::Actor;
 use nimbus_app::ports::{
     AssetKey, AssetPatch, AssetRepo, EnvRepo, ListQuery, Patched, Renamed, SearchRepo, TagCommand,
 };
@@ -292,8 +293,8 @@ fn byte_buckets() -> Aggregation {
 }
 
 async fn differential(c: &SqlCatalog) {
-    let env = c.create_env("searchdiff", "sk", "ss", 1).await.unwrap().unwrap();
-    let other = c.create_env("searchother", "sk2", "ss2", 1).await.unwrap().unwrap();
+    let env = c.create_env("searchdiff", "sk", "ss", &Actor::System, 1).await.unwrap().unwrap();
+    let other = c.create_env("searchother", "sk2", "ss2", &Actor::System, 1).await.unwrap().unwrap();
     load(c, env.id, 0x5eed, 260).await;
     load(c, other.id, 0xfeed, 40).await;
     let assets = all_assets(c, env.id).await;
@@ -373,7 +374,7 @@ async fn differential(c: &SqlCatalog) {
 
 /// Pages in several sort orders list each match once, in order, even while assets are added.
 async fn pagination(c: &SqlCatalog) {
-    let env = c.create_env("searchpages", "pk", "ps", 1).await.unwrap().unwrap();
+    let env = c.create_env("searchpages", "pk", "ps", &Actor::System, 1).await.unwrap().unwrap();
     load(c, env.id, 0xbeef, 120).await;
     let schema = schema();
     let orders = [
@@ -441,9 +442,9 @@ async fn search_matches_the_evaluator_on_sqlite() {
     pagination(&c).await;
     // Pages read by probing rows in sort order give the same results.
     let probing = c.with_probe_above(-1);
-    probing.delete_env("searchdiff").await.unwrap();
-    probing.delete_env("searchpages").await.unwrap();
-    probing.delete_env("searchother").await.unwrap();
+    probing.delete_env("searchdiff", &Actor::System, 0).await.unwrap();
+    probing.delete_env("searchpages", &Actor::System, 0).await.unwrap();
+    probing.delete_env("searchother", &Actor::System, 0).await.unwrap();
     differential(&probing).await;
     pagination(&probing).await;
 }
@@ -457,9 +458,9 @@ async fn search_matches_the_evaluator_on_postgres() {
     differential(&c).await;
     pagination(&c).await;
     let probing = c.with_probe_above(-1);
-    probing.delete_env("searchdiff").await.unwrap();
-    probing.delete_env("searchpages").await.unwrap();
-    probing.delete_env("searchother").await.unwrap();
+    probing.delete_env("searchdiff", &Actor::System, 0).await.unwrap();
+    probing.delete_env("searchpages", &Actor::System, 0).await.unwrap();
+    probing.delete_env("searchother", &Actor::System, 0).await.unwrap();
     differential(&probing).await;
     pagination(&probing).await;
 }
@@ -472,7 +473,7 @@ async fn assets_written_before_the_index_are_indexed_at_start_up() {
     let dir = ScratchDir::new("search-fill");
     let url = format!("sqlite://{}", dir.path().join("c.db").display());
     let c = SqlCatalog::connect(&url).await.unwrap();
-    let env = c.create_env("searchfill", "fk", "fs", 1).await.unwrap().unwrap();
+    let env = c.create_env("searchfill", "fk", "fs", &Actor::System, 1).await.unwrap().unwrap();
     load(&c, env.id, 0xf111, 30).await;
     let q = search::compile("", &schema(), NOW).unwrap();
     let all = run(&c, env.id, &q, vec![SortKey { field: SortField::PublicId, ascending: true }], 500, None).await;
@@ -505,7 +506,7 @@ async fn assets_written_before_the_index_are_indexed_at_start_up() {
 async fn index_rows_gain_facets_and_whole_tags(url: &str) {
     use sqlx::Connection as _;
     let c = SqlCatalog::connect(url).await.unwrap();
-    let env = c.create_env("searchfacets", "xk", "xs", 1).await.unwrap().unwrap();
+    let env = c.create_env("searchfacets", "xk", "xs", &Actor::System, 1).await.unwrap().unwrap();
     load(&c, env.id, 0xfac7, 40).await;
     let long_tag = "long-".repeat(60);
     let mut long = random_asset(&mut Rng(0x10c6), 9_999_001);

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode};
+use nimbus_app::events::ConfigChange;
 use nimbus_app::history::Pruned;
 use nimbus_app::jobs::{JobFilter, JobQueue, JobState, NewJob};
 use nimbus_app::ports::Clock as _;
@@ -274,6 +275,37 @@ async fn events_name_who_acted(t: &TestApp) {
     let key = format!("key:{KEY}");
     assert!(kinds.contains(&("schema_changed", key.as_str())), "{kinds:?}");
     assert!(kinds.contains(&("uploaded", key.as_str())), "{kinds:?}");
+    // Settings too: presets, named transformations, folders, keys.
+    let preset = t.admin(Method::POST, "upload_presets", Some(json!({"name": "who_p", "tags": "a"}))).await;
+    assert_eq!(preset.status, 200, "{}", preset.error());
+    let named =
+        t.admin(Method::POST, "transformations", Some(json!({"name": "who_t", "transformation": "c_fill,w_10"}))).await;
+    assert_eq!(named.status, 200, "{}", named.error());
+    assert_eq!(t.admin(Method::POST, "folders/who/sub", None).await.status, 200);
+    assert_eq!(t.admin(Method::DELETE, "upload_presets/who_p", None).await.status, 200);
+    let second = t.app.create_api_key(CLOUD).await.unwrap();
+    t.app.revoke_api_key(&second.api_key).await.unwrap();
+    let events = t.catalog.events(env, None, 50).await.unwrap();
+    let kinds: Vec<(&str, &str)> = events.iter().map(|e| (e.event.kind(), e.actor.as_str())).collect();
+    for expected in [
+        ("preset_created", key.as_str()),
+        ("preset_deleted", key.as_str()),
+        ("transformation_created", key.as_str()),
+        ("folder_created", key.as_str()),
+        ("key_created", "system"),
+        ("key_revoked", "system"),
+    ] {
+        assert!(kinds.contains(&expected), "{expected:?} in {kinds:?}");
+    }
+    let folders: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            nimbus_app::events::Event::Configured { change: ConfigChange::FolderCreated(f) } => Some(f.as_str()),
+            _ => None,
+        })
+        .filter(|f| f.starts_with("who"))
+        .collect();
+    assert_eq!(folders, ["who/sub", "who"], "the folder and its new parent, newest first");
     let schema = events.iter().find(|e| e.event.kind() == "schema_changed").unwrap();
     assert!(
         matches!(&schema.event, nimbus_app::events::Event::SchemaChanged { changed, .. }
