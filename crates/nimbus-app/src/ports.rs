@@ -77,6 +77,21 @@ pub struct ListQuery {
     pub ascending: bool,
 }
 
+/// A version an asset was uploaded as, and who uploaded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetVersion {
+    pub version: i64,
+    pub version_id: String,
+    pub format: Option<String>,
+    pub bytes: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    /// The uploader's actor label (`user:12`, `key:1234`, `preset:name`, `system`); none
+    /// for versions uploaded before Nimbus recorded it.
+    pub actor: Option<String>,
+    pub created_at: i64,
+}
+
 /// One page of assets; `next` is where the following page starts, if there is one.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -231,6 +246,9 @@ pub trait AssetRepo: Send + Sync {
     ) -> CatalogResult<Saved>;
     async fn asset(&self, env: i64, key: AssetKey<'_>) -> CatalogResult<Option<Asset>>;
     async fn asset_by_id(&self, env: i64, asset_id: &str) -> CatalogResult<Option<Asset>>;
+    /// The versions of an asset (by asset id) since it was first uploaded, newest first (the
+    /// last 100).
+    async fn asset_versions(&self, env: i64, asset_id: &str) -> CatalogResult<Vec<AssetVersion>>;
     async fn list_assets(&self, env: i64, q: &ListQuery) -> CatalogResult<Page>;
     async fn update_asset(&self, w: &WriteCtx, key: AssetKey<'_>, patch: &AssetPatch) -> CatalogResult<Patched>;
     async fn rename_asset(

@@ -369,6 +369,10 @@ impl AssetRepo for SqlCatalog {
         Ok(fetch_one(&mut conn, env, key, "").await?.map(|(_, a)| a))
     }
 
+    async fn asset_versions(&self, env: i64, asset_id: &str) -> CatalogResult<Vec<nimbus_app::ports::AssetVersion>> {
+        self.versions_of(env, asset_id).await
+    }
+
     async fn asset_by_id(&self, env: i64, asset_id: &str) -> CatalogResult<Option<Asset>> {
         let q = ListQuery { asset_ids: vec![asset_id.to_owned()], limit: 1, ..Default::default() };
         Ok(self.list_assets(env, &q).await?.assets.pop())

@@ -21,6 +21,7 @@ mod rows;
 mod search;
 mod transformations;
 mod triggers;
+mod versions;
 mod write;
 
 use std::str::FromStr;

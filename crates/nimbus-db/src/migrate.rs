@@ -20,6 +20,7 @@ const SQLITE: &[(i64, &str)] = &[
     (12, include_str!("../migrations/sqlite/0012_search_facets.sql")),
     (13, include_str!("../migrations/sqlite/0013_accounts.sql")),
     (14, include_str!("../migrations/sqlite/0014_usage_daily.sql")),
+    (15, include_str!("../migrations/sqlite/0015_asset_versions.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -36,6 +37,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (12, include_str!("../migrations/postgres/0012_search_facets.sql")),
     (13, include_str!("../migrations/postgres/0013_accounts.sql")),
     (14, include_str!("../migrations/postgres/0014_usage_daily.sql")),
+    (15, include_str!("../migrations/postgres/0015_asset_versions.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -16,6 +16,7 @@ pub mod schema;
 pub mod settings;
 pub mod totp;
 pub mod uploads;
+pub mod versions;
 
 use nimbus_core::accounts::{Permission, Role, check_password, normalize_email};
 use sha2::{Digest, Sha256};

@@ -7,7 +7,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use nimbus_app::accounts::SignedIn;
+use nimbus_app::accounts::versions::Uploader;
 use nimbus_app::assets::AssetEdit;
+use nimbus_app::ports::AssetVersion;
 use nimbus_app::{App, AppError};
 use nimbus_core::accounts::Permission;
 use nimbus_core::{Asset, Context};
@@ -23,7 +25,41 @@ fn when(secs: i64) -> String {
     nimbus_core::timefmt::iso8601(secs)
 }
 
-fn details(a: &Asset) -> Markup {
+fn uploader(by: &Uploader) -> Markup {
+    html! {
+        @match by {
+            Uploader::Person(email) => (email),
+            Uploader::RemovedPerson => span class="muted" { "a removed user" },
+            Uploader::ApiKey(k) => { "API key " code { (k) } },
+            Uploader::UnsignedPreset(p) => { "unsigned upload, preset " code { (p) } },
+            Uploader::Nimbus => "Nimbus",
+            Uploader::Unknown => span class="muted" { "not recorded" },
+        }
+    }
+}
+
+fn versions(list: &[(AssetVersion, Uploader)]) -> Markup {
+    html! {
+        h2 { "Versions" }
+        table class="versions" {
+            thead { tr { th scope="col" { "Version" } th scope="col" { "Uploaded" } th scope="col" { "By" } th scope="col" { "Format" } th scope="col" { "Dimensions" } th scope="col" { "Size" } } }
+            tbody {
+                @for (v, by) in list {
+                    tr {
+                        td { (v.version) }
+                        td { (when(v.created_at)) }
+                        td { (uploader(by)) }
+                        td { (v.format.as_deref().unwrap_or("—")) }
+                        td { @match (v.width, v.height) { (Some(w), Some(h)) => { (w) " × " (h) }, _ => "—" } }
+                        td { (v.bytes) " bytes" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn details(a: &Asset, by: Option<&Uploader>) -> Markup {
     let dims = match (a.width, a.height) {
         (Some(w), Some(h)) => format!("{w} × {h} px"),
         _ => "—".to_owned(),
@@ -40,6 +76,7 @@ fn details(a: &Asset) -> Markup {
             dt { "Version" } dd { (a.version) }
             dt { "Created" } dd { (when(a.created_at)) }
             dt { "Updated" } dd { (when(a.updated_at)) }
+            dt { "Uploaded by" } dd { (uploader(by.unwrap_or(&Uploader::Unknown))) }
             dt { "Original file name" } dd { (a.original_filename.as_deref().unwrap_or("—")) }
             dt { "Asset ID" } dd { code { (a.asset_id) } }
         }
@@ -106,6 +143,12 @@ pub async fn render_with(
         Ok(m) => m,
         Err(e) => return PageError::from(e).into_response(),
     };
+    let history = match app.asset_versions_as(who, cloud, &a.asset_id).await {
+        Ok(h) => h,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    // The current version's uploader (versions from before uploaders were recorded have none).
+    let by = history.iter().find(|(v, _)| v.version == a.version).map(|(_, by)| by);
     let can_edit = who.role_in(cloud).is_some_and(|r| r.allows(Permission::WriteAssets));
     let body = html! {
         (layout::env_tabs(who, cloud, "library"))
@@ -119,7 +162,7 @@ pub async fn render_with(
                 }
             }
             div {
-                (details(a))
+                (details(a, by))
                 @if let Some(url) = urls::original(app, cloud, a) {
                     label for="delivery-url" { "Delivery URL" }
                     div class="copy" {
@@ -137,6 +180,7 @@ pub async fn render_with(
             (super::builder::section(app, cloud, a, builder.unwrap_or(&Builder::default())))
         }
         (metadata)
+        @if !history.is_empty() { (versions(&history)) }
         @if can_edit { (edit_form(who, cloud, a, error)) }
         script src="/console/static/console.js" defer {}
     };

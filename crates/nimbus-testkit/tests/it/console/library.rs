@@ -143,6 +143,28 @@ async fn console_uploads_several_files_for_editors_not_viewers() {
     assert_eq!(viewer.post_multipart(&t, &uri, mp, false).await.status, StatusCode::FORBIDDEN);
     let all = t.admin(axum::http::Method::GET, "resources/image", None).await.json();
     assert_eq!(all["resources"].as_array().unwrap().len(), 1, "only the editor's image was stored");
+
+    // The asset page names who uploaded each version: the editor, then an API key that
+    // overwrote it.
+    let public_id = beach["public_id"].as_str().unwrap().to_owned();
+    t.clock.advance(60);
+    let over = t
+        .upload_api(
+            "image",
+            "upload",
+            &[("public_id", &public_id), ("overwrite", "true")],
+            Some(("b.jpg", &photo_jpeg(50, 30))),
+        )
+        .await;
+    assert_eq!(over.status, StatusCode::OK, "{}", body(&over));
+    let page = viewer.get(&t, &format!("/console/{CLOUD}/assets/{}", beach["asset_id"].as_str().unwrap())).await;
+    let html = body(&page);
+    let versions = &html[html.find("<h2>Versions</h2>").expect("a versions table")..];
+    let (newest, oldest) = (versions.find(nimbus_testkit::KEY).unwrap(), versions.find("ed@example.org").unwrap());
+    assert!(newest < oldest, "newest first: {versions}");
+    assert!(versions.contains("50 × 30") && versions.contains("40 × 30"), "{versions}");
+    let by = &html[html.find("Uploaded by").unwrap()..];
+    assert!(by[..by.find("</dd>").unwrap()].contains(nimbus_testkit::KEY), "the current version's uploader");
 }
 
 #[tokio::test]
