@@ -2,8 +2,10 @@
 //! Docs: <https://cloudinary.com/documentation/admin_api#metadata_fields>,
 //! <https://cloudinary.com/documentation/conditional_metadata_rules_api>.
 
-use nimbus_app::App;
-use serde_json::{Value, json};
+use nimbus_app::metadata::rules::{RuleDraft, RulePreview, RuleProposal, RuleSaved};
+use nimbus_app::ports::RuleRecord;
+use nimbus_app::{App, AppError};
+use serde_json::{Map, Value, json};
 
 use super::AdminCall;
 use crate::endpoint::Endpoint;
@@ -25,7 +27,7 @@ pub async fn handle(app: &App, call: &AdminCall, endpoint: Endpoint) -> ApiResul
         E::ListMetadataFields => app.list_metadata_fields(env).await?,
         E::CreateMetadataField => app.create_metadata_field(&call.caller(), body).await?,
         E::OrderMetadataFields => {
-            let order_by = text(call, "order_by").ok_or(nimbus_app::AppError::MissingParam("order_by"))?;
+            let order_by = text(call, "order_by").ok_or(AppError::MissingParam("order_by"))?;
             app.order_metadata_fields(&call.caller(), order_by, text(call, "direction").unwrap_or("asc")).await?
         }
         E::MetadataField { id } => app.get_metadata_field(env, &id).await?,
@@ -39,27 +41,113 @@ pub async fn handle(app: &App, call: &AdminCall, endpoint: Endpoint) -> ApiResul
         E::DeleteDatasourceEntries { id } => app.set_datasource_state(&call.caller(), &id, body, false).await?,
         E::RestoreDatasourceEntries { id } => app.set_datasource_state(&call.caller(), &id, body, true).await?,
         E::OrderDatasource { id } => {
-            let order_by = text(call, "order_by").ok_or(nimbus_app::AppError::MissingParam("order_by"))?;
+            let order_by = text(call, "order_by").ok_or(AppError::MissingParam("order_by"))?;
             app.order_datasource(&call.caller(), &id, order_by, text(call, "direction").unwrap_or("asc")).await?
         }
         E::SearchDatasource { id } => app.search_datasource(env, &id, text(call, "term").unwrap_or("")).await?,
-        E::ListMetadataRules => app.list_metadata_rules(env).await?,
-        E::CreateMetadataRule => app.create_metadata_rule(&call.caller(), body).await?,
-        E::MetadataRule { id } => {
-            let all = app.list_metadata_rules(env).await?;
-            all["metadata_rules"]
-                .as_array()
-                .and_then(|rules| rules.iter().find(|r| r["external_id"] == id.as_str()))
-                .cloned()
-                .ok_or(nimbus_app::AppError::MetadataRuleNotFound(id))?
+        E::ListMetadataRules => {
+            let rules = app.list_metadata_rules(env).await?;
+            json!({ "metadata_rules": rules.iter().map(rule_json).collect::<Vec<_>>() })
         }
-        E::UpdateMetadataRule { id } => app.update_metadata_rule(&call.caller(), &id, body).await?,
+        E::CreateMetadataRule => saved_json(&app.create_metadata_rule(&call.caller(), &rule_draft(body)?).await?),
+        E::MetadataRule { id } => {
+            let rules = app.list_metadata_rules(env).await?;
+            rule_json(rules.iter().find(|r| r.external_id == id).ok_or(AppError::MetadataRuleNotFound(id))?)
+        }
+        E::UpdateMetadataRule { id } => {
+            saved_json(&app.update_metadata_rule(&call.caller(), &id, &rule_draft(body)?).await?)
+        }
         E::DeleteMetadataRule { id } => {
             app.delete_metadata_rule(&call.caller(), &id).await?;
             ok()
         }
         E::EvaluateMetadataRules => app.evaluate_metadata(env, body).await?,
-        E::PreviewMetadataRule => app.preview_metadata_rule(env, body).await?,
+        E::PreviewMetadataRule => {
+            let proposal = match body.get("delete").and_then(Value::as_bool) {
+                Some(true) => {
+                    RuleProposal::Delete(rule_draft(body)?.external_id.ok_or(AppError::MissingParam("external_id"))?)
+                }
+                _ => RuleProposal::Put(rule_draft(body)?),
+            };
+            preview_json(&app.preview_metadata_rule(env, &proposal).await?)
+        }
         other => return Err(ApiError::UnknownEndpoint(format!("{other:?}"))),
     })
+}
+
+fn bad(msg: String) -> ApiError {
+    AppError::MetadataSchema(msg).into()
+}
+
+fn rule_text(body: &Map<String, Value>, key: &str) -> ApiResult<Option<String>> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(bad(format!("'{key}' must be a string, got {other}"))),
+    }
+}
+
+/// A JSON object given in full, or as JSON text (form-encoded clients); `{}` counts as absent.
+fn rule_object(body: &Map<String, Value>, key: &str) -> ApiResult<Option<Value>> {
+    let v = match body.get(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => {
+            serde_json::from_str::<Value>(s).map_err(|_| bad(format!("'{key}' must be a JSON object")))?
+        }
+        Some(v) => v.clone(),
+    };
+    match &v {
+        Value::Object(o) if o.is_empty() => Ok(None),
+        Value::Object(_) => Ok(Some(v)),
+        other => Err(bad(format!("'{key}' must be a JSON object, got {other}"))),
+    }
+}
+
+/// A rule from a request body of the rules API.
+fn rule_draft(body: &Value) -> ApiResult<RuleDraft> {
+    let Value::Object(body) = body else { return Err(bad("A metadata rule must be a JSON object".into())) };
+    let active = match rule_text(body, "state")?.as_deref() {
+        None => None,
+        Some("active") => Some(true),
+        Some("inactive") => Some(false),
+        Some(other) => return Err(bad(format!("Invalid rule state '{other}'; expected active or inactive"))),
+    };
+    Ok(RuleDraft {
+        external_id: rule_text(body, "external_id")?,
+        field: rule_text(body, "metadata_field_id")?,
+        name: rule_text(body, "name")?,
+        condition: rule_object(body, "condition")?,
+        result: rule_object(body, "result")?,
+        active,
+    })
+}
+
+/// A rule as the API shows it.
+fn rule_json(r: &RuleRecord) -> Value {
+    json!({
+        "external_id": r.external_id,
+        "metadata_field_id": r.field,
+        "name": r.name,
+        "condition": r.condition,
+        "result": r.result,
+        "state": if r.active { "active" } else { "inactive" },
+    })
+}
+
+fn saved_json(s: &RuleSaved) -> Value {
+    let mut v = rule_json(&s.rule);
+    if !s.warnings.is_empty() {
+        v["warnings"] = json!(s.warnings);
+    }
+    v
+}
+
+fn preview_json(p: &RulePreview) -> Value {
+    let mut o = Map::new();
+    o.insert("assets_scanned".into(), json!(p.report.assets()));
+    for (kind, count, examples) in p.report.consequences() {
+        o.insert(kind.into(), json!({ "count": count, "examples": examples }));
+    }
+    o.insert("action".into(), json!(p.action.as_str()));
+    Value::Object(o)
 }

@@ -20,8 +20,8 @@ impl App {
     /// Activates or deactivates a rule, through the rules API's own update.
     pub async fn set_rule_active_as(&self, who: &SignedIn, cloud: &str, rule: &str, active: bool) -> AppResult<()> {
         let caller = self.authorize(who, cloud, Permission::ManageSchema)?;
-        let state = if active { "active" } else { "inactive" };
-        self.update_metadata_rule(&caller, rule, &serde_json::json!({ "state": state })).await?;
+        let draft = crate::metadata::rules::RuleDraft { active: Some(active), ..Default::default() };
+        self.update_metadata_rule(&caller, rule, &draft).await?;
         Ok(())
     }
 }

@@ -27,53 +27,66 @@ pub const MAX_RULES: usize = 1000;
 /// Assets a preview reads per page, and example ids it reports per count.
 const PREVIEW_PAGE: u32 = 1000;
 const PREVIEW_EXAMPLES: usize = 10;
+/// The consequences a preview counts.
+pub const PREVIEW_KINDS: [&str; 4] =
+    ["now_disabled_values", "grandfathered_values", "missing_mandatory", "defaults_on_next_edit"];
 
 fn bad(msg: impl Into<String>) -> AppError {
     AppError::MetadataSchema(msg.into())
 }
 
-/// A rule as the API shows it.
-pub fn rule_json(r: &RuleRecord) -> Json {
-    json!({
-        "external_id": r.external_id,
-        "metadata_field_id": r.field,
-        "name": r.name,
-        "condition": r.condition,
-        "result": r.result,
-        "state": if r.active { "active" } else { "inactive" },
-    })
+/// A rule as a request gives it. A new rule needs `field`, `condition` and `result`; an
+/// update, or the preview of one, keeps what it does not give. `condition` and `result` are
+/// objects of the rules language (see `nimbus_core::metadata::rules`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleDraft {
+    pub external_id: Option<String>,
+    pub field: Option<String>,
+    pub name: Option<String>,
+    pub condition: Option<Json>,
+    pub result: Option<Json>,
+    pub active: Option<bool>,
 }
 
-fn text(body: &Map<String, Json>, key: &str) -> AppResult<Option<String>> {
-    match body.get(key) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(bad(format!("'{key}' must be a string, got {other}"))),
+/// A rule change to preview.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleProposal {
+    /// Create a rule, or update it when its `external_id` exists.
+    Put(RuleDraft),
+    Delete(String),
+}
+
+/// A stored rule and the advice its write produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleSaved {
+    pub rule: RuleRecord,
+    pub warnings: Vec<String>,
+}
+
+fn object_or_bad(v: Option<&Json>, key: &str) -> AppResult<()> {
+    match v {
+        None | Some(Json::Object(_)) => Ok(()),
+        Some(other) => Err(bad(format!("'{key}' must be a JSON object, got {other}"))),
     }
 }
 
-/// A JSON object given in full, or as JSON text (form-encoded clients); `{}` counts as absent.
-fn object(body: &Map<String, Json>, key: &str) -> AppResult<Option<Json>> {
-    let v = match body.get(key) {
-        None | Some(Json::Null) => return Ok(None),
-        Some(Json::String(s)) => {
-            serde_json::from_str::<Json>(s).map_err(|_| bad(format!("'{key}' must be a JSON object")))?
+impl RuleDraft {
+    /// `condition` and `result` must be objects.
+    fn check_shape(&self) -> AppResult<()> {
+        object_or_bad(self.condition.as_ref(), "condition")?;
+        object_or_bad(self.result.as_ref(), "result")
+    }
+
+    /// This draft applied over `old`.
+    fn over(&self, old: &RuleRecord) -> RuleRecord {
+        RuleRecord {
+            field: self.field.clone().unwrap_or_else(|| old.field.clone()),
+            name: self.name.clone().unwrap_or_else(|| old.name.clone()),
+            condition: self.condition.clone().unwrap_or_else(|| old.condition.clone()),
+            result: self.result.clone().unwrap_or_else(|| old.result.clone()),
+            active: self.active.unwrap_or(old.active),
+            ..old.clone()
         }
-        Some(v) => v.clone(),
-    };
-    match &v {
-        Json::Object(o) if o.is_empty() => Ok(None),
-        Json::Object(_) => Ok(Some(v)),
-        other => Err(bad(format!("'{key}' must be a JSON object, got {other}"))),
-    }
-}
-
-fn state(body: &Map<String, Json>) -> AppResult<Option<bool>> {
-    match text(body, "state")?.as_deref() {
-        None => Ok(None),
-        Some("active") => Ok(Some(true)),
-        Some("inactive") => Ok(Some(false)),
-        Some(other) => Err(bad(format!("Invalid rule state '{other}'; expected active or inactive"))),
     }
 }
 
@@ -128,65 +141,47 @@ fn lints(loaded: &LoadedSchema, rule: &Rule) -> Vec<String> {
 
 impl App {
     /// All rules, active and inactive, by target field id (bytewise) then creation order.
-    pub async fn list_metadata_rules(&self, env: i64) -> AppResult<Json> {
+    pub async fn list_metadata_rules(&self, env: i64) -> AppResult<Vec<RuleRecord>> {
         let loaded = self.metadata_schema(env).await?;
-        let mut rules: Vec<&RuleRecord> = loaded.rules.iter().collect();
+        let mut rules = loaded.rules.clone();
         rules.sort_by(|a, b| a.field.as_bytes().cmp(b.field.as_bytes()).then(a.seq.cmp(&b.seq)));
-        Ok(json!({ "metadata_rules": rules.into_iter().map(rule_json).collect::<Vec<_>>() }))
+        Ok(rules)
     }
 
-    pub async fn create_metadata_rule(&self, caller: &Caller, body: &Json) -> AppResult<Json> {
-        let Json::Object(body) = body else { return Err(bad("A metadata rule must be a JSON object")) };
+    pub async fn create_metadata_rule(&self, caller: &Caller, draft: &RuleDraft) -> AppResult<RuleSaved> {
+        draft.check_shape()?;
         let external_id =
-            text(body, "external_id")?.unwrap_or_else(|| format!("{}{}", self.ids.hex32(), self.ids.hex32()));
+            draft.external_id.clone().unwrap_or_else(|| format!("{}{}", self.ids.hex32(), self.ids.hex32()));
         nimbus_core::metadata::doc::check_external_id("metadata rule", &external_id).map_err(bad)?;
-        let field = text(body, "metadata_field_id")?.ok_or(AppError::MissingParam("metadata_field_id"))?;
-        let name = text(body, "name")?.unwrap_or_else(|| external_id.clone());
-        let condition = object(body, "condition")?.ok_or(AppError::MissingParam("condition"))?;
-        let result = object(body, "result")?.ok_or(AppError::MissingParam("result"))?;
         let rec = RuleRecord {
-            external_id,
             seq: 0,
-            field,
-            name,
-            condition,
-            result,
-            active: state(body)?.unwrap_or(true),
+            field: draft.field.clone().ok_or(AppError::MissingParam("metadata_field_id"))?,
+            name: draft.name.clone().unwrap_or_else(|| external_id.clone()),
+            condition: draft.condition.clone().ok_or(AppError::MissingParam("condition"))?,
+            result: draft.result.clone().ok_or(AppError::MissingParam("result"))?,
+            active: draft.active.unwrap_or(true),
             created_at: self.now(),
+            external_id,
         };
         self.change_schema(caller, |loaded| {
             if loaded.rule(&rec.external_id).is_some() {
                 return Err(AppError::AlreadyExists(format!("Metadata rule {}", rec.external_id)));
             }
             let warnings = check(loaded, &rec)?;
-            Ok((vec![MetadataChange::PutRule(rec.clone())], with_warnings(rule_json(&rec), warnings)))
+            Ok((vec![MetadataChange::PutRule(rec.clone())], RuleSaved { rule: rec.clone(), warnings }))
         })
         .await
     }
 
-    /// Partial update: given keys replace the stored ones (an empty `condition` or `result`
-    /// leaves it alone); `state` activates or deactivates, with the cycle check on activation.
-    pub async fn update_metadata_rule(&self, caller: &Caller, id: &str, body: &Json) -> AppResult<Json> {
-        let Json::Object(body) = body else { return Err(bad("A metadata rule must be a JSON object")) };
-        let (field, name, condition, result, active) = (
-            text(body, "metadata_field_id")?,
-            text(body, "name")?,
-            object(body, "condition")?,
-            object(body, "result")?,
-            state(body)?,
-        );
+    /// Partial update: what the draft gives replaces the stored parts; activation runs the
+    /// cycle check.
+    pub async fn update_metadata_rule(&self, caller: &Caller, id: &str, draft: &RuleDraft) -> AppResult<RuleSaved> {
+        draft.check_shape()?;
         self.change_schema(caller, |loaded| {
             let old = loaded.rule(id).ok_or_else(|| AppError::MetadataRuleNotFound(id.to_owned()))?;
-            let rec = RuleRecord {
-                field: field.clone().unwrap_or_else(|| old.field.clone()),
-                name: name.clone().unwrap_or_else(|| old.name.clone()),
-                condition: condition.clone().unwrap_or_else(|| old.condition.clone()),
-                result: result.clone().unwrap_or_else(|| old.result.clone()),
-                active: active.unwrap_or(old.active),
-                ..old.clone()
-            };
+            let rec = draft.over(old);
             let warnings = check(loaded, &rec)?;
-            Ok((vec![MetadataChange::PutRule(rec.clone())], with_warnings(rule_json(&rec), warnings)))
+            Ok((vec![MetadataChange::PutRule(rec.clone())], RuleSaved { rule: rec.clone(), warnings }))
         })
         .await
     }
@@ -219,48 +214,42 @@ impl App {
         Ok(evaluation_json(&loaded.schema, &m, loaded.version))
     }
 
-    /// `POST metadata_rules/preview`: applies a proposed rule (create, update when its
-    /// `external_id` exists, or delete with `"delete": true`) to a copy of the schema and
-    /// compares every stored asset under both.
-    pub async fn preview_metadata_rule(&self, env: i64, body: &Json) -> AppResult<Json> {
-        let Json::Object(obj) = body else { return Err(bad("A metadata rule must be a JSON object")) };
+    /// `POST metadata_rules/preview`: applies a proposed rule change to a copy of the schema
+    /// and compares every stored asset under both.
+    pub async fn preview_metadata_rule(&self, env: i64, proposal: &RuleProposal) -> AppResult<RulePreview> {
         let loaded = self.metadata_schema(env).await?;
-        let id = text(obj, "external_id")?;
-        let delete = obj.get("delete").and_then(Json::as_bool).unwrap_or(false);
         let mut records = loaded.rules.clone();
-        let action = match (id.as_deref().and_then(|i| loaded.rule(i)), delete) {
-            (Some(old), true) => {
-                records.retain(|r| r.external_id != old.external_id);
-                "delete"
+        let action = match proposal {
+            RuleProposal::Delete(id) => {
+                loaded.rule(id).ok_or_else(|| AppError::MetadataRuleNotFound(id.clone()))?;
+                records.retain(|r| &r.external_id != id);
+                RuleAction::Delete
             }
-            (None, true) => return Err(AppError::MetadataRuleNotFound(id.unwrap_or_default())),
-            (Some(old), false) => {
-                let rec = RuleRecord {
-                    field: text(obj, "metadata_field_id")?.unwrap_or_else(|| old.field.clone()),
-                    name: text(obj, "name")?.unwrap_or_else(|| old.name.clone()),
-                    condition: object(obj, "condition")?.unwrap_or_else(|| old.condition.clone()),
-                    result: object(obj, "result")?.unwrap_or_else(|| old.result.clone()),
-                    active: state(obj)?.unwrap_or(old.active),
-                    ..old.clone()
-                };
-                check(&loaded, &rec)?;
-                records.iter_mut().filter(|r| r.external_id == rec.external_id).for_each(|r| *r = rec.clone());
-                "update"
-            }
-            (None, false) => {
-                let rec = RuleRecord {
-                    external_id: id.unwrap_or_else(|| "proposed".to_owned()),
-                    seq: loaded.rules.iter().map(|r| r.seq).max().unwrap_or(0) + 1,
-                    field: text(obj, "metadata_field_id")?.ok_or(AppError::MissingParam("metadata_field_id"))?,
-                    name: text(obj, "name")?.unwrap_or_else(|| "proposed".to_owned()),
-                    condition: object(obj, "condition")?.ok_or(AppError::MissingParam("condition"))?,
-                    result: object(obj, "result")?.ok_or(AppError::MissingParam("result"))?,
-                    active: state(obj)?.unwrap_or(true),
-                    created_at: self.now(),
-                };
-                check(&loaded, &rec)?;
-                records.push(rec);
-                "create"
+            RuleProposal::Put(draft) => {
+                draft.check_shape()?;
+                match draft.external_id.as_deref().and_then(|i| loaded.rule(i)) {
+                    Some(old) => {
+                        let rec = draft.over(old);
+                        check(&loaded, &rec)?;
+                        records.iter_mut().filter(|r| r.external_id == rec.external_id).for_each(|r| *r = rec.clone());
+                        RuleAction::Update
+                    }
+                    None => {
+                        let rec = RuleRecord {
+                            external_id: draft.external_id.clone().unwrap_or_else(|| "proposed".to_owned()),
+                            seq: loaded.rules.iter().map(|r| r.seq).max().unwrap_or(0) + 1,
+                            field: draft.field.clone().ok_or(AppError::MissingParam("metadata_field_id"))?,
+                            name: draft.name.clone().unwrap_or_else(|| "proposed".to_owned()),
+                            condition: draft.condition.clone().ok_or(AppError::MissingParam("condition"))?,
+                            result: draft.result.clone().ok_or(AppError::MissingParam("result"))?,
+                            active: draft.active.unwrap_or(true),
+                            created_at: self.now(),
+                        };
+                        check(&loaded, &rec)?;
+                        records.push(rec);
+                        RuleAction::Create
+                    }
+                }
             }
         };
         let fields = loaded.schema.fields.clone();
@@ -276,17 +265,33 @@ impl App {
             let part = self.cpu.run(move || preview_page(&current.schema, &proposed_copy, &page)).await?;
             report.merge(part);
         }
-        let mut out = report.json();
-        out["action"] = Json::String(action.to_owned());
-        Ok(out)
+        Ok(RulePreview { action, report })
     }
 }
 
-fn with_warnings(mut v: Json, warnings: Vec<String>) -> Json {
-    if !warnings.is_empty() {
-        v["warnings"] = json!(warnings);
+/// What a previewed change would be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleAction {
+    Create,
+    Update,
+    Delete,
+}
+
+impl RuleAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+        }
     }
-    v
+}
+
+/// A previewed rule change and what it would do to the stored assets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulePreview {
+    pub action: RuleAction,
+    pub report: PreviewReport,
 }
 
 /// The effective schema of `m` as JSON: per field its state, plus the rules that fired.
@@ -315,8 +320,8 @@ pub fn evaluation_json(schema: &Schema, m: &nimbus_core::metadata::Metadata, ver
 }
 
 /// Counts of what a proposed schema would do, with example public ids.
-#[derive(Debug, Default)]
-struct PreviewReport {
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PreviewReport {
     assets: u64,
     counts: BTreeMap<&'static str, u64>,
     examples: BTreeMap<&'static str, Vec<String>>,
@@ -346,20 +351,17 @@ impl PreviewReport {
         }
     }
 
-    fn json(&self) -> Json {
-        let kinds = ["now_disabled_values", "grandfathered_values", "missing_mandatory", "defaults_on_next_edit"];
-        let mut o = Map::new();
-        o.insert("assets_scanned".into(), json!(self.assets));
-        for k in kinds {
-            o.insert(
-                k.into(),
-                json!({
-                    "count": self.counts.get(k).copied().unwrap_or(0),
-                    "examples": self.examples.get(k).cloned().unwrap_or_default(),
-                }),
-            );
-        }
-        Json::Object(o)
+    /// Assets compared.
+    pub fn assets(&self) -> u64 {
+        self.assets
+    }
+
+    /// Per kind of consequence, in a fixed order: how many assets, and some of their public
+    /// ids.
+    pub fn consequences(&self) -> impl Iterator<Item = (&'static str, u64, &[String])> {
+        PREVIEW_KINDS
+            .into_iter()
+            .map(|k| (k, self.counts.get(k).copied().unwrap_or(0), self.examples.get(k).map_or(&[][..], Vec::as_slice)))
     }
 }
 
