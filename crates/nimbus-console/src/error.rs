@@ -33,6 +33,12 @@ pub fn safe_next(next: &str) -> &str {
     if ok { next } else { "/console" }
 }
 
+/// A refusal of what a form asked (shown next to the form), rather than of the person or
+/// the server.
+pub fn refuses_input(e: &AppError) -> bool {
+    status(e) == StatusCode::BAD_REQUEST
+}
+
 fn status(e: &AppError) -> StatusCode {
     use AppError as E;
     match e {

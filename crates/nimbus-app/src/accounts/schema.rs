@@ -1,5 +1,6 @@
-//! The metadata schema as admins see it in the console: fields, and rules in plain words,
-//! with rules switched on and off.
+//! The metadata schema as admins see it in the console: fields, and rules in plain words;
+//! rules created, edited and switched on and off, each change previewed against the stored
+//! assets first; fields created.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use super::SignedIn;
 use crate::App;
 use crate::error::AppResult;
 use crate::metadata::LoadedSchema;
+use crate::metadata::rules::{RuleDraft, RulePreview, RuleProposal, RuleSaved};
 
 impl App {
     /// The environment's schema, for those who manage it.
@@ -24,4 +26,61 @@ impl App {
         self.update_metadata_rule(&caller, rule, &draft).await?;
         Ok(())
     }
+
+    /// Creates a rule (`id` none) or updates one.
+    pub async fn save_rule_as(
+        &self,
+        who: &SignedIn,
+        cloud: &str,
+        id: Option<&str>,
+        draft: &RuleDraft,
+    ) -> AppResult<RuleSaved> {
+        let caller = self.authorize(who, cloud, Permission::ManageSchema)?;
+        match id {
+            Some(id) => self.update_metadata_rule(&caller, id, draft).await,
+            None => self.create_metadata_rule(&caller, draft).await,
+        }
+    }
+
+    /// What a rule change would do to the stored assets, before it is made.
+    pub async fn preview_rule_as(
+        &self,
+        who: &SignedIn,
+        cloud: &str,
+        proposal: &RuleProposal,
+    ) -> AppResult<RulePreview> {
+        let caller = self.authorize(who, cloud, Permission::ManageSchema)?;
+        self.preview_metadata_rule(caller.env, proposal).await
+    }
+
+    /// Creates a field: a label, a type, its values (for the list types), mandatory or not.
+    pub async fn create_field_as(&self, who: &SignedIn, cloud: &str, field: &NewField) -> AppResult<()> {
+        let caller = self.authorize(who, cloud, Permission::ManageSchema)?;
+        let mut doc = serde_json::json!({
+            "label": field.label,
+            "type": field.field_type,
+            "mandatory": field.mandatory,
+        });
+        if let Some(id) = field.external_id.as_deref().filter(|i| !i.is_empty()) {
+            doc["external_id"] = id.into();
+        }
+        if !field.values.is_empty() {
+            let values: Vec<_> = field.values.iter().map(|v| serde_json::json!({ "value": v })).collect();
+            doc["datasource"] = serde_json::json!({ "values": values });
+        }
+        self.create_metadata_field(&caller, &doc).await?;
+        Ok(())
+    }
+}
+
+/// A field as the console's form gives it.
+#[derive(Debug, Clone, Default)]
+pub struct NewField {
+    pub external_id: Option<String>,
+    pub label: String,
+    /// `string`, `integer`, `date`, `enum` or `set`.
+    pub field_type: String,
+    pub mandatory: bool,
+    /// The allowed values of `enum` and `set` fields.
+    pub values: Vec<String>,
 }

@@ -129,6 +129,145 @@ async fn console_schema_reads_rules_in_words_and_switches_them() {
     assert!(body(&admin.get(&t, &format!("/console/{CLOUD}/schema")).await).contains(">Activate "));
 }
 
+async fn post_form(
+    b: &mut Browser,
+    t: &TestApp,
+    uri: &str,
+    f: Vec<(&'static str, String)>,
+) -> nimbus_testkit::TestResponse {
+    let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(t, uri, &pairs).await
+}
+
+/// Rules are created, edited and activated in the console, each change previewed against the
+/// stored assets first; fields are created there too; editors can do none of it.
+#[tokio::test]
+async fn console_schema_creates_and_previews_rules_and_fields() {
+    use axum::http::Method;
+    let t = TestApp::new().await;
+    rules_schema(&t).await;
+    with_user(&t, EMAIL, Role::Admin).await;
+    // Two employees without a note: a rule making the note mandatory for employees would
+    // leave both missing it.
+    for id in ["s/one", "s/two"] {
+        let r = t
+            .upload_api(
+                "image",
+                "upload",
+                &[("public_id", id), ("metadata", "category=employee")],
+                Some(("a.png", &nimbus_testkit::png(4, 4))),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    }
+    let mut admin = Browser::new();
+    admin.sign_in(&t, EMAIL, PASSWORD).await;
+    let form = admin.get(&t, &format!("/console/{CLOUD}/schema/new-rule")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(body(&form).contains("<label for=\"rule-condition\">"), "every control is labelled");
+    let csrf = hidden(&form, "csrf");
+    let uri = format!("/console/{CLOUD}/schema/rules");
+    let fields = |intent: &'static str, condition: &'static str| {
+        let csrf = csrf.clone();
+        move || {
+            vec![
+                ("csrf", csrf.clone()),
+                ("external_id", "r-note".to_owned()),
+                ("name", "employees explain".to_owned()),
+                ("field", "note".to_owned()),
+                ("condition", condition.to_owned()),
+                ("result", r#"{"mandatory": true}"#.to_owned()),
+                ("active", "true".to_owned()),
+                ("intent", intent.to_owned()),
+            ]
+        }
+    };
+    let good = r#"{"metadata_field_id": "category", "equals": "employee"}"#;
+    // Preview: the report, and nothing stored.
+    let r = post_form(&mut admin, &t, &uri, fields("preview", good)()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    let html = body(&r);
+    let report = &html[html.find("Preview: what this create would do").expect("a preview")..];
+    let row = &report[report.find("Mandatory values missing").unwrap()..];
+    assert!(row[..row.find("</tr>").unwrap()].contains("<td>2</td>"), "{row}");
+    let rules = t.admin(Method::GET, "metadata_rules", None).await.json();
+    assert!(rules["metadata_rules"].as_array().unwrap().iter().all(|r| r["external_id"] != "r-note"));
+    // Bad JSON and a condition on an unknown field are refused at the form.
+    let r = post_form(&mut admin, &t, &uri, fields("save", "{not json")()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(body(&r).contains("The condition is not valid JSON"), "{}", body(&r));
+    let r =
+        post_form(&mut admin, &t, &uri, fields("save", r#"{"metadata_field_id": "nope", "populated": true}"#)()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(body(&r).contains("nope"), "{}", body(&r));
+    // Save, then edit its name.
+    let r = post_form(&mut admin, &t, &uri, fields("save", good)()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    let edit = admin.get(&t, &format!("/console/{CLOUD}/schema/rules/r-note")).await;
+    assert!(body(&edit).contains("&quot;employee&quot;"), "the condition, escaped: {}", body(&edit));
+    let mut again = fields("save", good)();
+    again.push(("id", "r-note".to_owned()));
+    again.retain(|(k, _)| *k != "name");
+    again.push(("name", "employees explain themselves".to_owned()));
+    let r = post_form(&mut admin, &t, &uri, again).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    let rule = t.admin(Method::GET, "metadata_rules/r-note", None).await.json();
+    assert_eq!((rule["name"].as_str(), rule["state"].as_str()), (Some("employees explain themselves"), Some("active")));
+
+    // Activation shows the preview first, and activates only when confirmed.
+    let state = format!("/console/{CLOUD}/schema/rules/r-team/state");
+    admin.post(&t, &state, &[("csrf", &csrf), ("active", "false")]).await;
+    let r = admin.post(&t, &state, &[("csrf", &csrf), ("active", "true")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        body(&r).contains("Preview: what this update would do")
+            && body(&r).contains("Team is shown when Category is EMPLOYEE")
+    );
+    assert_eq!(t.admin(Method::GET, "metadata_rules/r-team", None).await.json()["state"], "inactive");
+    let r = admin.post(&t, &state, &[("csrf", &csrf), ("active", "true"), ("confirm", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(t.admin(Method::GET, "metadata_rules/r-team", None).await.json()["state"], "active");
+
+    // A field.
+    let fields_uri = format!("/console/{CLOUD}/schema/fields");
+    let r = admin
+        .post(
+            &t,
+            &fields_uri,
+            &[
+                ("csrf", &csrf),
+                ("label", "Mood"),
+                ("external_id", "mood"),
+                ("field_type", "enum"),
+                ("values", "happy\nsad\n"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    let mood = t.admin(Method::GET, "metadata_fields/mood", None).await.json();
+    assert_eq!((mood["label"].as_str(), mood["type"].as_str()), (Some("Mood"), Some("enum")));
+    assert_eq!(mood["datasource"]["values"].as_array().map(Vec::len), Some(2));
+    let r = admin.post(&t, &fields_uri, &[("csrf", &csrf), ("label", "X"), ("field_type", "colour")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", body(&r));
+
+    // An editor can do none of it.
+    with_user(&t, "ed@example.org", Role::Editor).await;
+    let mut ed = Browser::new();
+    ed.sign_in(&t, "ed@example.org", PASSWORD).await;
+    let ecsrf = hidden(&ed.get(&t, &format!("/console/{CLOUD}/library")).await, "csrf");
+    let r = ed
+        .post(
+            &t,
+            &uri,
+            &[("csrf", &ecsrf), ("field", "note"), ("condition", good), ("result", "{}"), ("intent", "preview")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = ed.post(&t, &fields_uri, &[("csrf", &ecsrf), ("label", "Y"), ("field_type", "string")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(ed.get(&t, &format!("/console/{CLOUD}/schema/new-rule")).await.status, StatusCode::FORBIDDEN);
+}
+
 #[tokio::test]
 async fn console_presets_and_named_transformations_for_admins() {
     use axum::http::Method;
