@@ -9,6 +9,7 @@
 mod accounts;
 mod assets;
 mod binds;
+mod bulk;
 mod envs;
 mod folders;
 mod jobs;
@@ -30,6 +31,8 @@ use nimbus_app::ports::{Catalog, CatalogError, CatalogResult};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 use tokio::sync::Mutex;
+
+pub use bulk::{DroppedIndexes, PgBulkLoader};
 
 /// The SQL dialect behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
