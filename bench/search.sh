@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Search latency at scale: loads a synthetic catalog (default 1,000,000 assets with tags,
-# context and structured metadata) into SQLite and into PostgreSQL through the catalog's own
-# import path, then runs a mix of 10 expressions (selective to broad, with sorts and
+# context and structured metadata) into SQLite through the catalog's own import path and into
+# PostgreSQL with its bulk loader (the same rows, sent with COPY), then runs a mix of 10 expressions (selective to broad, with sorts and
 # aggregations) and prints p50 / p99 per expression for each database.
 #
 #   NIMBUS_BENCH_ASSETS     assets to load (default 1000000)
 #   NIMBUS_BENCH_ROUNDS     runs per expression (default 20)
 #   NIMBUS_BENCH_DBS        which databases (default "sqlite postgres")
 #   NIMBUS_BENCH_KEEP=1     keep the SQLite file and PostgreSQL database for another run
+#   NIMBUS_BENCH_STREAMS    PostgreSQL: concurrent COPY connections (default 2)
+#   NIMBUS_BENCH_LOADER=import  PostgreSQL: load through the import path instead
 #   NIMBUS_BENCH_OUT        where results go (default bench/out/)
 set -euo pipefail
 cd "$(dirname "$0")/.."

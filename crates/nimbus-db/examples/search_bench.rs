@@ -1,6 +1,7 @@
 //! Search at scale: loads a synthetic catalog (tags, context, metadata) through the catalog's
-//! own write path, then times a mix of expressions, from selective to broad, and prints the
-//! p50 / p99 latency of each. Run by `bench/search.sh`.
+//! own write path (on PostgreSQL, the same rows sent with COPY by its bulk loader), then times
+//! a mix of expressions, from selective to broad, and prints the p50 / p99 latency of each.
+//! Run by `bench/search.sh`.
 //!
 //! `search_bench DATABASE_URL ASSETS ROUNDS` — an already loaded database is reused when it
 //! holds the environment `searchbench` with at least ASSETS assets.
@@ -13,7 +14,7 @@ use nimbus_app::search::{Aggregation, SearchQuery, SortField, SortKey, ValueAgg}
 use nimbus_core::metadata::FieldType;
 use nimbus_core::search::{self, Schema};
 use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
-use nimbus_db::SqlCatalog;
+use nimbus_db::{Dialect, SqlCatalog};
 
 const NOW: i64 = 1_760_000_000;
 const DAY: i64 = 86_400;
@@ -91,6 +92,56 @@ fn asset(r: &mut Rng, i: usize) -> Asset {
     }
 }
 
+/// PostgreSQL: the same assets as `import_assets` would write, sent with COPY in batches on
+/// `NIMBUS_BENCH_STREAMS` connections (default 2), the loaded tables' indexes dropped during
+/// the load and rebuilt after it. `NIMBUS_BENCH_LOADER=import` loads through `import_assets`.
+async fn load_pg(c: &SqlCatalog, env: i64, r: &mut Rng, from: usize, n: usize) {
+    const BATCH: usize = 10_000;
+    let streams: usize = std::env::var("NIMBUS_BENCH_STREAMS").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
+    let mut first = c.pg_bulk_loader().await.expect("loader");
+    let drop_indexes = std::env::var("NIMBUS_BENCH_DROP_INDEXES").as_deref() != Ok("0");
+    let dropped = if drop_indexes { Some(first.drop_indexes().await.expect("drop indexes")) } else { None };
+    let mut loaders = vec![first];
+    for _ in 1..streams {
+        loaders.push(c.pg_bulk_loader().await.expect("loader"));
+    }
+    let started = Instant::now();
+    let mut senders = Vec::new();
+    let mut workers = Vec::new();
+    for mut loader in loaders {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Asset>>(1);
+        senders.push(tx);
+        workers.push(tokio::spawn(async move {
+            while let Some(batch) = rx.recv().await {
+                loader.import(env, &batch).await.expect("bulk import");
+            }
+            loader
+        }));
+    }
+    let mut i = from;
+    while i < n {
+        let batch: Vec<Asset> = (i..(i + BATCH).min(n)).map(|k| asset(r, k)).collect();
+        senders[(i / BATCH) % senders.len()].send(batch).await.expect("loader alive");
+        i = (i + BATCH).min(n);
+        if i % 1_000_000 < BATCH {
+            eprintln!("[search_bench] {i} assets ({:.0} s)", started.elapsed().as_secs_f64());
+        }
+    }
+    drop(senders);
+    let mut loaders = Vec::new();
+    for w in workers {
+        loaders.push(w.await.expect("loader"));
+    }
+    let copied = started.elapsed().as_secs_f64();
+    if let Some(dropped) = dropped {
+        loaders[0].restore_indexes(dropped).await.expect("restore indexes");
+    }
+    eprintln!(
+        "[search_bench] COPY {copied:.1} s, indexes rebuilt in {:.1} s",
+        started.elapsed().as_secs_f64() - copied
+    );
+}
+
 fn pct(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -122,16 +173,22 @@ async fn main() {
     if have < n {
         let started = Instant::now();
         let mut r = Rng(0x5eed_0000 + have as u64);
-        let mut i = have;
-        while i < n {
-            let batch: Vec<Asset> = (i..(i + 2000).min(n)).map(|k| asset(&mut r, k)).collect();
-            c.import_assets(env.id, &batch).await.expect("import");
-            i += batch.len();
-            if i % 100_000 < 2000 {
-                eprintln!("[search_bench] {i} assets");
+        if c.dialect() == Dialect::Postgres && std::env::var("NIMBUS_BENCH_LOADER").as_deref() != Ok("import") {
+            load_pg(&c, env.id, &mut r, have, n).await;
+        } else {
+            let mut i = have;
+            while i < n {
+                let batch: Vec<Asset> = (i..(i + 2000).min(n)).map(|k| asset(&mut r, k)).collect();
+                c.import_assets(env.id, &batch).await.expect("import");
+                i += batch.len();
+                if i % 100_000 < 2000 {
+                    eprintln!("[search_bench] {i} assets");
+                }
             }
         }
+        let vacuum = Instant::now();
         c.optimize().await.expect("optimize");
+        eprintln!("[search_bench] statistics in {:.1} s", vacuum.elapsed().as_secs_f64());
         let secs = started.elapsed().as_secs_f64();
         eprintln!(
             "[search_bench] loaded {} assets in {secs:.1} s ({:.0} assets/s)",

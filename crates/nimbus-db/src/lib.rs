@@ -9,6 +9,7 @@
 mod accounts;
 mod assets;
 mod binds;
+mod bulk;
 mod changes;
 mod envs;
 mod folders;
@@ -32,6 +33,8 @@ use nimbus_app::ports::{Catalog, CatalogError, CatalogResult, RemoteChanges};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _};
 use tokio::sync::Mutex;
+
+pub use bulk::{DroppedIndexes, PgBulkLoader};
 
 /// The SQL dialect behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

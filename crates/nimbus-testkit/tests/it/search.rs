@@ -566,3 +566,59 @@ async fn index_rows_gain_facets_and_whole_tags_on_postgres() {
     };
     index_rows_gain_facets_and_whole_tags(&url).await;
 }
+
+/// The rows of `table` as JSON texts, sorted.
+async fn table_rows(url: &str, table: &str) -> Vec<String> {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let sql = format!("SELECT CAST(row_to_json(t) AS TEXT) FROM {table} t ORDER BY 1");
+    sqlx::query_scalar(&sql).fetch_all(&mut conn).await.unwrap()
+}
+
+/// PostgreSQL's bulk loader (COPY; indexes and constraints dropped during the load and rebuilt
+/// after it) writes the rows `import_assets` writes, and leaves the schema as it was.
+#[tokio::test]
+async fn bulk_load_writes_what_import_writes_on_postgres() {
+    let (Some(imported_url), Some(copied_url)) = (scratch_postgres().await, scratch_postgres().await) else {
+        return;
+    };
+    let imported = SqlCatalog::connect(&imported_url).await.unwrap();
+    let copied = SqlCatalog::connect(&copied_url).await.unwrap();
+    let schema_sql = "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' UNION ALL \
+                      SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) \
+                      FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1";
+    let schema_before = table_rows(&copied_url, &format!("({schema_sql})")).await;
+    let mut r = Rng(0xb01c);
+    let mut assets: Vec<Asset> = (0..2000).map(|i| random_asset(&mut r, i)).collect();
+    // What COPY's text format escapes, NULL's marker as text, a repeated tag (its first
+    // position is kept), a tag longer than an exact term (hashed).
+    assets[0].context.push(("note".into(), "tab\there\nnew line \\N back\\slash\r".into()));
+    assets[0].original_filename = Some("\\N".into());
+    assets[1].tags = vec!["dup".into(), "x".into(), "dup".into(), "long-".repeat(60)];
+    assets[2].display_name = "a\tb\\c".into();
+    let env_i = imported.create_env("bulk", "bk", "bs", &Actor::System, 1).await.unwrap().unwrap().id;
+    let env_c = copied.create_env("bulk", "bk", "bs", &Actor::System, 1).await.unwrap().unwrap().id;
+    for chunk in assets.chunks(500) {
+        assert_eq!(imported.import_assets(env_i, chunk).await.unwrap(), chunk.len() as u64);
+    }
+    let mut loader = copied.pg_bulk_loader().await.unwrap();
+    // Half with the indexes in place, half without.
+    let (first, second) = assets.split_at(1000);
+    assert_eq!(loader.import(env_c, first).await.unwrap(), 1000);
+    let dropped = loader.drop_indexes().await.unwrap();
+    for chunk in second.chunks(300) {
+        assert_eq!(loader.import(env_c, chunk).await.unwrap(), chunk.len() as u64);
+    }
+    loader.restore_indexes(dropped).await.unwrap();
+    for table in ["environments", "assets", "asset_tags", "search_terms", "search_numbers", "folders", "events", "jobs"]
+    {
+        let (want, got) = (table_rows(&imported_url, table).await, table_rows(&copied_url, table).await);
+        assert!(table == "folders" || table == "events" || table == "jobs" || !want.is_empty(), "{table} empty");
+        assert_eq!(want.len(), got.len(), "{table}");
+        for (w, g) in want.iter().zip(&got) {
+            assert_eq!(w, g, "{table}");
+        }
+    }
+    assert_eq!(table_rows(&copied_url, &format!("({schema_sql})")).await, schema_before);
+    assert_eq!(table_rows(&imported_url, &format!("({schema_sql})")).await, schema_before);
+}
