@@ -59,8 +59,8 @@ impl AppConfig {
             admin_rate_limit: 5000,
             delivery_cache_ttl_ms: 1000,
             delivery_cache_entries: 100_000,
-            event_retention_secs: 30 * 86_400,
-            job_retention_secs: 14 * 86_400,
+            event_retention_secs: i64::from(nimbus_core::privacy::EVENT_RETENTION_DAYS) * 86_400,
+            job_retention_secs: i64::from(nimbus_core::privacy::JOB_RETENTION_DAYS) * 86_400,
         }
     }
 }

@@ -1,7 +1,8 @@
-//! How long the outbox and the job list keep what is finished: relayed events and finished
-//! jobs (with their attempts) are deleted once older than the configured retention, a batch
-//! at a time, by each node's maintenance round. Unrelayed events and queued or running jobs
-//! are never pruned.
+//! How long the outbox, the job list and the console's sessions keep what is finished:
+//! relayed events and finished jobs (with their attempts) are deleted once older than the
+//! configured retention, a batch at a time, sessions once unused for the registry's
+//! retention, and one-time links once expired, by each node's maintenance round. Unrelayed
+//! events and queued or running jobs are never pruned.
 
 use crate::App;
 use crate::error::AppResult;
@@ -14,6 +15,8 @@ const BATCH: u32 = 1000;
 pub struct Pruned {
     pub events: u64,
     pub jobs: u64,
+    /// Sessions and expired links.
+    pub sessions: u64,
 }
 
 impl App {
@@ -37,8 +40,11 @@ impl App {
                 break;
             }
         }
+        let idle_before = now - i64::from(nimbus_core::privacy::SESSION_RETENTION_DAYS) * 86_400;
+        pruned.sessions = self.catalog.prune_sessions_and_links(idle_before, now).await?;
         if pruned != Pruned::default() {
-            tracing::info!(events = pruned.events, jobs = pruned.jobs, "finished events and jobs pruned");
+            let (events, jobs, sessions) = (pruned.events, pruned.jobs, pruned.sessions);
+            tracing::info!(events, jobs, sessions, "finished events, jobs and sessions pruned");
         }
         Ok(pruned)
     }

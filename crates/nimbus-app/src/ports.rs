@@ -617,6 +617,9 @@ pub trait AccountRepo: Send + Sync {
     async fn delete_session(&self, token_hash: &str) -> CatalogResult<()>;
     /// Signs the person out everywhere; returns how many sessions ended.
     async fn delete_sessions_of(&self, user_id: i64) -> CatalogResult<u64>;
+    /// Deletes sessions last used before `idle_before` and links that expired before `now`;
+    /// returns how many rows went.
+    async fn prune_sessions_and_links(&self, idle_before: i64, now: i64) -> CatalogResult<u64>;
     async fn create_link(
         &self,
         token_hash: &str,

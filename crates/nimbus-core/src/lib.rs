@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod ids;
 pub mod metadata;
 pub mod params;
+pub mod privacy;
 pub mod search;
 pub mod signature;
 pub mod timefmt;

@@ -201,6 +201,13 @@ impl AccountRepo for SqlCatalog {
         self.write_one(q).await.map(|_| ())
     }
 
+    async fn prune_sessions_and_links(&self, idle_before: i64, now: i64) -> CatalogResult<u64> {
+        let sessions =
+            self.write_one(sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1").bind(idle_before)).await?;
+        let links = self.write_one(sqlx::query("DELETE FROM account_links WHERE expires_at < $1").bind(now)).await?;
+        Ok(sessions + links)
+    }
+
     async fn delete_sessions_of(&self, user_id: i64) -> CatalogResult<u64> {
         self.write_one(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id)).await
     }

@@ -12,6 +12,7 @@ mod jobs;
 mod limits;
 mod metadata;
 mod nodes;
+mod privacy;
 mod resources;
 mod search;
 mod security;

@@ -1,0 +1,300 @@
+//! The personal-data registry: every catalog column that holds personal data, with what it
+//! is, whose it is, how long it is kept, and what export, expiry and erasure do with it. The
+//! export, erasure and retention work walks this list, the privacy page is written from it,
+//! and a test fails when the schema has a column that looks personal (by name, or marked
+//! `-- pii` in its migration) and is neither here nor in [`NOT_PERSONAL`].
+//!
+//! Pure data: the adapters act on it.
+
+/// What kind of personal data a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Category {
+    /// Who a console user is and how they sign in.
+    Account,
+    /// Signed-in sessions.
+    Session,
+    /// Who did what, in the outbox and the job list.
+    Event,
+    /// Who uploaded which version of an asset.
+    Audit,
+    /// What an uploaded asset says about the people in it (names in file names, context and
+    /// metadata values): the customer's content.
+    AssetMeta,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Account => "account",
+            Self::Session => "session",
+            Self::Event => "event",
+            Self::Audit => "audit",
+            Self::AssetMeta => "asset_meta",
+        }
+    }
+}
+
+/// How a row is tied to the person it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectKey {
+    /// The `users.id` of a console user (in a `user_id` column, or the row's own `id`).
+    UserId,
+    /// An actor label naming a user, `user:<id>`.
+    ActorLabel,
+    /// The person is found by what the customer's content says: by public id, through the
+    /// removal requests of people shown in uploads.
+    PublicId,
+}
+
+/// How long a column is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    /// As long as the account exists.
+    WhileAccountExists,
+    /// This many days after the row's time column.
+    Days(u32),
+    /// As long as the customer keeps the asset.
+    WhileAssetExists,
+    /// Until the row's own expiry time (one-time links).
+    UntilExpiry,
+}
+
+/// What the retention engine does when a row's time is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnExpiry {
+    Delete,
+    NullOut,
+    /// Nothing expires on its own (kept while the account or asset exists).
+    Keep,
+}
+
+/// What the erasure of a person does to a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnErasure {
+    /// The row goes.
+    Delete,
+    /// The reference becomes an opaque pseudonym (`u_<id>` with no way back to the person).
+    Pseudonymise,
+    /// The customer's content: erased through a removal request for the asset, not with an
+    /// account.
+    WithAsset,
+}
+
+/// Whether a person's export includes the column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    Include,
+    /// Left out, for this reason (secrets are never exported, even to their owner).
+    Exclude(&'static str),
+}
+
+/// One registered column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PersonalColumn {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub category: Category,
+    pub subject: SubjectKey,
+    pub retention: Retention,
+    pub on_expiry: OnExpiry,
+    pub on_erasure: OnErasure,
+    pub export: Export,
+    /// Whether other people's data may show in it, to be redacted from an export.
+    pub redact_others: bool,
+    /// What it is, in plain words (the privacy page shows this).
+    pub purpose: &'static str,
+}
+
+const fn account(table: &'static str, column: &'static str, export: Export, purpose: &'static str) -> PersonalColumn {
+    PersonalColumn {
+        table,
+        column,
+        category: Category::Account,
+        subject: SubjectKey::UserId,
+        retention: Retention::WhileAccountExists,
+        on_expiry: OnExpiry::Keep,
+        on_erasure: OnErasure::Delete,
+        export,
+        redact_others: false,
+        purpose,
+    }
+}
+
+const fn asset_meta(table: &'static str, column: &'static str, purpose: &'static str) -> PersonalColumn {
+    PersonalColumn {
+        table,
+        column,
+        category: Category::AssetMeta,
+        subject: SubjectKey::PublicId,
+        retention: Retention::WhileAssetExists,
+        on_expiry: OnExpiry::Keep,
+        on_erasure: OnErasure::WithAsset,
+        export: Export::Include,
+        redact_others: true,
+        purpose,
+    }
+}
+
+const SECRET: Export = Export::Exclude("a secret that signs the person in; never shown again");
+
+/// Days a session row is kept after it was last used (it stops working long before).
+pub const SESSION_RETENTION_DAYS: u32 = 30;
+/// Days the outbox keeps a relayed event, and the job list a finished job (the app's history
+/// pruning uses these).
+pub const EVENT_RETENTION_DAYS: u32 = 30;
+pub const JOB_RETENTION_DAYS: u32 = 14;
+
+/// Every column of the catalog that holds personal data.
+pub const REGISTRY: &[PersonalColumn] = &[
+    account("users", "email", Export::Include, "The address a console user signs in with and gets mail at."),
+    account("users", "password_hash", SECRET, "The password, hashed with argon2id."),
+    account("users", "created_at", Export::Include, "When the account was made."),
+    account("users", "last_sign_in_at", Export::Include, "When the person last signed in."),
+    account("users", "disabled_at", Export::Include, "When the account was disabled, if it is."),
+    account("users", "failed_sign_ins", Export::Include, "Failed sign-ins in a row, for the lockout."),
+    account("users", "locked_until", Export::Include, "Until when sign-in is locked after failures."),
+    account("users", "totp_secret", SECRET, "The two-step sign-in secret."),
+    account("users", "totp_pending", SECRET, "A two-step sign-in secret being set up."),
+    account("users", "totp_last_step", Export::Exclude("bookkeeping of used codes"), "The last two-step code used."),
+    account("recovery_codes", "code_hash", SECRET, "Two-step recovery codes, hashed."),
+    account("user_roles", "role", Export::Include, "The person's role in each product environment."),
+    PersonalColumn {
+        retention: Retention::UntilExpiry,
+        on_expiry: OnExpiry::Delete,
+        ..account(
+            "account_links",
+            "user_id",
+            Export::Exclude("one-time links are secrets"),
+            "Invitation and reset links.",
+        )
+    },
+    PersonalColumn {
+        table: "sessions",
+        column: "last_seen_at",
+        category: Category::Session,
+        subject: SubjectKey::UserId,
+        retention: Retention::Days(SESSION_RETENTION_DAYS),
+        on_expiry: OnExpiry::Delete,
+        on_erasure: OnErasure::Delete,
+        export: Export::Include,
+        redact_others: false,
+        purpose: "Signed-in sessions: when each started and was last used (no address, no browser).",
+    },
+    PersonalColumn {
+        table: "events",
+        column: "actor",
+        category: Category::Event,
+        subject: SubjectKey::ActorLabel,
+        retention: Retention::Days(EVENT_RETENTION_DAYS),
+        on_expiry: OnExpiry::Delete,
+        on_erasure: OnErasure::Pseudonymise,
+        export: Export::Include,
+        redact_others: false,
+        purpose: "Who made each change, until the change has been announced and for 30 days after.",
+    },
+    PersonalColumn {
+        table: "asset_versions",
+        column: "actor",
+        category: Category::Audit,
+        subject: SubjectKey::ActorLabel,
+        retention: Retention::WhileAssetExists,
+        on_expiry: OnExpiry::Keep,
+        on_erasure: OnErasure::Pseudonymise,
+        export: Export::Include,
+        redact_others: false,
+        purpose: "Who uploaded each version of an asset.",
+    },
+    asset_meta("assets", "original_filename", "The uploaded file's name, which may name a person."),
+    asset_meta("assets", "display_name", "The asset's display name, which may name a person."),
+    asset_meta("assets", "context", "Context values set by the customer, which may be about a person."),
+    asset_meta("assets", "metadata", "Structured metadata values, which may be about a person."),
+    asset_meta("asset_tags", "tag", "Tags, which may name a person."),
+    asset_meta("search_terms", "term", "The search index: words of the names, tags, context and metadata above."),
+    PersonalColumn {
+        table: "events",
+        column: "payload",
+        category: Category::Event,
+        subject: SubjectKey::PublicId,
+        retention: Retention::Days(EVENT_RETENTION_DAYS),
+        on_expiry: OnExpiry::Delete,
+        on_erasure: OnErasure::WithAsset,
+        export: Export::Exclude("a copy of the asset's own data, exported with the asset"),
+        redact_others: true,
+        purpose: "What each change was, with a copy of the asset's descriptive data.",
+    },
+    PersonalColumn {
+        table: "jobs",
+        column: "payload",
+        category: Category::Event,
+        subject: SubjectKey::PublicId,
+        retention: Retention::Days(JOB_RETENTION_DAYS),
+        on_expiry: OnExpiry::Delete,
+        on_erasure: OnErasure::WithAsset,
+        export: Export::Exclude("a copy of the asset's own data, exported with the asset"),
+        redact_others: true,
+        purpose: "Work still to do or recently done (webhook deliveries carry the asset's data).",
+    },
+];
+
+/// Columns whose names look personal but are not, and why.
+pub const NOT_PERSONAL: &[(&str, &str, &str)] = &[
+    ("environments", "cloud_name", "the name of a product environment"),
+    ("upload_presets", "name", "the name of an upload preset"),
+    ("named_transformations", "name", "the name of a transformation"),
+    ("folders", "name", "the last segment of a folder path"),
+    ("metadata_rules", "name", "the name of a rule"),
+];
+
+/// Whether a column's name suggests personal data: one of its `_`-separated words is a
+/// personal word (`email`, `ip`, `name`, ...), or it is about a browser (`user_agent`).
+pub fn looks_personal(column: &str) -> bool {
+    const WORDS: [&str; 9] = ["email", "ip", "name", "phone", "address", "geo", "country", "bio", "actor"];
+    let lower = column.to_ascii_lowercase();
+    lower.contains("user_agent") || lower.split('_').any(|w| WORDS.contains(&w))
+}
+
+/// The registry entry of a column, if it has one.
+pub fn registered(table: &str, column: &str) -> Option<&'static PersonalColumn> {
+    REGISTRY.iter().find(|c| c.table == table && c.column == column)
+}
+
+/// Whether a column is accounted for: registered, or known not to be personal.
+pub fn accounted_for(table: &str, column: &str) -> bool {
+    registered(table, column).is_some() || NOT_PERSONAL.iter().any(|(t, c, _)| *t == table && *c == column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personal_names_are_recognised_by_word() {
+        for c in ["email", "ip", "client_ip", "user_agent", "display_name", "name", "country", "actor"] {
+            assert!(looks_personal(c), "{c}");
+        }
+        for c in ["tip", "zip_code", "filename", "original_filename", "description", "created_at", "geometry"] {
+            assert!(!looks_personal(c), "{c}");
+        }
+    }
+
+    #[test]
+    fn each_column_is_registered_once() {
+        for (i, a) in REGISTRY.iter().enumerate() {
+            assert!(
+                REGISTRY[i + 1..].iter().all(|b| (a.table, a.column) != (b.table, b.column)),
+                "{}.{} twice",
+                a.table,
+                a.column
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_are_never_exported() {
+        for c in REGISTRY {
+            if c.column.contains("hash") || c.column.contains("secret") || c.column.contains("pending") {
+                assert!(matches!(c.export, Export::Exclude(_)), "{}.{}", c.table, c.column);
+            }
+        }
+    }
+}
