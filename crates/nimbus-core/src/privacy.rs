@@ -245,6 +245,11 @@ pub const NOT_PERSONAL: &[(&str, &str, &str)] = &[
     ("metadata_rules", "name", "the name of a rule"),
 ];
 
+/// How logs name a console user: `u_<id>`, never by address or name.
+pub fn log_name(user_id: i64) -> String {
+    format!("u_{user_id}")
+}
+
 /// Whether a column's name suggests personal data: one of its `_`-separated words is a
 /// personal word (`email`, `ip`, `name`, ...), or it is about a browser (`user_agent`).
 pub fn looks_personal(column: &str) -> bool {

@@ -11,6 +11,8 @@ use crate::{TestApp, TestResponse};
 #[derive(Debug, Default)]
 pub struct Browser {
     pub cookies: BTreeMap<String, String>,
+    /// Headers sent with every request (a proxy's, say).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Browser {
@@ -20,6 +22,20 @@ impl Browser {
 
     fn cookie_header(&self) -> String {
         self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    /// Sends `name: value` with every later request.
+    pub fn header(&mut self, name: &str, value: &str) {
+        self.headers.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// A request with the cookies and the extra headers.
+    fn request(&self, method: axum::http::Method, uri: &str) -> axum::http::request::Builder {
+        let mut b = Request::builder().method(method).uri(uri).header("cookie", self.cookie_header());
+        for (k, v) in &self.headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        b
     }
 
     /// Keeps the cookies a response sets; `Max-Age=0` removes one.
@@ -36,7 +52,7 @@ impl Browser {
     }
 
     pub async fn get(&mut self, t: &TestApp, uri: &str) -> TestResponse {
-        let req = Request::get(uri).header("cookie", self.cookie_header()).body(Body::empty()).unwrap();
+        let req = self.request(axum::http::Method::GET, uri).body(Body::empty()).unwrap();
         let r = t.call(req).await;
         self.keep(&r);
         r
@@ -45,8 +61,8 @@ impl Browser {
     /// Posts a form, urlencoded.
     pub async fn post(&mut self, t: &TestApp, uri: &str, fields: &[(&str, &str)]) -> TestResponse {
         let body = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
-        let req = Request::post(uri)
-            .header("cookie", self.cookie_header())
+        let req = self
+            .request(axum::http::Method::POST, uri)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::from(body))
             .unwrap();
@@ -58,7 +74,7 @@ impl Browser {
     /// Posts a multipart form (files), asking for JSON when `json`.
     pub async fn post_multipart(&mut self, t: &TestApp, uri: &str, mp: crate::Multipart, json: bool) -> TestResponse {
         let (ct, body) = mp.finish();
-        let mut b = Request::post(uri).header("cookie", self.cookie_header()).header("content-type", ct);
+        let mut b = self.request(axum::http::Method::POST, uri).header("content-type", ct);
         if json {
             b = b.header("accept", "application/json");
         }

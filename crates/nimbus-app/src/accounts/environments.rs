@@ -18,7 +18,7 @@ impl App {
         }
         let (env, url) = self.create_environment_by(&Actor::User(who.user.id), cloud, None).await?;
         self.catalog.set_role(who.user.id, env.id, Some(Role::Owner)).await?;
-        tracing::info!(user = who.user.id, cloud = %cloud, "environment created in the console");
+        tracing::info!(user = %nimbus_core::privacy::log_name(who.user.id), cloud = %cloud, "environment created in the console");
         Ok(url)
     }
 }

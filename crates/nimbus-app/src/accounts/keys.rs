@@ -20,7 +20,7 @@ impl App {
     pub async fn create_key_as(&self, who: &SignedIn, cloud: &str) -> AppResult<CloudinaryUrl> {
         self.authorize(who, cloud, Permission::ManageKeys)?;
         let url = self.create_api_key_by(&Actor::User(who.user.id), cloud).await?;
-        tracing::info!(user = who.user.id, api_key = %url.api_key, "API key created in the console");
+        tracing::info!(user = %nimbus_core::privacy::log_name(who.user.id), api_key = %url.api_key, "API key created in the console");
         Ok(url)
     }
 
@@ -31,7 +31,7 @@ impl App {
             return Err(AppError::UnknownApiKey(key.to_owned()));
         }
         self.revoke_api_key_by(&Actor::User(who.user.id), key).await?;
-        tracing::info!(user = who.user.id, api_key = %key, "API key revoked in the console");
+        tracing::info!(user = %nimbus_core::privacy::log_name(who.user.id), api_key = %key, "API key revoked in the console");
         Ok(())
     }
 }

@@ -67,7 +67,7 @@ impl App {
         for env in self.catalog.list_envs().await? {
             self.catalog.set_role(user.id, env.id, Some(Role::Owner)).await?;
         }
-        tracing::info!(user = user.id, "first console owner created");
+        tracing::info!(user = %nimbus_core::privacy::log_name(user.id), "first console owner created");
         self.start_session(user).await
     }
 

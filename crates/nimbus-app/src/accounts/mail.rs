@@ -34,7 +34,7 @@ pub struct LogMailer;
 #[async_trait]
 impl Mailer for LogMailer {
     async fn send(&self, mail: &Mail) -> AppResult<()> {
-        tracing::info!(user = mail.user_id, subject = %mail.subject, "no mail server configured; the message is: {}", mail.body);
+        tracing::info!(user = %nimbus_core::privacy::log_name(mail.user_id), subject = %mail.subject, "no mail server configured; the message is: {}", mail.body);
         Ok(())
     }
 }
@@ -78,7 +78,7 @@ impl Mailer for SmtpMailer {
             .body(mail.body.clone())
             .map_err(|e| crate::AppError::Mail(e.to_string()))?;
         self.transport.send(message).await.map_err(|e| crate::AppError::Mail(e.to_string()))?;
-        tracing::info!(user = mail.user_id, subject = %mail.subject, "mail sent");
+        tracing::info!(user = %nimbus_core::privacy::log_name(mail.user_id), subject = %mail.subject, "mail sent");
         Ok(())
     }
 }

@@ -182,7 +182,7 @@ impl App {
             let locked_until =
                 self.catalog.record_failed_sign_in(user.id, LOCK_AFTER_FAILURES, now + LOCK_SECS).await?;
             if locked_until > now {
-                tracing::info!(user = user.id, "console account locked after failed sign-ins");
+                tracing::info!(user = %nimbus_core::privacy::log_name(user.id), "console account locked after failed sign-ins");
                 return Err(AppError::AccountLocked { minutes: (locked_until - now + 59) / 60 });
             }
             return Err(AppError::SignInFailed);
@@ -219,7 +219,7 @@ impl App {
             last_seen_at: now,
         };
         self.catalog.create_session(&row).await?;
-        tracing::info!(user = user.id, "console sign-in");
+        tracing::info!(user = %nimbus_core::privacy::log_name(user.id), "console sign-in");
         Ok(NewSession { token, user })
     }
 

@@ -76,7 +76,7 @@ impl App {
         self.catalog.set_totp(who.user.id, Some((&pending, &hashes))).await?;
         // The code that confirmed is used: it does not also sign anyone in.
         self.catalog.use_totp_step(who.user.id, step).await?;
-        tracing::info!(user = who.user.id, "two-step sign-in turned on");
+        tracing::info!(user = %nimbus_core::privacy::log_name(who.user.id), "two-step sign-in turned on");
         Ok(codes)
     }
 
@@ -87,7 +87,7 @@ impl App {
             return Err(AppError::CodeFailed);
         }
         self.catalog.set_totp(user.id, None).await?;
-        tracing::info!(user = user.id, "two-step sign-in turned off");
+        tracing::info!(user = %nimbus_core::privacy::log_name(user.id), "two-step sign-in turned off");
         Ok(())
     }
 

@@ -79,3 +79,68 @@ async fn every_personal_column_is_registered_on_postgres() {
     let columns = rows.iter().map(|r| (r.get::<String, _>("t"), r.get::<String, _>("c"))).collect();
     check(&columns);
 }
+
+/// Everything the application logs, at every level, while `f` runs on this thread.
+async fn logged<F: std::future::Future<Output = ()>>(f: F) -> String {
+    #[derive(Clone, Default)]
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    f.await;
+    drop(guard);
+    let bytes = sink.0.lock().unwrap().clone();
+    String::from_utf8(bytes).unwrap()
+}
+
+/// A person's address and the client's IP never reach the log: people are `u_<id>` there.
+#[tokio::test]
+async fn logs_name_people_by_opaque_id_only() {
+    use axum::http::{Method, StatusCode};
+    use nimbus_core::accounts::Role;
+    use nimbus_testkit::browser::{Browser, hidden};
+    let t = nimbus_testkit::TestApp::new().await;
+    let email = "Private.Person@example.org";
+    let ip = "203.0.113.77";
+    let log = logged(async {
+        let user = t.app.create_user(email, Some("a long enough password".into())).await.unwrap();
+        t.app.set_user_role(user.id, nimbus_testkit::CLOUD, Some(Role::Editor)).await.unwrap();
+        let mut b = Browser::new();
+        b.header("x-forwarded-for", ip);
+        b.header("x-real-ip", ip);
+        assert_eq!(b.sign_in(&t, email, "wrong password here").await.status, StatusCode::UNAUTHORIZED);
+        let r = b.sign_in(&t, email, "a long enough password").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let page = b.get(&t, &format!("/console/{}/upload", nimbus_testkit::CLOUD)).await;
+        let mp = nimbus_testkit::Multipart::new(&[("csrf", &hidden(&page, "csrf"))])
+            .also_file("portrait.png", &nimbus_testkit::png(4, 4));
+        let up = b.post_multipart(&t, &format!("/console/{}/upload", nimbus_testkit::CLOUD), mp, true).await;
+        assert_eq!(up.status, StatusCode::OK);
+        let csrf = hidden(&b.get(&t, "/console/account").await, "csrf");
+        b.post(&t, "/console/logout", &[("csrf", &csrf)]).await;
+        let r = t.admin(Method::GET, "resources/image", None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        tracing::info!(user = %nimbus_core::privacy::log_name(user.id), "test marker");
+    })
+    .await;
+    assert!(log.contains("console sign-in") && log.contains("test marker"), "the log was captured: {log}");
+    let lower = log.to_lowercase();
+    assert!(!lower.contains(&email.to_lowercase()), "the address is logged: {log}");
+    assert!(!lower.contains("private.person"), "part of the address is logged: {log}");
+    assert!(!log.contains(ip), "the client IP is logged: {log}");
+    assert!(log.contains("user=u_"), "people are named u_<id>: {log}");
+}
