@@ -66,7 +66,7 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::NotSignedIn
         | E::CodeFailed
         | E::TransformationNotAllowed(_) => StatusCode::UNAUTHORIZED,
-        E::Forbidden { .. } => StatusCode::FORBIDDEN,
+        E::Forbidden { .. } | E::AccountDeletionPending => StatusCode::FORBIDDEN,
         E::ResourceNotFound(_)
         | E::FolderNotFound(_)
         | E::PresetNotFound(_)

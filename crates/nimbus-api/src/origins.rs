@@ -26,8 +26,10 @@ fn is_api_path(path: &str) -> bool {
     path.starts_with("/v1_1/") || path == "/console" || path.starts_with("/console/")
 }
 
+/// Paths both hosts answer: health checks, and the privacy pages and GPC file (the
+/// delivery host is the one other sites' visitors meet).
 fn is_health(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz")
+    matches!(path, "/healthz" | "/readyz" | "/privacy" | "/cookies" | "/.well-known/gpc.json")
 }
 
 /// The two origins of a server with a delivery host of its own.

@@ -36,6 +36,12 @@ pub struct AppConfig {
     /// in the job list, in seconds.
     pub event_retention_secs: i64,
     pub job_retention_secs: i64,
+    /// How long an account whose deletion was asked waits, blocked, before it is erased
+    /// (the person can cancel until then), in seconds.
+    pub deletion_grace_secs: i64,
+    /// Where this installation keeps its data, in words for the privacy page: the catalog,
+    /// the blob store and the mail relay (host names and regions only, never credentials).
+    pub data_locations: Vec<(String, String)>,
 }
 
 impl AppConfig {
@@ -61,6 +67,15 @@ impl AppConfig {
             delivery_cache_entries: 100_000,
             event_retention_secs: i64::from(nimbus_core::privacy::EVENT_RETENTION_DAYS) * 86_400,
             job_retention_secs: i64::from(nimbus_core::privacy::JOB_RETENTION_DAYS) * 86_400,
+            deletion_grace_secs: i64::from(nimbus_core::privacy::DELETION_GRACE_DAYS) * 86_400,
+            data_locations: vec![
+                ("Catalog".to_owned(), "a SQLite database file on this server".to_owned()),
+                ("Files".to_owned(), "a directory on this server".to_owned()),
+                (
+                    "Mail".to_owned(),
+                    "none sent: messages go to the server's log, which names people by number only".to_owned(),
+                ),
+            ],
         }
     }
 }

@@ -357,7 +357,7 @@ impl App {
     }
 
     /// A whole blob in memory (originals and layers on their way to the engine).
-    async fn read_blob(&self, key: &str) -> AppResult<Vec<u8>> {
+    pub(crate) async fn read_blob(&self, key: &str) -> AppResult<Vec<u8>> {
         self.blobs.get(key, None).await?.stream.map_ok(|b| b.to_vec()).try_concat().await.map_err(AppError::Io)
     }
 

@@ -120,6 +120,11 @@ pub enum AppError {
     // --- who is asking may not do this (403) ---
     #[error("Your role in {cloud} does not allow this")]
     Forbidden { cloud: String },
+    /// The right password of an account whose deletion was asked.
+    #[error(
+        "This account is being deleted. The mail sent when its deletion was asked holds a link that cancels the deletion"
+    )]
+    AccountDeletionPending,
 
     // --- what was asked for does not exist (404) ---
     #[error("Resource not found - {0}")]

@@ -33,6 +33,7 @@ pub mod params;
 pub mod peer_writes;
 pub mod ports;
 pub mod presets;
+pub mod privacy;
 pub mod publish;
 pub mod remote;
 pub mod search;
@@ -79,6 +80,8 @@ pub struct App {
     pub sign_in_attempts: accounts::attempts::AttemptLimiter,
     /// Deliveries and renders counted on this node since the last flush.
     pub usage: usage::UsageMeter,
+    /// The installation's secret that keys what an erased person leaves behind, read once.
+    pub pepper: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl App {
@@ -114,6 +117,7 @@ impl App {
             mailer: Arc::new(accounts::mail::LogMailer),
             sign_in_attempts: accounts::attempts::AttemptLimiter::default(),
             usage: usage::UsageMeter::default(),
+            pepper: Arc::default(),
         })
     }
 

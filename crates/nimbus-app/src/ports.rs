@@ -520,6 +520,8 @@ pub struct User {
     pub email: String,
     pub password_hash: Option<String>,
     pub disabled_at: Option<i64>,
+    /// The person asked for the account's deletion: it is blocked, and erased at this time.
+    pub deletion_due_at: Option<i64>,
     /// Failed sign-ins since the last success or lockout.
     pub failed_sign_ins: i64,
     /// Sign-in is refused until then.
@@ -570,6 +572,10 @@ pub enum LinkPurpose {
     Invite,
     /// Sets a new password.
     Reset,
+    /// Cancels an account's deletion during its grace period.
+    CancelDeletion,
+    /// Enables again an account its owner disabled.
+    Enable,
 }
 
 impl LinkPurpose {
@@ -579,6 +585,8 @@ impl LinkPurpose {
             LinkPurpose::Invite => "invite",
             LinkPurpose::Reset => "reset",
             LinkPurpose::SignInStep => "sign-in-step",
+            LinkPurpose::CancelDeletion => "cancel-deletion",
+            LinkPurpose::Enable => "enable",
         }
     }
 }
@@ -643,6 +651,44 @@ pub trait AccountRepo: Send + Sync {
     async fn link(&self, token_hash: &str, purpose: LinkPurpose, now: i64, take: bool) -> CatalogResult<Option<Link>>;
 }
 
+/// A place where a sweep found what it looked for: a table's column and how many rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepHit {
+    pub table: String,
+    pub column: String,
+    pub rows: i64,
+}
+
+/// Erasure of console users, and the sweep that looks for what is left of a person.
+#[async_trait]
+pub trait PrivacyRepo: Send + Sync {
+    /// Marks the account pending deletion (blocked, erased at `due_at`) and ends its sessions,
+    /// or lifts the mark (`None`); false when there is no such account.
+    async fn set_deletion_due(&self, user_id: i64, due_at: Option<i64>) -> CatalogResult<bool>;
+    /// Accounts whose deletion is due at `now`.
+    async fn due_deletions(&self, now: i64) -> CatalogResult<Vec<i64>>;
+    /// Erases an account in one transaction: wherever an action of theirs stays on record
+    /// (who uploaded a version, who made a change) their actor label becomes `pseudonym`;
+    /// the account's row goes, and its roles, sessions, links and codes with it; `entry`
+    /// joins the ledger. Then the freed bytes leave the files where the database allows it:
+    /// SQLite overwrites them (`secure_delete`) and truncates its write-ahead log, PostgreSQL
+    /// rewrites the account tables. Idempotent: erasing an erased account records the entry.
+    async fn erase_user(
+        &self,
+        user_id: i64,
+        pseudonym: &str,
+        entry: &nimbus_core::erasure::LedgerEntry,
+    ) -> CatalogResult<()>;
+    async fn ledger(&self) -> CatalogResult<Vec<nimbus_core::erasure::LedgerEntry>>;
+    /// Records an erasure done before (a restored catalog lacks it); known entries are kept.
+    async fn add_to_ledger(&self, entry: &nimbus_core::erasure::LedgerEntry) -> CatalogResult<()>;
+    /// Where `needle` appears, ignoring case, in any text column of any table.
+    async fn sweep(&self, needle: &str) -> CatalogResult<Vec<SweepHit>>;
+    /// How many rows of each registered table are about console user `user_id` (by their id,
+    /// or their actor label): table and rows, for the tables that have any.
+    async fn subject_rows(&self, user_id: i64) -> CatalogResult<Vec<(String, i64)>>;
+}
+
 /// The whole catalog: one adapter implements all repositories over one database.
 #[async_trait]
 pub trait Catalog:
@@ -657,6 +703,7 @@ pub trait Catalog:
     + Outbox
     + TriggerRepo
     + AccountRepo
+    + PrivacyRepo
 {
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> CatalogResult<()>;

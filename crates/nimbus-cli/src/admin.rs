@@ -105,6 +105,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: crate::users::UserCommand,
     },
+    /// Privacy: due erasures and retention, and the sweep for what is left of a person.
+    Privacy {
+        #[command(subcommand)]
+        command: crate::privacy::PrivacyCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +133,7 @@ pub async fn admin(s: Settings, cmd: AdminCommand) -> Result<(), Box<dyn Error>>
     let (file, cloud, dry_run) = match cmd {
         AdminCommand::Metadata { command: MetadataCommand::Apply { file, cloud, dry_run } } => (file, cloud, dry_run),
         AdminCommand::User { command } => return crate::users::user(s, command).await,
+        AdminCommand::Privacy { command } => return crate::privacy::privacy(s, command).await,
     };
     let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let doc: serde_json::Value =

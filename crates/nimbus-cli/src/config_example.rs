@@ -13,7 +13,7 @@ struct OptionDoc {
     doc: &'static str,
 }
 
-const OPTIONS: [OptionDoc; 15] = [
+const OPTIONS: [OptionDoc; 16] = [
     OptionDoc {
         key: "listen",
         default: Some("\"127.0.0.1:8080\""),
@@ -104,6 +104,12 @@ const OPTIONS: [OptionDoc; 15] = [
         example: "",
         doc: "Sender of mail to console users. Flag --mail-from, NIMBUS_MAIL_FROM.",
     },
+    OptionDoc {
+        key: "privacy.deletion_grace",
+        default: Some("\"14d\""),
+        example: "",
+        doc: "How long an account whose deletion its owner asked waits, blocked, before it is erased (the owner can cancel until then); a number and a unit, s, m, h or d. Flag --privacy-deletion-grace, NIMBUS_PRIVACY_DELETION_GRACE.",
+    },
 ];
 
 /// The example configuration file.
@@ -113,12 +119,19 @@ pub fn example() -> String {
          # default; commented-out options have a computed default and show an example value.\n\
          # Flags and NIMBUS_* variables override this file. Check a file: nimbus config check FILE\n",
     );
+    // Options of a table (`privacy.x`) come after the top-level ones, under its header.
+    let mut table = None;
     for o in &OPTIONS {
+        let (section, key) = o.key.split_once('.').map_or((None, o.key), |(t, k)| (Some(t), k));
+        if section.is_some() && section != table {
+            out.push_str(&format!("\n[{}]\n", section.unwrap_or_default()));
+            table = section;
+        }
         out.push('\n');
         out.push_str(&format!("# {}\n", o.doc));
         match o.default {
-            Some(v) => out.push_str(&format!("{} = {v}\n", o.key)),
-            None => out.push_str(&format!("# {} = {}\n", o.key, o.example)),
+            Some(v) => out.push_str(&format!("{key} = {v}\n")),
+            None => out.push_str(&format!("# {key} = {}\n", o.example)),
         }
     }
     out
@@ -168,5 +181,7 @@ mod tests {
         assert_eq!(file["listen"].as_str().unwrap(), defaults.listen.to_string());
         assert_eq!(file["data_dir"].as_str().unwrap(), defaults.data_dir.display().to_string());
         assert_eq!(file["mail_from"].as_str().unwrap(), defaults.mail_from);
+        let grace = file["privacy"]["deletion_grace"].as_str().unwrap();
+        assert_eq!(nimbus_core::timefmt::parse_duration_secs(grace), Some(app.deletion_grace_secs));
     }
 }

@@ -7,6 +7,7 @@ mod admin;
 mod config_example;
 mod http_front;
 mod jobs;
+mod privacy;
 mod private_files;
 mod serve;
 mod settings;

@@ -56,6 +56,10 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
         config.admin_rate_limit = n;
     }
     config.remote_allowlist.clone_from(&s.remote_allowlist);
+    if let Some(secs) = s.deletion_grace_secs {
+        config.deletion_grace_secs = secs;
+    }
+    config.data_locations = data_locations(s);
     let blobs = CachedBlobStore::new(Arc::new(blobs), BLOB_CACHE_BYTES, BLOB_CACHE_MAX_ITEM);
     let mut app =
         App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), Arc::new(SystemClock), Arc::new(RandomIds))?
@@ -64,6 +68,40 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
         app = app.with_mailer(Arc::new(nimbus_app::accounts::mail::SmtpMailer::new(url, &s.mail_from)?));
     }
     Ok((app, catalog))
+}
+
+/// Where the data lives, for the privacy page: host names and regions, never credentials.
+fn data_locations(s: &Settings) -> Vec<(String, String)> {
+    // The authority without any user and password before `@`, nor the port.
+    let host = |url: &str| {
+        let a = nimbus_api::origins::authority(url)?;
+        let h = a.rsplit_once('@').map_or(a.as_str(), |(_, h)| h);
+        let h = h.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(h, |(h, _)| h);
+        (!h.is_empty()).then(|| h.to_owned())
+    };
+    let catalog = if s.database_url.starts_with("postgres") {
+        format!("a PostgreSQL database at {}", host(&s.database_url).unwrap_or_else(|| "a local socket".into()))
+    } else {
+        "a SQLite database file on this server".to_owned()
+    };
+    let files = match s.blob_url.as_deref() {
+        Some(u) if u.starts_with("s3://") => {
+            let endpoint =
+                std::env::var("AWS_ENDPOINT").ok().and_then(|e| host(&e)).unwrap_or_else(|| "Amazon S3".into());
+            let region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).ok();
+            let bucket = u.trim_start_matches("s3://").split('/').next().unwrap_or_default();
+            match region {
+                Some(r) => format!("the S3 bucket {bucket} at {endpoint}, region {r}"),
+                None => format!("the S3 bucket {bucket} at {endpoint}"),
+            }
+        }
+        _ => "a directory on this server".to_owned(),
+    };
+    let mail = match s.smtp_url.as_deref().and_then(host) {
+        Some(h) => format!("sent through the mail relay {h}"),
+        None => "none sent: messages go to the server's log, which names people by number only".to_owned(),
+    };
+    vec![("Catalog".into(), catalog), ("Files".into(), files), ("Mail".into(), mail)]
 }
 
 /// Removes staged files a crash left behind (they belong to no request any more).
@@ -107,6 +145,10 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
         }
     }
 
+    // A catalog restored from a backup may hold people erased since: they are erased again
+    // before anyone is served.
+    app.replay_erasure_ledger().await?;
+
     // Nobody can sign in to the console yet: a one-time link creates the first owner. It is a
     // secret, kept off logs and journals like the credentials above.
     if let Some(link) = app.setup_link_if_needed().await? {
@@ -132,6 +174,10 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
             }
             if let Err(e) = sweeper_app.prune_history().await {
                 tracing::warn!(error = %e, "pruning finished events and jobs failed");
+            }
+            // The purge jobs erase accounts when due; this catches any whose job is gone.
+            if let Err(e) = sweeper_app.purge_due_accounts().await {
+                tracing::warn!(error = %e, "erasing accounts whose deletion is due failed");
             }
             // Planner statistics follow the catalog's growth.
             if let Err(e) = sweeper_catalog.optimize().await {

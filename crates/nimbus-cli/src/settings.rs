@@ -71,6 +71,26 @@ pub struct ServeArgs {
     /// Sender of that mail (default: Nimbus <nimbus@localhost>).
     #[arg(long, env = "NIMBUS_MAIL_FROM")]
     mail_from: Option<String>,
+    /// How long an account whose deletion was asked waits, blocked, before it is erased:
+    /// a number and a unit, s, m, h or d (default: 14d).
+    #[arg(long, env = "NIMBUS_PRIVACY_DELETION_GRACE")]
+    privacy_deletion_grace: Option<String>,
+}
+
+/// The `[privacy]` table of the file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivacyFile {
+    deletion_grace: Option<String>,
+}
+
+/// A duration option's value in seconds.
+fn duration(name: &str, text: Option<&str>) -> Result<Option<i64>, String> {
+    text.map(|t| {
+        nimbus_core::timefmt::parse_duration_secs(t)
+            .ok_or_else(|| format!("{name} must be a number and a unit, s, m, h or d (such as 14d), not {t:?}"))
+    })
+    .transpose()
 }
 
 /// The TOML file: the same settings, all optional.
@@ -92,6 +112,7 @@ struct FileConfig {
     body_idle_timeout_secs: Option<u64>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    privacy: Option<PrivacyFile>,
 }
 
 /// The resolved settings.
@@ -113,6 +134,8 @@ pub struct Settings {
     pub body_idle_timeout_secs: Option<u64>,
     pub smtp_url: Option<String>,
     pub mail_from: String,
+    /// `[privacy] deletion_grace`, in seconds.
+    pub deletion_grace_secs: Option<i64>,
 }
 
 /// Sender of mail to console users when none is configured.
@@ -143,7 +166,13 @@ impl Settings {
                 return Err(format!("{name} must be between 1 and {MAX_TIMEOUT_SECS}"));
             }
         }
+        let deletion_grace_secs = duration(
+            "privacy deletion_grace",
+            s.and_then(|s| s.privacy_deletion_grace.as_deref())
+                .or(file.privacy.as_ref().and_then(|p| p.deletion_grace.as_deref())),
+        )?;
         Ok(Self {
+            deletion_grace_secs,
             listen: s
                 .and_then(|s| s.listen)
                 .or(file.listen)
@@ -188,6 +217,7 @@ impl Settings {
             body_idle_timeout_secs: None,
             smtp_url: None,
             mail_from: None,
+            privacy_deletion_grace: None,
         };
         Self::load(&common, Some(&serve))
     }
@@ -214,7 +244,10 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         body_idle_timeout_secs,
         smtp_url,
         mail_from,
+        privacy,
     } = file;
+    let PrivacyFile { deletion_grace } = privacy.unwrap_or_default();
+    duration("privacy deletion_grace", deletion_grace.as_deref())?;
     if let Some(u) = &smtp_url {
         if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
             return Err("smtp_url must be an smtp:// or smtps:// URL".to_owned());
@@ -258,6 +291,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         ("body_idle_timeout_secs", body_idle_timeout_secs.is_some()),
         ("smtp_url", smtp_url.is_some()),
         ("mail_from", mail_from.is_some()),
+        ("privacy.deletion_grace", deletion_grace.is_some()),
     ])
 }
 

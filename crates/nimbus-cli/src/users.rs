@@ -72,7 +72,13 @@ pub async fn user(s: Settings, cmd: UserCommand) -> Result<(), Box<dyn Error>> {
         UserCommand::List => {
             for (u, roles) in app.list_users().await? {
                 let roles: Vec<String> = roles.iter().map(|m| format!("{}:{}", m.cloud_name, m.role)).collect();
-                let state = if u.disabled_at.is_some() { "disabled" } else { "active" };
+                let state = if u.deletion_due_at.is_some() {
+                    "pending-deletion"
+                } else if u.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "active"
+                };
                 println!("{}\t{}\t{state}\t{}", u.id, u.email, roles.join(","));
             }
         }

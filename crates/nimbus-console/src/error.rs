@@ -43,7 +43,7 @@ fn status(e: &AppError) -> StatusCode {
     use AppError as E;
     match e {
         E::SignInFailed | E::NotSignedIn | E::CodeFailed => StatusCode::UNAUTHORIZED,
-        E::Forbidden { .. } => StatusCode::FORBIDDEN,
+        E::Forbidden { .. } | E::AccountDeletionPending => StatusCode::FORBIDDEN,
         // Another environment than the person's own is as good as absent.
         E::UnknownCloud(_)
         | E::UserNotFound(_)

@@ -10,6 +10,8 @@ mod error;
 mod pages;
 mod session;
 
+pub use session::{COOKIES, CookieDoc};
+
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -23,13 +25,24 @@ const UPLOAD_FILES_PER_FORM: usize = 20;
 pub fn router(app: App) -> Router {
     let csp = content_security_policy(&app);
     Router::new()
+        .route("/privacy", get(pages::privacy::page))
+        .route("/cookies", get(pages::privacy::cookies))
+        .route("/.well-known/gpc.json", get(pages::privacy::gpc))
         .route("/console", get(pages::home))
         .route("/console/", get(pages::home))
         .route("/console/login", get(pages::login::form).post(pages::login::submit))
         .route("/console/login/code", get(pages::login::code_form).post(pages::login::code_submit))
         .route("/console/logout", post(pages::login::logout))
         .route("/console/environments", get(pages::environments::page).post(pages::environments::create))
-        .route("/console/account", get(pages::account::page))
+        .route("/console/account", get(pages::account::page).delete(pages::closing::delete))
+        .route("/console/account/delete", post(pages::closing::delete))
+        .route("/console/account/privacy", get(pages::your_data::page))
+        .route("/console/account/disable", post(pages::closing::disable))
+        .route(
+            "/console/account/cancel-deletion/{token}",
+            get(pages::closing::cancel_form).post(pages::closing::cancel),
+        )
+        .route("/console/account/enable/{token}", get(pages::closing::enable_form).post(pages::closing::enable))
         .route("/console/account/password", post(pages::account::change_password))
         .route("/console/account/sign-out-everywhere", post(pages::account::sign_out_everywhere))
         .route("/console/account/totp/start", post(pages::account::totp_start))

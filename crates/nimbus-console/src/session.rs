@@ -5,7 +5,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use nimbus_app::App;
-use nimbus_app::accounts::{SESSION_ABSOLUTE_SECS, SignedIn};
+use nimbus_app::accounts::SignedIn;
 
 use crate::error::PageError;
 
@@ -33,9 +33,39 @@ pub fn set_cookie(app: &App, name: &str, value: &str, max_age: i64) -> String {
     format!("{name}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age}{}", secure(app))
 }
 
+/// The session cookie is a browser-session cookie (no `Max-Age`): it goes when the browser
+/// closes, and the server ends the session itself after its idle or absolute timeout.
 pub fn session_cookie(app: &App, token: &str) -> String {
-    set_cookie(app, SESSION_COOKIE, token, SESSION_ABSOLUTE_SECS)
+    format!("{SESSION_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict{}", secure(app))
 }
+
+/// A cookie the console sets, as the cookie page lists it.
+pub struct CookieDoc {
+    pub name: &'static str,
+    pub purpose: &'static str,
+    pub lifetime: &'static str,
+}
+
+/// Every cookie Nimbus sets: all first-party, strictly necessary, holding random tokens only
+/// (never an address, a user id or a claim about the person). `/cookies` is this list, and a
+/// test fails when a page sets a cookie that is not here.
+pub const COOKIES: &[CookieDoc] = &[
+    CookieDoc {
+        name: SESSION_COOKIE,
+        purpose: "Keeps you signed in to the console. A random token; only the server knows whose session it is.",
+        lifetime: "Until you close the browser or sign out. The server ends the session after 2 hours without use, or 12 hours after sign-in.",
+    },
+    CookieDoc {
+        name: "nimbus_step",
+        purpose: "Between your password and your two-step code while you sign in. A random token.",
+        lifetime: "5 minutes.",
+    },
+    CookieDoc {
+        name: crate::csrf::FORM_COOKIE,
+        purpose: "Protects the sign-in and password-reset forms against forgery by other sites. A random token.",
+        lifetime: "1 hour.",
+    },
+];
 
 pub fn clear_cookie(app: &App, name: &str) -> String {
     set_cookie(app, name, "", 0)

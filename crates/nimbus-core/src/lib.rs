@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod asset;
 pub mod cloudinary_url;
 pub mod delivery;
+pub mod erasure;
 pub mod ids;
 pub mod metadata;
 pub mod params;

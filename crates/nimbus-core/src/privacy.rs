@@ -143,6 +143,9 @@ pub const SESSION_RETENTION_DAYS: u32 = 30;
 /// pruning uses these).
 pub const EVENT_RETENTION_DAYS: u32 = 30;
 pub const JOB_RETENTION_DAYS: u32 = 14;
+/// Days an account whose deletion was asked waits, blocked, before it is erased (the
+/// default of `[privacy] deletion_grace`).
+pub const DELETION_GRACE_DAYS: u32 = 14;
 
 /// Every column of the catalog that holds personal data.
 pub const REGISTRY: &[PersonalColumn] = &[
@@ -151,6 +154,7 @@ pub const REGISTRY: &[PersonalColumn] = &[
     account("users", "created_at", Export::Include, "When the account was made."),
     account("users", "last_sign_in_at", Export::Include, "When the person last signed in."),
     account("users", "disabled_at", Export::Include, "When the account was disabled, if it is."),
+    account("users", "deletion_due_at", Export::Include, "When an account whose deletion was asked is erased."),
     account("users", "failed_sign_ins", Export::Include, "Failed sign-ins in a row, for the lockout."),
     account("users", "locked_until", Export::Include, "Until when sign-in is locked after failures."),
     account("users", "totp_secret", SECRET, "The two-step sign-in secret."),
@@ -243,6 +247,12 @@ pub const NOT_PERSONAL: &[(&str, &str, &str)] = &[
     ("named_transformations", "name", "the name of a transformation"),
     ("folders", "name", "the last segment of a folder path"),
     ("metadata_rules", "name", "the name of a rule"),
+    (
+        "erasure_ledger",
+        "email_hash",
+        "a hash of an erased person's address keyed with this installation's secret, kept so that a \
+         restored backup erases them again; it cannot be turned back into the address",
+    ),
 ];
 
 /// How logs name a console user: `u_<id>`, never by address or name.

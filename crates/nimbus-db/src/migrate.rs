@@ -21,6 +21,7 @@ const SQLITE: &[(i64, &str)] = &[
     (13, include_str!("../migrations/sqlite/0013_accounts.sql")),
     (14, include_str!("../migrations/sqlite/0014_usage_daily.sql")),
     (15, include_str!("../migrations/sqlite/0015_asset_versions.sql")),
+    (16, include_str!("../migrations/sqlite/0016_erasure.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -38,6 +39,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (13, include_str!("../migrations/postgres/0013_accounts.sql")),
     (14, include_str!("../migrations/postgres/0014_usage_daily.sql")),
     (15, include_str!("../migrations/postgres/0015_asset_versions.sql")),
+    (16, include_str!("../migrations/postgres/0016_erasure.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -25,7 +25,7 @@ pub enum Invited {
 }
 
 impl App {
-    fn console_url(&self, path: &str) -> String {
+    pub(crate) fn console_url(&self, path: &str) -> String {
         format!("{}/console/{path}", self.config.public_base_url)
     }
 

@@ -151,6 +151,28 @@ impl App {
         Ok(())
     }
 
+    /// Asks a signed-in person's password again before a step that cannot be taken back
+    /// (disabling or deleting the account). A wrong one counts towards the lockout.
+    pub(crate) async fn challenge(&self, user: &User, password: String) -> AppResult<()> {
+        let now = self.now();
+        if password.len() > nimbus_core::accounts::MAX_PASSWORD_BYTES {
+            return Err(AppError::SignInFailed);
+        }
+        let current = self.catalog.user_by_id(user.id).await?.ok_or(AppError::NotSignedIn)?;
+        if current.locked_until > now {
+            return Err(AppError::AccountLocked { minutes: (current.locked_until - now + 59) / 60 });
+        }
+        let stored = current.password_hash.clone();
+        if self.cpu.run(move || password::verify(&password, stored.as_deref())).await? {
+            return Ok(());
+        }
+        let locked_until = self.catalog.record_failed_sign_in(user.id, LOCK_AFTER_FAILURES, now + LOCK_SECS).await?;
+        if locked_until > now {
+            return Err(AppError::AccountLocked { minutes: (locked_until - now + 59) / 60 });
+        }
+        Err(AppError::SignInFailed)
+    }
+
     async fn hash_password(&self, password: String) -> AppResult<String> {
         check_password(&password)?;
         // Hashing fails only on parameters fixed in code.
@@ -186,6 +208,9 @@ impl App {
                 return Err(AppError::AccountLocked { minutes: (locked_until - now + 59) / 60 });
             }
             return Err(AppError::SignInFailed);
+        }
+        if user.deletion_due_at.is_some() {
+            return Err(AppError::AccountDeletionPending);
         }
         if user.disabled_at.is_some() {
             return Err(AppError::SignInFailed);
@@ -238,7 +263,7 @@ impl App {
             return Ok(None);
         }
         let Some(user) = self.catalog.user_by_id(session.user_id).await? else { return Ok(None) };
-        if user.disabled_at.is_some() {
+        if user.disabled_at.is_some() || user.deletion_due_at.is_some() {
             return Ok(None);
         }
         if now - session.last_seen_at >= TOUCH_EVERY_SECS {

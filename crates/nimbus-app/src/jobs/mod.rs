@@ -13,6 +13,8 @@ pub use queue::{Enqueued, Failure, Job, JobAttempt, JobFilter, JobQueue, JobStat
 pub const WEBHOOK: &str = "webhook";
 pub const EAGER: &str = "eager";
 pub const BLOB_DELETE: &str = "blob_delete";
+/// Erases an account whose deletion grace period is over.
+pub const PURGE: &str = "privacy_purge";
 
 /// How long a claimed job stays a worker's without a heartbeat.
 pub const LEASE_SECS: i64 = 30;

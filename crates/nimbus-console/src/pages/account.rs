@@ -1,5 +1,6 @@
-//! The signed-in person's own account: a new password (the current one asked first), and
-//! signing out everywhere.
+//! The signed-in person's own account: a new password (the current one asked first),
+//! two-step sign-in, signing out everywhere, and (see [`super::closing`]) disabling or
+//! deleting the account.
 
 use axum::Form;
 use axum::extract::State;
@@ -16,11 +17,17 @@ use crate::csrf::{self, CsrfForm};
 use crate::error::PageError;
 use crate::session::{self, Signed};
 
-async fn render(app: &App, who: &SignedIn, notice: Option<&str>, error: Option<&str>, status: StatusCode) -> Response {
+pub(super) async fn render(
+    app: &App,
+    who: &SignedIn,
+    notice: Option<&str>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let codes_left = app.recovery_codes_left(who).await.unwrap_or(0);
     let body = html! {
         h1 { "Your account" }
-        p { "Signed in as " strong { (who.user.email) } "." }
+        p { "Signed in as " strong { (who.user.email) } ". " a href="/console/account/privacy" { "What Nimbus holds about you" } "." }
         @if let Some(n) = notice { p class="notice" role="status" { (n) } }
         h2 { "Change your password" }
         @if let Some(e) = error { p class="error" role="alert" { (e) } }
@@ -54,6 +61,7 @@ async fn render(app: &App, who: &SignedIn, notice: Option<&str>, error: Option<&
             input type="hidden" name="csrf" value=(who.session.csrf);
             button type="submit" class="danger" { "Sign out everywhere" }
         }
+        (super::closing::forms(app, who))
     };
     (status, layout::page(who, None, "Your account", body)).into_response()
 }

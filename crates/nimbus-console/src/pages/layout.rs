@@ -16,6 +16,15 @@ fn head(title: &str) -> Markup {
     }
 }
 
+/// Every page links the privacy and cookie pages.
+pub fn footer() -> Markup {
+    html! {
+        footer class="muted" {
+            a href="/privacy" { "Privacy" } " · " a href="/cookies" { "Cookies" }
+        }
+    }
+}
+
 /// A page for someone not signed in (sign-in, errors).
 pub fn bare(title: &str, message: &str) -> Markup {
     bare_with(
@@ -38,6 +47,7 @@ pub fn bare_with(title: &str, content: Markup) -> Markup {
                         h1 { (title) }
                         (content)
                     }
+                    (footer())
                 }
             }
         }
@@ -94,6 +104,7 @@ pub fn page(who: &SignedIn, cloud: Option<&str>, title: &str, body: Markup) -> M
                     }
                 }
                 main { (body) }
+                (footer())
             }
         }
     }

@@ -48,6 +48,7 @@ fn login_page(next: &str, csrf: &str, email: &str, error: Option<&str>) -> Marku
                         }
                         p { a href="/console/reset" { "Forgot your password?" } }
                     }
+                    (super::layout::footer())
                 }
             }
         }
@@ -111,12 +112,13 @@ pub async fn submit(
             e @ (AppError::SignInFailed
             | AppError::AccountLocked { .. }
             | AppError::TooManyAttempts { .. }
+            | AppError::AccountDeletionPending
             | AppError::Account(_)),
         ) => {
-            let status = if matches!(e, AppError::AccountLocked { .. } | AppError::TooManyAttempts { .. }) {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNAUTHORIZED
+            let status = match e {
+                AppError::AccountLocked { .. } | AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::AccountDeletionPending => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNAUTHORIZED,
             };
             Ok(form_response(&app, status, &f.next, &f.email, Some(&e.to_string())))
         }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod asset;
 pub mod builder;
+pub mod closing;
 pub mod environments;
 pub mod keys;
 pub mod layout;
@@ -11,11 +12,13 @@ pub mod links;
 pub mod login;
 pub mod metadata;
 pub mod people;
+pub mod privacy;
 pub mod schema;
 pub mod settings;
 pub mod upload;
 pub mod urls;
 pub mod usage;
+pub mod your_data;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -5,6 +5,7 @@ mod blobs;
 mod catalog;
 mod console;
 mod delivery;
+mod erasure;
 mod errors;
 mod honoured;
 mod isolation;

@@ -107,7 +107,8 @@ async fn logged<F: std::future::Future<Output = ()>>(f: F) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
-/// A person's address and the client's IP never reach the log: people are `u_<id>` there.
+/// A person's address and the client's IP never reach the log: people are `u_<id>` there,
+/// through a sign-in, an upload, a sign-out and an erasure with its mail.
 #[tokio::test]
 async fn logs_name_people_by_opaque_id_only() {
     use axum::http::{Method, StatusCode};
@@ -135,12 +136,98 @@ async fn logs_name_people_by_opaque_id_only() {
         let r = t.admin(Method::GET, "resources/image", None).await;
         assert_eq!(r.status, StatusCode::OK);
         tracing::info!(user = %nimbus_core::privacy::log_name(user.id), "test marker");
+        // An erasure, its mail (to the log mailer) included.
+        let logging = t.app.clone().with_mailer(std::sync::Arc::new(nimbus_app::accounts::mail::LogMailer));
+        b.sign_in(&t, email, "a long enough password").await;
+        let who = logging.session(&b.cookies["nimbus_session"]).await.unwrap().unwrap();
+        logging.request_account_deletion(&who, "a long enough password".into()).await.unwrap();
+        t.clock.advance(t.app.config.deletion_grace_secs);
+        assert_eq!(logging.purge_due_accounts().await.unwrap(), 1);
     })
     .await;
     assert!(log.contains("console sign-in") && log.contains("test marker"), "the log was captured: {log}");
+    assert!(log.contains("account erased") && log.contains("cancel-deletion/"), "the erasure was logged: {log}");
     let lower = log.to_lowercase();
     assert!(!lower.contains(&email.to_lowercase()), "the address is logged: {log}");
     assert!(!lower.contains("private.person"), "part of the address is logged: {log}");
     assert!(!log.contains(ip), "the client IP is logged: {log}");
     assert!(log.contains("user=u_"), "people are named u_<id>: {log}");
+}
+
+/// `/privacy` is written from the registry and the settings; `/cookies` lists every cookie a
+/// crawl of the console meets (and the session cookie is a browser-session one); the GPC
+/// file is served; delivery sets no cookie.
+#[tokio::test]
+async fn privacy_pages_say_what_the_code_does() {
+    use axum::http::StatusCode;
+    use nimbus_core::accounts::Role;
+    use nimbus_core::privacy::REGISTRY;
+    use nimbus_testkit::browser::{Browser, hidden};
+    let t = nimbus_testkit::TestApp::on(nimbus_testkit::Db::Sqlite, |c| {
+        c.deletion_grace_secs = 2 * 86_400;
+        c.data_locations = vec![("Files".into(), "the S3 bucket media at s3.example.net, region eu-central-1".into())];
+    })
+    .await
+    .unwrap();
+    let r = t.get("/privacy", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = String::from_utf8_lossy(&r.body).into_owned();
+    for c in REGISTRY {
+        assert!(html.contains(c.purpose), "{}.{} is not on the privacy page", c.table, c.column);
+    }
+    assert!(html.contains("erased after 2 day(s)"), "the configured grace period");
+    assert!(html.contains("region eu-central-1"), "where the files are");
+
+    let gpc = t.get("/.well-known/gpc.json", &[]).await;
+    assert_eq!((gpc.status, gpc.header("content-type")), (StatusCode::OK, Some("application/json")));
+    assert_eq!(gpc.json()["gpc"], true);
+    assert!(gpc.json()["lastUpdate"].as_str().is_some_and(|d| d.len() == 10));
+
+    // A crawl: every cookie set is on the list, and the list is on the page.
+    let listed: BTreeSet<&str> = nimbus_console::COOKIES.iter().map(|c| c.name).collect();
+    let cookies_page = String::from_utf8_lossy(&t.get("/cookies", &[]).await.body).into_owned();
+    for name in &listed {
+        assert!(cookies_page.contains(name), "{name} is not on /cookies");
+    }
+    let user = t.app.create_user("crawler@example.org", Some("a long enough password".into())).await.unwrap();
+    t.app.set_user_role(user.id, nimbus_testkit::CLOUD, Some(Role::Owner)).await.unwrap();
+    let mut b = Browser::new();
+    let mut set = Vec::new();
+    let mut seen = |r: &nimbus_testkit::TestResponse| {
+        for v in r.headers.get_all("set-cookie") {
+            set.push(v.to_str().unwrap().to_owned());
+        }
+        let html = String::from_utf8_lossy(&r.body);
+        assert!(html.contains("href=\"/privacy\"") || r.status.is_redirection(), "{}: {html}", r.status);
+    };
+    seen(&b.get(&t, "/console/login").await);
+    let signed = b.sign_in(&t, "crawler@example.org", "a long enough password").await;
+    seen(&signed);
+    for page in [
+        "/console/account",
+        "/console/environments",
+        "/console/demo/library",
+        "/console/demo/upload",
+        "/console/demo/people",
+    ] {
+        seen(&b.get(&t, page).await);
+    }
+    seen(&b.get(&t, "/console/reset").await);
+    let csrf = hidden(&b.get(&t, "/console/account").await, "csrf");
+    seen(&b.post(&t, "/console/logout", &[("csrf", &csrf)]).await);
+    assert!(!set.is_empty());
+    for c in &set {
+        let name = c.split('=').next().unwrap();
+        assert!(listed.contains(name), "{name} is set but not on /cookies: {c}");
+        assert!(!c.contains("crawler") && !c.contains(&format!("={}", user.id)), "personal data in a cookie: {c}");
+    }
+    let session = set.iter().find(|c| c.starts_with("nimbus_session=") && !c.contains("Max-Age=0")).unwrap();
+    assert!(!session.contains("Max-Age") && !session.contains("Expires"), "a browser-session cookie: {session}");
+
+    // Delivery sets no cookie.
+    let up = t.upload_api("image", "upload", &[("public_id", "c")], Some(("c.png", &nimbus_testkit::png(2, 2)))).await;
+    let url = up.json()["secure_url"].as_str().unwrap().replace("http://nimbus.test", "");
+    let d = t.get(&url, &[("cookie", "nimbus_session=x")]).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert!(d.headers.get("set-cookie").is_none());
 }

@@ -1,0 +1,61 @@
+//! `nimbus admin privacy ...`: the privacy work's operator commands.
+
+use std::error::Error;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use crate::serve::build_app;
+use crate::settings::Settings;
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Run now every privacy job that is due: erasures of accounts whose grace period is
+    /// over, the erasure ledger's replay, and the retention of sessions, links, events and jobs.
+    RunDue,
+    /// Report every place where a person's e-mail address (and any other text given with
+    /// --also, such as a name or an IP address) still appears: the catalog's text columns
+    /// and statistics, the blob store, and the log files given. Exits with status 1 when
+    /// anything is found.
+    Sweep {
+        email: String,
+        /// More text to look for (a name, an IP address); repeatable.
+        #[arg(long)]
+        also: Vec<String>,
+        /// A log file to search too; repeatable.
+        #[arg(long)]
+        log: Vec<PathBuf>,
+    },
+}
+
+pub async fn privacy(s: Settings, cmd: PrivacyCommand) -> Result<(), Box<dyn Error>> {
+    let (app, catalog) = build_app(&s).await?;
+    let result = match cmd {
+        PrivacyCommand::RunDue => {
+            let replayed = app.replay_erasure_ledger().await?;
+            let erased = app.purge_due_accounts().await?;
+            let pruned = app.prune_history().await?;
+            println!(
+                "{erased} account(s) erased, {replayed} erased again from the ledger; pruned {} event(s), {} job(s), {} session(s) and link(s)",
+                pruned.events, pruned.jobs, pruned.sessions
+            );
+            Ok(())
+        }
+        PrivacyCommand::Sweep { email, also, log } => {
+            let mut needles = vec![email];
+            needles.extend(also);
+            let found = app.privacy_sweep(&needles, &log).await?;
+            for f in &found {
+                println!("{}\t{}\t{}", f.needle, f.place, f.count);
+            }
+            if found.is_empty() {
+                println!("nothing found");
+                Ok(())
+            } else {
+                Err(format!("found in {} place(s)", found.len()).into())
+            }
+        }
+    };
+    catalog.close().await;
+    result
+}

@@ -1,0 +1,128 @@
+//! The public privacy pages: `/privacy`, written from the personal-data registry and this
+//! installation's settings so that it says what the code does; `/cookies`, the cookie
+//! inventory; and `/.well-known/gpc.json`, which tells browsers that Global Privacy Control
+//! is honoured.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use nimbus_app::App;
+use nimbus_core::privacy::{Category, OnErasure, REGISTRY, Retention};
+
+use super::layout;
+use crate::session::COOKIES;
+
+/// When the privacy practices these pages describe last changed (the GPC file says it).
+pub const LAST_UPDATE: &str = "2026-12-02";
+
+fn retention(r: Retention) -> String {
+    match r {
+        Retention::WhileAccountExists => "as long as the account exists".to_owned(),
+        Retention::Days(d) => format!("{d} days"),
+        Retention::WhileAssetExists => "as long as the asset is kept".to_owned(),
+        Retention::UntilExpiry => "until the link expires (7 days at most)".to_owned(),
+    }
+}
+
+fn erasure(e: OnErasure) -> &'static str {
+    match e {
+        OnErasure::Delete => "deleted",
+        OnErasure::Pseudonymise => "kept, naming a pseudonym instead of the person",
+        OnErasure::WithAsset => "deleted with the asset",
+    }
+}
+
+fn heading(c: Category) -> &'static str {
+    match c {
+        Category::Account => "Your account",
+        Category::Session => "Your sessions",
+        Category::Event => "Changes you make",
+        Category::Audit => "Who uploaded what",
+        Category::AssetMeta => "Content uploaded by the customers of this installation",
+    }
+}
+
+fn grace(app: &App) -> String {
+    let secs = app.config.deletion_grace_secs;
+    if secs >= 86_400 && secs % 86_400 == 0 {
+        format!("{} day(s)", secs / 86_400)
+    } else if secs >= 3600 && secs % 3600 == 0 {
+        format!("{} hour(s)", secs / 3600)
+    } else {
+        format!("{secs} second(s)")
+    }
+}
+
+fn table_of(category: Category) -> Markup {
+    html! {
+        table {
+            thead { tr { th scope="col" { "What" } th scope="col" { "Kept" } th scope="col" { "When you are erased" } } }
+            tbody {
+                @for c in REGISTRY.iter().filter(|c| c.category == category) {
+                    tr { td { (c.purpose) } td { (retention(c.retention)) } td { (erasure(c.on_erasure)) } }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /privacy`.
+pub async fn page(State(app): State<App>) -> Response {
+    let categories = [Category::Account, Category::Session, Category::Event, Category::Audit, Category::AssetMeta];
+    let content = html! {
+        p { "This page is written by Nimbus from the list of every place it keeps personal data, and from this installation's settings, so it says what the software does." }
+        @for c in categories {
+            h2 { (heading(c)) }
+            (table_of(c))
+        }
+        h2 { "What Nimbus does not collect" }
+        ul {
+            li { "No IP address and no browser details are stored for the people who use the console; the logs name people by number only." }
+            li { "Delivered files are counted per asset and day; nothing identifies who fetched them, and no cookie is set on them." }
+            li { "No analytics and no requests to other sites: the console's pages load only from this server." }
+            li { "Cookies: only the strictly necessary ones, holding random tokens; see " a href="/cookies" { "the cookie list" } "." }
+            li { "Do Not Track and Global Privacy Control: Nimbus tracks nobody, so there is nothing more to switch off." }
+        }
+        h2 { "What you can do" }
+        ul {
+            li { "Change your password, turn on two-step sign-in and sign out everywhere, on your account page." }
+            li { "Disable your account: nobody can sign in to it until you follow the link mailed to you." }
+            li { "Delete your account: it is blocked at once and erased after " (grace(&app)) "; the link mailed to you cancels until then. Erasure removes your rows from the database and its files; the record of what you uploaded names a pseudonym. If the database is ever restored from a backup taken before, you are erased again when the server starts." }
+        }
+        h2 { "Where the data is kept" }
+        table {
+            tbody {
+                @for (what, where_) in &app.config.data_locations {
+                    tr { th scope="row" { (what) } td { (where_) } }
+                }
+            }
+        }
+        p class="muted" { "Last changed " (LAST_UPDATE) "." }
+    };
+    layout::bare_with("Privacy", content).into_response()
+}
+
+/// `GET /cookies`.
+pub async fn cookies() -> Response {
+    let content = html! {
+        p { "Nimbus sets only these cookies, all from this server, all needed for the console to work. None holds your address, your name or your user number: each is a random token." }
+        table {
+            thead { tr { th scope="col" { "Name" } th scope="col" { "What for" } th scope="col" { "How long" } } }
+            tbody {
+                @for c in COOKIES {
+                    tr { td { code { (c.name) } } td { (c.purpose) } td { (c.lifetime) } }
+                }
+            }
+        }
+        p { "Delivered images, videos and files set no cookie at all." }
+    };
+    layout::bare_with("Cookies", content).into_response()
+}
+
+/// `GET /.well-known/gpc.json`, as the Global Privacy Control specification asks.
+pub async fn gpc() -> Response {
+    let body = serde_json::json!({ "gpc": true, "lastUpdate": LAST_UPDATE });
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=86400")], body.to_string())
+        .into_response()
+}

@@ -1,0 +1,78 @@
+//! `GET /console/account/privacy`: the privacy centre, as a page or (with
+//! `Accept: application/json`) as JSON.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use maud::html;
+use nimbus_app::App;
+use nimbus_app::privacy::center::PrivacyCenter;
+use nimbus_core::privacy::Retention;
+use serde_json::json;
+
+use super::layout;
+use crate::error::PageError;
+use crate::session::Signed;
+
+fn retention(r: Retention) -> String {
+    match r {
+        Retention::WhileAccountExists => "while the account exists".to_owned(),
+        Retention::Days(d) => format!("{d} days"),
+        Retention::WhileAssetExists => "while the asset is kept".to_owned(),
+        Retention::UntilExpiry => "until it expires".to_owned(),
+    }
+}
+
+fn as_json(c: &PrivacyCenter) -> serde_json::Value {
+    json!({
+        "categories": c.held.iter().map(|h| json!({
+            "category": h.category.as_str(),
+            "rows": h.rows,
+            "purposes": h.purposes,
+            "retention": retention(h.retention),
+        })).collect::<Vec<_>>(),
+        "locations": c.locations.iter().map(|(what, where_)| json!({"what": what, "where": where_})).collect::<Vec<_>>(),
+        "who_can_see": c.viewers.iter().map(|v| json!({"email": v.email, "role": v.role.as_str(), "cloud": v.cloud})).collect::<Vec<_>>(),
+        "processors": c.processors,
+        "deletion_grace_seconds": c.deletion_grace_secs,
+    })
+}
+
+pub async fn page(State(app): State<App>, Signed(who, _): Signed, headers: HeaderMap) -> Result<Response, PageError> {
+    let c = app.privacy_center(&who).await?;
+    if headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json")) {
+        return Ok(axum::Json(as_json(&c)).into_response());
+    }
+    let body = html! {
+        h1 { "Your data" }
+        p { "What Nimbus holds about you, counted now. " a href="/privacy" { "The privacy page" } " explains each kind in full." }
+        table {
+            thead { tr { th scope="col" { "Kind" } th scope="col" { "Records" } th scope="col" { "Kept" } th scope="col" { "What it is" } } }
+            tbody {
+                @for h in &c.held {
+                    tr {
+                        td { (h.category.as_str()) }
+                        td { (h.rows) }
+                        td { (retention(h.retention)) }
+                        td { ul { @for p in &h.purposes { li { (p) } } } }
+                    }
+                }
+            }
+        }
+        h2 { "Where it is kept" }
+        table { tbody { @for (what, where_) in &c.locations { tr { th scope="row" { (what) } td { (where_) } } } } }
+        h2 { "Who else can see it" }
+        @if c.viewers.is_empty() {
+            p { "Nobody else manages the environments you belong to." }
+        } @else {
+            ul { @for v in &c.viewers { li { (v.email) ", " (v.role.as_str()) " of " (v.cloud) } } }
+        }
+        h2 { "Who it goes to" }
+        @if c.processors.is_empty() {
+            p { "Nobody outside this installation." }
+        } @else {
+            ul { @for p in &c.processors { li { (p) } } }
+        }
+    };
+    Ok(layout::page(&who, None, "Your data", body).into_response())
+}

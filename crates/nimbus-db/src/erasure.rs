@@ -1,0 +1,273 @@
+//! Erasure of console users and the sweep for what is left of a person (the privacy work's
+//! catalog side). The erasure is one transaction; afterwards the freed bytes are made to
+//! leave the database files, not only the visible rows.
+
+use async_trait::async_trait;
+use nimbus_app::ports::{CatalogResult, PrivacyRepo, SweepHit};
+use nimbus_core::erasure::LedgerEntry;
+use nimbus_core::privacy::{REGISTRY, SubjectKey};
+use sqlx::Row as _;
+
+use crate::{Dialect, SqlCatalog, db_err};
+
+/// Tables whose rows name a person by actor label (`user:<id>`), rewritten to the pseudonym.
+const ACTOR_TABLES: [&str; 2] = ["events", "asset_versions"];
+/// The account tables PostgreSQL rewrites after an erasure, so no dead copy of a row stays.
+const ACCOUNT_TABLES: &str = "users, user_roles, sessions, account_links, recovery_codes";
+
+/// A subject's key in a count.
+enum Value<'a> {
+    Id(i64),
+    Label(&'a str),
+}
+
+fn insert_entry(entry: &LedgerEntry) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    sqlx::query(
+        "INSERT INTO erasure_ledger (subject_hash, email_hash, erased_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (subject_hash) DO NOTHING",
+    )
+    .bind(&entry.subject_hash)
+    .bind(&entry.email_hash)
+    .bind(entry.erased_at)
+}
+
+#[async_trait]
+impl PrivacyRepo for SqlCatalog {
+    async fn set_deletion_due(&self, user_id: i64, due_at: Option<i64>) -> CatalogResult<bool> {
+        let mut w = self.quiet_tx().await?;
+        let changed = sqlx::query("UPDATE users SET deletion_due_at = $1 WHERE id = $2")
+            .bind(due_at)
+            .bind(user_id)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if due_at.is_some() {
+            for table in ["sessions", "account_links"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+                    .bind(user_id)
+                    .execute(&mut *w.tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+        }
+        w.commit().await?;
+        Ok(changed > 0)
+    }
+
+    async fn due_deletions(&self, now: i64) -> CatalogResult<Vec<i64>> {
+        sqlx::query_scalar("SELECT id FROM users WHERE deletion_due_at <= $1 ORDER BY id")
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn erase_user(&self, user_id: i64, pseudonym: &str, entry: &LedgerEntry) -> CatalogResult<()> {
+        let label = format!("user:{user_id}");
+        let mut w = self.write_tx().await?;
+        if self.dialect == Dialect::Sqlite {
+            // Freed pages are overwritten too, not only freed space inside live pages (every
+            // connection has the latter on).
+            sqlx::query("PRAGMA secure_delete = ON").execute(&mut *w.tx).await.map_err(db_err)?;
+        }
+        for table in ACTOR_TABLES {
+            sqlx::query(&format!("UPDATE {table} SET actor = $1 WHERE actor = $2"))
+                .bind(pseudonym)
+                .bind(&label)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(user_id).execute(&mut *w.tx).await.map_err(db_err)?;
+        insert_entry(entry).execute(&mut *w.tx).await.map_err(db_err)?;
+        if self.dialect == Dialect::Sqlite {
+            sqlx::query("PRAGMA secure_delete = FAST").execute(&mut *w.tx).await.map_err(db_err)?;
+        }
+        w.commit().await?;
+        self.scrub_files().await
+    }
+
+    async fn add_to_ledger(&self, entry: &LedgerEntry) -> CatalogResult<()> {
+        let _w = self.sqlite_writer().await;
+        insert_entry(entry).execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn subject_rows(&self, user_id: i64) -> CatalogResult<Vec<(String, i64)>> {
+        let label = format!("user:{user_id}");
+        let mut out: Vec<(String, i64)> = Vec::new();
+        for c in REGISTRY {
+            if out.iter().any(|(t, _)| t == c.table) {
+                continue;
+            }
+            let rows = match c.subject {
+                SubjectKey::UserId if c.table == "users" => self.count_rows(c.table, "id", Value::Id(user_id)).await?,
+                SubjectKey::UserId => self.count_rows(c.table, "user_id", Value::Id(user_id)).await?,
+                SubjectKey::ActorLabel => self.count_rows(c.table, "actor", Value::Label(&label)).await?,
+                SubjectKey::PublicId => continue,
+            };
+            if rows > 0 {
+                out.push((c.table.to_owned(), rows));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn ledger(&self) -> CatalogResult<Vec<LedgerEntry>> {
+        let rows = sqlx::query("SELECT subject_hash, email_hash, erased_at FROM erasure_ledger ORDER BY erased_at")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(LedgerEntry {
+                    subject_hash: r.try_get("subject_hash").map_err(db_err)?,
+                    email_hash: r.try_get("email_hash").map_err(db_err)?,
+                    erased_at: r.try_get("erased_at").map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn sweep(&self, needle: &str) -> CatalogResult<Vec<SweepHit>> {
+        let needle = needle.to_lowercase();
+        let mut hits = Vec::new();
+        for (table, column, binary) in self.text_columns().await? {
+            let probe = match (self.dialect, binary) {
+                (Dialect::Sqlite, _) => format!(
+                    "instr(lower(CAST(\"{column}\" AS TEXT)), $1) > 0 OR instr(CAST(\"{column}\" AS BLOB), CAST($1 AS BLOB)) > 0"
+                ),
+                (Dialect::Postgres, true) => format!("position(convert_to($1, 'UTF8') in \"{column}\") > 0"),
+                (Dialect::Postgres, false) => format!("strpos(lower(CAST(\"{column}\" AS TEXT)), $1) > 0"),
+            };
+            let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM \"{table}\" WHERE {probe}"))
+                .bind(&needle)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err)?;
+            if rows > 0 {
+                hits.push(SweepHit { table, column, rows });
+            }
+        }
+        if self.dialect == Dialect::Postgres {
+            // The planner's statistics keep sample values of columns (most common values,
+            // histogram bounds).
+            let rows: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stats WHERE schemaname = current_schema() AND \
+                 strpos(lower(concat(CAST(most_common_vals AS TEXT), CAST(histogram_bounds AS TEXT))), $1) > 0",
+            )
+            .bind(&needle)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+            if rows > 0 {
+                hits.push(SweepHit {
+                    table: "pg_stats".into(),
+                    column: "most_common_vals, histogram_bounds".into(),
+                    rows,
+                });
+            }
+        }
+        Ok(hits)
+    }
+}
+
+impl SqlCatalog {
+    async fn count_rows(&self, table: &str, column: &str, value: Value<'_>) -> CatalogResult<i64> {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1");
+        let q = sqlx::query_scalar(&sql);
+        let q = match value {
+            Value::Id(id) => q.bind(id),
+            Value::Label(l) => q.bind(l),
+        };
+        q.fetch_one(&self.pool).await.map_err(db_err)
+    }
+
+    /// Every column that can hold text or bytes: table, column, and whether it is binary.
+    async fn text_columns(&self) -> CatalogResult<Vec<(String, String, bool)>> {
+        let mut out = Vec::new();
+        match self.dialect {
+            Dialect::Sqlite => {
+                // The statistics tables (sample keys of indexes) are swept too.
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'sqlite_sequence' ORDER BY name",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                for t in tables {
+                    let rows = sqlx::query("SELECT name, type FROM pragma_table_info($1)")
+                        .bind(&t)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db_err)?;
+                    for r in rows {
+                        let name: String = r.try_get("name").map_err(db_err)?;
+                        let ty: String = r.try_get("type").map_err(db_err)?;
+                        let ty = ty.to_uppercase();
+                        if !(ty.contains("INT") || ty.contains("REAL") || ty.contains("BOOL")) {
+                            out.push((t.clone(), name, ty.contains("BLOB")));
+                        }
+                    }
+                }
+            }
+            Dialect::Postgres => {
+                let rows = sqlx::query(
+                    "SELECT CAST(table_name AS TEXT) AS table_name, CAST(column_name AS TEXT) AS column_name, \
+                     CAST(data_type AS TEXT) AS data_type FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND data_type IN \
+                     ('text', 'character varying', 'character', 'json', 'jsonb', 'bytea', 'ARRAY', 'tsvector') \
+                     ORDER BY table_name, column_name",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+                for r in rows {
+                    let ty: String = r.try_get("data_type").map_err(db_err)?;
+                    out.push((
+                        r.try_get("table_name").map_err(db_err)?,
+                        r.try_get("column_name").map_err(db_err)?,
+                        ty == "bytea",
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// After an erasure: no copy of the erased rows stays in the database's files. SQLite
+    /// moves the write-ahead log into the database and truncates it (the log holds earlier
+    /// images of the pages) and refreshes the statistics of the account tables; PostgreSQL
+    /// rewrites the account tables (dead row versions would stay until reused) and their
+    /// statistics.
+    async fn scrub_files(&self) -> CatalogResult<()> {
+        match self.dialect {
+            Dialect::Sqlite => {
+                let _w = self.sqlite_writer().await;
+                sqlx::query("ANALYZE users").execute(&self.pool).await.map_err(db_err)?;
+                // Readers of an older snapshot make the truncation wait; a busy answer is
+                // tried again for a while.
+                for _ in 0..50 {
+                    let row =
+                        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await.map_err(db_err)?;
+                    let busy: i64 = row.try_get(0).map_err(db_err)?;
+                    if busy == 0 {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(nimbus_app::ports::CatalogError(
+                    "the write-ahead log could not be truncated after an erasure".into(),
+                ))
+            }
+            Dialect::Postgres => {
+                sqlx::query(&format!("VACUUM (FULL, ANALYZE) {ACCOUNT_TABLES}"))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+        }
+    }
+}
