@@ -117,6 +117,10 @@ pub enum AppError {
     #[error("Incorrect code")]
     CodeFailed,
 
+    /// An archive of one's data asked again within 7 days of the last.
+    #[error("An archive of your data can be asked once every 7 days; the next one in {} hour(s)", (retry_after + 3599) / 3600)]
+    ExportTooSoon { retry_after: i64 },
+
     // --- who is asking may not do this (403) ---
     #[error("Your role in {cloud} does not allow this")]
     Forbidden { cloud: String },

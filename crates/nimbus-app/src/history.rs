@@ -17,6 +17,8 @@ pub struct Pruned {
     pub jobs: u64,
     /// Sessions and expired links.
     pub sessions: u64,
+    /// Data archives past their 7 days.
+    pub exports: usize,
 }
 
 impl App {
@@ -42,9 +44,10 @@ impl App {
         }
         let idle_before = now - i64::from(nimbus_core::privacy::SESSION_RETENTION_DAYS) * 86_400;
         pruned.sessions = self.catalog.prune_sessions_and_links(idle_before, now).await?;
+        pruned.exports = self.prune_exports().await?;
         if pruned != Pruned::default() {
-            let (events, jobs, sessions) = (pruned.events, pruned.jobs, pruned.sessions);
-            tracing::info!(events, jobs, sessions, "finished events, jobs and sessions pruned");
+            let (events, jobs, sessions, exports) = (pruned.events, pruned.jobs, pruned.sessions, pruned.exports);
+            tracing::info!(events, jobs, sessions, exports, "finished events, jobs, sessions and data archives pruned");
         }
         Ok(pruned)
     }

@@ -659,6 +659,41 @@ pub struct SweepHit {
     pub rows: i64,
 }
 
+/// An archive of a person's data, asked for and (once `ready_at` is set) made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataExport {
+    pub id: i64,
+    pub user_id: i64,
+    pub requested_at: i64,
+    pub ready_at: Option<i64>,
+    pub bytes: Option<i64>,
+    pub expires_at: i64,
+}
+
+/// What a person's archive holds from the catalog, beyond their account row and roles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubjectData {
+    /// Sessions: the first characters of the token's hash, started, last used.
+    pub sessions: Vec<(String, i64, i64)>,
+    /// Changes they made: event id, kind, environment, when.
+    pub events: Vec<(i64, String, String, i64)>,
+    /// Versions they uploaded: environment, resource type, public id, version, format, bytes, when.
+    pub uploads: Vec<UploadRow>,
+    /// Archives they asked for before.
+    pub exports: Vec<DataExport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRow {
+    pub cloud: String,
+    pub resource_type: String,
+    pub public_id: String,
+    pub version: i64,
+    pub format: Option<String>,
+    pub bytes: i64,
+    pub created_at: i64,
+}
+
 /// Erasure of console users, and the sweep that looks for what is left of a person.
 #[async_trait]
 pub trait PrivacyRepo: Send + Sync {
@@ -687,6 +722,17 @@ pub trait PrivacyRepo: Send + Sync {
     /// How many rows of each registered table are about console user `user_id` (by their id,
     /// or their actor label): table and rows, for the tables that have any.
     async fn subject_rows(&self, user_id: i64) -> CatalogResult<Vec<(String, i64)>>;
+    /// The rows of a person's archive.
+    async fn subject_data(&self, user_id: i64) -> CatalogResult<SubjectData>;
+    /// Records an archive asked for; its id.
+    async fn create_export(&self, user_id: i64, now: i64, expires_at: i64) -> CatalogResult<i64>;
+    async fn export_ready(&self, id: i64, bytes: i64, now: i64) -> CatalogResult<()>;
+    async fn data_export(&self, id: i64) -> CatalogResult<Option<DataExport>>;
+    /// Newest first.
+    async fn exports_of(&self, user_id: i64) -> CatalogResult<Vec<DataExport>>;
+    /// Archives whose time is up at `now`.
+    async fn expired_exports(&self, now: i64) -> CatalogResult<Vec<DataExport>>;
+    async fn delete_export(&self, id: i64) -> CatalogResult<()>;
 }
 
 /// The whole catalog: one adapter implements all repositories over one database.

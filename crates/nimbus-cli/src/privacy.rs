@@ -36,8 +36,8 @@ pub async fn privacy(s: Settings, cmd: PrivacyCommand) -> Result<(), Box<dyn Err
             let erased = app.purge_due_accounts().await?;
             let pruned = app.prune_history().await?;
             println!(
-                "{erased} account(s) erased, {replayed} erased again from the ledger; pruned {} event(s), {} job(s), {} session(s) and link(s)",
-                pruned.events, pruned.jobs, pruned.sessions
+                "{erased} account(s) erased, {replayed} erased again from the ledger; pruned {} event(s), {} job(s), {} session(s) and link(s), {} data archive(s)",
+                pruned.events, pruned.jobs, pruned.sessions, pruned.exports
             );
             Ok(())
         }

@@ -37,6 +37,9 @@ pub fn router(app: App) -> Router {
         .route("/console/account", get(pages::account::page).delete(pages::closing::delete))
         .route("/console/account/delete", post(pages::closing::delete))
         .route("/console/account/privacy", get(pages::your_data::page))
+        .route("/console/account/export", post(pages::exports::request))
+        .route("/console/account/exports", get(pages::exports::list))
+        .route("/console/account/exports/{id}", get(pages::exports::download))
         .route("/console/account/disable", post(pages::closing::disable))
         .route(
             "/console/account/cancel-deletion/{token}",

@@ -143,6 +143,8 @@ pub const SESSION_RETENTION_DAYS: u32 = 30;
 /// pruning uses these).
 pub const EVENT_RETENTION_DAYS: u32 = 30;
 pub const JOB_RETENTION_DAYS: u32 = 14;
+/// Days an archive of a person's data is kept, and the least time between two of them.
+pub const EXPORT_RETENTION_DAYS: u32 = 7;
 /// Days an account whose deletion was asked waits, blocked, before it is erased (the
 /// default of `[privacy] deletion_grace`).
 pub const DELETION_GRACE_DAYS: u32 = 14;
@@ -170,6 +172,16 @@ pub const REGISTRY: &[PersonalColumn] = &[
             "user_id",
             Export::Exclude("one-time links are secrets"),
             "Invitation and reset links.",
+        )
+    },
+    PersonalColumn {
+        retention: Retention::Days(EXPORT_RETENTION_DAYS),
+        on_expiry: OnExpiry::Delete,
+        ..account(
+            "data_exports",
+            "requested_at",
+            Export::Include,
+            "Archives of your data that you asked for: when, and how big (the archive itself is deleted after 7 days).",
         )
     },
     PersonalColumn {

@@ -3,7 +3,7 @@
 //! leave the database files, not only the visible rows.
 
 use async_trait::async_trait;
-use nimbus_app::ports::{CatalogResult, PrivacyRepo, SweepHit};
+use nimbus_app::ports::{CatalogResult, DataExport, PrivacyRepo, SubjectData, SweepHit, UploadRow};
 use nimbus_core::erasure::LedgerEntry;
 use nimbus_core::privacy::{REGISTRY, SubjectKey};
 use sqlx::Row as _;
@@ -14,6 +14,19 @@ use crate::{Dialect, SqlCatalog, db_err};
 const ACTOR_TABLES: [&str; 2] = ["events", "asset_versions"];
 /// The account tables PostgreSQL rewrites after an erasure, so no dead copy of a row stays.
 const ACCOUNT_TABLES: &str = "users, user_roles, sessions, account_links, recovery_codes";
+
+const EXPORT_COLUMNS: &str = "id, user_id, requested_at, ready_at, bytes, expires_at";
+
+fn data_export(r: &sqlx::any::AnyRow) -> CatalogResult<DataExport> {
+    Ok(DataExport {
+        id: r.try_get("id").map_err(db_err)?,
+        user_id: r.try_get("user_id").map_err(db_err)?,
+        requested_at: r.try_get("requested_at").map_err(db_err)?,
+        ready_at: r.try_get("ready_at").map_err(db_err)?,
+        bytes: r.try_get("bytes").map_err(db_err)?,
+        expires_at: r.try_get("expires_at").map_err(db_err)?,
+    })
+}
 
 /// A subject's key in a count.
 enum Value<'a> {
@@ -112,6 +125,132 @@ impl PrivacyRepo for SqlCatalog {
             }
         }
         Ok(out)
+    }
+
+    async fn subject_data(&self, user_id: i64) -> CatalogResult<SubjectData> {
+        let label = format!("user:{user_id}");
+        let sessions = sqlx::query(
+            "SELECT token_hash, created_at, last_seen_at FROM sessions WHERE user_id = $1 ORDER BY created_at",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            let hash: String = r.try_get("token_hash").map_err(db_err)?;
+            Ok((
+                hash.chars().take(5).collect(),
+                r.try_get("created_at").map_err(db_err)?,
+                r.try_get("last_seen_at").map_err(db_err)?,
+            ))
+        })
+        .collect::<CatalogResult<Vec<_>>>()?;
+        let events = sqlx::query(
+            "SELECT e.id, e.kind, v.cloud_name, e.created_at FROM events e JOIN environments v ON v.id = e.env_id \
+             WHERE e.actor = $1 ORDER BY e.id",
+        )
+        .bind(&label)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id").map_err(db_err)?,
+                r.try_get("kind").map_err(db_err)?,
+                r.try_get("cloud_name").map_err(db_err)?,
+                r.try_get("created_at").map_err(db_err)?,
+            ))
+        })
+        .collect::<CatalogResult<Vec<_>>>()?;
+        let uploads = sqlx::query(
+            "SELECT v.cloud_name, a.resource_type, a.public_id, x.version, x.format, x.bytes, x.created_at \
+             FROM asset_versions x JOIN assets a ON a.id = x.asset_pk JOIN environments v ON v.id = a.env_id \
+             WHERE x.actor = $1 ORDER BY x.created_at, a.public_id",
+        )
+        .bind(&label)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            Ok(UploadRow {
+                cloud: r.try_get("cloud_name").map_err(db_err)?,
+                resource_type: r.try_get("resource_type").map_err(db_err)?,
+                public_id: r.try_get("public_id").map_err(db_err)?,
+                version: r.try_get("version").map_err(db_err)?,
+                format: r.try_get("format").map_err(db_err)?,
+                bytes: r.try_get("bytes").map_err(db_err)?,
+                created_at: r.try_get("created_at").map_err(db_err)?,
+            })
+        })
+        .collect::<CatalogResult<Vec<_>>>()?;
+        Ok(SubjectData { sessions, events, uploads, exports: self.exports_of(user_id).await? })
+    }
+
+    async fn create_export(&self, user_id: i64, now: i64, expires_at: i64) -> CatalogResult<i64> {
+        let _w = self.sqlite_writer().await;
+        sqlx::query_scalar(
+            "INSERT INTO data_exports (user_id, requested_at, expires_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn export_ready(&self, id: i64, bytes: i64, now: i64) -> CatalogResult<()> {
+        let _w = self.sqlite_writer().await;
+        sqlx::query("UPDATE data_exports SET ready_at = $1, bytes = $2 WHERE id = $3")
+            .bind(now)
+            .bind(bytes)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn data_export(&self, id: i64) -> CatalogResult<Option<DataExport>> {
+        let row = sqlx::query(&format!("SELECT {EXPORT_COLUMNS} FROM data_exports WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(data_export).transpose()
+    }
+
+    async fn exports_of(&self, user_id: i64) -> CatalogResult<Vec<DataExport>> {
+        sqlx::query(&format!(
+            "SELECT {EXPORT_COLUMNS} FROM data_exports WHERE user_id = $1 ORDER BY requested_at DESC, id DESC"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(data_export)
+        .collect()
+    }
+
+    async fn expired_exports(&self, now: i64) -> CatalogResult<Vec<DataExport>> {
+        sqlx::query(&format!("SELECT {EXPORT_COLUMNS} FROM data_exports WHERE expires_at <= $1 ORDER BY id"))
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(data_export)
+            .collect()
+    }
+
+    async fn delete_export(&self, id: i64) -> CatalogResult<()> {
+        let _w = self.sqlite_writer().await;
+        sqlx::query("DELETE FROM data_exports WHERE id = $1").bind(id).execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
     }
 
     async fn ledger(&self) -> CatalogResult<Vec<LedgerEntry>> {

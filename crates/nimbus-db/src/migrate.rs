@@ -22,6 +22,7 @@ const SQLITE: &[(i64, &str)] = &[
     (14, include_str!("../migrations/sqlite/0014_usage_daily.sql")),
     (15, include_str!("../migrations/sqlite/0015_asset_versions.sql")),
     (16, include_str!("../migrations/sqlite/0016_erasure.sql")),
+    (17, include_str!("../migrations/sqlite/0017_data_exports.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -40,6 +41,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (14, include_str!("../migrations/postgres/0014_usage_daily.sql")),
     (15, include_str!("../migrations/postgres/0015_asset_versions.sql")),
     (16, include_str!("../migrations/postgres/0016_erasure.sql")),
+    (17, include_str!("../migrations/postgres/0017_data_exports.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -15,6 +15,8 @@ pub const EAGER: &str = "eager";
 pub const BLOB_DELETE: &str = "blob_delete";
 /// Erases an account whose deletion grace period is over.
 pub const PURGE: &str = "privacy_purge";
+/// Builds the archive of a person's data they asked for.
+pub const EXPORT: &str = "privacy_export";
 
 /// How long a claimed job stays a worker's without a heartbeat.
 pub const LEASE_SECS: i64 = 30;
@@ -34,6 +36,13 @@ pub enum JobError {
 
 impl From<crate::AppError> for JobError {
     fn from(e: crate::AppError) -> Self {
+        Self::Retry(e.to_string())
+    }
+}
+
+impl From<crate::ports::CatalogError> for JobError {
+    /// The catalog did not answer: worth trying again.
+    fn from(e: crate::ports::CatalogError) -> Self {
         Self::Retry(e.to_string())
     }
 }

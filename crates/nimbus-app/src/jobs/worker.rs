@@ -8,7 +8,9 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde_json::json;
 
-use super::{BLOB_DELETE, EAGER, HEARTBEAT_SECS, Job, JobError, LEASE_SECS, PURGE, WEBHOOK, jitter, retry_delay};
+use super::{
+    BLOB_DELETE, EAGER, EXPORT, HEARTBEAT_SECS, Job, JobError, LEASE_SECS, PURGE, WEBHOOK, jitter, retry_delay,
+};
 use crate::App;
 use crate::error::AppResult;
 use crate::jobs::Failure;
@@ -84,6 +86,7 @@ impl Worker {
             EAGER => self.app.run_eager_job(&job).await,
             BLOB_DELETE => self.app.delete_unreferenced(&job).await,
             PURGE => self.app.run_purge_job(&job).await,
+            EXPORT => self.app.run_export_job(&job).await,
             other => Err(JobError::Abort(format!("no handler for jobs of kind {other}"))),
         };
         beat.abort();

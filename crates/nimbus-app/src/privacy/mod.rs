@@ -2,9 +2,11 @@
 //! deletion waits out a grace period and then erases them for good (a ledger erases them again
 //! if a backup brings them back), and a sweep shows what is left of a person anywhere.
 
+pub mod archive;
 pub mod center;
 pub mod disable;
 pub mod erasure;
+pub mod export;
 pub mod ledger;
 pub mod sweep;
 

@@ -5,6 +5,7 @@ pub mod asset;
 pub mod builder;
 pub mod closing;
 pub mod environments;
+pub mod exports;
 pub mod keys;
 pub mod layout;
 pub mod library;

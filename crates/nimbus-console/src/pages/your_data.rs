@@ -45,7 +45,7 @@ pub async fn page(State(app): State<App>, Signed(who, _): Signed, headers: Heade
     }
     let body = html! {
         h1 { "Your data" }
-        p { "What Nimbus holds about you, counted now. " a href="/privacy" { "The privacy page" } " explains each kind in full." }
+        p { "What Nimbus holds about you, counted now. " a href="/privacy" { "The privacy page" } " explains each kind in full. " a href="/console/account/exports" { "Download a copy" } "." }
         table {
             thead { tr { th scope="col" { "Kind" } th scope="col" { "Records" } th scope="col" { "Kept" } th scope="col" { "What it is" } } }
             tbody {

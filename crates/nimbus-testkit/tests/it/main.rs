@@ -7,6 +7,7 @@ mod console;
 mod delivery;
 mod erasure;
 mod errors;
+mod export;
 mod honoured;
 mod isolation;
 mod jobs;
