@@ -269,6 +269,43 @@ step('a_viewer_gets_no_upload_and_403_when_posting', async () => {
   assert.strictEqual(await v.getByRole('button', { name: 'Save metadata' }).count(), 0, 'read-only metadata');
 });
 
+step('the_viewer_reads_the_privacy_pages_takes_a_copy_and_deletes_the_account', async () => {
+  const v = s.viewerContext.pages()[0];
+  // Every console page links the privacy page, written from what the code keeps.
+  await v.goto(`${BASE}/console/${CLOUD}/library`);
+  await v.getByRole('link', { name: 'Privacy', exact: true }).click();
+  await v.getByRole('heading', { name: 'Privacy', exact: true }).waitFor();
+  assert.ok(await v.getByText('The address a console user signs in with').count(), 'registry entries are listed');
+  await v.goto(`${BASE}/cookies`);
+  assert.ok(await v.getByText('nimbus_session', { exact: true }).count(), 'the session cookie is listed');
+  // What is held, then a copy of it.
+  await v.goto(`${BASE}/console/account`);
+  await v.getByRole('link', { name: 'What Nimbus holds about you' }).click();
+  await v.getByRole('heading', { name: 'Your data' }).waitFor();
+  await v.getByRole('link', { name: 'Download a copy' }).click();
+  await v.getByRole('button', { name: 'Ask for an archive' }).click();
+  const download = v.getByRole('link', { name: /^Download \(/ });
+  for (let i = 0; i < 30 && !(await download.count()); i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    await v.reload();
+  }
+  const [file] = await Promise.all([v.waitForEvent('download'), download.click()]);
+  const zip = fs.readFileSync(await file.path());
+  assert.strictEqual(zip.subarray(0, 2).toString('latin1'), 'PK', 'a ZIP archive');
+  assert.ok(zip.includes(Buffer.from('account.json')), 'the archive names its files');
+  // Deleting the account: the password asked, then blocked with a cancel link mailed.
+  await v.goto(`${BASE}/console/account`);
+  await v.locator('#delete-password').fill('a viewer password');
+  await v.getByRole('button', { name: 'Delete my account' }).click();
+  await v.getByRole('heading', { name: 'Account deletion asked' }).waitFor();
+  mailedLink('account/cancel-deletion');
+  await v.goto(`${BASE}/console/login`);
+  await v.getByLabel('E-mail address').fill('viewer@example.org');
+  await v.getByLabel('Password').fill('a viewer password');
+  await v.getByRole('button', { name: 'Sign in' }).click();
+  await v.getByText('This account is being deleted').waitFor();
+});
+
 step('sign_out', async () => {
   const page = s.owner;
   await page.goto(`${BASE}/console/${CLOUD}/library`);
