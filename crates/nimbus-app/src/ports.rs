@@ -522,6 +522,8 @@ pub struct User {
     pub disabled_at: Option<i64>,
     /// The person asked for the account's deletion: it is blocked, and erased at this time.
     pub deletion_due_at: Option<i64>,
+    /// Since when the person objects to the sharing of their data.
+    pub share_opt_out_at: Option<i64>,
     /// Failed sign-ins since the last success or lockout.
     pub failed_sign_ins: i64,
     /// Sign-in is refused until then.
@@ -681,6 +683,8 @@ pub struct SubjectData {
     pub uploads: Vec<UploadRow>,
     /// Archives they asked for before.
     pub exports: Vec<DataExport>,
+    /// Changes of their objection to sharing: source (`objection`, `gpc`), objects, when.
+    pub consents: Vec<(String, bool, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -722,6 +726,9 @@ pub trait PrivacyRepo: Send + Sync {
     /// How many rows of each registered table are about console user `user_id` (by their id,
     /// or their actor label): table and rows, for the tables that have any.
     async fn subject_rows(&self, user_id: i64) -> CatalogResult<Vec<(String, i64)>>;
+    /// Sets (or lifts) a person's objection to sharing and records the change with its
+    /// source; false when it was already so (nothing is recorded then).
+    async fn set_share_opt_out(&self, user_id: i64, objects: bool, source: &str, now: i64) -> CatalogResult<bool>;
     /// The rows of a person's archive.
     async fn subject_data(&self, user_id: i64) -> CatalogResult<SubjectData>;
     /// Records an archive asked for; its id.

@@ -37,6 +37,7 @@ pub fn router(app: App) -> Router {
         .route("/console/account", get(pages::account::page).delete(pages::closing::delete))
         .route("/console/account/delete", post(pages::closing::delete))
         .route("/console/account/privacy", get(pages::your_data::page))
+        .route("/console/account/objection", post(pages::your_data::objection))
         .route("/console/account/export", post(pages::exports::request))
         .route("/console/account/exports", get(pages::exports::list))
         .route("/console/account/exports/{id}", get(pages::exports::download))

@@ -83,10 +83,20 @@ impl FromRequestParts<App> for Signed {
             return Err(PageError::SignIn { next: back });
         };
         match app.session(token).await? {
-            Some(s) => Ok(Signed(s, token.to_owned())),
+            Some(mut s) => {
+                if gpc(&parts.headers) && app.honour_gpc(&s.user).await? {
+                    s.user.share_opt_out_at = Some(app.now());
+                }
+                Ok(Signed(s, token.to_owned()))
+            }
             None => Err(PageError::SignIn { next: back }),
         }
     }
+}
+
+/// Whether the request carries the Global Privacy Control signal (`Sec-GPC: 1`).
+pub fn gpc(headers: &axum::http::HeaderMap) -> bool {
+    headers.get("sec-gpc").is_some_and(|v| v.as_bytes().trim_ascii() == b"1")
 }
 
 /// The token, or `None`, without checking it.

@@ -17,6 +17,8 @@ pub enum Category {
     Event,
     /// Who uploaded which version of an asset.
     Audit,
+    /// The person's choices about their data (objection to sharing) and where each came from.
+    Consent,
     /// What an uploaded asset says about the people in it (names in file names, context and
     /// metadata values): the customer's content.
     AssetMeta,
@@ -29,6 +31,7 @@ impl Category {
             Self::Session => "session",
             Self::Event => "event",
             Self::Audit => "audit",
+            Self::Consent => "consent",
             Self::AssetMeta => "asset_meta",
         }
     }
@@ -156,6 +159,21 @@ pub const REGISTRY: &[PersonalColumn] = &[
     account("users", "created_at", Export::Include, "When the account was made."),
     account("users", "last_sign_in_at", Export::Include, "When the person last signed in."),
     account("users", "disabled_at", Export::Include, "When the account was disabled, if it is."),
+    account(
+        "users",
+        "share_opt_out_at",
+        Export::Include,
+        "Since when you object to the sharing of your data, if you do.",
+    ),
+    PersonalColumn {
+        category: Category::Consent,
+        ..account(
+            "consent_events",
+            "kind",
+            Export::Include,
+            "Each change of your objection to sharing, and whether you or your browser's privacy signal made it.",
+        )
+    },
     account("users", "deletion_due_at", Export::Include, "When an account whose deletion was asked is erased."),
     account("users", "failed_sign_ins", Export::Include, "Failed sign-ins in a row, for the lockout."),
     account("users", "locked_until", Export::Include, "Until when sign-in is locked after failures."),

@@ -186,7 +186,44 @@ impl PrivacyRepo for SqlCatalog {
             })
         })
         .collect::<CatalogResult<Vec<_>>>()?;
-        Ok(SubjectData { sessions, events, uploads, exports: self.exports_of(user_id).await? })
+        let consents =
+            sqlx::query("SELECT kind, objects, created_at FROM consent_events WHERE user_id = $1 ORDER BY id")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|r| {
+                    let objects: i64 = r.try_get("objects").map_err(db_err)?;
+                    Ok((r.try_get("kind").map_err(db_err)?, objects != 0, r.try_get("created_at").map_err(db_err)?))
+                })
+                .collect::<CatalogResult<Vec<_>>>()?;
+        Ok(SubjectData { sessions, events, uploads, exports: self.exports_of(user_id).await?, consents })
+    }
+
+    async fn set_share_opt_out(&self, user_id: i64, objects: bool, source: &str, now: i64) -> CatalogResult<bool> {
+        let mut w = self.quiet_tx().await?;
+        let q = if objects {
+            sqlx::query("UPDATE users SET share_opt_out_at = $1 WHERE id = $2 AND share_opt_out_at IS NULL")
+                .bind(now)
+                .bind(user_id)
+        } else {
+            sqlx::query("UPDATE users SET share_opt_out_at = NULL WHERE id = $1 AND share_opt_out_at IS NOT NULL")
+                .bind(user_id)
+        };
+        let changed = q.execute(&mut *w.tx).await.map_err(db_err)?.rows_affected() > 0;
+        if changed {
+            sqlx::query("INSERT INTO consent_events (user_id, kind, objects, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(user_id)
+                .bind(source)
+                .bind(i64::from(objects))
+                .bind(now)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        w.commit().await?;
+        Ok(changed)
     }
 
     async fn create_export(&self, user_id: i64, now: i64, expires_at: i64) -> CatalogResult<i64> {

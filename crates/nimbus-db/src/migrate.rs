@@ -23,6 +23,7 @@ const SQLITE: &[(i64, &str)] = &[
     (15, include_str!("../migrations/sqlite/0015_asset_versions.sql")),
     (16, include_str!("../migrations/sqlite/0016_erasure.sql")),
     (17, include_str!("../migrations/sqlite/0017_data_exports.sql")),
+    (18, include_str!("../migrations/sqlite/0018_consents.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -42,6 +43,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (15, include_str!("../migrations/postgres/0015_asset_versions.sql")),
     (16, include_str!("../migrations/postgres/0016_erasure.sql")),
     (17, include_str!("../migrations/postgres/0017_data_exports.sql")),
+    (18, include_str!("../migrations/postgres/0018_consents.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -23,8 +23,8 @@ pub struct ArchiveInput {
 }
 
 /// The archive's files, in order.
-pub const FILES: [&str; 6] =
-    ["manifest.json", "account.json", "sessions.csv", "events.csv", "uploads.csv", "exports.csv"];
+pub const FILES: [&str; 7] =
+    ["manifest.json", "account.json", "sessions.csv", "events.csv", "uploads.csv", "exports.csv", "consents.csv"];
 
 fn time(t: Option<i64>) -> String {
     t.map(iso8601).unwrap_or_default()
@@ -71,6 +71,7 @@ fn files(input: &ArchiveInput) -> Vec<(&'static str, String)> {
         "deletion_due_at": u.deletion_due_at.map(iso8601),
         "failed_sign_ins": u.failed_sign_ins,
         "two_step_sign_in": u.totp_secret.is_some(),
+        "objects_to_sharing_since": u.share_opt_out_at.map(iso8601),
         "roles": input.memberships.iter().map(|m| json!({"cloud": m.cloud_name, "role": m.role.as_str()})).collect::<Vec<_>>(),
     });
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
@@ -120,6 +121,13 @@ fn files(input: &ArchiveInput) -> Vec<(&'static str, String)> {
                         iso8601(e.expires_at),
                     ]
                 }),
+            ),
+        ),
+        (
+            "consents.csv",
+            csv(
+                &["source", "objects_to_sharing", "at"],
+                d.consents.iter().map(|(k, o, at)| vec![k.clone(), o.to_string(), iso8601(*at)]),
             ),
         ),
     ]

@@ -36,6 +36,8 @@ pub struct PrivacyCenter {
     /// Outside services that receive personal data (the mail relay, when one is set).
     pub processors: Vec<String>,
     pub deletion_grace_secs: i64,
+    /// Since when the person objects to sharing, if they do.
+    pub share_opt_out_at: Option<i64>,
 }
 
 impl App {
@@ -83,6 +85,7 @@ impl App {
             viewers,
             processors,
             deletion_grace_secs: self.config.deletion_grace_secs,
+            share_opt_out_at: self.catalog.user_by_id(who.user.id).await?.and_then(|u| u.share_opt_out_at),
         })
     }
 }

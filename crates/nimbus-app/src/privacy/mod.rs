@@ -8,6 +8,7 @@ pub mod disable;
 pub mod erasure;
 pub mod export;
 pub mod ledger;
+pub mod objection;
 pub mod sweep;
 
 /// Where the privacy work keeps its objects in the blob store (never swept as orphans).

@@ -90,11 +90,17 @@ pub async fn submit(
     State(app): State<App>,
     MaybeToken(old): MaybeToken,
     form_cookie: FormCookie,
+    headers: axum::http::HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     form_cookie.check(&f.csrf)?;
     match app.sign_in(&f.email, f.password).await {
-        Ok(SignIn::Done(s)) => signed_in(&app, old, &s.token, &f.next).await,
+        Ok(SignIn::Done(s)) => {
+            if session::gpc(&headers) {
+                app.honour_gpc(&s.user).await?;
+            }
+            signed_in(&app, old, &s.token, &f.next).await
+        }
         // The password was right; the code comes next, on a page of its own.
         Ok(SignIn::CodeNeeded { token }) => {
             let to = format!("/console/login/code?next={}", super::urls::query_value(safe_next(&f.next)));

@@ -39,6 +39,7 @@ fn heading(c: Category) -> &'static str {
         Category::Session => "Your sessions",
         Category::Event => "Changes you make",
         Category::Audit => "Who uploaded what",
+        Category::Consent => "Your choices",
         Category::AssetMeta => "Content uploaded by the customers of this installation",
     }
 }
@@ -69,7 +70,14 @@ fn table_of(category: Category) -> Markup {
 
 /// `GET /privacy`.
 pub async fn page(State(app): State<App>) -> Response {
-    let categories = [Category::Account, Category::Session, Category::Event, Category::Audit, Category::AssetMeta];
+    let categories = [
+        Category::Account,
+        Category::Consent,
+        Category::Session,
+        Category::Event,
+        Category::Audit,
+        Category::AssetMeta,
+    ];
     let content = html! {
         p { "This page is written by Nimbus from the list of every place it keeps personal data, and from this installation's settings, so it says what the software does." }
         @for c in categories {
@@ -82,7 +90,7 @@ pub async fn page(State(app): State<App>) -> Response {
             li { "Delivered files are counted per asset and day; nothing identifies who fetched them, and no cookie is set on them." }
             li { "No analytics and no requests to other sites: the console's pages load only from this server." }
             li { "Cookies: only the strictly necessary ones, holding random tokens; see " a href="/cookies" { "the cookie list" } "." }
-            li { "Do Not Track and Global Privacy Control: Nimbus tracks nobody, so there is nothing more to switch off." }
+            li { "Do Not Track: Nimbus tracks nobody, so there is nothing to switch off. Global Privacy Control: a signed-in person whose browser sends it objects to the sharing of their data from then on, as if they had set it on their Your data page." }
         }
         h2 { "What you can do" }
         ul {

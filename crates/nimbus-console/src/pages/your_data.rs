@@ -35,7 +35,27 @@ fn as_json(c: &PrivacyCenter) -> serde_json::Value {
         "who_can_see": c.viewers.iter().map(|v| json!({"email": v.email, "role": v.role.as_str(), "cloud": v.cloud})).collect::<Vec<_>>(),
         "processors": c.processors,
         "deletion_grace_seconds": c.deletion_grace_secs,
+        "share_opt_out": c.share_opt_out_at.is_some(),
+        "share_opt_out_at": c.share_opt_out_at.map(nimbus_core::timefmt::iso8601),
     })
+}
+
+#[derive(serde::Deserialize)]
+pub struct ObjectionForm {
+    #[serde(default)]
+    csrf: String,
+    objects: String,
+}
+
+/// `POST /console/account/objection`.
+pub async fn objection(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    axum::Form(f): axum::Form<ObjectionForm>,
+) -> Result<Response, PageError> {
+    crate::csrf::check(&who.session.csrf, &f.csrf)?;
+    app.set_objection(&who, f.objects == "1").await?;
+    Ok((axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, "/console/account/privacy")]).into_response())
 }
 
 pub async fn page(State(app): State<App>, Signed(who, _): Signed, headers: HeaderMap) -> Result<Response, PageError> {
@@ -66,6 +86,16 @@ pub async fn page(State(app): State<App>, Signed(who, _): Signed, headers: Heade
             p { "Nobody else manages the environments you belong to." }
         } @else {
             ul { @for v in &c.viewers { li { (v.email) ", " (v.role.as_str()) " of " (v.cloud) } } }
+        }
+        h2 { "Sharing" }
+        @match c.share_opt_out_at {
+            Some(at) => p { "You object to the sharing of your data, since " (nimbus_core::timefmt::iso8601(at)) ". If your browser sends Global Privacy Control, it keeps this objection on." },
+            None => p { "You do not object to the sharing of your data. Nimbus shares it with nobody either way; objecting also rules out any optional service added later." },
+        }
+        form method="post" action="/console/account/objection" {
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            input type="hidden" name="objects" value=(if c.share_opt_out_at.is_some() { "0" } else { "1" });
+            button type="submit" { (if c.share_opt_out_at.is_some() { "Withdraw my objection" } else { "Object to sharing" }) }
         }
         h2 { "Who it goes to" }
         @if c.processors.is_empty() {

@@ -3,6 +3,7 @@
 
 mod blobs;
 mod catalog;
+mod consent;
 mod console;
 mod delivery;
 mod erasure;
