@@ -58,6 +58,23 @@ def received(debug_output):
     return email.message_from_bytes(raw)
 
 
+def wait_ready(port, proc):
+    """The port is bound before the catalog is ready: wait until the server answers /readyz."""
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("nimbus exited")
+        try:
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+                    f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("nimbus did not become ready")
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="nimbus-mail-") as data:
@@ -76,10 +93,10 @@ def main():
                                        "--mail-from", "Nimbus <nimbus@mail.test>"],
                                       env=env, stdout=log, stderr=log)
             wait_port(port, server, "nimbus")
+            wait_ready(port, server)
             # The environment comes from the first start; the user is created once it exists.
             subprocess.run([binary, "admin", "user", "create", "ada@example.org", "--role", "owner", "--cloud", "mailtest",
-                            "--password-stdin", "--data-dir", data], input="a long password\n", text=True, check=True,
-                           capture_output=True)
+                            "--password-stdin", "--data-dir", data], input="a long password\n", text=True, check=True)
             jar = http.cookiejar.CookieJar()
             opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(jar))
             page = opener.open(f"http://127.0.0.1:{port}/console/reset", timeout=10).read().decode()

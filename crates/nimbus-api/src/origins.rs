@@ -29,7 +29,7 @@ fn is_api_path(path: &str) -> bool {
 /// Paths both hosts answer: health checks, and the privacy pages and GPC file (the
 /// delivery host is the one other sites' visitors meet).
 fn is_health(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/privacy" | "/cookies" | "/.well-known/gpc.json")
+    matches!(path, "/healthz" | "/readyz" | "/privacy" | "/privacy/versions" | "/cookies" | "/.well-known/gpc.json")
 }
 
 /// The two origins of a server with a delivery host of its own.

@@ -117,6 +117,9 @@ pub enum AppError {
     #[error("Incorrect code")]
     CodeFailed,
 
+    /// A policy version that cannot be published as asked (too early, out of order, empty).
+    #[error("{0}")]
+    PolicyRefused(String),
     /// An archive of one's data asked again within 7 days of the last.
     #[error("An archive of your data can be asked once every 7 days; the next one in {} hour(s)", (retry_after + 3599) / 3600)]
     ExportTooSoon { retry_after: i64 },

@@ -698,6 +698,20 @@ pub struct UploadRow {
     pub created_at: i64,
 }
 
+/// A version of the privacy policy or the terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub id: i64,
+    /// `privacy` or `terms`.
+    pub kind: String,
+    pub version: i64,
+    pub text_md: String,
+    pub changelog_md: String,
+    pub change_class: String,
+    pub published_at: i64,
+    pub effective_at: i64,
+}
+
 /// Erasure of console users, and the sweep that looks for what is left of a person.
 #[async_trait]
 pub trait PrivacyRepo: Send + Sync {
@@ -726,6 +740,13 @@ pub trait PrivacyRepo: Send + Sync {
     /// How many rows of each registered table are about console user `user_id` (by their id,
     /// or their actor label): table and rows, for the tables that have any.
     async fn subject_rows(&self, user_id: i64) -> CatalogResult<Vec<(String, i64)>>;
+    /// Every version of a kind of policy, newest first.
+    async fn policies(&self, kind: &str) -> CatalogResult<Vec<Policy>>;
+    /// Stores a new version (its number the next of its kind), unless `latest_version` is no
+    /// longer the latest (another publication came first: `None`).
+    async fn insert_policy(&self, p: &Policy, latest_version: i64) -> CatalogResult<Option<Policy>>;
+    /// Records that the person uses Nimbus under the versions in force at `now`.
+    async fn accept_policies(&self, user_id: i64, now: i64) -> CatalogResult<u64>;
     /// Sets (or lifts) a person's objection to sharing and records the change with its
     /// source; false when it was already so (nothing is recorded then).
     async fn set_share_opt_out(&self, user_id: i64, objects: bool, source: &str, now: i64) -> CatalogResult<bool>;

@@ -13,6 +13,26 @@ pub enum PrivacyCommand {
     /// Run now every privacy job that is due: erasures of accounts whose grace period is
     /// over, the erasure ledger's replay, and the retention of sessions, links, events and jobs.
     RunDue,
+    /// Publish a new version of the privacy policy or the terms. People who signed in within
+    /// the last year get a notice by mail; the console shows the change until it takes effect.
+    Publish {
+        /// privacy or terms.
+        #[arg(long, default_value = "privacy")]
+        kind: String,
+        /// minor (in effect 7 days after publishing at the earliest), substantial (30 days)
+        /// or legal (at once).
+        #[arg(long)]
+        class: nimbus_core::policy::ChangeClass,
+        /// The full text (Markdown).
+        #[arg(long)]
+        text: PathBuf,
+        /// What changes, in plain words (Markdown).
+        #[arg(long)]
+        changelog: PathBuf,
+        /// The day it takes effect, YYYY-MM-DD (UTC); default: as early as the class allows.
+        #[arg(long)]
+        effective: Option<String>,
+    },
     /// Report every place where a person's e-mail address (and any other text given with
     /// --also, such as a name or an IP address) still appears: the catalog's text columns
     /// and statistics, the blob store, and the log files given. Exits with status 1 when
@@ -38,6 +58,32 @@ pub async fn privacy(s: Settings, cmd: PrivacyCommand) -> Result<(), Box<dyn Err
             println!(
                 "{erased} account(s) erased, {replayed} erased again from the ledger; pruned {} event(s), {} job(s), {} session(s) and link(s), {} data archive(s)",
                 pruned.events, pruned.jobs, pruned.sessions, pruned.exports
+            );
+            Ok(())
+        }
+        PrivacyCommand::Publish { kind, class, text, changelog, effective } => {
+            let read =
+                |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+            let effective_at = match effective.as_deref() {
+                Some(d) => Some(
+                    nimbus_core::timefmt::parse_date(d).ok_or(format!("--effective {d:?}: not a YYYY-MM-DD day"))?,
+                ),
+                None => None,
+            };
+            let new = nimbus_app::privacy::policies::NewPolicy {
+                kind,
+                class,
+                text_md: read(&text)?,
+                changelog_md: read(&changelog)?,
+                effective_at,
+            };
+            let done = app.publish_policy(new).await?;
+            println!(
+                "{} version {} published; in effect from {}; {} notice(s) mailed",
+                done.policy.kind,
+                done.policy.version,
+                nimbus_core::timefmt::iso8601(done.policy.effective_at),
+                done.notified
             );
             Ok(())
         }

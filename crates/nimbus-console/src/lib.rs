@@ -26,6 +26,7 @@ pub fn router(app: App) -> Router {
     let csp = content_security_policy(&app);
     Router::new()
         .route("/privacy", get(pages::privacy::page))
+        .route("/privacy/versions", get(pages::privacy::versions))
         .route("/cookies", get(pages::privacy::cookies))
         .route("/.well-known/gpc.json", get(pages::privacy::gpc))
         .route("/console", get(pages::home))

@@ -14,6 +14,7 @@ pub mod erasure;
 pub mod ids;
 pub mod metadata;
 pub mod params;
+pub mod policy;
 pub mod privacy;
 pub mod search;
 pub mod signature;

@@ -174,6 +174,15 @@ pub const REGISTRY: &[PersonalColumn] = &[
             "Each change of your objection to sharing, and whether you or your browser's privacy signal made it.",
         )
     },
+    PersonalColumn {
+        category: Category::Consent,
+        ..account(
+            "policy_acceptances",
+            "accepted_at",
+            Export::Include,
+            "When you first used Nimbus after each version of the privacy policy or terms took effect.",
+        )
+    },
     account("users", "deletion_due_at", Export::Include, "When an account whose deletion was asked is erased."),
     account("users", "failed_sign_ins", Export::Include, "Failed sign-ins in a row, for the lockout."),
     account("users", "locked_until", Export::Include, "Until when sign-in is locked after failures."),

@@ -11,6 +11,18 @@ pub fn iso8601(unix_secs: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// A day written `YYYY-MM-DD`, as the Unix time of its midnight UTC.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let mut parts = text.trim().splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    let date = time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp())
+}
+
 /// A duration written as a whole number and a unit, `s`, `m`, `h` or `d` (`14d`, `1h`, `0s`),
 /// in seconds; `None` when it is not one, or too long to count.
 pub fn parse_duration_secs(text: &str) -> Option<i64> {
@@ -32,6 +44,14 @@ pub fn parse_duration_secs(text: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dates_are_days() {
+        assert_eq!(super::parse_date("2023-11-14"), Some(1_699_920_000));
+        for bad in ["2023-11-31", "2023-1-14", "14-11-2023", "2023-11", "x"] {
+            assert_eq!(super::parse_date(bad), None, "{bad}");
+        }
+    }
+
     #[test]
     fn durations_have_a_unit() {
         use super::parse_duration_secs as p;

@@ -3,7 +3,7 @@
 //! leave the database files, not only the visible rows.
 
 use async_trait::async_trait;
-use nimbus_app::ports::{CatalogResult, DataExport, PrivacyRepo, SubjectData, SweepHit, UploadRow};
+use nimbus_app::ports::{CatalogResult, DataExport, Policy, PrivacyRepo, SubjectData, SweepHit, UploadRow};
 use nimbus_core::erasure::LedgerEntry;
 use nimbus_core::privacy::{REGISTRY, SubjectKey};
 use sqlx::Row as _;
@@ -14,6 +14,21 @@ use crate::{Dialect, SqlCatalog, db_err};
 const ACTOR_TABLES: [&str; 2] = ["events", "asset_versions"];
 /// The account tables PostgreSQL rewrites after an erasure, so no dead copy of a row stays.
 const ACCOUNT_TABLES: &str = "users, user_roles, sessions, account_links, recovery_codes";
+
+const POLICY_COLUMNS: &str = "id, kind, version, text_md, changelog_md, change_class, published_at, effective_at";
+
+fn policy(r: &sqlx::any::AnyRow) -> CatalogResult<Policy> {
+    Ok(Policy {
+        id: r.try_get("id").map_err(db_err)?,
+        kind: r.try_get("kind").map_err(db_err)?,
+        version: r.try_get("version").map_err(db_err)?,
+        text_md: r.try_get("text_md").map_err(db_err)?,
+        changelog_md: r.try_get("changelog_md").map_err(db_err)?,
+        change_class: r.try_get("change_class").map_err(db_err)?,
+        published_at: r.try_get("published_at").map_err(db_err)?,
+        effective_at: r.try_get("effective_at").map_err(db_err)?,
+    })
+}
 
 const EXPORT_COLUMNS: &str = "id, user_id, requested_at, ready_at, bytes, expires_at";
 
@@ -199,6 +214,63 @@ impl PrivacyRepo for SqlCatalog {
                 })
                 .collect::<CatalogResult<Vec<_>>>()?;
         Ok(SubjectData { sessions, events, uploads, exports: self.exports_of(user_id).await?, consents })
+    }
+
+    async fn policies(&self, kind: &str) -> CatalogResult<Vec<Policy>> {
+        sqlx::query(&format!("SELECT {POLICY_COLUMNS} FROM policies WHERE kind = $1 ORDER BY version DESC"))
+            .bind(kind)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(policy)
+            .collect()
+    }
+
+    async fn insert_policy(&self, p: &Policy, latest_version: i64) -> CatalogResult<Option<Policy>> {
+        let mut w = self.quiet_tx().await?;
+        let latest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM policies WHERE kind = $1")
+            .bind(&p.kind)
+            .fetch_one(&mut *w.tx)
+            .await
+            .map_err(db_err)?;
+        if latest.unwrap_or(0) != latest_version {
+            w.rollback().await?;
+            return Ok(None);
+        }
+        let row = sqlx::query(&format!(
+            "INSERT INTO policies (kind, version, text_md, changelog_md, change_class, published_at, effective_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {POLICY_COLUMNS}"
+        ))
+        .bind(&p.kind)
+        .bind(latest_version + 1)
+        .bind(&p.text_md)
+        .bind(&p.changelog_md)
+        .bind(&p.change_class)
+        .bind(p.published_at)
+        .bind(p.effective_at)
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(db_err)?;
+        let stored = policy(&row)?;
+        w.commit().await?;
+        Ok(Some(stored))
+    }
+
+    async fn accept_policies(&self, user_id: i64, now: i64) -> CatalogResult<u64> {
+        let _w = self.sqlite_writer().await;
+        Ok(sqlx::query(
+            "INSERT INTO policy_acceptances (user_id, policy_id, accepted_at) \
+             SELECT CAST($1 AS BIGINT), p.id, CAST($2 AS BIGINT) FROM policies p WHERE p.effective_at = \
+               (SELECT MAX(q.effective_at) FROM policies q WHERE q.kind = p.kind AND q.effective_at <= $2) \
+             ON CONFLICT (user_id, policy_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected())
     }
 
     async fn set_share_opt_out(&self, user_id: i64, objects: bool, source: &str, now: i64) -> CatalogResult<bool> {

@@ -24,6 +24,7 @@ const SQLITE: &[(i64, &str)] = &[
     (16, include_str!("../migrations/sqlite/0016_erasure.sql")),
     (17, include_str!("../migrations/sqlite/0017_data_exports.sql")),
     (18, include_str!("../migrations/sqlite/0018_consents.sql")),
+    (19, include_str!("../migrations/sqlite/0019_policies.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -44,6 +45,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (16, include_str!("../migrations/postgres/0016_erasure.sql")),
     (17, include_str!("../migrations/postgres/0017_data_exports.sql")),
     (18, include_str!("../migrations/postgres/0018_consents.sql")),
+    (19, include_str!("../migrations/postgres/0019_policies.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -244,6 +244,8 @@ impl App {
             last_seen_at: now,
         };
         self.catalog.create_session(&row).await?;
+        // Using Nimbus after a policy version took effect is accepting it.
+        self.catalog.accept_policies(user.id, now).await?;
         tracing::info!(user = %nimbus_core::privacy::log_name(user.id), "console sign-in");
         Ok(NewSession { token, user })
     }

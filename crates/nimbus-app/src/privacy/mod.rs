@@ -9,6 +9,7 @@ pub mod erasure;
 pub mod export;
 pub mod ledger;
 pub mod objection;
+pub mod policies;
 pub mod sweep;
 
 /// Where the privacy work keeps its objects in the blob store (never swept as orphans).

@@ -3,12 +3,15 @@
 //! inventory; and `/.well-known/gpc.json`, which tells browsers that Global Privacy Control
 //! is honoured.
 
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use nimbus_app::App;
+use nimbus_app::ports::Policy;
 use nimbus_core::privacy::{Category, OnErasure, REGISTRY, Retention};
+use nimbus_core::timefmt::iso8601;
+use serde_json::json;
 
 use super::layout;
 use crate::session::COOKIES;
@@ -68,8 +71,38 @@ fn table_of(category: Category) -> Markup {
     }
 }
 
-/// `GET /privacy`.
-pub async fn page(State(app): State<App>) -> Response {
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
+}
+
+fn policy_json(p: &Policy) -> serde_json::Value {
+    json!({
+        "kind": p.kind,
+        "version": p.version,
+        "change_class": p.change_class,
+        "published_at": iso8601(p.published_at),
+        "effective_at": iso8601(p.effective_at),
+        "text": p.text_md,
+        "changelog": p.changelog_md,
+    })
+}
+
+/// A policy's text: paragraphs at blank lines, every character as text.
+fn paragraphs(text: &str) -> Markup {
+    html! { @for para in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) { p { (para) } } }
+}
+
+/// `GET /privacy`: the privacy policy in force (and the next one announced), then what this
+/// installation keeps, from the registry and the settings. JSON with `Accept: application/json`.
+pub async fn page(State(app): State<App>, headers: HeaderMap) -> Result<Response, crate::error::PageError> {
+    let view = app.policy_view("privacy").await?;
+    if wants_json(&headers) {
+        let body = json!({
+            "live": view.live.as_ref().map(policy_json),
+            "upcoming": view.upcoming.as_ref().map(policy_json),
+        });
+        return Ok(axum::Json(body).into_response());
+    }
     let categories = [
         Category::Account,
         Category::Consent,
@@ -79,7 +112,19 @@ pub async fn page(State(app): State<App>) -> Response {
         Category::AssetMeta,
     ];
     let content = html! {
-        p { "This page is written by Nimbus from the list of every place it keeps personal data, and from this installation's settings, so it says what the software does." }
+        @if let Some(up) = &view.upcoming {
+            div class="notice" role="status" {
+                p { strong { "This policy changes on " (iso8601(up.effective_at)) " (UTC)." } " What changes:" }
+                (paragraphs(&up.changelog_md))
+                p { a href="/privacy/versions" { "Every version" } }
+            }
+        }
+        @if let Some(live) = &view.live {
+            p class="muted" { "Version " (live.version) ", in force since " (iso8601(live.effective_at)) "." }
+            (paragraphs(&live.text_md))
+            h2 { "What this installation keeps" }
+        }
+        p { "What follows is written by Nimbus from the list of every place it keeps personal data, and from this installation's settings, so it says what the software does." }
         @for c in categories {
             h2 { (heading(c)) }
             (table_of(c))
@@ -108,7 +153,38 @@ pub async fn page(State(app): State<App>) -> Response {
         }
         p class="muted" { "Last changed " (LAST_UPDATE) "." }
     };
-    layout::bare_with("Privacy", content).into_response()
+    Ok(layout::bare_with("Privacy", content).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct KindQuery {
+    kind: Option<String>,
+}
+
+/// `GET /privacy/versions[?kind=terms]`: every version, newest first, with its changelog.
+pub async fn versions(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<KindQuery>,
+) -> Result<Response, crate::error::PageError> {
+    let kind = q.kind.filter(|k| nimbus_core::policy::KINDS.contains(&k.as_str())).unwrap_or_else(|| "privacy".into());
+    let all = app.policy_versions(&kind).await?;
+    if wants_json(&headers) {
+        return Ok(axum::Json(json!({ "kind": kind, "versions": all.iter().map(policy_json).collect::<Vec<_>>() }))
+            .into_response());
+    }
+    let content = html! {
+        @if all.is_empty() { p { "No version has been published." } }
+        @for p in &all {
+            h2 { "Version " (p.version) }
+            p class="muted" { "Published " (iso8601(p.published_at)) ", in force from " (iso8601(p.effective_at)) " (" (p.change_class) " change)." }
+            h3 { "What changed" }
+            (paragraphs(&p.changelog_md))
+            details { summary { "The text" } (paragraphs(&p.text_md)) }
+        }
+    };
+    Ok(layout::bare_with(if kind == "terms" { "Terms: versions" } else { "Privacy policy: versions" }, content)
+        .into_response())
 }
 
 /// `GET /cookies`.

@@ -15,6 +15,7 @@ mod jobs;
 mod limits;
 mod metadata;
 mod nodes;
+mod policies;
 mod privacy;
 mod resources;
 mod search;
