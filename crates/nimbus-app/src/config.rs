@@ -42,6 +42,9 @@ pub struct AppConfig {
     /// Where this installation keeps its data, in words for the privacy page: the catalog,
     /// the blob store and the mail relay (host names and regions only, never credentials).
     pub data_locations: Vec<(String, String)>,
+    /// Outside parties that receive personal data: Nimbus's own flows from the settings and
+    /// those the operator declares.
+    pub processors: Vec<nimbus_core::processors::Processor>,
 }
 
 impl AppConfig {
@@ -68,6 +71,7 @@ impl AppConfig {
             event_retention_secs: i64::from(nimbus_core::privacy::EVENT_RETENTION_DAYS) * 86_400,
             job_retention_secs: i64::from(nimbus_core::privacy::JOB_RETENTION_DAYS) * 86_400,
             deletion_grace_secs: i64::from(nimbus_core::privacy::DELETION_GRACE_DAYS) * 86_400,
+            processors: Vec::new(),
             data_locations: vec![
                 ("Catalog".to_owned(), "a SQLite database file on this server".to_owned()),
                 ("Files".to_owned(), "a directory on this server".to_owned()),

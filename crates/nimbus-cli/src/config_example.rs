@@ -13,7 +13,7 @@ struct OptionDoc {
     doc: &'static str,
 }
 
-const OPTIONS: [OptionDoc; 16] = [
+const OPTIONS: [OptionDoc; 17] = [
     OptionDoc {
         key: "listen",
         default: Some("\"127.0.0.1:8080\""),
@@ -110,6 +110,12 @@ const OPTIONS: [OptionDoc; 16] = [
         example: "",
         doc: "How long an account whose deletion its owner asked waits, blocked, before it is erased (the owner can cancel until then); a number and a unit, s, m, h or d. Flag --privacy-deletion-grace, NIMBUS_PRIVACY_DELETION_GRACE.",
     },
+    OptionDoc {
+        key: "privacy.processors_file",
+        default: None,
+        example: "\"/etc/nimbus/processors.toml\"",
+        doc: "Outside parties that receive personal data besides the mail relay and S3 provider Nimbus knows of: [[processor]] tables with name, purpose (transactional_mail, storage, webhooks, analytics, direct_marketing, other), data (a list) and location. Shown in the privacy centre and page; direct_marketing ones make the Shine the Light report. Flag --privacy-processors-file, NIMBUS_PRIVACY_PROCESSORS_FILE.",
+    },
 ];
 
 /// The example configuration file.
@@ -146,7 +152,13 @@ mod tests {
         example()
             .lines()
             .map(|l| match l.strip_prefix("# ") {
-                Some(rest) if OPTIONS.iter().any(|o| rest.starts_with(&format!("{} = ", o.key))) => rest.to_owned(),
+                Some(rest)
+                    if OPTIONS
+                        .iter()
+                        .any(|o| rest.starts_with(&format!("{} = ", o.key.rsplit('.').next().unwrap_or(o.key)))) =>
+                {
+                    rest.to_owned()
+                }
                 _ => l.to_owned(),
             })
             .collect::<Vec<_>>()

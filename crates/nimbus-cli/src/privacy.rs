@@ -33,6 +33,13 @@ pub enum PrivacyCommand {
         #[arg(long)]
         effective: Option<String>,
     },
+    /// The "Shine the Light" report (California Civil Code 1798.83) for a calendar year: the
+    /// third parties that received personal data for their own direct marketing.
+    ShineTheLight {
+        /// The year (default: the previous one).
+        #[arg(long)]
+        year: Option<i32>,
+    },
     /// Report every place where a person's e-mail address (and any other text given with
     /// --also, such as a name or an IP address) still appears: the catalog's text columns
     /// and statistics, the blob store, and the log files given. Exits with status 1 when
@@ -85,6 +92,20 @@ pub async fn privacy(s: Settings, cmd: PrivacyCommand) -> Result<(), Box<dyn Err
                 nimbus_core::timefmt::iso8601(done.policy.effective_at),
                 done.notified
             );
+            Ok(())
+        }
+        PrivacyCommand::ShineTheLight { year } => {
+            let year = year.unwrap_or_else(|| nimbus_core::timefmt::year_of(app.now()) - 1);
+            let parties = nimbus_core::processors::direct_marketing(&app.config.processors);
+            println!("Disclosures of personal information to third parties for their direct marketing, {year}:");
+            if parties.is_empty() {
+                println!(
+                    "none. This installation gives personal information to no third party for its direct marketing."
+                );
+            }
+            for p in parties {
+                println!("- {}: {}", p.name, p.data.join(", "));
+            }
             Ok(())
         }
         PrivacyCommand::Sweep { email, also, log } => {

@@ -60,6 +60,8 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
         config.deletion_grace_secs = secs;
     }
     config.data_locations = data_locations(s);
+    config.processors = known_processors(s);
+    config.processors.extend(s.processors.iter().cloned());
     let blobs = CachedBlobStore::new(Arc::new(blobs), BLOB_CACHE_BYTES, BLOB_CACHE_MAX_ITEM);
     let mut app =
         App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), Arc::new(SystemClock), Arc::new(RandomIds))?
@@ -102,6 +104,32 @@ fn data_locations(s: &Settings) -> Vec<(String, String)> {
         None => "none sent: messages go to the server's log, which names people by number only".to_owned(),
     };
     vec![("Catalog".into(), catalog), ("Files".into(), files), ("Mail".into(), mail)]
+}
+
+/// The outside parties Nimbus itself sends personal data to, from the settings.
+fn known_processors(s: &Settings) -> Vec<nimbus_core::processors::Processor> {
+    use nimbus_core::processors::{Processor, Purpose};
+    let mut out = Vec::new();
+    if let Some(host) = s.smtp_url.as_deref().and_then(nimbus_api::origins::authority) {
+        let host = host.rsplit_once('@').map_or(host.as_str(), |(_, h)| h).to_owned();
+        out.push(Processor {
+            name: format!("Mail relay {host}"),
+            purpose: Purpose::TransactionalMail,
+            data: vec!["e-mail address".into(), "the text of the mail".into()],
+            location: None,
+        });
+    }
+    if s.blob_url.as_deref().is_some_and(|u| u.starts_with("s3://")) {
+        let endpoint = std::env::var("AWS_ENDPOINT").unwrap_or_else(|_| "Amazon S3".into());
+        let endpoint = nimbus_api::origins::authority(&endpoint).unwrap_or(endpoint);
+        out.push(Processor {
+            name: format!("Object storage {endpoint}"),
+            purpose: Purpose::Storage,
+            data: vec!["uploaded files and data archives".into()],
+            location: std::env::var("AWS_REGION").ok(),
+        });
+    }
+    out
 }
 
 /// Removes staged files a crash left behind (they belong to no request any more).

@@ -75,6 +75,10 @@ pub struct ServeArgs {
     /// a number and a unit, s, m, h or d (default: 14d).
     #[arg(long, env = "NIMBUS_PRIVACY_DELETION_GRACE")]
     privacy_deletion_grace: Option<String>,
+    /// A TOML file of `[[processor]]` tables: the outside parties that receive personal data
+    /// besides the mail relay and S3 provider Nimbus knows of (default: none).
+    #[arg(long, env = "NIMBUS_PRIVACY_PROCESSORS_FILE")]
+    privacy_processors_file: Option<PathBuf>,
 }
 
 /// The `[privacy]` table of the file.
@@ -82,6 +86,15 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 struct PrivacyFile {
     deletion_grace: Option<String>,
+    processors_file: Option<PathBuf>,
+}
+
+/// The processors declared in a processors file.
+pub fn read_processors(path: &Path) -> Result<Vec<nimbus_core::processors::Processor>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file: nimbus_core::processors::ProcessorsFile =
+        toml::from_str(&text).map_err(|e| format!("invalid processors file {}: {e}", path.display()))?;
+    Ok(file.processor)
 }
 
 /// A duration option's value in seconds.
@@ -136,6 +149,8 @@ pub struct Settings {
     pub mail_from: String,
     /// `[privacy] deletion_grace`, in seconds.
     pub deletion_grace_secs: Option<i64>,
+    /// `[privacy] processors_file`, read.
+    pub processors: Vec<nimbus_core::processors::Processor>,
 }
 
 /// Sender of mail to console users when none is configured.
@@ -171,8 +186,16 @@ impl Settings {
             s.and_then(|s| s.privacy_deletion_grace.as_deref())
                 .or(file.privacy.as_ref().and_then(|p| p.deletion_grace.as_deref())),
         )?;
+        let processors = match s
+            .and_then(|s| s.privacy_processors_file.clone())
+            .or(file.privacy.as_ref().and_then(|p| p.processors_file.clone()))
+        {
+            Some(path) => read_processors(&path)?,
+            None => Vec::new(),
+        };
         Ok(Self {
             deletion_grace_secs,
+            processors,
             listen: s
                 .and_then(|s| s.listen)
                 .or(file.listen)
@@ -218,6 +241,7 @@ impl Settings {
             smtp_url: None,
             mail_from: None,
             privacy_deletion_grace: None,
+            privacy_processors_file: None,
         };
         Self::load(&common, Some(&serve))
     }
@@ -246,7 +270,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         mail_from,
         privacy,
     } = file;
-    let PrivacyFile { deletion_grace } = privacy.unwrap_or_default();
+    let PrivacyFile { deletion_grace, processors_file } = privacy.unwrap_or_default();
     duration("privacy deletion_grace", deletion_grace.as_deref())?;
     if let Some(u) = &smtp_url {
         if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
@@ -292,6 +316,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         ("smtp_url", smtp_url.is_some()),
         ("mail_from", mail_from.is_some()),
         ("privacy.deletion_grace", deletion_grace.is_some()),
+        ("privacy.processors_file", processors_file.is_some()),
     ])
 }
 
@@ -314,4 +339,28 @@ pub fn init_tracing() {
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processors_files_are_read_strictly() {
+        let dir = std::env::temp_dir().join(format!("nimbus-processors-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(
+            &good,
+            "[[processor]]\nname = \"Mailing house\"\npurpose = \"direct_marketing\"\ndata = [\"e-mail address\"]\nlocation = \"US\"\n",
+        )
+        .unwrap();
+        let p = read_processors(&good).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(nimbus_core::processors::direct_marketing(&p).len(), 1);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "[[processor]]\nname = \"X\"\npurpose = \"selling\"\ndata = []\n").unwrap();
+        assert!(read_processors(&bad).unwrap_err().contains("selling"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

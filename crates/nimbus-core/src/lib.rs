@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod params;
 pub mod policy;
 pub mod privacy;
+pub mod processors;
 pub mod search;
 pub mod signature;
 pub mod timefmt;

@@ -11,6 +11,11 @@ pub fn iso8601(unix_secs: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// The calendar year (UTC) of a Unix time.
+pub fn year_of(unix_secs: i64) -> i32 {
+    OffsetDateTime::from_unix_timestamp(unix_secs).map_or(1970, |t| t.year())
+}
+
 /// A day written `YYYY-MM-DD`, as the Unix time of its midnight UTC.
 pub fn parse_date(text: &str) -> Option<i64> {
     let mut parts = text.trim().splitn(3, '-');

@@ -50,6 +50,8 @@ pub struct SignedIn {
     pub user: User,
     pub session: SessionRow,
     pub memberships: Vec<Membership>,
+    /// Policy versions announced and not yet in force, for the console's banner.
+    pub upcoming_policies: Vec<crate::ports::Policy>,
 }
 
 impl SignedIn {
@@ -272,13 +274,14 @@ impl App {
             self.catalog.touch_session(&hash, now).await?;
         }
         let memberships = self.catalog.memberships(user.id).await?;
-        Ok(Some(SignedIn { user, session, memberships }))
+        let upcoming_policies = self.upcoming_policies().await?;
+        Ok(Some(SignedIn { user, session, memberships, upcoming_policies }))
     }
 
     /// The same session with the person's memberships read again (after a change to them).
     pub async fn session_of(&self, who: &SignedIn) -> AppResult<SignedIn> {
         let memberships = self.catalog.memberships(who.user.id).await?;
-        Ok(SignedIn { user: who.user.clone(), session: who.session.clone(), memberships })
+        Ok(SignedIn { memberships, ..who.clone() })
     }
 
     pub async fn sign_out(&self, token: &str) -> AppResult<()> {

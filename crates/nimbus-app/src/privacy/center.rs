@@ -33,8 +33,8 @@ pub struct PrivacyCenter {
     /// What is kept where (catalog, files, mail), from the settings.
     pub locations: Vec<(String, String)>,
     pub viewers: Vec<Viewer>,
-    /// Outside services that receive personal data (the mail relay, when one is set).
-    pub processors: Vec<String>,
+    /// Outside parties that receive personal data.
+    pub processors: Vec<nimbus_core::processors::Processor>,
     pub deletion_grace_secs: i64,
     /// Since when the person objects to sharing, if they do.
     pub share_opt_out_at: Option<i64>,
@@ -72,13 +72,7 @@ impl App {
                 viewers.push(Viewer { email: user.email.clone(), role: m.role, cloud: m.cloud_name.clone() });
             }
         }
-        let processors = self
-            .config
-            .data_locations
-            .iter()
-            .filter(|(what, where_)| what == "Mail" && where_.starts_with("sent through"))
-            .map(|(_, where_)| format!("Mail {where_}"))
-            .collect();
+        let processors = self.config.processors.clone();
         Ok(PrivacyCenter {
             held,
             locations: self.config.data_locations.clone(),

@@ -103,6 +103,15 @@ impl App {
         })
     }
 
+    /// The next version of each kind announced and not yet in force.
+    pub async fn upcoming_policies(&self) -> AppResult<Vec<Policy>> {
+        let mut out = Vec::new();
+        for kind in KINDS {
+            out.extend(self.policy_view(kind).await?.upcoming);
+        }
+        Ok(out)
+    }
+
     /// Every version of `kind`, newest first.
     pub async fn policy_versions(&self, kind: &str) -> AppResult<Vec<Policy>> {
         Ok(self.catalog.policies(kind).await?)

@@ -103,6 +103,15 @@ pub fn page(who: &SignedIn, cloud: Option<&str>, title: &str, body: Markup) -> M
                         button class="link" type="submit" { "Sign out" }
                     }
                 }
+                @for p in &who.upcoming_policies {
+                    div class="notice banner" role="status" {
+                        strong { "The " (if p.kind == "privacy" { "privacy policy" } else { "terms" }) " change on " (nimbus_core::timefmt::iso8601(p.effective_at)) " (UTC). " }
+                        (p.changelog_md.trim()) " "
+                        a href={ "/privacy/versions?kind=" (p.kind) } { "Read the new version" }
+                        ". If you do not agree, you can delete your account from "
+                        a href="/console/account" { "your account page" } " before then."
+                    }
+                }
                 main { (body) }
                 (footer())
             }

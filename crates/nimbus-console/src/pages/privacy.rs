@@ -151,6 +151,20 @@ pub async fn page(State(app): State<App>, headers: HeaderMap) -> Result<Response
                 }
             }
         }
+        h2 { "Who else receives personal data" }
+        @if app.config.processors.is_empty() {
+            p { "Nobody outside this installation." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Who" } th scope="col" { "What for" } th scope="col" { "What" } } }
+                tbody {
+                    @for p in &app.config.processors {
+                        tr { td { (p.name) } td { (p.purpose.as_str()) } td { (p.data.join(", ")) } }
+                    }
+                }
+            }
+        }
+        p { "Nobody receives personal data from this installation for their own marketing unless listed above as direct_marketing." }
         p class="muted" { "Last changed " (LAST_UPDATE) "." }
     };
     Ok(layout::bare_with("Privacy", content).into_response())

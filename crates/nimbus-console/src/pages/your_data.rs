@@ -33,7 +33,9 @@ fn as_json(c: &PrivacyCenter) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "locations": c.locations.iter().map(|(what, where_)| json!({"what": what, "where": where_})).collect::<Vec<_>>(),
         "who_can_see": c.viewers.iter().map(|v| json!({"email": v.email, "role": v.role.as_str(), "cloud": v.cloud})).collect::<Vec<_>>(),
-        "processors": c.processors,
+        "processors": c.processors.iter().map(|p| json!({
+            "name": p.name, "purpose": p.purpose.as_str(), "data": p.data, "location": p.location,
+        })).collect::<Vec<_>>(),
         "deletion_grace_seconds": c.deletion_grace_secs,
         "share_opt_out": c.share_opt_out_at.is_some(),
         "share_opt_out_at": c.share_opt_out_at.map(nimbus_core::timefmt::iso8601),
@@ -101,7 +103,7 @@ pub async fn page(State(app): State<App>, Signed(who, _): Signed, headers: Heade
         @if c.processors.is_empty() {
             p { "Nobody outside this installation." }
         } @else {
-            ul { @for p in &c.processors { li { (p) } } }
+            ul { @for p in &c.processors { li { (p.name) " (" (p.purpose.as_str()) "): " (p.data.join(", ")) } } }
         }
     };
     Ok(layout::page(&who, None, "Your data", body).into_response())

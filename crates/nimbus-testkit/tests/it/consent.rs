@@ -71,3 +71,42 @@ async fn gpc_sets_the_objection_the_person_can_lift_on_sqlite() {
 async fn gpc_sets_the_objection_the_person_can_lift_on_postgres() {
     gpc_sets_the_objection_the_person_can_lift(Db::Postgres).await;
 }
+
+/// The processors registry: the privacy centre lists each outside party with its purpose, and
+/// the direct-marketing ones are what the Shine the Light report names (none by default).
+#[tokio::test]
+async fn processors_are_listed_with_their_purpose() {
+    use nimbus_core::processors::{Processor, Purpose, direct_marketing};
+    let t = TestApp::new().await;
+    assert!(direct_marketing(&t.app.config.processors).is_empty(), "none by default");
+    let t = TestApp::on(Db::Sqlite, |c| {
+        c.processors = vec![
+            Processor {
+                name: "Mail relay smtp.example.net".into(),
+                purpose: Purpose::TransactionalMail,
+                data: vec!["e-mail address".into()],
+                location: None,
+            },
+            Processor {
+                name: "Mailing house".into(),
+                purpose: Purpose::DirectMarketing,
+                data: vec!["e-mail address".into()],
+                location: Some("US".into()),
+            },
+        ]
+    })
+    .await
+    .unwrap();
+    let u = t.app.create_user("pia@example.org", Some(PASSWORD.to_owned())).await.unwrap();
+    t.app.set_user_role(u.id, CLOUD, Some(Role::Viewer)).await.unwrap();
+    let mut b = Browser::new();
+    b.sign_in(&t, "pia@example.org", PASSWORD).await;
+    b.header("accept", "application/json");
+    let center = b.get(&t, "/console/account/privacy").await.json();
+    let purposes: Vec<&str> =
+        center["processors"].as_array().unwrap().iter().map(|p| p["purpose"].as_str().unwrap()).collect();
+    assert_eq!(purposes, ["transactional_mail", "direct_marketing"], "{center}");
+    assert_eq!(direct_marketing(&t.app.config.processors).len(), 1);
+    let page = String::from_utf8_lossy(&t.get("/privacy", &[]).await.body).into_owned();
+    assert!(page.contains("Mailing house") && page.contains("direct_marketing"));
+}

@@ -54,6 +54,12 @@ async fn notice_periods_and_who_hears(db: Db) {
     let past = t.app.publish_policy(version(ChangeClass::Legal, "Third", Some(T0 + 20 * DAY))).await;
     assert!(matches!(past, Err(AppError::PolicyRefused(_))), "not before the latest version: {past:?}");
 
+    // Everyone signed in sees the change announced in the console until it takes effect.
+    let mut b = Browser::new();
+    b.sign_in(&t, "active@example.org", PASSWORD).await;
+    let page = String::from_utf8_lossy(&b.get(&t, "/console/account").await.body).into_owned();
+    assert!(page.contains("The privacy policy change on") && page.contains("Changes for Second text."), "{page}");
+
     t.clock.advance(29 * DAY);
     let before = privacy_json(&t).await;
     assert_eq!(before["live"]["version"], 1);
@@ -62,6 +68,10 @@ async fn notice_periods_and_who_hears(db: Db) {
     assert!(html.contains("This policy changes on") && html.contains("Changes for Second text."), "{html}");
     assert!(html.contains("&lt;b&gt;as text&lt;/b&gt;"), "policy text is escaped");
     t.clock.advance(DAY);
+    b.sign_in(&t, "active@example.org", PASSWORD).await;
+    let page = b.get(&t, "/console/account").await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    assert!(!String::from_utf8_lossy(&page.body).contains("The privacy policy change on"), "no banner once in force");
     let after = privacy_json(&t).await;
     assert_eq!((after["live"]["version"].as_i64(), after["upcoming"].is_null()), (Some(2), true), "{after}");
     let versions = t.get("/privacy/versions", &[("accept", "application/json")]).await.json();
