@@ -45,6 +45,8 @@ pub struct AppConfig {
     /// Outside parties that receive personal data: Nimbus's own flows from the settings and
     /// those the operator declares.
     pub processors: Vec<nimbus_core::processors::Processor>,
+    /// Inactive-account cleanup; `None` (the default): off.
+    pub inactive_accounts: Option<crate::privacy::inactive::InactivePolicy>,
 }
 
 impl AppConfig {
@@ -72,6 +74,7 @@ impl AppConfig {
             job_retention_secs: i64::from(nimbus_core::privacy::JOB_RETENTION_DAYS) * 86_400,
             deletion_grace_secs: i64::from(nimbus_core::privacy::DELETION_GRACE_DAYS) * 86_400,
             processors: Vec::new(),
+            inactive_accounts: None,
             data_locations: vec![
                 ("Catalog".to_owned(), "a SQLite database file on this server".to_owned()),
                 ("Files".to_owned(), "a directory on this server".to_owned()),

@@ -524,6 +524,8 @@ pub struct User {
     pub deletion_due_at: Option<i64>,
     /// Since when the person objects to the sharing of their data.
     pub share_opt_out_at: Option<i64>,
+    /// The inactivity reminder last sent (days before deletion), cleared by signing in.
+    pub inactivity_notice_days: Option<i64>,
     /// Failed sign-ins since the last success or lockout.
     pub failed_sign_ins: i64,
     /// Sign-in is refused until then.
@@ -747,6 +749,8 @@ pub trait PrivacyRepo: Send + Sync {
     async fn insert_policy(&self, p: &Policy, latest_version: i64) -> CatalogResult<Option<Policy>>;
     /// Records that the person uses Nimbus under the versions in force at `now`.
     async fn accept_policies(&self, user_id: i64, now: i64) -> CatalogResult<u64>;
+    /// Records the inactivity reminder sent (days before deletion).
+    async fn set_inactivity_notice(&self, user_id: i64, days: i64) -> CatalogResult<()>;
     /// Sets (or lifts) a person's objection to sharing and records the change with its
     /// source; false when it was already so (nothing is recorded then).
     async fn set_share_opt_out(&self, user_id: i64, objects: bool, source: &str, now: i64) -> CatalogResult<bool>;

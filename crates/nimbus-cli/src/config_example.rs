@@ -13,7 +13,7 @@ struct OptionDoc {
     doc: &'static str,
 }
 
-const OPTIONS: [OptionDoc; 17] = [
+const OPTIONS: [OptionDoc; 20] = [
     OptionDoc {
         key: "listen",
         default: Some("\"127.0.0.1:8080\""),
@@ -116,6 +116,24 @@ const OPTIONS: [OptionDoc; 17] = [
         example: "\"/etc/nimbus/processors.toml\"",
         doc: "Outside parties that receive personal data besides the mail relay and S3 provider Nimbus knows of: [[processor]] tables with name, purpose (transactional_mail, storage, webhooks, analytics, direct_marketing, other), data (a list) and location. Shown in the privacy centre and page; direct_marketing ones make the Shine the Light report. Flag --privacy-processors-file, NIMBUS_PRIVACY_PROCESSORS_FILE.",
     },
+    OptionDoc {
+        key: "privacy.inactive_delete_after",
+        default: None,
+        example: "\"365d\"",
+        doc: "Delete accounts nobody signed in to for this long (with the deletion grace period and a cancel link); accounts that never signed in are spared; default: never. Flag --privacy-inactive-delete-after, NIMBUS_PRIVACY_INACTIVE_DELETE_AFTER.",
+    },
+    OptionDoc {
+        key: "privacy.inactive_reminders",
+        default: Some("[14, 7]"),
+        example: "",
+        doc: "Days before such a deletion on which a reminder is mailed. Flag --privacy-inactive-reminders, NIMBUS_PRIVACY_INACTIVE_REMINDERS.",
+    },
+    OptionDoc {
+        key: "privacy.inactive_exclude_roles",
+        default: Some("[\"owner\", \"admin\"]"),
+        example: "",
+        doc: "Roles whose holders are never cleaned up. Flag --privacy-inactive-exclude-roles, NIMBUS_PRIVACY_INACTIVE_EXCLUDE_ROLES.",
+    },
 ];
 
 /// The example configuration file.
@@ -195,5 +213,12 @@ mod tests {
         assert_eq!(file["mail_from"].as_str().unwrap(), defaults.mail_from);
         let grace = file["privacy"]["deletion_grace"].as_str().unwrap();
         assert_eq!(nimbus_core::timefmt::parse_duration_secs(grace), Some(app.deletion_grace_secs));
+        let inactive = nimbus_app::privacy::inactive::InactivePolicy::new(1);
+        let reminders: Vec<i64> =
+            file["privacy"]["inactive_reminders"].as_array().unwrap().iter().map(|v| v.as_integer().unwrap()).collect();
+        assert_eq!(reminders, inactive.reminder_days);
+        let roles: Vec<&str> =
+            file["privacy"]["inactive_exclude_roles"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert_eq!(roles, inactive.exclude_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>());
     }
 }

@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the HTTP server.
-    Serve(settings::ServeArgs),
+    Serve(Box<settings::ServeArgs>),
     /// Manage product environments.
     Env {
         #[command(subcommand)]
@@ -107,7 +107,7 @@ fn main() -> std::process::ExitCode {
         let settings = settings::Settings::load(
             &cli.common,
             match &cli.command {
-                Command::Serve(s) => Some(s),
+                Command::Serve(s) => Some(s.as_ref()),
                 _ => None,
             },
         )?;

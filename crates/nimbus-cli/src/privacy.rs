@@ -60,8 +60,13 @@ pub async fn privacy(s: Settings, cmd: PrivacyCommand) -> Result<(), Box<dyn Err
     let result = match cmd {
         PrivacyCommand::RunDue => {
             let replayed = app.replay_erasure_ledger().await?;
+            let inactive = app.inactive_accounts_round().await?;
             let erased = app.purge_due_accounts().await?;
             let pruned = app.prune_history().await?;
+            println!(
+                "inactive accounts: {} reminded, {} scheduled for deletion",
+                inactive.reminded, inactive.scheduled
+            );
             println!(
                 "{erased} account(s) erased, {replayed} erased again from the ledger; pruned {} event(s), {} job(s), {} session(s) and link(s), {} data archive(s)",
                 pruned.events, pruned.jobs, pruned.sessions, pruned.exports

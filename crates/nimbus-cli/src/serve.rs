@@ -62,6 +62,7 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
     config.data_locations = data_locations(s);
     config.processors = known_processors(s);
     config.processors.extend(s.processors.iter().cloned());
+    config.inactive_accounts.clone_from(&s.inactive_accounts);
     let blobs = CachedBlobStore::new(Arc::new(blobs), BLOB_CACHE_BYTES, BLOB_CACHE_MAX_ITEM);
     let mut app =
         App::new(config, Arc::new(catalog.clone()), Arc::new(blobs), Arc::new(SystemClock), Arc::new(RandomIds))?
@@ -202,6 +203,9 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
             }
             if let Err(e) = sweeper_app.prune_history().await {
                 tracing::warn!(error = %e, "pruning finished events and jobs failed");
+            }
+            if let Err(e) = sweeper_app.inactive_accounts_round().await {
+                tracing::warn!(error = %e, "the inactive-account round failed");
             }
             // The purge jobs erase accounts when due; this catches any whose job is gone.
             if let Err(e) = sweeper_app.purge_due_accounts().await {

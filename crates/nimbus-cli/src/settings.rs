@@ -79,6 +79,15 @@ pub struct ServeArgs {
     /// besides the mail relay and S3 provider Nimbus knows of (default: none).
     #[arg(long, env = "NIMBUS_PRIVACY_PROCESSORS_FILE")]
     privacy_processors_file: Option<PathBuf>,
+    /// Delete accounts nobody signed in to for this long (such as 365d); default: never.
+    #[arg(long, env = "NIMBUS_PRIVACY_INACTIVE_DELETE_AFTER")]
+    privacy_inactive_delete_after: Option<String>,
+    /// Days before such a deletion on which a reminder is mailed (default: 14,7).
+    #[arg(long, env = "NIMBUS_PRIVACY_INACTIVE_REMINDERS", value_delimiter = ',')]
+    privacy_inactive_reminders: Option<Vec<i64>>,
+    /// Roles whose holders are never cleaned up (default: owner,admin).
+    #[arg(long, env = "NIMBUS_PRIVACY_INACTIVE_EXCLUDE_ROLES", value_delimiter = ',')]
+    privacy_inactive_exclude_roles: Option<Vec<nimbus_core::accounts::Role>>,
 }
 
 /// The `[privacy]` table of the file.
@@ -87,6 +96,16 @@ pub struct ServeArgs {
 struct PrivacyFile {
     deletion_grace: Option<String>,
     processors_file: Option<PathBuf>,
+    inactive_delete_after: Option<String>,
+    inactive_reminders: Option<Vec<i64>>,
+    inactive_exclude_roles: Option<Vec<String>>,
+}
+
+fn roles(names: &[String]) -> Result<Vec<nimbus_core::accounts::Role>, String> {
+    names
+        .iter()
+        .map(|n| n.parse().map_err(|e: nimbus_core::accounts::AccountError| format!("inactive_exclude_roles: {e}")))
+        .collect()
 }
 
 /// The processors declared in a processors file.
@@ -151,6 +170,8 @@ pub struct Settings {
     pub deletion_grace_secs: Option<i64>,
     /// `[privacy] processors_file`, read.
     pub processors: Vec<nimbus_core::processors::Processor>,
+    /// `[privacy] inactive_*`: `None` when the cleanup is off.
+    pub inactive_accounts: Option<nimbus_app::privacy::inactive::InactivePolicy>,
 }
 
 /// Sender of mail to console users when none is configured.
@@ -193,9 +214,36 @@ impl Settings {
             Some(path) => read_processors(&path)?,
             None => Vec::new(),
         };
+        let p = file.privacy.as_ref();
+        let inactive_accounts = match duration(
+            "privacy inactive_delete_after",
+            s.and_then(|s| s.privacy_inactive_delete_after.as_deref())
+                .or(p.and_then(|p| p.inactive_delete_after.as_deref())),
+        )? {
+            None => None,
+            Some(secs) => {
+                let mut policy = nimbus_app::privacy::inactive::InactivePolicy::new(secs);
+                if let Some(r) = s
+                    .and_then(|s| s.privacy_inactive_reminders.clone())
+                    .or(p.and_then(|p| p.inactive_reminders.clone()))
+                {
+                    policy.reminder_days = r;
+                }
+                match s.and_then(|s| s.privacy_inactive_exclude_roles.clone()) {
+                    Some(r) => policy.exclude_roles = r,
+                    None => {
+                        if let Some(names) = p.and_then(|p| p.inactive_exclude_roles.as_deref()) {
+                            policy.exclude_roles = roles(names)?;
+                        }
+                    }
+                }
+                Some(policy)
+            }
+        };
         Ok(Self {
             deletion_grace_secs,
             processors,
+            inactive_accounts,
             listen: s
                 .and_then(|s| s.listen)
                 .or(file.listen)
@@ -242,6 +290,9 @@ impl Settings {
             mail_from: None,
             privacy_deletion_grace: None,
             privacy_processors_file: None,
+            privacy_inactive_delete_after: None,
+            privacy_inactive_reminders: None,
+            privacy_inactive_exclude_roles: None,
         };
         Self::load(&common, Some(&serve))
     }
@@ -270,8 +321,18 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         mail_from,
         privacy,
     } = file;
-    let PrivacyFile { deletion_grace, processors_file } = privacy.unwrap_or_default();
+    let PrivacyFile {
+        deletion_grace,
+        processors_file,
+        inactive_delete_after,
+        inactive_reminders,
+        inactive_exclude_roles,
+    } = privacy.unwrap_or_default();
     duration("privacy deletion_grace", deletion_grace.as_deref())?;
+    duration("privacy inactive_delete_after", inactive_delete_after.as_deref())?;
+    if let Some(names) = &inactive_exclude_roles {
+        roles(names)?;
+    }
     if let Some(u) = &smtp_url {
         if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
             return Err("smtp_url must be an smtp:// or smtps:// URL".to_owned());
@@ -317,6 +378,9 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         ("mail_from", mail_from.is_some()),
         ("privacy.deletion_grace", deletion_grace.is_some()),
         ("privacy.processors_file", processors_file.is_some()),
+        ("privacy.inactive_delete_after", inactive_delete_after.is_some()),
+        ("privacy.inactive_reminders", inactive_reminders.is_some()),
+        ("privacy.inactive_exclude_roles", inactive_exclude_roles.is_some()),
     ])
 }
 

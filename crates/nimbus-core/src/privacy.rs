@@ -183,6 +183,12 @@ pub const REGISTRY: &[PersonalColumn] = &[
             "When you first used Nimbus after each version of the privacy policy or terms took effect.",
         )
     },
+    account(
+        "users",
+        "inactivity_notice_days",
+        Export::Include,
+        "Which reminder was last sent before an inactive account is deleted (when the operator turned that on).",
+    ),
     account("users", "deletion_due_at", Export::Include, "When an account whose deletion was asked is erased."),
     account("users", "failed_sign_ins", Export::Include, "Failed sign-ins in a row, for the lockout."),
     account("users", "locked_until", Export::Include, "Until when sign-in is locked after failures."),

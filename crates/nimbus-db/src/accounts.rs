@@ -9,7 +9,8 @@ use sqlx::any::AnyRow;
 
 use crate::{SqlCatalog, db_err};
 
-const USER_COLUMNS: &str = "id, email, password_hash, disabled_at, deletion_due_at, share_opt_out_at, failed_sign_ins, locked_until, created_at, \
+const USER_COLUMNS: &str = "id, email, password_hash, disabled_at, deletion_due_at, share_opt_out_at, \
+     inactivity_notice_days, failed_sign_ins, locked_until, created_at, \
      last_sign_in_at, totp_secret, totp_pending, totp_last_step";
 
 fn user(r: &AnyRow) -> CatalogResult<User> {
@@ -20,6 +21,7 @@ fn user(r: &AnyRow) -> CatalogResult<User> {
         disabled_at: r.try_get("disabled_at").map_err(db_err)?,
         deletion_due_at: r.try_get("deletion_due_at").map_err(db_err)?,
         share_opt_out_at: r.try_get("share_opt_out_at").map_err(db_err)?,
+        inactivity_notice_days: r.try_get("inactivity_notice_days").map_err(db_err)?,
         failed_sign_ins: r.try_get("failed_sign_ins").map_err(db_err)?,
         locked_until: r.try_get("locked_until").map_err(db_err)?,
         created_at: r.try_get("created_at").map_err(db_err)?,
@@ -164,9 +166,11 @@ impl AccountRepo for SqlCatalog {
     }
 
     async fn record_sign_in(&self, user_id: i64, now: i64) -> CatalogResult<()> {
-        let q = sqlx::query("UPDATE users SET failed_sign_ins = 0, last_sign_in_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(user_id);
+        let q = sqlx::query(
+            "UPDATE users SET failed_sign_ins = 0, last_sign_in_at = $1, inactivity_notice_days = NULL WHERE id = $2",
+        )
+        .bind(now)
+        .bind(user_id);
         self.write_one(q).await.map(|_| ())
     }
 

@@ -273,6 +273,17 @@ impl PrivacyRepo for SqlCatalog {
         .rows_affected())
     }
 
+    async fn set_inactivity_notice(&self, user_id: i64, days: i64) -> CatalogResult<()> {
+        let _w = self.sqlite_writer().await;
+        sqlx::query("UPDATE users SET inactivity_notice_days = $1 WHERE id = $2")
+            .bind(days)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn set_share_opt_out(&self, user_id: i64, objects: bool, source: &str, now: i64) -> CatalogResult<bool> {
         let mut w = self.quiet_tx().await?;
         let q = if objects {

@@ -25,6 +25,7 @@ const SQLITE: &[(i64, &str)] = &[
     (17, include_str!("../migrations/sqlite/0017_data_exports.sql")),
     (18, include_str!("../migrations/sqlite/0018_consents.sql")),
     (19, include_str!("../migrations/sqlite/0019_policies.sql")),
+    (20, include_str!("../migrations/sqlite/0020_inactivity.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -46,6 +47,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (17, include_str!("../migrations/postgres/0017_data_exports.sql")),
     (18, include_str!("../migrations/postgres/0018_consents.sql")),
     (19, include_str!("../migrations/postgres/0019_policies.sql")),
+    (20, include_str!("../migrations/postgres/0020_inactivity.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

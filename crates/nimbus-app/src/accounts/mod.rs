@@ -63,7 +63,7 @@ impl SignedIn {
 /// How far a sign-in got.
 #[derive(Debug, Clone)]
 pub enum SignIn {
-    Done(NewSession),
+    Done(Box<NewSession>),
     /// The password was right; the second step asks a code, for the person this token names
     /// (it goes into a short-lived cookie).
     CodeNeeded {
@@ -230,7 +230,7 @@ impl App {
                 .await?;
             return Ok(SignIn::CodeNeeded { token });
         }
-        Ok(SignIn::Done(self.start_session(user).await?))
+        Ok(SignIn::Done(Box::new(self.start_session(user).await?)))
     }
 
     /// A new session for a person who has just proved who they are.

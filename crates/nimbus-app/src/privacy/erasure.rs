@@ -24,33 +24,39 @@ impl App {
     /// `DELETE /console/account`: the person's own password first.
     pub async fn request_account_deletion(&self, who: &SignedIn, password: String) -> AppResult<DeletionScheduled> {
         self.challenge(&who.user, password).await?;
+        self.schedule_deletion(&who.user, "You asked for your Nimbus console account to be deleted.").await
+    }
+
+    /// Blocks the account now and erases it when the grace period is over, unless the link
+    /// mailed to the person (whose mail starts with `why`) cancels it first.
+    pub(crate) async fn schedule_deletion(&self, user: &User, why: &str) -> AppResult<DeletionScheduled> {
         let now = self.now();
         let due_at = now.saturating_add(self.config.deletion_grace_secs.max(0));
-        if !self.catalog.set_deletion_due(who.user.id, Some(due_at)).await? {
+        if !self.catalog.set_deletion_due(user.id, Some(due_at)).await? {
             return Err(AppError::NotSignedIn);
         }
-        let job = NewJob::new(PURGE, None, json!({ "user_id": who.user.id }), due_at)
-            .key(format!("purge:{}:{due_at}", who.user.id))
+        let job = NewJob::new(PURGE, None, json!({ "user_id": user.id }), due_at)
+            .key(format!("purge:{}:{due_at}", user.id))
             .attempts(20);
         self.catalog.enqueue(&job, now).await?;
         let token = self.new_token();
         self.catalog
-            .create_link(&token_hash(&token), LinkPurpose::CancelDeletion, Some(who.user.id), now, due_at.max(now + 1))
+            .create_link(&token_hash(&token), LinkPurpose::CancelDeletion, Some(user.id), now, due_at.max(now + 1))
             .await?;
         let body = format!(
-            "You asked for your Nimbus console account to be deleted. It is blocked now, and it will be \
-             erased for good at {} (UTC). Changed your mind? This link cancels the deletion until then: {}",
+            "{why} It is blocked now, and it will be erased for good at {} (UTC). Changed your mind? This \
+             link cancels the deletion until then: {}",
             nimbus_core::timefmt::iso8601(due_at),
             self.console_url(&format!("account/cancel-deletion/{token}"))
         );
         let mail = Mail {
-            user_id: who.user.id,
-            to: who.user.email.clone(),
+            user_id: user.id,
+            to: user.email.clone(),
             subject: "Your Nimbus account will be deleted".into(),
             body,
         };
         self.mailer.send(&mail).await?;
-        tracing::info!(user = %nimbus_core::privacy::log_name(who.user.id), due_at, "account deletion asked");
+        tracing::info!(user = %nimbus_core::privacy::log_name(user.id), due_at, "account deletion scheduled");
         self.wake.notify_one();
         Ok(DeletionScheduled { due_at })
     }

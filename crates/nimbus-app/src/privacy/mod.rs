@@ -7,6 +7,7 @@ pub mod center;
 pub mod disable;
 pub mod erasure;
 pub mod export;
+pub mod inactive;
 pub mod ledger;
 pub mod objection;
 pub mod policies;

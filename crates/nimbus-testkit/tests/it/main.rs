@@ -10,6 +10,7 @@ mod erasure;
 mod errors;
 mod export;
 mod honoured;
+mod inactive;
 mod isolation;
 mod jobs;
 mod limits;
