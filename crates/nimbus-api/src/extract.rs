@@ -154,6 +154,11 @@ pub async fn upload_params(app: &App, req: Request) -> ApiResult<(Params, Option
         let file = params.remove("file").filter(|f| !f.is_empty()).map(FileSource::Text);
         return Ok((params, file));
     }
+    // The parser stops at the closing boundary; what follows it (a chunked body's last chunk,
+    // an epilogue) is read here afterwards, so the answer never leaves unread bytes behind.
+    let (parts, body) = req.into_parts();
+    let shared = SharedBody(std::sync::Arc::new(std::sync::Mutex::new(Some(body.into_data_stream()))));
+    let req = Request::from_parts(parts, Body::from_stream(shared.clone()));
     let mut mp =
         Multipart::from_request(req, &()).await.map_err(|e| nimbus_app::AppError::MalformedBody(e.body_text()))?;
     let mut params = Params::new();
@@ -188,7 +193,39 @@ pub async fn upload_params(app: &App, req: Request) -> ApiResult<(Params, Option
             }
         }
     }
+    drop(mp);
+    if let Some(rest) = shared.take() {
+        drain(Body::from_stream(rest)).await;
+    }
     Ok((params, file))
+}
+
+/// A request body the multipart parser reads through, whose rest can be taken back after.
+#[derive(Clone)]
+struct SharedBody(std::sync::Arc<std::sync::Mutex<Option<axum::body::BodyDataStream>>>);
+
+impl SharedBody {
+    fn take(&self) -> Option<axum::body::BodyDataStream> {
+        self.0.lock().ok()?.take()
+    }
+}
+
+impl futures_util::Stream for SharedBody {
+    type Item = Result<Bytes, axum::Error>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use futures_util::StreamExt as _;
+        match self.0.lock() {
+            Ok(mut inner) => match inner.as_mut() {
+                Some(s) => s.poll_next_unpin(cx),
+                None => std::task::Poll::Ready(None),
+            },
+            Err(_) => std::task::Poll::Ready(None),
+        }
+    }
 }
 
 /// Bytes of a refused request's body read and dropped before answering.
