@@ -749,6 +749,19 @@ pub trait PrivacyRepo: Send + Sync {
     async fn insert_policy(&self, p: &Policy, latest_version: i64) -> CatalogResult<Option<Policy>>;
     /// Records that the person uses Nimbus under the versions in force at `now`.
     async fn accept_policies(&self, user_id: i64, now: i64) -> CatalogResult<u64>;
+    /// A new address asked for, waiting for its link (any earlier one of the person goes).
+    async fn create_email_change(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        new_email: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> CatalogResult<()>;
+    /// The change a live link names, used up: the person and the new address.
+    async fn take_email_change(&self, token_hash: &str, now: i64) -> CatalogResult<Option<(i64, String)>>;
+    /// Sets the address; false when another account has it.
+    async fn set_email(&self, user_id: i64, email: &str) -> CatalogResult<bool>;
     /// Records the inactivity reminder sent (days before deletion).
     async fn set_inactivity_notice(&self, user_id: i64, days: i64) -> CatalogResult<()>;
     /// Sets (or lifts) a person's objection to sharing and records the change with its

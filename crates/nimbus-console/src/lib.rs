@@ -43,6 +43,8 @@ pub fn router(app: App) -> Router {
         .route("/console/account/exports", get(pages::exports::list))
         .route("/console/account/exports/{id}", get(pages::exports::download))
         .route("/console/account/disable", post(pages::closing::disable))
+        .route("/console/account/email", post(pages::closing::change_email))
+        .route("/console/account/email/{token}", get(pages::closing::email_form).post(pages::closing::confirm_email))
         .route(
             "/console/account/cancel-deletion/{token}",
             get(pages::closing::cancel_form).post(pages::closing::cancel),

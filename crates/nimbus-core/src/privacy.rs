@@ -218,6 +218,16 @@ pub const REGISTRY: &[PersonalColumn] = &[
         )
     },
     PersonalColumn {
+        retention: Retention::UntilExpiry,
+        on_expiry: OnExpiry::Delete,
+        ..account(
+            "email_changes",
+            "new_email",
+            Export::Include,
+            "A new address you asked for, until you confirm it from the mail sent to it (24 hours at most).",
+        )
+    },
+    PersonalColumn {
         table: "sessions",
         column: "last_seen_at",
         category: Category::Session,

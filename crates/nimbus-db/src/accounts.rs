@@ -211,7 +211,8 @@ impl AccountRepo for SqlCatalog {
         let sessions =
             self.write_one(sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1").bind(idle_before)).await?;
         let links = self.write_one(sqlx::query("DELETE FROM account_links WHERE expires_at < $1").bind(now)).await?;
-        Ok(sessions + links)
+        let changes = self.write_one(sqlx::query("DELETE FROM email_changes WHERE expires_at < $1").bind(now)).await?;
+        Ok(sessions + links + changes)
     }
 
     async fn delete_sessions_of(&self, user_id: i64) -> CatalogResult<u64> {

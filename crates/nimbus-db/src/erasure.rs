@@ -273,6 +273,67 @@ impl PrivacyRepo for SqlCatalog {
         .rows_affected())
     }
 
+    async fn create_email_change(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        new_email: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> CatalogResult<()> {
+        let mut w = self.quiet_tx().await?;
+        sqlx::query("DELETE FROM email_changes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO email_changes (token_hash, user_id, new_email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(new_email)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(db_err)?;
+        w.commit().await
+    }
+
+    async fn take_email_change(&self, token_hash: &str, now: i64) -> CatalogResult<Option<(i64, String)>> {
+        let _w = self.sqlite_writer().await;
+        let row = sqlx::query(
+            "DELETE FROM email_changes WHERE token_hash = $1 AND expires_at > $2 RETURNING user_id, new_email",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| Ok((r.try_get("user_id").map_err(db_err)?, r.try_get("new_email").map_err(db_err)?))).transpose()
+    }
+
+    async fn set_email(&self, user_id: i64, email: &str) -> CatalogResult<bool> {
+        let _w = self.sqlite_writer().await;
+        let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = $1 AND id <> $2")
+            .bind(email)
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        if taken > 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
+            .bind(email)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(true)
+    }
+
     async fn set_inactivity_notice(&self, user_id: i64, days: i64) -> CatalogResult<()> {
         let _w = self.sqlite_writer().await;
         sqlx::query("UPDATE users SET inactivity_notice_days = $1 WHERE id = $2")

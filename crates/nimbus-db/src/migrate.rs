@@ -26,6 +26,7 @@ const SQLITE: &[(i64, &str)] = &[
     (18, include_str!("../migrations/sqlite/0018_consents.sql")),
     (19, include_str!("../migrations/sqlite/0019_policies.sql")),
     (20, include_str!("../migrations/sqlite/0020_inactivity.sql")),
+    (21, include_str!("../migrations/sqlite/0021_email_changes.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -48,6 +49,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (18, include_str!("../migrations/postgres/0018_consents.sql")),
     (19, include_str!("../migrations/postgres/0019_policies.sql")),
     (20, include_str!("../migrations/postgres/0020_inactivity.sql")),
+    (21, include_str!("../migrations/postgres/0021_email_changes.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

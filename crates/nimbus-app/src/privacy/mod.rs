@@ -11,6 +11,7 @@ pub mod inactive;
 pub mod ledger;
 pub mod objection;
 pub mod policies;
+pub mod rectify;
 pub mod sweep;
 
 /// Where the privacy work keeps its objects in the blob store (never swept as orphans).

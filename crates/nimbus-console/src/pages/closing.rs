@@ -1,6 +1,7 @@
-//! Closing one's own account: disabling it (undone by a mailed link) and deleting it (after
-//! a grace period, cancelled by a mailed link). Both ask the password again. The links' pages
-//! ask for a click before they act, so a mail scanner that opens links changes nothing.
+//! Changing one's address (confirmed from the new one), and closing one's own account:
+//! disabling it (undone by a mailed link) and deleting it (after a grace period, cancelled by
+//! a mailed link). Each asks the password again. The links' pages ask for a click before
+//! they act, so a mail scanner that opens links changes nothing.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -22,6 +23,16 @@ pub fn forms(app: &App, who: &SignedIn) -> Markup {
     let grace =
         if days >= 1 { format!("{days} day(s)") } else { format!("{} second(s)", app.config.deletion_grace_secs) };
     html! {
+        h2 { "Your e-mail address" }
+        p { "A new address takes effect when you follow the link we mail to it (within 24 hours); your current address is told." }
+        form method="post" action="/console/account/email" {
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            label for="new-email" { "New e-mail address" }
+            input id="new-email" type="email" name="email" autocomplete="email" required;
+            label for="email-password" { "Your password" }
+            input id="email-password" type="password" name="password" autocomplete="current-password" required;
+            button type="submit" { "Change my address" }
+        }
         h2 { "Disable your account" }
         p { "Nobody can sign in to a disabled account, and nothing more is recorded about you. A link we mail you enables it again." }
         form method="post" action="/console/account/disable" {
@@ -130,6 +141,61 @@ pub async fn delete(
             ))
         }
         Err(e) => refused(&app, &who, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    csrf: String,
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /console/account/email`.
+pub async fn change_email(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    Form(f): Form<EmailForm>,
+) -> Result<Response, PageError> {
+    csrf::check(&who.session.csrf, &f.csrf)?;
+    match app.request_email_change(&who, &f.email, f.password).await {
+        Ok(()) => Ok(super::account::render(
+            &app,
+            &who,
+            Some("We mailed a link to the new address. Your address changes when you follow it."),
+            None,
+            StatusCode::OK,
+        )
+        .await),
+        Err(e @ AppError::Account(_)) => {
+            Ok(super::account::render(&app, &who, None, Some(&e.to_string()), StatusCode::BAD_REQUEST).await)
+        }
+        Err(e) => refused(&app, &who, e).await,
+    }
+}
+
+/// `GET /console/account/email/{token}`.
+pub async fn email_form(Path(token): Path<String>) -> Response {
+    link_page(
+        "Confirm your new address",
+        "Confirming makes this address the one you sign in with and get mail at.",
+        &format!("/console/account/email/{token}"),
+        "Use this address",
+    )
+    .into_response()
+}
+
+/// `POST /console/account/email/{token}`.
+pub async fn confirm_email(State(app): State<App>, Path(token): Path<String>) -> Result<Response, PageError> {
+    match app.confirm_email_change(&token).await {
+        Err(e @ AppError::AlreadyExists(_)) => {
+            Ok((StatusCode::CONFLICT, layout::bare("Address taken", &e.to_string())).into_response())
+        }
+        other => {
+            link_done(other, "Address changed", "Your account now uses this address. Sign in with it from now on.")
+        }
     }
 }
 

@@ -18,6 +18,7 @@ mod metadata;
 mod nodes;
 mod policies;
 mod privacy;
+mod rectify;
 mod resources;
 mod search;
 mod security;
