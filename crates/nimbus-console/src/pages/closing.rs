@@ -64,10 +64,6 @@ pub struct ChallengeForm {
     password: String,
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
-}
-
 /// Signed out, with a page saying what happened.
 fn signed_out(app: &App, title: &str, message: &str) -> Response {
     (
@@ -123,7 +119,7 @@ pub async fn delete(
     match app.request_account_deletion(&who, f.password).await {
         Ok(s) => {
             let due = nimbus_core::timefmt::iso8601(s.due_at);
-            if wants_json(&headers) {
+            if super::wants_json(&headers) {
                 let body = serde_json::json!({ "status": "pending_deletion", "deletion_due_at": due });
                 return Ok((
                     StatusCode::OK,
@@ -262,8 +258,8 @@ mod tests {
     #[test]
     fn json_is_asked_by_accept() {
         let mut h = axum::http::HeaderMap::new();
-        assert!(!super::wants_json(&h));
+        assert!(!super::super::wants_json(&h));
         h.insert("accept", "application/json".parse().unwrap());
-        assert!(super::wants_json(&h));
+        assert!(super::super::wants_json(&h));
     }
 }

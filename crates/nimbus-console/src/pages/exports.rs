@@ -19,10 +19,6 @@ use crate::csrf::{self, CsrfForm};
 use crate::error::PageError;
 use crate::session::Signed;
 
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
-}
-
 fn export_json(e: &DataExport) -> serde_json::Value {
     json!({
         "id": e.id,
@@ -69,7 +65,7 @@ async fn render(app: &App, who: &SignedIn, error: Option<&str>, status: StatusCo
 
 /// `GET /console/account/exports`.
 pub async fn list(State(app): State<App>, Signed(who, _): Signed, headers: HeaderMap) -> Result<Response, PageError> {
-    if wants_json(&headers) {
+    if super::wants_json(&headers) {
         let exports = app.exports(&who).await?;
         return Ok(
             axum::Json(json!({ "exports": exports.iter().map(export_json).collect::<Vec<_>>() })).into_response()
@@ -87,11 +83,11 @@ pub async fn request(
 ) -> Result<Response, PageError> {
     csrf::check(&who.session.csrf, &f.csrf)?;
     match app.request_export(&who).await {
-        Ok(e) if wants_json(&headers) => Ok((StatusCode::ACCEPTED, axum::Json(export_json(&e))).into_response()),
+        Ok(e) if super::wants_json(&headers) => Ok((StatusCode::ACCEPTED, axum::Json(export_json(&e))).into_response()),
         Ok(_) => Ok((StatusCode::SEE_OTHER, [(header::LOCATION, "/console/account/exports")]).into_response()),
         Err(e @ AppError::ExportTooSoon { retry_after }) => {
             let retry = [(header::RETRY_AFTER, retry_after.to_string())];
-            if wants_json(&headers) {
+            if super::wants_json(&headers) {
                 let body = json!({ "error": { "message": e.to_string(), "retry_after": retry_after } });
                 return Ok((StatusCode::TOO_MANY_REQUESTS, retry, axum::Json(body)).into_response());
             }

@@ -44,3 +44,11 @@ pub async fn home(who: Result<Signed, PageError>) -> Result<Response, PageError>
         }
     }
 }
+
+/// Whether the request asks for the JSON variant of a page (`Accept: application/json`).
+pub fn wants_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}

@@ -71,10 +71,6 @@ fn table_of(category: Category) -> Markup {
     }
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
-}
-
 fn policy_json(p: &Policy) -> serde_json::Value {
     json!({
         "kind": p.kind,
@@ -96,7 +92,7 @@ fn paragraphs(text: &str) -> Markup {
 /// installation keeps, from the registry and the settings. JSON with `Accept: application/json`.
 pub async fn page(State(app): State<App>, headers: HeaderMap) -> Result<Response, crate::error::PageError> {
     let view = app.policy_view("privacy").await?;
-    if wants_json(&headers) {
+    if super::wants_json(&headers) {
         let body = json!({
             "live": view.live.as_ref().map(policy_json),
             "upcoming": view.upcoming.as_ref().map(policy_json),
@@ -183,7 +179,7 @@ pub async fn versions(
 ) -> Result<Response, crate::error::PageError> {
     let kind = q.kind.filter(|k| nimbus_core::policy::KINDS.contains(&k.as_str())).unwrap_or_else(|| "privacy".into());
     let all = app.policy_versions(&kind).await?;
-    if wants_json(&headers) {
+    if super::wants_json(&headers) {
         return Ok(axum::Json(json!({ "kind": kind, "versions": all.iter().map(policy_json).collect::<Vec<_>>() }))
             .into_response());
     }

@@ -3,7 +3,7 @@
 //! in a request of its own with a progress bar, dropped or picked.
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use nimbus_app::accounts::SignedIn;
@@ -132,7 +132,7 @@ pub async fn submit(
         StatusCode::OK
     };
     // The script asks for JSON, one file at a time.
-    if headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json")) {
+    if super::wants_json(&headers) {
         let items: Vec<serde_json::Value> = done
             .iter()
             .map(|r| match r {

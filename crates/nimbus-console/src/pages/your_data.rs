@@ -62,7 +62,7 @@ pub async fn objection(
 
 pub async fn page(State(app): State<App>, Signed(who, _): Signed, headers: HeaderMap) -> Result<Response, PageError> {
     let c = app.privacy_center(&who).await?;
-    if headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json")) {
+    if super::wants_json(&headers) {
         return Ok(axum::Json(as_json(&c)).into_response());
     }
     let body = html! {
