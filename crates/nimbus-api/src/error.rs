@@ -78,7 +78,10 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::JobNotFound(_)
         | E::UserNotFound(_) => StatusCode::NOT_FOUND,
         E::AlreadyExists(_) | E::Conflict(_) => StatusCode::CONFLICT,
-        E::AccountLocked { .. } | E::TooManyAttempts { .. } | E::ExportTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
+        E::AccountLocked { .. }
+        | E::TooManyAttempts { .. }
+        | E::TooManyClientAttempts { .. }
+        | E::ExportTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
         E::RateLimited | E::MetadataBusy => StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
         // The catalog database or the blob store did not answer: worth trying again.
         E::Busy | E::Catalog(_) | E::Blob(_) | E::Mail(_) => StatusCode::SERVICE_UNAVAILABLE,

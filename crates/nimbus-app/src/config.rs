@@ -20,6 +20,8 @@ pub struct AppConfig {
     /// Remote `file=https://...` fetches: timeout and hosts/IPs allowed despite being private.
     pub remote_timeout_secs: u64,
     pub remote_allowlist: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client (see [`crate::client_ip`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Algorithm of the signatures the server emits (response `signature`).
     pub signature_algorithm: Algorithm,
     /// Threads for blocking work, and how many jobs may wait for one.
@@ -64,6 +66,7 @@ impl AppConfig {
             max_file_bytes: 100 * 1024 * 1024,
             remote_timeout_secs: 20,
             remote_allowlist: Vec::new(),
+            trusted_proxies: Vec::new(),
             signature_algorithm: Algorithm::Sha1,
             cpu_threads: cores,
             cpu_queue: 256,

@@ -172,6 +172,9 @@ pub enum AppError {
     /// Too many sign-in attempts for one address in a short time.
     #[error("Too many sign-in attempts for this account; try again in {secs} seconds")]
     TooManyAttempts { secs: i64 },
+    /// Too many sign-in or reset requests from one client address.
+    #[error("Too many sign-in attempts from your network; try again in {secs} seconds")]
+    TooManyClientAttempts { secs: i64 },
     /// Too many failed sign-ins in a row.
     #[error("Too many failed sign-ins: this account is locked for {minutes} more minute(s)")]
     AccountLocked { minutes: i64 },

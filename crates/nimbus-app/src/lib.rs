@@ -15,6 +15,7 @@ pub mod assets;
 pub mod auth;
 pub mod bulk;
 pub mod chunked;
+pub mod client_ip;
 pub mod config;
 pub mod cpu;
 pub mod deliver;
@@ -78,6 +79,8 @@ pub struct App {
     pub mailer: Arc<dyn accounts::mail::Mailer>,
     /// Console sign-in attempts per address on this node.
     pub sign_in_attempts: accounts::attempts::AttemptLimiter,
+    /// Sign-in and reset requests per client IP address (see [`client_ip`]).
+    pub client_attempts: accounts::attempts::AttemptLimiter,
     /// Deliveries and renders counted on this node since the last flush.
     pub usage: usage::UsageMeter,
     /// The installation's secret that keys what an erased person leaves behind, read once.
@@ -115,7 +118,8 @@ impl App {
             renders: Arc::default(),
             notifications: None,
             mailer: Arc::new(accounts::mail::LogMailer),
-            sign_in_attempts: accounts::attempts::AttemptLimiter::default(),
+            sign_in_attempts: accounts::attempts::AttemptLimiter::new(accounts::attempts::MAX_ATTEMPTS),
+            client_attempts: accounts::attempts::AttemptLimiter::new(accounts::attempts::MAX_CLIENT_ATTEMPTS),
             usage: usage::UsageMeter::default(),
             pepper: Arc::default(),
         })

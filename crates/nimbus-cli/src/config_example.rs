@@ -13,7 +13,7 @@ struct OptionDoc {
     doc: &'static str,
 }
 
-const OPTIONS: [OptionDoc; 20] = [
+const OPTIONS: [OptionDoc; 21] = [
     OptionDoc {
         key: "listen",
         default: Some("\"127.0.0.1:8080\""),
@@ -67,6 +67,12 @@ const OPTIONS: [OptionDoc; 20] = [
         default: Some("[]"),
         example: "",
         doc: "Hosts or IPs remote-URL uploads may reach although they are private. Flag --remote-allowlist, NIMBUS_REMOTE_ALLOWLIST.",
+    },
+    OptionDoc {
+        key: "trusted_proxies",
+        default: Some("[]"),
+        example: "",
+        doc: "Proxies in front of Nimbus whose X-Forwarded-For names the client (addresses or networks); without them the peer is the client. Flag --trusted-proxies, NIMBUS_TRUSTED_PROXIES.",
     },
     OptionDoc {
         key: "admin_rate_limit",

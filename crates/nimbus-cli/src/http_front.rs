@@ -14,7 +14,8 @@ use std::net::SocketAddr;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::{Extension, Router};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -116,17 +117,16 @@ pub fn start(sockets: Sockets, router: &Router, timeouts: Timeouts) -> io::Resul
 /// connection to finish (an idle one closes at once, one in the middle of a request after
 /// its response) and waits for them.
 async fn serve(listener: tokio::net::TcpListener, router: Router, timeouts: Timeouts, stop: impl Future<Output = ()>) {
-    let service = TowerToHyperService::new(RequestBodyTimeout::new(router, timeouts.body_idle));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(timeouts.headers);
     let graceful = GracefulShutdown::new();
     let mut stop = std::pin::pin!(stop);
     loop {
-        let tcp = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             biased;
             () = &mut stop => break,
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_failed(&e).await;
                     continue;
@@ -139,7 +139,13 @@ async fn serve(listener: tokio::net::TcpListener, router: Router, timeouts: Time
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY not set");
         }
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(tcp), service.clone()));
+        // Each connection's requests carry its peer's address (the client, or a proxy the
+        // operator trusts to name it: see `nimbus_app::client_ip`).
+        let service = TowerToHyperService::new(RequestBodyTimeout::new(
+            tower::Layer::layer(&Extension(ConnectInfo(peer)), router.clone()),
+            timeouts.body_idle,
+        ));
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(tcp), service));
         tokio::spawn(async move {
             // A timeout or a client going away ends the connection with an error; there is
             // nobody left to answer.
@@ -288,6 +294,22 @@ mod tests {
         }
         workers.shutdown().await.unwrap();
         assert!(TcpStream::connect(addr).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn requests_carry_their_connections_peer() {
+        let router = Router::new().route(
+            "/",
+            axum::routing::get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+        );
+        let (addr, workers) = one_worker(&router, Timeouts::default());
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let me = s.local_addr().unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        assert!(out.ends_with(&me.to_string()), "{out}");
+        workers.shutdown().await.unwrap();
     }
 
     #[tokio::test]

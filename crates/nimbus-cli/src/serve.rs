@@ -56,6 +56,7 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
         config.admin_rate_limit = n;
     }
     config.remote_allowlist.clone_from(&s.remote_allowlist);
+    config.trusted_proxies.clone_from(&s.trusted_proxies);
     if let Some(secs) = s.deletion_grace_secs {
         config.deletion_grace_secs = secs;
     }

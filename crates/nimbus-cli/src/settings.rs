@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// Hosts or IPs remote-URL uploads may reach although they are private (comma-separated).
     #[arg(long, env = "NIMBUS_REMOTE_ALLOWLIST", value_delimiter = ',')]
     remote_allowlist: Option<Vec<String>>,
+    /// Proxies in front of Nimbus whose `X-Forwarded-For` names the client (addresses or
+    /// networks, comma-separated; default: none, the peer is the client).
+    #[arg(long, env = "NIMBUS_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Option<Vec<String>>,
     /// Admin API calls per hour and environment.
     #[arg(long, env = "NIMBUS_ADMIN_RATE_LIMIT")]
     admin_rate_limit: Option<u32>,
@@ -138,6 +142,7 @@ struct FileConfig {
     max_file_bytes: Option<u64>,
     remote_timeout_secs: Option<u64>,
     remote_allowlist: Option<Vec<String>>,
+    trusted_proxies: Option<Vec<String>>,
     admin_rate_limit: Option<u32>,
     http_workers: Option<u16>,
     header_timeout_secs: Option<u64>,
@@ -160,6 +165,7 @@ pub struct Settings {
     pub max_file_bytes: Option<u64>,
     pub remote_timeout_secs: Option<u64>,
     pub remote_allowlist: Vec<String>,
+    pub trusted_proxies: Vec<nimbus_app::client_ip::IpNet>,
     pub admin_rate_limit: Option<u32>,
     pub http_workers: Option<usize>,
     pub header_timeout_secs: Option<u64>,
@@ -240,6 +246,10 @@ impl Settings {
                 Some(policy)
             }
         };
+        let trusted_proxies = nimbus_app::client_ip::parse_trusted(
+            &s.and_then(|s| s.trusted_proxies.clone()).or(file.trusted_proxies).unwrap_or_default().join(","),
+        )
+        .map_err(|e| format!("trusted_proxies: {e}"))?;
         Ok(Self {
             deletion_grace_secs,
             processors,
@@ -256,6 +266,7 @@ impl Settings {
             max_file_bytes: s.and_then(|s| s.max_file_bytes).or(file.max_file_bytes),
             remote_timeout_secs: s.and_then(|s| s.remote_timeout_secs).or(file.remote_timeout_secs),
             remote_allowlist: s.and_then(|s| s.remote_allowlist.clone()).or(file.remote_allowlist).unwrap_or_default(),
+            trusted_proxies,
             admin_rate_limit: s.and_then(|s| s.admin_rate_limit).or(file.admin_rate_limit),
             http_workers: s.and_then(|s| s.http_workers).or(file.http_workers).map(usize::from),
             header_timeout_secs,
@@ -282,6 +293,7 @@ impl Settings {
             max_file_bytes: None,
             remote_timeout_secs: None,
             remote_allowlist: None,
+            trusted_proxies: None,
             admin_rate_limit: None,
             http_workers: None,
             header_timeout_secs: None,
@@ -313,6 +325,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         max_file_bytes,
         remote_timeout_secs,
         remote_allowlist,
+        trusted_proxies,
         admin_rate_limit,
         http_workers,
         header_timeout_secs,
@@ -370,6 +383,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         ("max_file_bytes", max_file_bytes.is_some()),
         ("remote_timeout_secs", remote_timeout_secs.is_some()),
         ("remote_allowlist", remote_allowlist.is_some()),
+        ("trusted_proxies", trusted_proxies.is_some()),
         ("admin_rate_limit", admin_rate_limit.is_some()),
         ("http_workers", http_workers.is_some()),
         ("header_timeout_secs", header_timeout_secs.is_some()),

@@ -51,7 +51,10 @@ fn status(e: &AppError) -> StatusCode {
         | E::UnknownApiKey(_)
         | E::PresetNotFound(_)
         | E::TransformationNotFound(_) => StatusCode::NOT_FOUND,
-        E::AccountLocked { .. } | E::TooManyAttempts { .. } | E::ExportTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
+        E::AccountLocked { .. }
+        | E::TooManyAttempts { .. }
+        | E::TooManyClientAttempts { .. }
+        | E::ExportTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
         E::Busy | E::Catalog(_) | E::Blob(_) | E::Mail(_) => StatusCode::SERVICE_UNAVAILABLE,
         E::Io(_) | E::Cpu(_) | E::Image(_) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,

@@ -109,3 +109,18 @@ impl FromRequestParts<App> for MaybeToken {
         Ok(MaybeToken(cookie(parts, SESSION_COOKIE).filter(|t| !t.is_empty()).map(str::to_owned)))
     }
 }
+
+/// The client's IP address: the connection's peer, or the client a trusted proxy names
+/// (`--trusted-proxies`); `None` when the request did not come over a socket (in-process
+/// tests). Used for per-client limits only, never stored or logged.
+pub struct Client(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<App> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        Ok(Client(nimbus_app::client_ip::resolve(peer, forwarded, &app.config.trusted_proxies)))
+    }
+}

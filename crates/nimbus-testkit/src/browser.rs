@@ -13,6 +13,8 @@ pub struct Browser {
     pub cookies: BTreeMap<String, String>,
     /// Headers sent with every request (a proxy's, say).
     pub headers: Vec<(String, String)>,
+    /// The connection's peer address, as the HTTP front gives every request (none by default).
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 impl Browser {
@@ -34,6 +36,9 @@ impl Browser {
         let mut b = Request::builder().method(method).uri(uri).header("cookie", self.cookie_header());
         for (k, v) in &self.headers {
             b = b.header(k.as_str(), v.as_str());
+        }
+        if let Some(peer) = self.peer {
+            b = b.extension(axum::extract::ConnectInfo(peer));
         }
         b
     }

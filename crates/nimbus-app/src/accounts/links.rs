@@ -106,7 +106,8 @@ impl App {
 
     /// Mails a reset link to an enabled account with this address. Says nothing either way:
     /// the answer must not tell whether an address has an account.
-    pub async fn request_password_reset(&self, email: &str) -> AppResult<()> {
+    pub async fn request_password_reset(&self, email: &str, client: Option<std::net::IpAddr>) -> AppResult<()> {
+        self.count_client_attempt(client, self.now())?;
         let Ok(email) = normalize_email(email) else { return Ok(()) };
         let Some(user) = self.catalog.user_by_email(&email).await? else { return Ok(()) };
         if user.disabled_at.is_some() {

@@ -18,6 +18,8 @@ pub mod totp;
 pub mod uploads;
 pub mod versions;
 
+use std::net::IpAddr;
+
 use nimbus_core::accounts::{Permission, Role, check_password, normalize_email};
 use sha2::{Digest, Sha256};
 
@@ -130,7 +132,7 @@ impl App {
         check_password(&new)?;
         // The session (or second step) the check opened is not needed: the new password ends
         // them all.
-        match self.sign_in(&who.user.email, current).await? {
+        match self.sign_in(&who.user.email, current, None).await? {
             SignIn::Done(s) => self.catalog.delete_session(&token_hash(&s.token)).await?,
             SignIn::CodeNeeded { token } => {
                 self.catalog.link(&token_hash(&token), LinkPurpose::SignInStep, self.now(), true).await?;
@@ -175,6 +177,16 @@ impl App {
         Err(AppError::SignInFailed)
     }
 
+    /// Counts a sign-in or reset request from `client`; refused past the per-client bound.
+    pub(crate) fn count_client_attempt(&self, client: Option<IpAddr>, now: i64) -> AppResult<()> {
+        match client {
+            Some(ip) => {
+                self.client_attempts.hit(&ip.to_string(), now).map_err(|secs| AppError::TooManyClientAttempts { secs })
+            }
+            None => Ok(()),
+        }
+    }
+
     async fn hash_password(&self, password: String) -> AppResult<String> {
         check_password(&password)?;
         // Hashing fails only on parameters fixed in code.
@@ -183,11 +195,13 @@ impl App {
 
     /// Signs a person in: a new session for a matching, enabled, unlocked account. Every
     /// failure looks the same from outside, except a lock, which says how long it lasts.
-    pub async fn sign_in(&self, email: &str, password: String) -> AppResult<SignIn> {
+    /// `client` is the client's IP address when known (see [`crate::client_ip`]).
+    pub async fn sign_in(&self, email: &str, password: String, client: Option<IpAddr>) -> AppResult<SignIn> {
         if password.len() > nimbus_core::accounts::MAX_PASSWORD_BYTES {
             return Err(AppError::SignInFailed);
         }
         let now = self.now();
+        self.count_client_attempt(client, now)?;
         let key = normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
         self.sign_in_attempts.hit(&key, now).map_err(|secs| AppError::TooManyAttempts { secs })?;
         let user = match normalize_email(email) {

@@ -150,10 +150,11 @@ pub struct ResetRequest {
 pub async fn reset_request_submit(
     State(app): State<App>,
     form_cookie: FormCookie,
+    crate::session::Client(client): crate::session::Client,
     Form(f): Form<ResetRequest>,
 ) -> Result<Response, PageError> {
     form_cookie.check(&f.csrf)?;
-    app.request_password_reset(&f.email).await?;
+    app.request_password_reset(&f.email, client).await?;
     let (token, cookie) = csrf::issue(&app);
     Ok(([(header::SET_COOKIE, cookie)], reset_request_page(&token, true)).into_response())
 }

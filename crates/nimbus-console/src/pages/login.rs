@@ -90,11 +90,12 @@ pub async fn submit(
     State(app): State<App>,
     MaybeToken(old): MaybeToken,
     form_cookie: FormCookie,
+    session::Client(client): session::Client,
     headers: axum::http::HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     form_cookie.check(&f.csrf)?;
-    match app.sign_in(&f.email, f.password).await {
+    match app.sign_in(&f.email, f.password, client).await {
         Ok(SignIn::Done(s)) => {
             if session::gpc(&headers) {
                 app.honour_gpc(&s.user).await?;
@@ -118,11 +119,14 @@ pub async fn submit(
             e @ (AppError::SignInFailed
             | AppError::AccountLocked { .. }
             | AppError::TooManyAttempts { .. }
+            | AppError::TooManyClientAttempts { .. }
             | AppError::AccountDeletionPending
             | AppError::Account(_)),
         ) => {
             let status = match e {
-                AppError::AccountLocked { .. } | AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::AccountLocked { .. }
+                | AppError::TooManyAttempts { .. }
+                | AppError::TooManyClientAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
                 AppError::AccountDeletionPending => StatusCode::FORBIDDEN,
                 _ => StatusCode::UNAUTHORIZED,
             };

@@ -356,6 +356,52 @@ async fn console_sign_in_attempts_are_limited_per_address() {
     assert_eq!(Browser::new().sign_in(&t, EMAIL, PASSWORD).await.status, StatusCode::SEE_OTHER);
 }
 
+/// One client may try at most 30 sign-ins (any addresses) and reset requests in five
+/// minutes; the client is the connection's peer, or, behind a trusted proxy, the address the
+/// proxy names. A header from anybody else names nobody.
+#[tokio::test]
+async fn console_sign_in_attempts_are_limited_per_client() {
+    let Some(t) = TestApp::on(Db::Sqlite, |c| {
+        c.trusted_proxies = nimbus_app::client_ip::parse_trusted("10.0.0.1").unwrap();
+    })
+    .await
+    else {
+        return;
+    };
+    with_user(&t, EMAIL, Role::Viewer).await;
+    let from = |peer: &str, forwarded: Option<&str>| {
+        let mut b = Browser::new();
+        b.peer = Some(format!("{peer}:40000").parse().unwrap());
+        if let Some(f) = forwarded {
+            b.header("x-forwarded-for", f);
+        }
+        b
+    };
+    for i in 0..30 {
+        let r = from("203.0.113.5", None).sign_in(&t, &format!("nobody{i}@example.org"), "wrong password").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // The 31st, even with the right password and a forged header, is refused.
+    let r = from("203.0.113.5", Some("198.51.100.77")).sign_in(&t, EMAIL, PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body(&r).contains("Too many sign-in attempts from your network; try again in 300 seconds"), "{}", body(&r));
+    // So is a reset request.
+    let mut b = from("203.0.113.5", None);
+    let csrf = hidden(&b.get(&t, "/console/reset").await, "csrf");
+    let r = b.post(&t, "/console/reset", &[("email", EMAIL), ("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another client is not affected, nor one the trusted proxy names, whatever the client
+    // claimed to the proxy (the left-most entry).
+    assert_eq!(from("203.0.113.6", None).sign_in(&t, EMAIL, PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let behind = |ip: &str| from("10.0.0.1", Some(&format!("203.0.113.5, {ip}")));
+    assert_eq!(behind("198.51.100.8").sign_in(&t, EMAIL, PASSWORD).await.status, StatusCode::SEE_OTHER);
+    // The proxy naming the limited client is refused for it.
+    let r = from("10.0.0.1", Some("203.0.113.5")).sign_in(&t, EMAIL, PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    t.clock.advance(300);
+    assert_eq!(from("203.0.113.5", None).sign_in(&t, EMAIL, PASSWORD).await.status, StatusCode::SEE_OTHER);
+}
+
 /// Session rows are kept for the registry's retention after their last use, then deleted by
 /// the maintenance round; expired one-time links go too.
 #[tokio::test]
