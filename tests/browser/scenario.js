@@ -223,6 +223,60 @@ step('metadata_form_follows_the_rules_live', async () => {
   assert.strictEqual(await page.getByLabel('Team').inputValue(), 'rnd');
 });
 
+// The core path with the keyboard alone: every control is reached with Tab, shows where the
+// focus is, and answers Enter; the first stop skips the top bar.
+step('the_console_works_with_the_keyboard_alone', async () => {
+  const context = await newContext(s.browser, 'keyboard');
+  const page = await context.newPage();
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement;
+    return {
+      tag: e.tagName,
+      label: e.labels && e.labels[0] ? e.labels[0].innerText.trim() : '',
+      text: (e.innerText || '').trim(),
+      href: e.getAttribute('href') || '',
+      outline: getComputedStyle(e).outlineStyle,
+    };
+  });
+  const tabTo = async (wanted, what, max = 80) => {
+    for (let i = 0; i < max; i++) {
+      await page.keyboard.press('Tab');
+      const f = await focused();
+      if (wanted(f)) {
+        assert.notStrictEqual(f.outline, 'none', `the focus on ${what} is visible`);
+        return f;
+      }
+    }
+    throw new Error(`Tab never reached ${what}`);
+  };
+  await page.goto(`${BASE}/console/login`);
+  await tabTo((f) => f.label === 'E-mail address', 'the e-mail field', 3);
+  await page.keyboard.type(OWNER);
+  await tabTo((f) => f.label === 'Password', 'the password field', 1);
+  await page.keyboard.type(PASSWORD);
+  await Promise.all([page.waitForURL(`**/console/${CLOUD}/library`), page.keyboard.press('Enter')]);
+  await tabTo((f) => f.text === 'Skip to main content', 'the skip link', 1);
+  await page.keyboard.press('Enter');
+  await tabTo((f) => f.label === 'Search', 'the search box', 15);
+  await page.keyboard.type('tags=coast');
+  await Promise.all([page.waitForURL(/q=tags%3Dcoast/), page.keyboard.press('Enter')]);
+  await tabTo((f) => f.tag === 'A' && /\/assets\/[0-9a-f]+$/.test(f.href), 'an asset of the results');
+  await Promise.all([page.waitForURL(`**/console/${CLOUD}/assets/**`), page.keyboard.press('Enter')]);
+  const asset = page.url();
+  await tabTo((f) => f.label === 'Tags (separated by commas)', 'the tags field');
+  await page.keyboard.press('End');
+  await page.keyboard.type(', keyboard');
+  await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Save', 'the Save button');
+  await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === asset),
+    page.keyboard.press('Enter'),
+  ]);
+  await page.waitForURL(asset);
+  await page.waitForLoadState('load');
+  assert.match(await page.getByLabel('Tags (separated by commas)').inputValue(), /keyboard/);
+  await context.close();
+});
+
 step('invite_an_editor_who_edits_but_sees_no_keys', async () => {
   const page = s.owner;
   await page.goto(`${BASE}/console/${CLOUD}/people`);
@@ -326,6 +380,7 @@ async function main() {
     executablePath: process.env.NIMBUS_CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-dev-shm-usage'],
   });
+  s.browser = browser;
   const ownerContext = await newContext(browser, 'owner');
   s.owner = await ownerContext.newPage();
   s.editorContext = await newContext(browser, 'editor');

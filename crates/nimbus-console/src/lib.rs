@@ -82,6 +82,7 @@ pub fn router(app: App) -> Router {
         .route("/console/{cloud}/schema/rules", post(pages::schema::post_rule))
         .route("/console/{cloud}/schema/rules/{id}", get(pages::schema::edit_rule))
         .route("/console/{cloud}/settings", get(pages::settings::page))
+        .route("/console/{cloud}/settings/presets", post(pages::settings::create_preset))
         .route("/console/{cloud}/settings/presets/{name}/delete", post(pages::settings::delete_preset))
         .route("/console/{cloud}/settings/transformations", post(pages::settings::create_transformation))
         .route("/console/{cloud}/settings/transformations/{name}/delete", post(pages::settings::delete_transformation))

@@ -5,6 +5,7 @@ use nimbus_core::accounts::Permission;
 use super::SignedIn;
 use crate::App;
 use crate::error::AppResult;
+use crate::params::Params;
 use crate::ports::{NamedTransformation, Preset};
 use crate::transformations::TransformationKinds;
 
@@ -15,6 +16,13 @@ impl App {
     pub async fn presets_as(&self, who: &SignedIn, cloud: &str) -> AppResult<Vec<Preset>> {
         let caller = self.authorize(who, cloud, Permission::ManagePresets)?;
         self.list_presets(caller.env).await
+    }
+
+    /// Creates a preset from the same parameters the Admin API takes (`name`, `unsigned`
+    /// and upload settings); answers its name.
+    pub async fn create_preset_as(&self, who: &SignedIn, cloud: &str, params: &Params) -> AppResult<String> {
+        let caller = self.authorize(who, cloud, Permission::ManagePresets)?;
+        self.create_preset(&caller, params).await
     }
 
     pub async fn delete_preset_as(&self, who: &SignedIn, cloud: &str, name: &str) -> AppResult<()> {

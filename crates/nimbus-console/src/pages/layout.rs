@@ -86,6 +86,8 @@ pub fn page(who: &SignedIn, cloud: Option<&str>, title: &str, body: Markup) -> M
         html lang="en" {
             (head(title))
             body {
+                // The first stop of the Tab key: past the top bar and the tabs, to the page.
+                a class="skip" href="#content" { "Skip to main content" }
                 header class="top" {
                     a class="brand" href="/console" { "Nimbus" }
                     nav aria-label="Environments" {
@@ -112,7 +114,7 @@ pub fn page(who: &SignedIn, cloud: Option<&str>, title: &str, body: Markup) -> M
                         a href="/console/account" { "your account page" } " before then."
                     }
                 }
-                main { (body) }
+                main id="content" tabindex="-1" { (body) }
                 (footer())
             }
         }

@@ -1,6 +1,6 @@
-//! Upload presets and named transformations, for admins: presets listed with their settings
-//! (created through the Admin API) and deleted here; named transformations listed, created
-//! and deleted here.
+//! Upload presets and named transformations, for admins: both listed, created and deleted
+//! here. A preset's settings are the Admin API's parameters: the common ones have fields of
+//! their own, any other goes in as `name=value` lines.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -8,6 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use nimbus_app::accounts::SignedIn;
+use nimbus_app::params::Params;
 use nimbus_app::{App, AppError};
 use serde::Deserialize;
 
@@ -16,20 +17,28 @@ use crate::csrf::{self, CsrfForm};
 use crate::error::PageError;
 use crate::session::Signed;
 
+/// Where a refusal is shown: next to the form it answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Preset,
+    Named,
+}
+
 async fn render(
     app: &App,
     who: &SignedIn,
     cloud: &str,
-    error: Option<&str>,
+    error: Option<(Section, &str)>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
+    let error_for = |f: Section| error.filter(|(at, _)| *at == f).map(|(_, e)| e);
     let presets = app.presets_as(who, cloud).await?;
     let named = app.named_transformations_as(who, cloud).await?;
     let body = html! {
         (layout::env_tabs(who, cloud, "settings"))
         h1 { "Presets and transformations" }
         h2 { "Upload presets" }
-        @if presets.is_empty() { p class="muted" { "No upload presets yet (create them with the Admin API)." } }
+        @if presets.is_empty() { p class="muted" { "No upload presets yet." } }
         @else {
             table {
                 thead { tr { th scope="col" { "Name" } th scope="col" { "Unsigned" } th scope="col" { "Settings" } th scope="col" { span class="visually-hidden" { "Actions" } } } }
@@ -50,8 +59,28 @@ async fn render(
                 }
             }
         }
+        h3 { "New upload preset" }
+        @if let Some(e) = error_for(Section::Preset) { p class="error" role="alert" id="preset-error" { (e) } }
+        form method="post" action={ "/console/" (cloud) "/settings/presets" } {
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            label for="p-name" { "Preset name" }
+            input id="p-name" type="text" name="name" required maxlength="255";
+            label class="check" {
+                input type="checkbox" name="unsigned" value="true";
+                " Unsigned (anyone may upload with it, without a signature)"
+            }
+            label for="p-folder" { "Folder" }
+            input id="p-folder" type="text" name="folder";
+            label for="p-tags" { "Tags (separated by commas)" }
+            input id="p-tags" type="text" name="tags";
+            label for="p-formats" { "Allowed formats (separated by commas)" }
+            input id="p-formats" type="text" name="allowed_formats" placeholder="jpg,png,webp";
+            label for="p-other" { "Other settings (one name=value per line)" }
+            textarea id="p-other" name="other" rows="3" placeholder="unique_filename=false" {}
+            button type="submit" { "Create upload preset" }
+        }
         h2 { "Named transformations" }
-        @if let Some(e) = error { p class="error" role="alert" { (e) } }
+        @if let Some(e) = error_for(Section::Named) { p class="error" role="alert" { (e) } }
         @if !named.is_empty() {
             table {
                 thead { tr { th scope="col" { "Name" } th scope="col" { "Definition" } th scope="col" { "Allowed in strict mode" } th scope="col" { span class="visually-hidden" { "Actions" } } } }
@@ -97,6 +126,71 @@ pub async fn page(
     render(&app, &who, &cloud, None, StatusCode::OK).await
 }
 
+#[derive(Deserialize)]
+pub struct PresetForm {
+    csrf: String,
+    name: String,
+    #[serde(default)]
+    unsigned: Option<String>,
+    #[serde(default)]
+    folder: String,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    allowed_formats: String,
+    #[serde(default)]
+    other: String,
+}
+
+impl PresetForm {
+    /// The Admin API's parameters for this form; a line of `other` without `=` is named.
+    fn params(&self) -> Result<Params, String> {
+        let mut p = Params::new();
+        p.push("name", self.name.trim());
+        p.push("unsigned", if self.unsigned.is_some() { "true" } else { "false" });
+        for (k, v) in [("folder", &self.folder), ("tags", &self.tags), ("allowed_formats", &self.allowed_formats)] {
+            if !v.trim().is_empty() {
+                p.push(k, v.trim());
+            }
+        }
+        for (i, line) in self.other.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let Some((k, v)) = line.split_once('=') else {
+                return Err(format!("Other settings, line {}: expected name=value", i + 1));
+            };
+            let k = k.trim();
+            if matches!(k, "name" | "unsigned" | "folder" | "tags" | "allowed_formats") || p.get(k).is_some() {
+                return Err(format!("Other settings, line {}: {k} is given twice", i + 1));
+            }
+            p.push(k, v.trim());
+        }
+        Ok(p)
+    }
+}
+
+/// `POST /console/{cloud}/settings/presets`.
+pub async fn create_preset(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    Path(cloud): Path<String>,
+    Form(f): Form<PresetForm>,
+) -> Result<Response, PageError> {
+    csrf::check(&who.session.csrf, &f.csrf)?;
+    let params = match f.params() {
+        Ok(p) => p,
+        Err(e) => return render(&app, &who, &cloud, Some((Section::Preset, &e)), StatusCode::BAD_REQUEST).await,
+    };
+    match app.create_preset_as(&who, &cloud, &params).await {
+        Ok(_) => Ok(back(&cloud)),
+        Err(
+            e @ (AppError::InvalidParam { .. }
+            | AppError::AlreadyExists(_)
+            | AppError::Unsupported(_)
+            | AppError::UnsupportedValue(_)),
+        ) => render(&app, &who, &cloud, Some((Section::Preset, &e.to_string())), StatusCode::BAD_REQUEST).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `POST /console/{cloud}/settings/presets/{name}/delete`.
 pub async fn delete_preset(
     State(app): State<App>,
@@ -127,7 +221,7 @@ pub async fn create_transformation(
     match app.create_named_transformation_as(&who, &cloud, f.name.trim(), f.definition.trim()).await {
         Ok(()) => Ok(back(&cloud)),
         Err(e @ (AppError::InvalidParam { .. } | AppError::InvalidTransformation(_) | AppError::AlreadyExists(_))) => {
-            render(&app, &who, &cloud, Some(&e.to_string()), StatusCode::BAD_REQUEST).await
+            render(&app, &who, &cloud, Some((Section::Named, &e.to_string())), StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(e.into()),
     }

@@ -303,6 +303,51 @@ async fn console_presets_and_named_transformations_for_admins() {
     let r = admin.post(&t, &format!("/console/{CLOUD}/settings/presets/avatars/delete"), &[("csrf", &csrf)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(t.admin(Method::GET, "upload_presets/avatars", None).await.status, StatusCode::NOT_FOUND);
+
+    // A preset made here is the Admin API's, and uploads use it.
+    let r = new_preset(&t, &mut admin, &csrf, "covers", "unique_filename=false\n").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    let got = t.admin(Method::GET, "upload_presets/covers", None).await.json();
+    assert_eq!(got["unsigned"], true, "{got}");
+    assert_eq!(got["settings"]["folder"], "covers", "{got}");
+    assert_eq!(got["settings"]["unique_filename"], false, "{got}");
+    let up = t
+        .post_multipart(
+            &format!("/v1_1/{CLOUD}/image/upload"),
+            nimbus_testkit::Multipart::new(&[("upload_preset", "covers")]).also_file("c.jpg", &photo_jpeg(8, 8)),
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::OK, "{}", body(&up));
+    assert!(up.json()["public_id"].as_str().unwrap().starts_with("covers/"), "{}", up.json());
+    // Refusals are shown next to the form, named.
+    for (name, other, says) in [
+        ("covers", "", "already exists"),
+        ("bad/name", "", "name"),
+        ("x1", "oops", "line 1: expected name=value"),
+        ("x2", "folder=twice", "folder is given twice"),
+    ] {
+        let r = new_preset(&t, &mut admin, &csrf, name, other).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(body(&r).contains(says), "{name}: {}", body(&r));
+    }
+    // Editors may not.
+    let ecsrf = hidden(&ed.get(&t, &format!("/console/{CLOUD}/library")).await, "csrf");
+    assert_eq!(new_preset(&t, &mut ed, &ecsrf, "ed", "").await.status, StatusCode::FORBIDDEN);
+}
+
+/// Posts the console's new-preset form: unsigned, folder `covers`, tags and formats, and
+/// `other` as the free lines.
+async fn new_preset(t: &TestApp, b: &mut Browser, csrf: &str, name: &str, other: &str) -> nimbus_testkit::TestResponse {
+    let form = [
+        ("csrf", csrf),
+        ("name", name),
+        ("unsigned", "true"),
+        ("folder", "covers"),
+        ("tags", "a, b"),
+        ("allowed_formats", "jpg"),
+        ("other", other),
+    ];
+    b.post(t, &format!("/console/{CLOUD}/settings/presets"), &form).await
 }
 
 /// The named transformation made in the console renders.
