@@ -76,8 +76,11 @@ pub(super) fn facet_rows(b: &mut Binds, env_p: &str, q: &Query, plan: &Plan, fac
     }
     // Several rows of one asset (two words of an OR, two terms of a prefix) count once; the
     // fewer columns the set of distinct rows holds, the faster it is built.
-    Some(format!("SELECT DISTINCT asset_pk{} FROM ({}) u", facet_list(facets), selects.join(" UNION ALL ")))
+    Some(format!("{DISTINCT_UNION}{} FROM ({}) u", facet_list(facets), selects.join(" UNION ALL ")))
 }
+
+/// How [`facet_rows`] starts the matches of several index reads, made distinct.
+pub(super) const DISTINCT_UNION: &str = "SELECT DISTINCT asset_pk";
 
 /// `, format, ...`: the facets asked for after a leading column.
 fn facet_list(facets: &[&str]) -> String {

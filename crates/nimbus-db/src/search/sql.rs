@@ -32,8 +32,10 @@ pub(super) enum Membership {
     Facets,
 }
 
-/// Index rows an estimate reads at most.
-const ESTIMATE_CAP: i64 = 5000;
+/// Index rows an estimate reads at most (a few milliseconds of an index-only scan): a leaf
+/// of more rows is "large", whatever its size. Large enough that a folder of a catalog of
+/// millions (10,000 assets in 5,000,000) still counts as selective.
+const ESTIMATE_CAP: i64 = 50_000;
 
 /// Which parts of a query test membership row by row whatever the mode: with a selective
 /// conjunct reading the matching ids (the driver), the other conjuncts are probed for each
@@ -367,9 +369,11 @@ pub(super) fn where_clause(b: &mut Binds, env: i64, q: &Query, mode: Membership,
 }
 
 /// Chooses a driver among the conjuncts of `q` that read index tables: the one with the
-/// fewest index rows, if it has fewer than [`ESTIMATE_CAP`]; the other such conjuncts are
-/// then probed per row. SQLite materialises every `IN (subquery)` list in full, so without
-/// this a selective `folder=x AND metadata.rating>=4` would read 40% of the catalog.
+/// fewest index rows, if it has fewer than [`ESTIMATE_CAP`] and another conjunct is much
+/// larger (four times, large, or of unknown size); the other such conjuncts are then probed
+/// per row. Without this a selective `folder=x AND metadata.rating>=4` would read 40% of
+/// the catalog (SQLite materialises every `IN (subquery)` list in full, PostgreSQL hashes
+/// it); when every list is small, reading them whole is cheaper than a probe per row.
 pub(super) async fn plan(conn: &mut AnyConnection, dialect: Dialect, env: i64, q: &Query) -> CatalogResult<Plan> {
     let none = Plan::none(dialect);
     let Query::And(parts) = q else { return Ok(none) };
@@ -389,11 +393,11 @@ pub(super) async fn plan(conn: &mut AnyConnection, dialect: Dialect, env: i64, q
             _ => members.push((addr(part), None)),
         }
     }
-    let driver = members.iter().filter_map(|(a, n)| n.map(|n| (n, *a))).min();
-    match driver {
-        Some((n, driver)) if n < ESTIMATE_CAP => {
-            Ok(Plan { probed: members.into_iter().map(|(a, _)| a).filter(|a| *a != driver).collect(), ..none })
-        }
-        _ => Ok(none),
+    let Some((n, driver)) = members.iter().filter_map(|(a, n)| n.map(|n| (n, *a))).min() else { return Ok(none) };
+    let larger = |e: &Option<i64>| e.is_none_or(|e| e >= ESTIMATE_CAP || e >= 4 * n.max(1));
+    if n < ESTIMATE_CAP && members.iter().any(|(a, e)| *a != driver && larger(e)) {
+        Ok(Plan { probed: members.into_iter().map(|(a, _)| a).filter(|a| *a != driver).collect(), ..none })
+    } else {
+        Ok(none)
     }
 }
