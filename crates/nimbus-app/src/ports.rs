@@ -640,8 +640,12 @@ pub trait AccountRepo: Send + Sync {
         now: i64,
         expires_at: i64,
     ) -> CatalogResult<()>;
-    /// A TOTP secret being set up (hex), or none.
+    /// A TOTP secret being set up (sealed, see `accounts::sealed`), or none.
     async fn set_totp_pending(&self, user_id: i64, secret: Option<&str>) -> CatalogResult<()>;
+    /// Every person's stored TOTP values: `(user, secret, pending)`, where either is set.
+    async fn totp_values(&self) -> CatalogResult<Vec<(i64, Option<String>, Option<String>)>>;
+    /// Replaces a stored TOTP value if it is still `old`; false when it changed meanwhile.
+    async fn replace_totp_value(&self, user_id: i64, column: TotpColumn, old: &str, new: &str) -> CatalogResult<bool>;
     /// Turns two-step sign-in on with this secret and these recovery code hashes (replacing
     /// any earlier ones), or off (`None`).
     async fn set_totp(&self, user_id: i64, enabled: Option<(&str, &[String])>) -> CatalogResult<()>;
@@ -653,6 +657,15 @@ pub trait AccountRepo: Send + Sync {
     /// The link if it exists for this purpose and has not expired; `take` deletes it as it is
     /// read, so that it works once.
     async fn link(&self, token_hash: &str, purpose: LinkPurpose, now: i64, take: bool) -> CatalogResult<Option<Link>>;
+}
+
+/// The two stored TOTP values of a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotpColumn {
+    /// The secret in use.
+    Secret,
+    /// A secret being set up.
+    Pending,
 }
 
 /// A place where a sweep found what it looked for: a table's column and how many rows.

@@ -178,6 +178,7 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
     // A catalog restored from a backup may hold people erased since: they are erased again
     // before anyone is served.
     app.replay_erasure_ledger().await?;
+    app.seal_legacy_totp_secrets().await?;
 
     // Nobody can sign in to the console yet: a one-time link creates the first owner. It is a
     // secret, kept off logs and journals like the credentials above.

@@ -2,7 +2,9 @@
 //! statement (on SQLite under the writer lock); tokens are stored by their SHA-256 only.
 
 use async_trait::async_trait;
-use nimbus_app::ports::{AccountRepo, CatalogError, CatalogResult, Link, LinkPurpose, Membership, SessionRow, User};
+use nimbus_app::ports::{
+    AccountRepo, CatalogError, CatalogResult, Link, LinkPurpose, Membership, SessionRow, TotpColumn, User,
+};
 use nimbus_core::accounts::Role;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
@@ -222,6 +224,24 @@ impl AccountRepo for SqlCatalog {
     async fn set_totp_pending(&self, user_id: i64, secret: Option<&str>) -> CatalogResult<()> {
         let q = sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2").bind(secret).bind(user_id);
         self.write_one(q).await.map(|_| ())
+    }
+
+    async fn totp_values(&self) -> CatalogResult<Vec<(i64, Option<String>, Option<String>)>> {
+        sqlx::query_as(
+            "SELECT id, totp_secret, totp_pending FROM users WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn replace_totp_value(&self, user_id: i64, column: TotpColumn, old: &str, new: &str) -> CatalogResult<bool> {
+        let column = match column {
+            TotpColumn::Secret => "totp_secret",
+            TotpColumn::Pending => "totp_pending",
+        };
+        let sql = format!("UPDATE users SET {column} = $1 WHERE id = $2 AND {column} = $3");
+        Ok(self.write_one(sqlx::query(&sql).bind(new).bind(user_id).bind(old)).await? == 1)
     }
 
     async fn set_totp(&self, user_id: i64, enabled: Option<(&str, &[String])>) -> CatalogResult<()> {

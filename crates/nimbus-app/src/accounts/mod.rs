@@ -13,6 +13,7 @@ pub mod mail;
 pub mod password;
 pub mod people;
 pub mod schema;
+pub mod sealed;
 pub mod settings;
 pub mod totp;
 pub mod uploads;

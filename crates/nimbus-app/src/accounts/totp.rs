@@ -32,15 +32,12 @@ fn recovery_hash(code: &str) -> String {
     hex::encode(Sha256::digest(normalize_recovery(code).as_bytes()))
 }
 
-fn secret_bytes(hex_secret: &str) -> AppResult<Vec<u8>> {
-    hex::decode(hex_secret).map_err(|_| AppError::Catalog("stored TOTP secret is not hex".into()))
-}
-
 impl App {
     /// Starts setting up two-step sign-in: a new secret, kept pending until confirmed.
     pub async fn start_totp(&self, who: &SignedIn) -> AppResult<TotpSetup> {
         let secret: [u8; 20] = rand::random();
-        self.catalog.set_totp_pending(who.user.id, Some(&hex::encode(secret))).await?;
+        let sealed = self.seal_secret(who.user.id, &secret).await?;
+        self.catalog.set_totp_pending(who.user.id, Some(&sealed)).await?;
         Ok(TotpSetup {
             secret_base32: totp::base32(&secret),
             otpauth_uri: totp::otpauth_uri("Nimbus", &who.user.email, &secret),
@@ -51,7 +48,7 @@ impl App {
     pub async fn pending_totp(&self, who: &SignedIn) -> AppResult<Option<TotpSetup>> {
         let user = self.catalog.user_by_id(who.user.id).await?.ok_or(AppError::NotSignedIn)?;
         let Some(pending) = user.totp_pending else { return Ok(None) };
-        let secret = secret_bytes(&pending)?;
+        let secret = self.open_secret(user.id, &pending).await?;
         Ok(Some(TotpSetup {
             secret_base32: totp::base32(&secret),
             otpauth_uri: totp::otpauth_uri("Nimbus", &user.email, &secret),
@@ -63,7 +60,7 @@ impl App {
     pub async fn confirm_totp(&self, who: &SignedIn, code: &str) -> AppResult<Vec<String>> {
         let user = self.catalog.user_by_id(who.user.id).await?.ok_or(AppError::NotSignedIn)?;
         let pending = user.totp_pending.ok_or(AppError::CodeFailed)?;
-        let Some(step) = totp::verify(&secret_bytes(&pending)?, code, self.now(), 0) else {
+        let Some(step) = totp::verify(&self.open_secret(user.id, &pending).await?, code, self.now(), 0) else {
             return Err(AppError::CodeFailed);
         };
         let codes: Vec<String> = (0..RECOVERY_CODES)
@@ -99,7 +96,17 @@ impl App {
     /// A code from the app (each step's code works once) or an unused recovery code.
     async fn check_second_factor(&self, user: &crate::ports::User, code: &str) -> AppResult<bool> {
         let Some(secret) = &user.totp_secret else { return Ok(false) };
-        if let Some(step) = totp::verify(&secret_bytes(secret)?, code, self.now(), user.totp_last_step) {
+        let secret = match self.open_secret(user.id, secret).await {
+            Ok(s) => Some(s),
+            // Another installation's seal, or a value copied from another row: no code can
+            // match; the operator hears of it, the person sees a wrong code.
+            Err(AppError::Catalog(e)) => {
+                tracing::error!(user = %nimbus_core::privacy::log_name(user.id), "{e}");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(step) = secret.and_then(|s| totp::verify(&s, code, self.now(), user.totp_last_step)) {
             return Ok(self.catalog.use_totp_step(user.id, step).await?);
         }
         let typed = normalize_recovery(code);

@@ -282,8 +282,13 @@ async fn console_two_step_sign_in_with_codes_and_recovery_codes() {
     let csrf = hidden(&b.get(&t, "/console/account").await, "csrf");
     let setup = b.post(&t, "/console/account/totp/start", &[("csrf", &csrf)]).await;
     assert!(body(&setup).contains("otpauth://totp/Nimbus:ada%40example%2Eorg?secret="), "{}", body(&setup));
+    // The catalog keeps the secret sealed; the page shows it (base32) to the person alone.
     let user = nimbus_app::ports::AccountRepo::user_by_id(&t.catalog, id).await.unwrap().unwrap();
-    let secret = hex::decode(user.totp_pending.unwrap()).unwrap();
+    let stored = user.totp_pending.unwrap();
+    let shown = body(&setup).split("secret=").nth(1).unwrap().split(['&', '"']).next().unwrap().to_owned();
+    let secret = from_base32(&shown);
+    assert_eq!(totp::base32(&secret), shown);
+    assert!(stored.starts_with("sealed1:") && !stored.contains(&hex::encode(&secret)), "{stored}");
     let code_at = |secs: i64| format!("{:06}", totp::code(&secret, totp::step(secs)));
     let r = b.post(&t, "/console/account/totp/confirm", &[("csrf", &csrf), ("code", "000000")]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
@@ -333,6 +338,52 @@ async fn console_two_step_sign_in_with_codes_and_recovery_codes() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     t.clock.advance(15 * 60 + 1);
     assert_eq!(Browser::new().sign_in(&t, EMAIL, PASSWORD).await.header("location"), Some("/console"));
+}
+
+/// RFC 4648 base32 without padding, as authenticator apps read it.
+fn from_base32(s: &str) -> Vec<u8> {
+    let (mut bits, mut n, mut out) = (0u64, 0u32, Vec::new());
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {s}"),
+        };
+        bits = (bits << 5) | u64::from(v);
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
+/// Secrets stored in plain hex before sealing existed are sealed at start-up and keep working.
+#[tokio::test]
+async fn console_plain_two_step_secrets_are_sealed_at_start_up() {
+    use nimbus_app::ports::AccountRepo;
+    use nimbus_core::accounts::totp;
+    let t = TestApp::new().await;
+    let id = with_user(&t, EMAIL, Role::Viewer).await;
+    let secret = [9u8; 20];
+    t.catalog.set_totp(id, Some((&hex::encode(secret), &[]))).await.unwrap();
+    assert_eq!(t.app.seal_legacy_totp_secrets().await.unwrap(), 1);
+    assert_eq!(t.app.seal_legacy_totp_secrets().await.unwrap(), 0, "once");
+    let stored = t.catalog.user_by_id(id).await.unwrap().unwrap().totp_secret.unwrap();
+    assert!(stored.starts_with("sealed1:"), "{stored}");
+    // Copied to another person's row, it does not open.
+    let other = with_user(&t, "other@example.org", Role::Viewer).await;
+    t.catalog.set_totp(other, Some((&stored, &[]))).await.unwrap();
+    let mut b = Browser::new();
+    b.sign_in(&t, EMAIL, PASSWORD).await;
+    let step = "/console/login/code?next=%2Fconsole";
+    let code = format!("{:06}", totp::code(&secret, totp::step(t.app.now())));
+    let r = b.post(&t, step, &[("code", &code)]).await;
+    assert_eq!((r.status, r.header("location")), (StatusCode::SEE_OTHER, Some("/console")), "{}", body(&r));
+    let mut o = Browser::new();
+    o.sign_in(&t, "other@example.org", PASSWORD).await;
+    assert_eq!(o.post(&t, step, &[("code", &code)]).await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
