@@ -23,7 +23,7 @@ pub(super) enum Membership {
     /// Count the index rows alone (`(SELECT COUNT(*) ...)`): only for a leaf whose index
     /// rows are one per matching asset (see [`countable`]).
     Count,
-    /// Count the index rows up to [`ESTIMATE_CAP`]: how selective a leaf is, cheaply.
+    /// Count the index rows up to a cap (see [`plan`]): how selective a leaf is, cheaply.
     Estimate,
     /// The bare `SELECT asset_pk ...` of a leaf, for a union of leaves (see [`Sql::union`]).
     Ids,
@@ -31,11 +31,6 @@ pub(super) enum Membership {
     /// `facets::facet_rows`).
     Facets,
 }
-
-/// Index rows an estimate reads at most (a few milliseconds of an index-only scan): a leaf
-/// of more rows is "large", whatever its size. Large enough that a folder of a catalog of
-/// millions (10,000 assets in 5,000,000) still counts as selective.
-const ESTIMATE_CAP: i64 = 50_000;
 
 /// Which parts of a query test membership row by row whatever the mode: with a selective
 /// conjunct reading the matching ids (the driver), the other conjuncts are probed for each
@@ -71,13 +66,15 @@ pub(super) struct Sql<'a> {
     plan: &'a Plan,
     /// Index tables the translation has tested membership in so far.
     members: usize,
+    /// Index rows an estimate counts at most.
+    cap: i64,
     /// The last membership test written.
     last: String,
 }
 
 impl<'a> Sql<'a> {
     pub(super) fn new(b: &'a mut Binds, env: String, mode: Membership, plan: &'a Plan) -> Self {
-        Self { b, env, mode, plan, members: 0, last: String::new() }
+        Self { b, env, mode, plan, members: 0, cap: DRIVE_BELOW_NUMBER_PROBES, last: String::new() }
     }
 }
 
@@ -121,6 +118,12 @@ pub(super) fn countable(q: &Query) -> bool {
 }
 
 impl Sql<'_> {
+    /// `q`'s index rows counted up to `cap` ([`Membership::Estimate`]).
+    pub(super) fn estimate(&mut self, q: &Query, cap: i64) -> String {
+        self.cap = cap;
+        self.cond(q)
+    }
+
     fn member(&mut self, table: &str, conds: &str) -> String {
         self.members += 1;
         self.last = match self.mode {
@@ -130,7 +133,7 @@ impl Sql<'_> {
             }
             Membership::Count => format!("(SELECT COUNT(*) FROM {table} WHERE {conds})"),
             Membership::Estimate => {
-                format!("(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {conds} LIMIT {ESTIMATE_CAP}) e)")
+                format!("(SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {conds} LIMIT {}) e)", self.cap)
             }
             Membership::Ids => format!("SELECT asset_pk FROM {table} WHERE {conds}"),
             Membership::Facets => {
@@ -369,8 +372,10 @@ pub(super) fn where_clause(b: &mut Binds, env: i64, q: &Query, mode: Membership,
 }
 
 /// Index rows below which a leaf drives a conjunction whose probes read only the metadata
-/// numbers (`search_numbers_by_asset` answers a probe from the index alone).
-const DRIVE_BELOW_NUMBER_PROBES: i64 = ESTIMATE_CAP;
+/// numbers (`search_numbers_by_asset` answers a probe from the index alone): a few
+/// milliseconds of counting, and large enough that a folder of a catalog of millions
+/// (10,000 assets in 5,000,000) drives.
+const DRIVE_BELOW_NUMBER_PROBES: i64 = 50_000;
 /// The same when a probe reads index terms: that index names the asset only, so a probe
 /// visits the asset's term rows (some 30 per asset), several times the cost of reading an
 /// entry of a list (at 5,000,000 assets a driver of 15,000 probing `metadata.category`
@@ -388,45 +393,61 @@ const DRIVE_BELOW_TERM_PROBES: i64 = 5_000;
 pub(super) async fn plan(conn: &mut AnyConnection, dialect: Dialect, env: i64, q: &Query) -> CatalogResult<Plan> {
     let none = Plan::none(dialect);
     let Query::And(parts) = q else { return Ok(none) };
-    // Each conjunct that reads index tables: its estimate query (a leaf's), and whether
-    // probing it reads index terms.
-    let mut members: Vec<(usize, Option<(String, Binds)>, bool)> = Vec::new();
+    let mut members: Vec<Member> = Vec::new();
     for part in parts {
         let mut b = Binds::default();
         let env_p = b.int(env);
-        let mut sql = Sql::new(&mut b, env_p, Membership::Estimate, &none);
+        let mut sql = Sql::new(&mut b, env_p, Membership::Count, &none);
         let expr = sql.cond(part);
         let reads_terms = expr.contains(" search_terms ") || expr.contains(" asset_tags ");
         match sql.members {
             0 => continue,
-            // A leaf reading one index table: its estimate is a count of index rows.
+            // A leaf reading one index table: its size is a count of index rows.
             1 if matches!(part, Query::Text(..) | Query::Num(..)) => {
-                members.push((addr(part), Some((format!("SELECT {expr} AS n"), b)), reads_terms));
+                members.push(Member { addr: addr(part), leaf: true, reads_terms, rows: None });
             }
-            _ => members.push((addr(part), None, true)),
+            _ => members.push(Member { addr: addr(part), leaf: false, reads_terms: true, rows: None }),
         }
     }
     if members.len() < 2 {
         return Ok(none);
     }
-    let mut sized: Vec<(usize, Option<i64>, bool)> = Vec::with_capacity(members.len());
-    for (a, estimate, reads_terms) in members {
-        let n = match estimate {
-            Some((sql, b)) => {
-                let row = b.apply(&sql).fetch_one(&mut *conn).await.map_err(db_err)?;
-                Some(row.try_get::<i64, _>("n").map_err(db_err)?)
-            }
-            None => None,
-        };
-        sized.push((a, n, reads_terms));
+    // Each leaf is counted up to the most rows it may drive with: that depends on what the
+    // others are.
+    for i in 0..members.len() {
+        if !members[i].leaf {
+            continue;
+        }
+        let others_read_terms = members.iter().enumerate().any(|(j, m)| j != i && m.reads_terms);
+        let below = if others_read_terms { DRIVE_BELOW_TERM_PROBES } else { DRIVE_BELOW_NUMBER_PROBES };
+        let part = parts.iter().find(|p| addr(p) == members[i].addr).expect("a member is a part");
+        let mut b = Binds::default();
+        let env_p = b.int(env);
+        let expr = Sql::new(&mut b, env_p, Membership::Estimate, &none).estimate(part, below);
+        let row = b.apply(&format!("SELECT {expr} AS n")).fetch_one(&mut *conn).await.map_err(db_err)?;
+        let n: i64 = row.try_get("n").map_err(db_err)?;
+        members[i].rows = Some((n, below));
     }
-    let Some((n, driver)) = sized.iter().filter_map(|(a, n, _)| n.map(|n| (n, *a))).min() else { return Ok(none) };
-    let others = || sized.iter().filter(|(a, _, _)| *a != driver);
-    let below = if others().any(|(_, _, terms)| *terms) { DRIVE_BELOW_TERM_PROBES } else { DRIVE_BELOW_NUMBER_PROBES };
-    let larger = |e: &Option<i64>| e.is_none_or(|e| e >= ESTIMATE_CAP || e >= 4 * n.max(1));
-    if n < below && others().any(|(_, e, _)| larger(e)) {
-        Ok(Plan { probed: others().map(|(a, _, _)| *a).collect(), ..none })
+    let Some((n, below, driver)) = members.iter().filter_map(|m| m.rows.map(|(n, below)| (n, below, m.addr))).min()
+    else {
+        return Ok(none);
+    };
+    // Another part much larger: four times, counted up to its cap, or of unknown size.
+    let larger = |m: &Member| m.rows.is_none_or(|(e, cap)| e >= cap || e >= 4 * n.max(1));
+    if n < below && members.iter().any(|m| m.addr != driver && larger(m)) {
+        Ok(Plan { probed: members.iter().map(|m| m.addr).filter(|a| *a != driver).collect(), ..none })
     } else {
         Ok(none)
     }
+}
+
+/// A conjunct that reads index tables, as [`plan`] sizes it.
+struct Member {
+    addr: usize,
+    /// One leaf reading one index table (its index rows can be counted).
+    leaf: bool,
+    /// Whether probing it reads index terms (or tags) rather than numbers.
+    reads_terms: bool,
+    /// Its index rows counted up to a cap, and the cap.
+    rows: Option<(i64, i64)>,
 }
