@@ -329,17 +329,34 @@ impl SearchRepo for SqlCatalog {
         let started = Instant::now();
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let plan = plan(&mut conn, self.dialect, env, &q.query).await?;
-        let few = if q.aggregate.is_empty() { self.few_matches(&mut conn, env, &q.query, &plan).await? } else { None };
-        let (total, mut computed) = match &few {
+        // A first page of a driven conjunction whose driver is too small to be walked (nor
+        // are its matches, no more than its rows) is read with its total, in one pass: the
+        // page sorts every match anyway.
+        let one_pass = q.aggregate.is_empty()
+            && q.after.is_none()
+            && match plan.driver_rows {
+                Some(n) => !self.walks_sort_order(&mut conn, n, q.limit).await?,
+                None => false,
+            };
+        let few = if q.aggregate.is_empty() && !one_pass {
+            self.few_matches(&mut conn, env, &q.query, &plan).await?
+        } else {
+            None
+        };
+        let (mut total, mut computed) = match &few {
             Some(ids) => (ids.len() as i64, HashMap::new()),
+            None if one_pass => (0, HashMap::new()),
             None => self.count_and_aggregate(&mut conn, env, q, &plan).await?,
         };
 
         // A page of many matches walks the sort order and probes each row; a page of few
         // reads the matches and sorts them.
         let mut b = Binds::default();
-        let mode =
-            if self.walks_sort_order(&mut conn, total, q.limit).await? { Membership::Probe } else { Membership::In };
+        let mode = if !one_pass && self.walks_sort_order(&mut conn, total, q.limit).await? {
+            Membership::Probe
+        } else {
+            Membership::In
+        };
         // The matches from the index alone, then only their asset rows: a driven conjunction
         // otherwise reads the row of every driver match before probing it.
         let env_p = b.int(env);
@@ -364,12 +381,19 @@ impl SearchRepo for SqlCatalog {
             .chain(std::iter::once(format!("id {id_dir}")))
             .collect();
         let limit = i64::from(q.limit.max(1));
+        let counted = if one_pass { ", COUNT(*) OVER () AS nimbus_total" } else { "" };
         let sql = format!(
-            "SELECT {ASSET_COLS} FROM assets WHERE {w} ORDER BY {} LIMIT {}",
+            "SELECT {ASSET_COLS}{counted} FROM assets WHERE {w} ORDER BY {} LIMIT {}",
             order.join(", "),
             b.int(limit + 1)
         );
         let found = b.apply(&sql).fetch_all(&mut *conn).await.map_err(db_err)?;
+        if one_pass {
+            total = match found.first() {
+                Some(row) => row.try_get("nimbus_total").map_err(db_err)?,
+                None => 0,
+            };
+        }
         let mut page = found.iter().map(rows::asset).collect::<CatalogResult<Vec<_>>>()?;
         let more = page.len() as i64 > limit;
         page.truncate(limit as usize);

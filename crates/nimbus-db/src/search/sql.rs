@@ -38,6 +38,8 @@ pub(super) enum Membership {
 pub(super) struct Plan {
     /// Addresses of the probed subqueries (nodes of the query being translated).
     pub(super) probed: HashSet<usize>,
+    /// The driver's index rows (as counted), when there is a driver: at most the matches.
+    pub(super) driver_rows: Option<i64>,
     /// What ends a probe's subquery: on PostgreSQL `OFFSET 0`, which keeps the planner from
     /// turning the probe back into a join that reads the whole list of the probed leaf (it
     /// estimates words per field poorly and would pick it as the outer side).
@@ -50,7 +52,7 @@ impl Plan {
             Dialect::Sqlite => "",
             Dialect::Postgres => " OFFSET 0",
         };
-        Self { probed: HashSet::new(), fence }
+        Self { probed: HashSet::new(), driver_rows: None, fence }
     }
 }
 
@@ -435,7 +437,8 @@ pub(super) async fn plan(conn: &mut AnyConnection, dialect: Dialect, env: i64, q
     // Another part much larger: four times, counted up to its cap, or of unknown size.
     let larger = |m: &Member| m.rows.is_none_or(|(e, cap)| e >= cap || e >= 4 * n.max(1));
     if n < below && members.iter().any(|m| m.addr != driver && larger(m)) {
-        Ok(Plan { probed: members.iter().map(|m| m.addr).filter(|a| *a != driver).collect(), ..none })
+        let probed = members.iter().map(|m| m.addr).filter(|a| *a != driver).collect();
+        Ok(Plan { probed, driver_rows: Some(n), ..none })
     } else {
         Ok(none)
     }
