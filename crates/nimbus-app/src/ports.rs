@@ -610,12 +610,16 @@ pub trait AccountRepo: Send + Sync {
     async fn user_by_email(&self, email: &str) -> CatalogResult<Option<User>>;
     async fn user_by_id(&self, id: i64) -> CatalogResult<Option<User>>;
     async fn list_users(&self) -> CatalogResult<Vec<User>>;
+    /// The people with a role in an environment, by e-mail address (one query).
+    async fn env_members(&self, env_id: i64) -> CatalogResult<Vec<(User, nimbus_core::accounts::Role)>>;
     async fn count_users(&self) -> CatalogResult<i64>;
     /// Gives the role, or takes the person's role in the environment away (`None`).
     async fn set_role(&self, user_id: i64, env_id: i64, role: Option<nimbus_core::accounts::Role>)
     -> CatalogResult<()>;
     /// By cloud name.
     async fn memberships(&self, user_id: i64) -> CatalogResult<Vec<Membership>>;
+    /// Every person's memberships, `(user, membership)` by cloud name (one query).
+    async fn all_memberships(&self) -> CatalogResult<Vec<(i64, Membership)>>;
     async fn set_password_hash(&self, user_id: i64, hash: &str) -> CatalogResult<bool>;
     async fn set_disabled(&self, user_id: i64, at: Option<i64>) -> CatalogResult<bool>;
     /// Counts a failed sign-in; at `lock_after` failures the account is locked until

@@ -15,6 +15,20 @@ const USER_COLUMNS: &str = "id, email, password_hash, disabled_at, deletion_due_
      inactivity_notice_days, failed_sign_ins, locked_until, created_at, \
      last_sign_in_at, totp_secret, totp_pending, totp_last_step";
 
+/// A `user_roles` row joined to its environment: `(user, membership)`.
+fn membership(r: &AnyRow) -> CatalogResult<(i64, Membership)> {
+    let role: String = r.try_get("role").map_err(db_err)?;
+    Ok((
+        r.try_get("user_id").map_err(db_err)?,
+        Membership {
+            env_id: r.try_get("env_id").map_err(db_err)?,
+            cloud_name: r.try_get("cloud_name").map_err(db_err)?,
+            // Only `set_role` writes roles, from the enum.
+            role: role.parse().map_err(|e: nimbus_core::accounts::AccountError| CatalogError(e.to_string()))?,
+        },
+    ))
+}
+
 fn user(r: &AnyRow) -> CatalogResult<User> {
     Ok(User {
         id: r.try_get("id").map_err(db_err)?,
@@ -98,6 +112,26 @@ impl AccountRepo for SqlCatalog {
         rows.iter().map(user).collect()
     }
 
+    async fn env_members(&self, env_id: i64) -> CatalogResult<Vec<(User, Role)>> {
+        let cols: String = USER_COLUMNS.split(',').map(|c| format!("u.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT {cols}, r.role FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.env_id = $1 ORDER BY u.email"
+        ))
+        .bind(env_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get("role").map_err(db_err)?;
+                // Only `set_role` writes roles, from the enum.
+                let role =
+                    role.parse().map_err(|e: nimbus_core::accounts::AccountError| CatalogError(e.to_string()))?;
+                Ok((user(r)?, role))
+            })
+            .collect()
+    }
+
     async fn count_users(&self) -> CatalogResult<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await.map_err(db_err)
     }
@@ -118,24 +152,25 @@ impl AccountRepo for SqlCatalog {
 
     async fn memberships(&self, user_id: i64) -> CatalogResult<Vec<Membership>> {
         let rows = sqlx::query(
-            "SELECT r.env_id, e.cloud_name, r.role FROM user_roles r JOIN environments e ON e.id = r.env_id \
+            "SELECT r.user_id, r.env_id, e.cloud_name, r.role FROM user_roles r JOIN environments e ON e.id = r.env_id \
              WHERE r.user_id = $1 ORDER BY e.cloud_name",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                let role: String = r.try_get("role").map_err(db_err)?;
-                Ok(Membership {
-                    env_id: r.try_get("env_id").map_err(db_err)?,
-                    cloud_name: r.try_get("cloud_name").map_err(db_err)?,
-                    // Only `set_role` writes roles, from the enum.
-                    role: role.parse().map_err(|e: nimbus_core::accounts::AccountError| CatalogError(e.to_string()))?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| membership(r).map(|(_, m)| m)).collect()
+    }
+
+    async fn all_memberships(&self) -> CatalogResult<Vec<(i64, Membership)>> {
+        let rows = sqlx::query(
+            "SELECT r.user_id, r.env_id, e.cloud_name, r.role FROM user_roles r JOIN environments e ON e.id = r.env_id \
+             ORDER BY e.cloud_name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(membership).collect()
     }
 
     async fn set_password_hash(&self, user_id: i64, hash: &str) -> CatalogResult<bool> {

@@ -102,12 +102,20 @@ impl App {
 
     /// Every user with their roles.
     pub async fn list_users(&self) -> AppResult<Vec<(User, Vec<Membership>)>> {
-        let mut out = Vec::new();
-        for u in self.catalog.list_users().await? {
-            let m = self.catalog.memberships(u.id).await?;
-            out.push((u, m));
+        let mut by_user: std::collections::HashMap<i64, Vec<Membership>> = std::collections::HashMap::new();
+        for (user_id, m) in self.catalog.all_memberships().await? {
+            by_user.entry(user_id).or_default().push(m);
         }
-        Ok(out)
+        Ok(self
+            .catalog
+            .list_users()
+            .await?
+            .into_iter()
+            .map(|u| {
+                let m = by_user.remove(&u.id).unwrap_or_default();
+                (u, m)
+            })
+            .collect())
     }
 
     /// Gives the user a role in the environment, or takes it away.

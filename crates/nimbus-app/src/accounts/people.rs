@@ -11,13 +11,7 @@ impl App {
     /// Everyone with a role in `cloud`, by e-mail address.
     pub async fn people(&self, by: &SignedIn, cloud: &str) -> AppResult<Vec<(User, Role)>> {
         let caller = self.authorize(by, cloud, Permission::ManageUsers)?;
-        let mut out = Vec::new();
-        for u in self.catalog.list_users().await? {
-            if let Some(m) = self.catalog.memberships(u.id).await?.into_iter().find(|m| m.env_id == caller.env) {
-                out.push((u, m.role));
-            }
-        }
-        Ok(out)
+        Ok(self.catalog.env_members(caller.env).await?)
     }
 
     /// Changes a person's role in `cloud` (`None` takes it away). An environment always keeps
