@@ -53,6 +53,7 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::MetadataInvalid { .. }
         | E::Account(_)
         | E::LinkInvalid
+        | E::UnsubscribeInvalid
         | E::PolicyRefused(_)
         | E::InvalidTransformation(_) => StatusCode::BAD_REQUEST,
         E::MissingCredentials

@@ -86,6 +86,9 @@ pub enum AppError {
     /// A one-time link that does not exist, expired or was used.
     #[error("This link has expired or was used already")]
     LinkInvalid,
+    /// An unsubscribe link whose signature does not hold.
+    #[error("This unsubscribe link is not valid; unsubscribe from your account page instead")]
+    UnsubscribeInvalid,
 
     // --- who is asking is not established (401) ---
     #[error("Must supply api_key")]

@@ -524,6 +524,8 @@ pub struct User {
     pub deletion_due_at: Option<i64>,
     /// Since when the person objects to the sharing of their data.
     pub share_opt_out_at: Option<i64>,
+    /// Since when the person gets product news by mail (opt-in; privacy F6).
+    pub product_news_at: Option<i64>,
     /// The inactivity reminder last sent (days before deletion), cleared by signing in.
     pub inactivity_notice_days: Option<i64>,
     /// Failed sign-ins since the last success or lockout.
@@ -784,6 +786,9 @@ pub trait PrivacyRepo: Send + Sync {
     /// Sets (or lifts) a person's objection to sharing and records the change with its
     /// source; false when it was already so (nothing is recorded then).
     async fn set_share_opt_out(&self, user_id: i64, objects: bool, source: &str, now: i64) -> CatalogResult<bool>;
+    /// Turns product news on or off for a person and records the change (a consent event of
+    /// kind `source`); false when it was already so.
+    async fn set_product_news(&self, user_id: i64, on: bool, source: &str, now: i64) -> CatalogResult<bool>;
     /// The rows of a person's archive.
     async fn subject_data(&self, user_id: i64) -> CatalogResult<SubjectData>;
     /// Records an archive asked for; its id.

@@ -33,6 +33,15 @@ pub enum PrivacyCommand {
         #[arg(long)]
         effective: Option<String>,
     },
+    /// Mail product news to everyone who asked for it on their account page (nobody else),
+    /// each message with a one-click unsubscribe link; prints how many went out.
+    News {
+        #[arg(long)]
+        subject: String,
+        /// The text (plain).
+        #[arg(long)]
+        body: PathBuf,
+    },
     /// The "Shine the Light" report (California Civil Code 1798.83) for a calendar year: the
     /// third parties that received personal data for their own direct marketing.
     ShineTheLight {
@@ -97,6 +106,12 @@ pub async fn privacy(s: Settings, cmd: PrivacyCommand) -> Result<(), Box<dyn Err
                 nimbus_core::timefmt::iso8601(done.policy.effective_at),
                 done.notified
             );
+            Ok(())
+        }
+        PrivacyCommand::News { subject, body } => {
+            let body = std::fs::read_to_string(&body).map_err(|e| format!("cannot read {}: {e}", body.display()))?;
+            let sent = app.send_product_news(&subject, body.trim_end()).await?;
+            println!("product news sent to {sent} people");
             Ok(())
         }
         PrivacyCommand::ShineTheLight { year } => {

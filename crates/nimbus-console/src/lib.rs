@@ -39,6 +39,8 @@ pub fn router(app: App) -> Router {
         .route("/console/account/delete", post(pages::closing::delete))
         .route("/console/account/privacy", get(pages::your_data::page))
         .route("/console/account/objection", post(pages::your_data::objection))
+        .route("/console/account/news", post(pages::your_data::news))
+        .route("/u/{token}", get(pages::unsubscribe::confirm).post(pages::unsubscribe::submit))
         .route("/console/account/export", post(pages::exports::request))
         .route("/console/account/exports", get(pages::exports::list))
         .route("/console/account/exports/{id}", get(pages::exports::download))

@@ -165,13 +165,19 @@ pub const REGISTRY: &[PersonalColumn] = &[
         Export::Include,
         "Since when you object to the sharing of your data, if you do.",
     ),
+    account(
+        "users",
+        "product_news_at",
+        Export::Include,
+        "Since when you get product news by mail, if you asked for it (it is off unless you do).",
+    ),
     PersonalColumn {
         category: Category::Consent,
         ..account(
             "consent_events",
             "kind",
             Export::Include,
-            "Each change of your objection to sharing, and whether you or your browser's privacy signal made it.",
+            "Each change of your objection to sharing or of your choice of product news, and how it was made (you, your browser's privacy signal, or an unsubscribe link).",
         )
     },
     PersonalColumn {

@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 
 use crate::{SqlCatalog, db_err};
 
-const USER_COLUMNS: &str = "id, email, password_hash, disabled_at, deletion_due_at, share_opt_out_at, \
+const USER_COLUMNS: &str = "id, email, password_hash, disabled_at, deletion_due_at, share_opt_out_at, product_news_at, \
      inactivity_notice_days, failed_sign_ins, locked_until, created_at, \
      last_sign_in_at, totp_secret, totp_pending, totp_last_step";
 
@@ -37,6 +37,7 @@ fn user(r: &AnyRow) -> CatalogResult<User> {
         disabled_at: r.try_get("disabled_at").map_err(db_err)?,
         deletion_due_at: r.try_get("deletion_due_at").map_err(db_err)?,
         share_opt_out_at: r.try_get("share_opt_out_at").map_err(db_err)?,
+        product_news_at: r.try_get("product_news_at").map_err(db_err)?,
         inactivity_notice_days: r.try_get("inactivity_notice_days").map_err(db_err)?,
         failed_sign_ins: r.try_get("failed_sign_ins").map_err(db_err)?,
         locked_until: r.try_get("locked_until").map_err(db_err)?,

@@ -370,6 +370,31 @@ impl PrivacyRepo for SqlCatalog {
         Ok(changed)
     }
 
+    async fn set_product_news(&self, user_id: i64, on: bool, source: &str, now: i64) -> CatalogResult<bool> {
+        let mut w = self.quiet_tx().await?;
+        let q = if on {
+            sqlx::query("UPDATE users SET product_news_at = $1 WHERE id = $2 AND product_news_at IS NULL")
+                .bind(now)
+                .bind(user_id)
+        } else {
+            sqlx::query("UPDATE users SET product_news_at = NULL WHERE id = $1 AND product_news_at IS NOT NULL")
+                .bind(user_id)
+        };
+        let changed = q.execute(&mut *w.tx).await.map_err(db_err)?.rows_affected() > 0;
+        if changed {
+            sqlx::query("INSERT INTO consent_events (user_id, kind, objects, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(user_id)
+                .bind(source)
+                .bind(i64::from(!on))
+                .bind(now)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        w.commit().await?;
+        Ok(changed)
+    }
+
     async fn create_export(&self, user_id: i64, now: i64, expires_at: i64) -> CatalogResult<i64> {
         let _w = self.sqlite_writer().await;
         sqlx::query_scalar(

@@ -27,6 +27,7 @@ const SQLITE: &[(i64, &str)] = &[
     (19, include_str!("../migrations/sqlite/0019_policies.sql")),
     (20, include_str!("../migrations/sqlite/0020_inactivity.sql")),
     (21, include_str!("../migrations/sqlite/0021_email_changes.sql")),
+    (22, include_str!("../migrations/sqlite/0022_product_news.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -50,6 +51,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (19, include_str!("../migrations/postgres/0019_policies.sql")),
     (20, include_str!("../migrations/postgres/0020_inactivity.sql")),
     (21, include_str!("../migrations/postgres/0021_email_changes.sql")),
+    (22, include_str!("../migrations/postgres/0022_product_news.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

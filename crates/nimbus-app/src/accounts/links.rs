@@ -87,7 +87,15 @@ impl App {
              (the link works once, for 7 days): {}",
             self.console_url(&format!("invite/{token}"))
         );
-        self.mailer.send(&Mail { user_id: user.id, to: email, subject: "Your Nimbus invitation".into(), body }).await?;
+        self.mailer
+            .send(&Mail {
+                user_id: user.id,
+                to: email,
+                subject: "Your Nimbus invitation".into(),
+                body,
+                ..Default::default()
+            })
+            .await?;
         Ok(Invited::New { user_id: user.id })
     }
 
@@ -120,7 +128,13 @@ impl App {
             self.console_url(&format!("reset/{token}"))
         );
         self.mailer
-            .send(&Mail { user_id: user.id, to: email, subject: "Reset your Nimbus password".into(), body })
+            .send(&Mail {
+                user_id: user.id,
+                to: email,
+                subject: "Reset your Nimbus password".into(),
+                body,
+                ..Default::default()
+            })
             .await
     }
 

@@ -72,6 +72,7 @@ fn files(input: &ArchiveInput) -> Vec<(&'static str, String)> {
         "failed_sign_ins": u.failed_sign_ins,
         "two_step_sign_in": u.totp_secret.is_some(),
         "objects_to_sharing_since": u.share_opt_out_at.map(iso8601),
+        "product_news_since": u.product_news_at.map(iso8601),
         "roles": input.memberships.iter().map(|m| json!({"cloud": m.cloud_name, "role": m.role.as_str()})).collect::<Vec<_>>(),
     });
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();

@@ -38,6 +38,8 @@ pub struct PrivacyCenter {
     pub deletion_grace_secs: i64,
     /// Since when the person objects to sharing, if they do.
     pub share_opt_out_at: Option<i64>,
+    /// Since when the person gets product news by mail, if they asked for it.
+    pub product_news_at: Option<i64>,
 }
 
 impl App {
@@ -73,13 +75,15 @@ impl App {
             }
         }
         let processors = self.config.processors.clone();
+        let me = self.catalog.user_by_id(who.user.id).await?;
         Ok(PrivacyCenter {
             held,
             locations: self.config.data_locations.clone(),
             viewers,
             processors,
             deletion_grace_secs: self.config.deletion_grace_secs,
-            share_opt_out_at: self.catalog.user_by_id(who.user.id).await?.and_then(|u| u.share_opt_out_at),
+            share_opt_out_at: me.as_ref().and_then(|u| u.share_opt_out_at),
+            product_news_at: me.as_ref().and_then(|u| u.product_news_at),
         })
     }
 }

@@ -31,6 +31,7 @@ impl App {
             to: who.user.email.clone(),
             subject: "Your Nimbus account is disabled".into(),
             body,
+            ..Default::default()
         };
         self.mailer.send(&mail).await?;
         tracing::info!(user = %nimbus_core::privacy::log_name(who.user.id), "account disabled by its owner");

@@ -54,6 +54,7 @@ impl App {
             to: user.email.clone(),
             subject: "Your Nimbus account will be deleted".into(),
             body,
+            ..Default::default()
         };
         self.mailer.send(&mail).await?;
         tracing::info!(user = %nimbus_core::privacy::log_name(user.id), due_at, "account deletion scheduled");

@@ -79,6 +79,7 @@ impl App {
                 to: user.email.clone(),
                 subject: "Your data archive is ready".into(),
                 body,
+                ..Default::default()
             })
             .await?;
         tracing::info!(user = %nimbus_core::privacy::log_name(user.id), bytes = len, "data archive made");

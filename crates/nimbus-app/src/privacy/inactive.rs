@@ -76,6 +76,7 @@ impl App {
                 to: user.email.clone(),
                 subject: "Your Nimbus account will be deleted unless you sign in".into(),
                 body,
+                ..Default::default()
             };
             self.mailer.send(&mail).await?;
             self.catalog.set_inactivity_notice(user.id, r).await?;

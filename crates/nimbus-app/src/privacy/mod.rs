@@ -9,6 +9,7 @@ pub mod erasure;
 pub mod export;
 pub mod inactive;
 pub mod ledger;
+pub mod news;
 pub mod objection;
 pub mod policies;
 pub mod rectify;

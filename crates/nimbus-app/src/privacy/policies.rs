@@ -6,7 +6,7 @@
 
 use nimbus_core::policy::{ChangeClass, KINDS, PolicyError, effective_at};
 
-use crate::accounts::mail::Mail;
+use crate::accounts::mail::{Mail, MailCategory};
 use crate::error::AppResult;
 use crate::ports::Policy;
 use crate::{App, AppError};
@@ -86,7 +86,16 @@ impl App {
                 if policy.kind == "privacy" { "privacy" } else { "privacy/versions?kind=terms" },
             );
             let subject = format!("Changes to the Nimbus {}", policy.kind);
-            self.mailer.send(&Mail { user_id: user.id, to: user.email.clone(), subject, body }).await?;
+            self.mailer
+                .send(&Mail {
+                    user_id: user.id,
+                    to: user.email.clone(),
+                    subject,
+                    body,
+                    category: MailCategory::PolicyNotice,
+                    ..Default::default()
+                })
+                .await?;
             notified += 1;
         }
         tracing::info!(kind = %policy.kind, version = policy.version, notified, "policy version published");

@@ -34,6 +34,7 @@ impl App {
                 "Follow this link to make this your Nimbus console address (it works once, for 24 hours): {}",
                 self.console_url(&format!("account/email/{token}"))
             ),
+            ..Default::default()
         };
         self.mailer.send(&confirm).await?;
         let notice = Mail {
@@ -44,6 +45,7 @@ impl App {
                    only when the link sent to the new address is followed. If this was not you, change your password \
                    and sign out everywhere from your account page."
                 .into(),
+            ..Default::default()
         };
         self.mailer.send(&notice).await?;
         tracing::info!(user = %nimbus_core::privacy::log_name(who.user.id), "address change asked");

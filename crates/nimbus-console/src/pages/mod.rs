@@ -16,6 +16,7 @@ pub mod people;
 pub mod privacy;
 pub mod schema;
 pub mod settings;
+pub mod unsubscribe;
 pub mod upload;
 pub mod urls;
 pub mod usage;

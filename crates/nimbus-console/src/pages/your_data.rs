@@ -39,6 +39,8 @@ fn as_json(c: &PrivacyCenter) -> serde_json::Value {
         "deletion_grace_seconds": c.deletion_grace_secs,
         "share_opt_out": c.share_opt_out_at.is_some(),
         "share_opt_out_at": c.share_opt_out_at.map(nimbus_core::timefmt::iso8601),
+        "product_news": c.product_news_at.is_some(),
+        "product_news_at": c.product_news_at.map(nimbus_core::timefmt::iso8601),
     })
 }
 
@@ -57,6 +59,24 @@ pub async fn objection(
 ) -> Result<Response, PageError> {
     crate::csrf::check(&who.session.csrf, &f.csrf)?;
     app.set_objection(&who, f.objects == "1").await?;
+    Ok((axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, "/console/account/privacy")]).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct NewsForm {
+    #[serde(default)]
+    csrf: String,
+    on: String,
+}
+
+/// `POST /console/account/news`.
+pub async fn news(
+    State(app): State<App>,
+    Signed(who, _): Signed,
+    axum::Form(f): axum::Form<NewsForm>,
+) -> Result<Response, PageError> {
+    crate::csrf::check(&who.session.csrf, &f.csrf)?;
+    app.set_product_news_as(&who, f.on == "1").await?;
     Ok((axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, "/console/account/privacy")]).into_response())
 }
 
@@ -98,6 +118,17 @@ pub async fn page(State(app): State<App>, Signed(who, _): Signed, headers: Heade
             input type="hidden" name="csrf" value=(who.session.csrf);
             input type="hidden" name="objects" value=(if c.share_opt_out_at.is_some() { "0" } else { "1" });
             button type="submit" { (if c.share_opt_out_at.is_some() { "Withdraw my objection" } else { "Object to sharing" }) }
+        }
+        h2 { "Mail" }
+        p { "Nimbus mails you what your account needs (sign-in links, security notices, replies to your requests) and the notices the law asks for (a change of this policy). Product news only if you ask for it; each one has a link that stops it." }
+        @match c.product_news_at {
+            Some(at) => p { "You get product news, since " (nimbus_core::timefmt::iso8601(at)) "." },
+            None => p { "You get no product news." },
+        }
+        form method="post" action="/console/account/news" {
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            input type="hidden" name="on" value=(if c.product_news_at.is_some() { "0" } else { "1" });
+            button type="submit" { (if c.product_news_at.is_some() { "Stop product news" } else { "Send me product news" }) }
         }
         h2 { "Who it goes to" }
         @if c.processors.is_empty() {

@@ -15,6 +15,7 @@ mod isolation;
 mod jobs;
 mod limits;
 mod metadata;
+mod news;
 mod nodes;
 mod policies;
 mod privacy;
