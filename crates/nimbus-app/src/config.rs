@@ -41,6 +41,8 @@ pub struct AppConfig {
     /// How long an account whose deletion was asked waits, blocked, before it is erased
     /// (the person can cancel until then), in seconds.
     pub deletion_grace_secs: i64,
+    /// How long "Remember me" keeps a console session, in days (at most 90).
+    pub remember_days: i64,
     /// Where this installation keeps its data, in words for the privacy page: the catalog,
     /// the blob store and the mail relay (host names and regions only, never credentials).
     pub data_locations: Vec<(String, String)>,
@@ -76,6 +78,7 @@ impl AppConfig {
             event_retention_secs: i64::from(nimbus_core::privacy::EVENT_RETENTION_DAYS) * 86_400,
             job_retention_secs: i64::from(nimbus_core::privacy::JOB_RETENTION_DAYS) * 86_400,
             deletion_grace_secs: i64::from(nimbus_core::privacy::DELETION_GRACE_DAYS) * 86_400,
+            remember_days: 30,
             processors: Vec::new(),
             inactive_accounts: None,
             data_locations: vec![

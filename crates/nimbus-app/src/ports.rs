@@ -565,6 +565,8 @@ pub struct SessionRow {
     pub csrf: String,
     pub created_at: i64,
     pub last_seen_at: i64,
+    /// A remembered session ("Remember me") lasts until then, whatever the timeouts.
+    pub remember_until: Option<i64>,
 }
 
 /// What a one-time link is for.
@@ -635,8 +637,8 @@ pub trait AccountRepo: Send + Sync {
     async fn delete_session(&self, token_hash: &str) -> CatalogResult<()>;
     /// Signs the person out everywhere; returns how many sessions ended.
     async fn delete_sessions_of(&self, user_id: i64) -> CatalogResult<u64>;
-    /// Deletes sessions last used before `idle_before` and links that expired before `now`;
-    /// returns how many rows went.
+    /// Deletes sessions last used before `idle_before` (a remembered one once its time is
+    /// over too) and links that expired before `now`; returns how many rows went.
     async fn prune_sessions_and_links(&self, idle_before: i64, now: i64) -> CatalogResult<u64>;
     async fn create_link(
         &self,

@@ -13,7 +13,7 @@ struct OptionDoc {
     doc: &'static str,
 }
 
-const OPTIONS: [OptionDoc; 21] = [
+const OPTIONS: [OptionDoc; 22] = [
     OptionDoc {
         key: "listen",
         default: Some("\"127.0.0.1:8080\""),
@@ -140,6 +140,12 @@ const OPTIONS: [OptionDoc; 21] = [
         example: "",
         doc: "Roles whose holders are never cleaned up. Flag --privacy-inactive-exclude-roles, NIMBUS_PRIVACY_INACTIVE_EXCLUDE_ROLES.",
     },
+    OptionDoc {
+        key: "privacy.remember_days",
+        default: Some("30"),
+        example: "",
+        doc: "Days a console session lasts when the person ticks Remember me at sign-in (its cookie then has a Max-Age; without it the cookie ends with the browser); 1 to 90. Flag --privacy-remember-days, NIMBUS_PRIVACY_REMEMBER_DAYS.",
+    },
 ];
 
 /// The example configuration file.
@@ -226,5 +232,6 @@ mod tests {
         let roles: Vec<&str> =
             file["privacy"]["inactive_exclude_roles"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert_eq!(roles, inactive.exclude_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>());
+        assert_eq!(file["privacy"]["remember_days"].as_integer(), Some(app.remember_days));
     }
 }

@@ -60,6 +60,9 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
     if let Some(secs) = s.deletion_grace_secs {
         config.deletion_grace_secs = secs;
     }
+    if let Some(days) = s.remember_days {
+        config.remember_days = days;
+    }
     config.data_locations = data_locations(s);
     config.processors = known_processors(s);
     config.processors.extend(s.processors.iter().cloned());

@@ -92,6 +92,9 @@ pub struct ServeArgs {
     /// Roles whose holders are never cleaned up (default: owner,admin).
     #[arg(long, env = "NIMBUS_PRIVACY_INACTIVE_EXCLUDE_ROLES", value_delimiter = ',')]
     privacy_inactive_exclude_roles: Option<Vec<nimbus_core::accounts::Role>>,
+    /// Days "Remember me" keeps a console session (default: 30, at most 90).
+    #[arg(long, env = "NIMBUS_PRIVACY_REMEMBER_DAYS", value_parser = clap::value_parser!(i64).range(1..=90))]
+    privacy_remember_days: Option<i64>,
 }
 
 /// The `[privacy]` table of the file.
@@ -103,6 +106,17 @@ struct PrivacyFile {
     inactive_delete_after: Option<String>,
     inactive_reminders: Option<Vec<i64>>,
     inactive_exclude_roles: Option<Vec<String>>,
+    remember_days: Option<i64>,
+}
+
+/// `[privacy] remember_days`, checked.
+fn remember_days(days: Option<i64>) -> Result<Option<i64>, String> {
+    match days {
+        Some(d) if !(1..=nimbus_app::accounts::MAX_REMEMBER_DAYS).contains(&d) => {
+            Err(format!("privacy remember_days: {d} is not between 1 and {}", nimbus_app::accounts::MAX_REMEMBER_DAYS))
+        }
+        d => Ok(d),
+    }
 }
 
 fn roles(names: &[String]) -> Result<Vec<nimbus_core::accounts::Role>, String> {
@@ -174,6 +188,8 @@ pub struct Settings {
     pub mail_from: String,
     /// `[privacy] deletion_grace`, in seconds.
     pub deletion_grace_secs: Option<i64>,
+    /// `[privacy] remember_days`.
+    pub remember_days: Option<i64>,
     /// `[privacy] processors_file`, read.
     pub processors: Vec<nimbus_core::processors::Processor>,
     /// `[privacy] inactive_*`: `None` when the cleanup is off.
@@ -250,8 +266,12 @@ impl Settings {
             &s.and_then(|s| s.trusted_proxies.clone()).or(file.trusted_proxies).unwrap_or_default().join(","),
         )
         .map_err(|e| format!("trusted_proxies: {e}"))?;
+        let remember_days = remember_days(
+            s.and_then(|s| s.privacy_remember_days).or(file.privacy.as_ref().and_then(|p| p.remember_days)),
+        )?;
         Ok(Self {
             deletion_grace_secs,
+            remember_days,
             processors,
             inactive_accounts,
             listen: s
@@ -305,6 +325,7 @@ impl Settings {
             privacy_inactive_delete_after: None,
             privacy_inactive_reminders: None,
             privacy_inactive_exclude_roles: None,
+            privacy_remember_days: None,
         };
         Self::load(&common, Some(&serve))
     }
@@ -340,7 +361,9 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         inactive_delete_after,
         inactive_reminders,
         inactive_exclude_roles,
+        remember_days: remember,
     } = privacy.unwrap_or_default();
+    remember_days(remember)?;
     duration("privacy deletion_grace", deletion_grace.as_deref())?;
     duration("privacy inactive_delete_after", inactive_delete_after.as_deref())?;
     if let Some(names) = &inactive_exclude_roles {
@@ -395,6 +418,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         ("privacy.inactive_delete_after", inactive_delete_after.is_some()),
         ("privacy.inactive_reminders", inactive_reminders.is_some()),
         ("privacy.inactive_exclude_roles", inactive_exclude_roles.is_some()),
+        ("privacy.remember_days", remember.is_some()),
     ])
 }
 

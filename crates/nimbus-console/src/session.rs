@@ -34,9 +34,13 @@ pub fn set_cookie(app: &App, name: &str, value: &str, max_age: i64) -> String {
 }
 
 /// The session cookie is a browser-session cookie (no `Max-Age`): it goes when the browser
-/// closes, and the server ends the session itself after its idle or absolute timeout.
-pub fn session_cookie(app: &App, token: &str) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict{}", secure(app))
+/// closes, and the server ends the session itself after its idle or absolute timeout. A
+/// remembered session's cookie lasts until the session ends (`Max-Age`).
+pub fn session_cookie(app: &App, s: &nimbus_app::accounts::NewSession) -> String {
+    match s.remember_until {
+        Some(until) => set_cookie(app, SESSION_COOKIE, &s.token, (until - app.now()).max(0)),
+        None => format!("{SESSION_COOKIE}={}; Path=/console; HttpOnly; SameSite=Strict{}", s.token, secure(app)),
+    }
 }
 
 /// A cookie the console sets, as the cookie page lists it.
@@ -53,7 +57,7 @@ pub const COOKIES: &[CookieDoc] = &[
     CookieDoc {
         name: SESSION_COOKIE,
         purpose: "Keeps you signed in to the console. A random token; only the server knows whose session it is.",
-        lifetime: "Until you close the browser or sign out. The server ends the session after 2 hours without use, or 12 hours after sign-in.",
+        lifetime: "Until you close the browser or sign out. The server ends the session after 2 hours without use, or 12 hours after sign-in. If you tick \"Remember me\", for the days the operator set (30 by default, at most 90), or until you sign out.",
     },
     CookieDoc {
         name: "nimbus_step",

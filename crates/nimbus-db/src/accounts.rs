@@ -56,6 +56,7 @@ fn session(r: &AnyRow) -> CatalogResult<SessionRow> {
         csrf: r.try_get("csrf").map_err(db_err)?,
         created_at: r.try_get("created_at").map_err(db_err)?,
         last_seen_at: r.try_get("last_seen_at").map_err(db_err)?,
+        remember_until: r.try_get("remember_until").map_err(db_err)?,
     })
 }
 
@@ -214,19 +215,22 @@ impl AccountRepo for SqlCatalog {
 
     async fn create_session(&self, s: &SessionRow) -> CatalogResult<()> {
         let q = sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, remember_until) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(s.token_hash.as_str())
         .bind(s.user_id)
         .bind(s.csrf.as_str())
         .bind(s.created_at)
-        .bind(s.last_seen_at);
+        .bind(s.last_seen_at)
+        .bind(s.remember_until);
         self.write_one(q).await.map(|_| ())
     }
 
     async fn session(&self, token_hash: &str) -> CatalogResult<Option<SessionRow>> {
         let row = sqlx::query(
-            "SELECT token_hash, user_id, csrf, created_at, last_seen_at FROM sessions WHERE token_hash = $1",
+            "SELECT token_hash, user_id, csrf, created_at, last_seen_at, remember_until FROM sessions \
+             WHERE token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -246,8 +250,15 @@ impl AccountRepo for SqlCatalog {
     }
 
     async fn prune_sessions_and_links(&self, idle_before: i64, now: i64) -> CatalogResult<u64> {
-        let sessions =
-            self.write_one(sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1").bind(idle_before)).await?;
+        let sessions = self
+            .write_one(
+                sqlx::query(
+                    "DELETE FROM sessions WHERE last_seen_at < $1 AND (remember_until IS NULL OR remember_until < $2)",
+                )
+                .bind(idle_before)
+                .bind(now),
+            )
+            .await?;
         let links = self.write_one(sqlx::query("DELETE FROM account_links WHERE expires_at < $1").bind(now)).await?;
         let changes = self.write_one(sqlx::query("DELETE FROM email_changes WHERE expires_at < $1").bind(now)).await?;
         Ok(sessions + links + changes)

@@ -28,6 +28,7 @@ const SQLITE: &[(i64, &str)] = &[
     (20, include_str!("../migrations/sqlite/0020_inactivity.sql")),
     (21, include_str!("../migrations/sqlite/0021_email_changes.sql")),
     (22, include_str!("../migrations/sqlite/0022_product_news.sql")),
+    (23, include_str!("../migrations/sqlite/0023_remember.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -52,6 +53,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (20, include_str!("../migrations/postgres/0020_inactivity.sql")),
     (21, include_str!("../migrations/postgres/0021_email_changes.sql")),
     (22, include_str!("../migrations/postgres/0022_product_news.sql")),
+    (23, include_str!("../migrations/postgres/0023_remember.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -68,7 +68,7 @@ impl App {
             self.catalog.set_role(user.id, env.id, Some(Role::Owner)).await?;
         }
         tracing::info!(user = %nimbus_core::privacy::log_name(user.id), "first console owner created");
-        self.start_session(user).await
+        self.start_session(user, false).await
     }
 
     /// Gives `email` a role in `cloud`, inviting them by mail when they have no account yet.
@@ -109,7 +109,7 @@ impl App {
         if user.disabled_at.is_some() {
             return Err(AppError::LinkInvalid);
         }
-        self.start_session(user).await
+        self.start_session(user, false).await
     }
 
     /// Mails a reset link to an enabled account with this address. Says nothing either way:

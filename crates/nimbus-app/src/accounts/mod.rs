@@ -79,7 +79,13 @@ pub enum SignIn {
 pub struct NewSession {
     pub token: String,
     pub user: User,
+    /// When a remembered session ends (its cookie lasts until then); `None`: a browser
+    /// session.
+    pub remember_until: Option<i64>,
 }
+
+/// Longest "Remember me" an operator may set, in days.
+pub const MAX_REMEMBER_DAYS: i64 = 90;
 
 impl App {
     /// Creates a console user, with a password or (for an invitation) without one yet.
@@ -141,7 +147,7 @@ impl App {
         check_password(&new)?;
         // The session (or second step) the check opened is not needed: the new password ends
         // them all.
-        match self.sign_in(&who.user.email, current, None).await? {
+        match self.sign_in(&who.user.email, current, None, false).await? {
             SignIn::Done(s) => self.catalog.delete_session(&token_hash(&s.token)).await?,
             SignIn::CodeNeeded { token } => {
                 self.catalog.link(&token_hash(&token), LinkPurpose::SignInStep, self.now(), true).await?;
@@ -149,7 +155,7 @@ impl App {
         }
         self.set_user_password(who.user.id, new).await?;
         let user = self.catalog.user_by_id(who.user.id).await?.ok_or(AppError::NotSignedIn)?;
-        self.start_session(user).await
+        self.start_session(user, who.session.remember_until.is_some()).await
     }
 
     /// Disables (or enables again) an account; disabling ends its sessions.
@@ -205,7 +211,15 @@ impl App {
     /// Signs a person in: a new session for a matching, enabled, unlocked account. Every
     /// failure looks the same from outside, except a lock, which says how long it lasts.
     /// `client` is the client's IP address when known (see [`crate::client_ip`]).
-    pub async fn sign_in(&self, email: &str, password: String, client: Option<IpAddr>) -> AppResult<SignIn> {
+    /// `remember`: keep the session on this device (see [`Self::start_session`]); with two-step
+    /// sign-in, the code step asks again.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: String,
+        client: Option<IpAddr>,
+        remember: bool,
+    ) -> AppResult<SignIn> {
         if password.len() > nimbus_core::accounts::MAX_PASSWORD_BYTES {
             return Err(AppError::SignInFailed);
         }
@@ -253,12 +267,15 @@ impl App {
                 .await?;
             return Ok(SignIn::CodeNeeded { token });
         }
-        Ok(SignIn::Done(Box::new(self.start_session(user).await?)))
+        Ok(SignIn::Done(Box::new(self.start_session(user, remember).await?)))
     }
 
     /// A new session for a person who has just proved who they are.
-    pub(crate) async fn start_session(&self, user: User) -> AppResult<NewSession> {
+    /// `remember`: the person asked to be remembered on this device, for the configured
+    /// number of days.
+    pub(crate) async fn start_session(&self, user: User, remember: bool) -> AppResult<NewSession> {
         let now = self.now();
+        let remember_until = remember.then(|| now + self.config.remember_days.clamp(1, MAX_REMEMBER_DAYS) * 86_400);
         self.catalog.record_sign_in(user.id, now).await?;
         let token = self.ids.token(TOKEN_CHARS);
         let row = SessionRow {
@@ -267,12 +284,13 @@ impl App {
             csrf: self.ids.token(TOKEN_CHARS),
             created_at: now,
             last_seen_at: now,
+            remember_until,
         };
         self.catalog.create_session(&row).await?;
         // Using Nimbus after a policy version took effect is accepting it.
         self.catalog.accept_policies(user.id, now).await?;
         tracing::info!(user = %nimbus_core::privacy::log_name(user.id), "console sign-in");
-        Ok(NewSession { token, user })
+        Ok(NewSession { token, user, remember_until })
     }
 
     /// A fresh random token (sessions, one-time links, form tokens).
@@ -285,7 +303,11 @@ impl App {
         let hash = token_hash(token);
         let Some(session) = self.catalog.session(&hash).await? else { return Ok(None) };
         let now = self.now();
-        if now - session.last_seen_at > SESSION_IDLE_SECS || now - session.created_at > SESSION_ABSOLUTE_SECS {
+        let over = match session.remember_until {
+            Some(until) => now >= until,
+            None => now - session.last_seen_at > SESSION_IDLE_SECS || now - session.created_at > SESSION_ABSOLUTE_SECS,
+        };
+        if over {
             self.catalog.delete_session(&hash).await?;
             return Ok(None);
         }

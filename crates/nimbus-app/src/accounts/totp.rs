@@ -117,7 +117,7 @@ impl App {
     }
 
     /// The second step of a sign-in: the token of its cookie and a code.
-    pub async fn finish_sign_in(&self, token: &str, code: &str) -> AppResult<NewSession> {
+    pub async fn finish_sign_in(&self, token: &str, code: &str, remember: bool) -> AppResult<NewSession> {
         let now = self.now();
         let hash = token_hash(token);
         let link = self.catalog.link(&hash, LinkPurpose::SignInStep, now, false).await?;
@@ -139,6 +139,6 @@ impl App {
             return Err(AppError::CodeFailed);
         }
         self.catalog.link(&hash, LinkPurpose::SignInStep, now, true).await?.ok_or(AppError::LinkInvalid)?;
-        self.start_session(user).await
+        self.start_session(user, remember).await
     }
 }

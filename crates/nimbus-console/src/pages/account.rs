@@ -89,7 +89,7 @@ pub async fn change_password(
         Ok(s) => Ok((
             StatusCode::SEE_OTHER,
             [
-                (header::SET_COOKIE, session::session_cookie(&app, &s.token)),
+                (header::SET_COOKIE, session::session_cookie(&app, &s)),
                 (header::LOCATION, "/console/account".to_owned()),
             ],
         )

@@ -42,11 +42,11 @@ fn expired() -> Response {
 }
 
 /// Signed in by a link: the session cookie, then the console.
-fn signed_in(app: &App, token: &str) -> Response {
+fn signed_in(app: &App, s: &nimbus_app::accounts::NewSession) -> Response {
     (
         StatusCode::SEE_OTHER,
         AppendHeaders([
-            (header::SET_COOKIE, session::session_cookie(app, token)),
+            (header::SET_COOKIE, session::session_cookie(app, s)),
             (header::LOCATION, "/console".to_owned()),
         ]),
     )
@@ -87,7 +87,7 @@ pub async fn setup_submit(
     Form(f): Form<SetupForm>,
 ) -> Result<Response, PageError> {
     match app.complete_setup(&token, &f.email, f.password).await {
-        Ok(s) => Ok(signed_in(&app, &s.token)),
+        Ok(s) => Ok(signed_in(&app, &s)),
         Err(e) => refused(e, |m| {
             password_form("Set up Nimbus", SETUP_INTRO, &format!("/console/setup/{token}"), true, Some(m))
         }),
@@ -110,7 +110,7 @@ pub async fn invite_submit(
     Form(f): Form<SetupForm>,
 ) -> Result<Response, PageError> {
     match app.accept_invite(&token, f.password).await {
-        Ok(s) => Ok(signed_in(&app, &s.token)),
+        Ok(s) => Ok(signed_in(&app, &s)),
         Err(e) => refused(e, |m| {
             password_form("Welcome to Nimbus", INVITE_INTRO, &format!("/console/invite/{token}"), false, Some(m))
         }),

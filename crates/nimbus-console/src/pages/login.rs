@@ -19,6 +19,15 @@ use crate::session::{self, MaybeToken, Signed};
 #[derive(Debug, Deserialize)]
 pub struct Next {
     next: Option<String>,
+    /// The code step of a sign-in that asked to be remembered.
+    #[serde(default)]
+    remember: Option<String>,
+}
+
+impl Next {
+    fn remember(&self) -> bool {
+        self.remember.as_deref() == Some("1")
+    }
 }
 
 fn login_page(next: &str, csrf: &str, email: &str, error: Option<&str>) -> Markup {
@@ -44,6 +53,10 @@ fn login_page(next: &str, csrf: &str, email: &str, error: Option<&str>) -> Marku
                             input id="email" type="email" name="email" value=(email) autocomplete="username" required autofocus;
                             label for="password" { "Password" }
                             input id="password" type="password" name="password" autocomplete="current-password" required;
+                            label class="check" {
+                                input type="checkbox" name="remember" value="1";
+                                " Remember me on this device"
+                            }
                             button type="submit" { "Sign in" }
                         }
                         p { a href="/console/reset" { "Forgot your password?" } }
@@ -83,6 +96,8 @@ pub struct LoginForm {
     csrf: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    remember: Option<String>,
 }
 
 /// `POST /console/login`.
@@ -95,16 +110,17 @@ pub async fn submit(
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     form_cookie.check(&f.csrf)?;
-    match app.sign_in(&f.email, f.password, client).await {
+    let remember = f.remember.as_deref() == Some("1");
+    match app.sign_in(&f.email, f.password, client, remember).await {
         Ok(SignIn::Done(s)) => {
             if session::gpc(&headers) {
                 app.honour_gpc(&s.user).await?;
             }
-            signed_in(&app, old, &s.token, &f.next).await
+            signed_in(&app, old, &s, &f.next).await
         }
         // The password was right; the code comes next, on a page of its own.
         Ok(SignIn::CodeNeeded { token }) => {
-            let to = format!("/console/login/code?next={}", super::urls::query_value(safe_next(&f.next)));
+            let to = code_path(&f.next, remember);
             Ok((
                 StatusCode::SEE_OTHER,
                 AppendHeaders([
@@ -141,7 +157,12 @@ const STEP_COOKIE: &str = "nimbus_step";
 
 /// A new session: the cookie set, the form and step cookies cleared, whatever session the
 /// browser had before ended, and on to `next`.
-async fn signed_in(app: &App, old: Option<String>, token: &str, next: &str) -> Result<Response, PageError> {
+async fn signed_in(
+    app: &App,
+    old: Option<String>,
+    s: &nimbus_app::accounts::NewSession,
+    next: &str,
+) -> Result<Response, PageError> {
     if let Some(old) = old {
         app.sign_out(&old).await?;
     }
@@ -149,7 +170,7 @@ async fn signed_in(app: &App, old: Option<String>, token: &str, next: &str) -> R
     Ok((
         StatusCode::SEE_OTHER,
         AppendHeaders([
-            (header::SET_COOKIE, session::session_cookie(app, token)),
+            (header::SET_COOKIE, session::session_cookie(app, s)),
             (header::SET_COOKIE, session::clear_cookie(app, FORM_COOKIE)),
             (header::SET_COOKIE, session::clear_cookie(app, STEP_COOKIE)),
             (header::LOCATION, safe_next(next).to_owned()),
@@ -158,13 +179,19 @@ async fn signed_in(app: &App, old: Option<String>, token: &str, next: &str) -> R
         .into_response())
 }
 
-fn code_page(next: &str, error: Option<&str>) -> Markup {
+/// The code step's address: where to go next, and whether to remember the session.
+fn code_path(next: &str, remember: bool) -> String {
+    let remember = if remember { "&remember=1" } else { "" };
+    format!("/console/login/code?next={}{remember}", super::urls::query_value(safe_next(next)))
+}
+
+fn code_page(next: &str, remember: bool, error: Option<&str>) -> Markup {
     super::layout::bare_with(
         "Two-step sign-in",
         html! {
             p { "Enter the 6-digit code from your authenticator app, or one of your recovery codes." }
             @if let Some(e) = error { p class="error" role="alert" { (e) } }
-            form method="post" action={ "/console/login/code?next=" (super::urls::query_value(safe_next(next))) } {
+            form method="post" action=(code_path(next, remember)) {
                 label for="code" { "Code" }
                 input id="code" type="text" name="code" autocomplete="one-time-code" inputmode="text" required autofocus;
                 button type="submit" { "Sign in" }
@@ -176,7 +203,7 @@ fn code_page(next: &str, error: Option<&str>) -> Markup {
 
 /// `GET /console/login/code`.
 pub async fn code_form(Query(q): Query<Next>) -> Response {
-    code_page(q.next.as_deref().unwrap_or("/console"), None).into_response()
+    code_page(q.next.as_deref().unwrap_or("/console"), q.remember(), None).into_response()
 }
 
 #[derive(Deserialize)]
@@ -196,13 +223,14 @@ pub async fn code_submit(
     let Some(token) = step.0 else {
         return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, "/console/login".to_owned())]).into_response());
     };
-    match app.finish_sign_in(&token, &f.code).await {
-        Ok(s) => signed_in(&app, old, &s.token, next).await,
+    let remember = q.remember();
+    match app.finish_sign_in(&token, &f.code, remember).await {
+        Ok(s) => signed_in(&app, old, &s, next).await,
         Err(AppError::CodeFailed) => {
-            Ok((StatusCode::UNAUTHORIZED, code_page(next, Some("Incorrect code"))).into_response())
+            Ok((StatusCode::UNAUTHORIZED, code_page(next, remember, Some("Incorrect code"))).into_response())
         }
         Err(e @ AppError::AccountLocked { .. }) => {
-            Ok((StatusCode::TOO_MANY_REQUESTS, code_page(next, Some(&e.to_string()))).into_response())
+            Ok((StatusCode::TOO_MANY_REQUESTS, code_page(next, remember, Some(&e.to_string()))).into_response())
         }
         Err(AppError::LinkInvalid) => {
             Ok((StatusCode::SEE_OTHER, [(header::LOCATION, "/console/login".to_owned())]).into_response())

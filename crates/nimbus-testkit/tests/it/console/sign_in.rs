@@ -407,6 +407,60 @@ async fn console_sign_in_attempts_are_limited_per_address() {
     assert_eq!(Browser::new().sign_in(&t, EMAIL, PASSWORD).await.status, StatusCode::SEE_OTHER);
 }
 
+/// "Remember me" (privacy F14): the cookie gets a Max-Age of the configured days and the
+/// session outlives the idle and absolute timeouts until then; without it the cookie is a
+/// browser-session cookie. Signing out ends a remembered session as any other.
+#[tokio::test]
+async fn console_remember_me_keeps_a_session_for_the_configured_days() {
+    let Some(t) = TestApp::on(Db::Sqlite, |c| c.remember_days = 7).await else { return };
+    with_user(&t, EMAIL, Role::Viewer).await;
+    let session_cookie = |r: &nimbus_testkit::TestResponse| {
+        r.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("nimbus_session="))
+            .map(str::to_owned)
+            .expect("a session cookie")
+    };
+    let mut plain = Browser::new();
+    let cookie = session_cookie(&plain.sign_in(&t, EMAIL, PASSWORD).await);
+    assert!(!cookie.contains("Max-Age") && !cookie.contains("Expires"), "{cookie}");
+
+    let mut kept = Browser::new();
+    let form = kept.get(&t, "/console/login").await;
+    let csrf = hidden(&form, "csrf");
+    let r = kept
+        .post(&t, "/console/login", &[("email", EMAIL), ("password", PASSWORD), ("csrf", &csrf), ("remember", "1")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", body(&r));
+    let cookie = session_cookie(&r);
+    assert!(cookie.contains(&format!("Max-Age={}", 7 * 86_400)), "{cookie}");
+    let token = cookie.split(';').next().unwrap().trim_start_matches("nimbus_session=").to_owned();
+    assert!(!token.contains("ada") && !token.contains(&EMAIL[..3]), "random bytes only: {token}");
+
+    // A day later (past both timeouts, with no use in between), only the remembered one is on.
+    t.clock.advance(86_400);
+    assert_eq!(plain.get(&t, "/console/account").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(kept.get(&t, "/console/account").await.status, StatusCode::OK);
+    assert_eq!(t.app.prune_history().await.unwrap().sessions, 0, "kept until its time is over");
+    t.clock.advance(6 * 86_400);
+    assert_eq!(kept.get(&t, "/console/account").await.status, StatusCode::SEE_OTHER, "seven days, no more");
+
+    // Signing out ends it: the old cookie no longer works.
+    let mut again = Browser::new();
+    let csrf = hidden(&again.get(&t, "/console/login").await, "csrf");
+    again
+        .post(&t, "/console/login", &[("email", EMAIL), ("password", PASSWORD), ("csrf", &csrf), ("remember", "1")])
+        .await;
+    let old = again.cookies.clone();
+    let csrf = hidden(&again.get(&t, "/console/account").await, "csrf");
+    again.post(&t, "/console/logout", &[("csrf", &csrf)]).await;
+    let replay = Browser { cookies: old, ..Browser::new() };
+    let mut replay = replay;
+    assert_eq!(replay.get(&t, "/console/account").await.status, StatusCode::SEE_OTHER);
+}
+
 /// One client may try at most 30 sign-ins (any addresses) and reset requests in five
 /// minutes; the client is the connection's peer, or, behind a trusted proxy, the address the
 /// proxy names. A header from anybody else names nobody.
