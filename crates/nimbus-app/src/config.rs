@@ -43,6 +43,8 @@ pub struct AppConfig {
     pub deletion_grace_secs: i64,
     /// How long "Remember me" keeps a console session, in days (at most 90).
     pub remember_days: i64,
+    /// Cookieless delivery analytics (see [`crate::analytics`]); on by default.
+    pub delivery_analytics: bool,
     /// Where this installation keeps its data, in words for the privacy page: the catalog,
     /// the blob store and the mail relay (host names and regions only, never credentials).
     pub data_locations: Vec<(String, String)>,
@@ -79,6 +81,7 @@ impl AppConfig {
             job_retention_secs: i64::from(nimbus_core::privacy::JOB_RETENTION_DAYS) * 86_400,
             deletion_grace_secs: i64::from(nimbus_core::privacy::DELETION_GRACE_DAYS) * 86_400,
             remember_days: 30,
+            delivery_analytics: true,
             processors: Vec::new(),
             inactive_accounts: None,
             data_locations: vec![

@@ -19,6 +19,8 @@ pub struct Pruned {
     pub sessions: u64,
     /// Data archives past their 7 days.
     pub exports: usize,
+    /// Delivery visitor hashes and salts past their two days.
+    pub visitors: u64,
 }
 
 impl App {
@@ -45,9 +47,18 @@ impl App {
         let idle_before = now - i64::from(nimbus_core::privacy::SESSION_RETENTION_DAYS) * 86_400;
         pruned.sessions = self.catalog.prune_sessions_and_links(idle_before, now).await?;
         pruned.exports = self.prune_exports().await?;
+        pruned.visitors = self.settle_analytics().await?;
         if pruned != Pruned::default() {
             let (events, jobs, sessions, exports) = (pruned.events, pruned.jobs, pruned.sessions, pruned.exports);
-            tracing::info!(events, jobs, sessions, exports, "finished events, jobs, sessions and data archives pruned");
+            let visitors = pruned.visitors;
+            tracing::info!(
+                events,
+                jobs,
+                sessions,
+                exports,
+                visitors,
+                "finished events, jobs, sessions, data archives and delivery visitors pruned"
+            );
         }
         Ok(pruned)
     }

@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod analytics;
 pub mod assets;
 pub mod auth;
 pub mod bulk;
@@ -83,6 +84,8 @@ pub struct App {
     pub client_attempts: accounts::attempts::AttemptLimiter,
     /// Deliveries and renders counted on this node since the last flush.
     pub usage: usage::UsageMeter,
+    /// Delivery views and visitors counted on this node (see [`analytics`]).
+    pub analytics: analytics::AnalyticsMeter,
     /// The installation's secret that keys what an erased person leaves behind, read once.
     pub pepper: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
@@ -121,6 +124,7 @@ impl App {
             sign_in_attempts: accounts::attempts::AttemptLimiter::new(accounts::attempts::MAX_ATTEMPTS),
             client_attempts: accounts::attempts::AttemptLimiter::new(accounts::attempts::MAX_CLIENT_ATTEMPTS),
             usage: usage::UsageMeter::default(),
+            analytics: analytics::AnalyticsMeter::default(),
             pepper: Arc::default(),
         })
     }

@@ -226,6 +226,35 @@ pub trait EnvRepo: Send + Sync {
     ) -> CatalogResult<()>;
     /// Days `from..=to` that have counts, in order.
     async fn usage_days(&self, env_id: i64, from: i64, to: i64) -> CatalogResult<Vec<UsageDay>>;
+    /// The delivery analytics salt of `day` (hex): the stored one, or `candidate`, stored, when
+    /// there is none yet (nodes agree on the first stored).
+    async fn analytics_salt(&self, day: i64, candidate: &str) -> CatalogResult<String>;
+    /// Adds a node's delivery views and records the visitors it saw (each once per day and
+    /// asset, whichever node saw them).
+    async fn add_delivery_views(&self, views: &[AssetViews], visitors: &[AssetVisitor]) -> CatalogResult<()>;
+    /// Makes final the unique-visitor counts of the days before `before_day`, then deletes
+    /// their visitors and salts; returns how many rows went.
+    async fn settle_delivery_analytics(&self, before_day: i64) -> CatalogResult<u64>;
+    /// An environment's delivery counts of a day, by asset: `(asset_id, views, visitors)`.
+    async fn delivery_analytics(&self, env_id: i64, day: i64) -> CatalogResult<Vec<(String, i64, i64)>>;
+}
+
+/// Views of one asset on one day, counted by one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetViews {
+    pub env_id: i64,
+    pub day: i64,
+    pub asset_id: String,
+    pub views: i64,
+}
+
+/// One visitor of one asset on one day (a salted hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetVisitor {
+    pub env_id: i64,
+    pub day: i64,
+    pub asset_id: String,
+    pub visitor: i64,
 }
 
 #[async_trait]

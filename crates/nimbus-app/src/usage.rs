@@ -40,10 +40,16 @@ impl UsageMeter {
 }
 
 impl App {
-    /// One delivery served in `cloud` (whether the lookup came from the node's cache or not).
-    pub async fn count_delivery(&self, cloud: &str) {
+    /// One delivery served in `cloud` (whether the lookup came from the node's cache or not),
+    /// and the visit delivery analytics may count.
+    pub async fn count_delivery(&self, cloud: &str, visit: Option<crate::analytics::Visit<'_>>) {
         if let Ok(Some(entry)) = self.delivery_env(cloud).await {
             self.usage.add(entry.env.id, day_of(self.now()), 1, 0);
+            if let Some(v) = visit
+                && let Err(e) = self.count_view(entry.env.id, &v).await
+            {
+                tracing::warn!(error = %e, "a delivery view was not counted");
+            }
         }
     }
 
@@ -55,6 +61,7 @@ impl App {
     /// Adds this node's counts to the catalog. Counts that fail to be written are kept for the
     /// next flush.
     pub async fn flush_usage(&self) -> AppResult<()> {
+        let analytics = self.flush_analytics().await;
         let counts = self.usage.take();
         let mut failed = None;
         for ((env, day), (requests, renders)) in counts {
@@ -71,7 +78,10 @@ impl App {
                 failed = Some(e);
             }
         }
-        failed.map_or(Ok(()), |e| Err(e.into()))
+        match failed {
+            Some(e) => Err(e.into()),
+            None => analytics,
+        }
     }
 
     /// The last `days` days of an environment, one row per day (zeros where nothing was

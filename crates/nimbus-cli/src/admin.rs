@@ -110,6 +110,17 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: crate::privacy::PrivacyCommand,
     },
+    /// A day's delivery counters of an environment: views and unique visitors per asset,
+    /// counted without cookies or stored addresses (fewer than five visitors show as <5).
+    Analytics {
+        cloud: String,
+        /// The day, YYYY-MM-DD (UTC); default: today.
+        #[arg(long)]
+        day: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +145,7 @@ pub async fn admin(s: Settings, cmd: AdminCommand) -> Result<(), Box<dyn Error>>
         AdminCommand::Metadata { command: MetadataCommand::Apply { file, cloud, dry_run } } => (file, cloud, dry_run),
         AdminCommand::User { command } => return crate::users::user(s, command).await,
         AdminCommand::Privacy { command } => return crate::privacy::privacy(s, command).await,
+        AdminCommand::Analytics { cloud, day, json } => return crate::analytics::analytics(s, cloud, day, json).await,
     };
     let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let doc: serde_json::Value =

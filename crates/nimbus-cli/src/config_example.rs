@@ -13,7 +13,7 @@ struct OptionDoc {
     doc: &'static str,
 }
 
-const OPTIONS: [OptionDoc; 22] = [
+const OPTIONS: [OptionDoc; 23] = [
     OptionDoc {
         key: "listen",
         default: Some("\"127.0.0.1:8080\""),
@@ -146,6 +146,12 @@ const OPTIONS: [OptionDoc; 22] = [
         example: "",
         doc: "Days a console session lasts when the person ticks Remember me at sign-in (its cookie then has a Max-Age; without it the cookie ends with the browser); 1 to 90. Flag --privacy-remember-days, NIMBUS_PRIVACY_REMEMBER_DAYS.",
     },
+    OptionDoc {
+        key: "privacy.delivery_analytics",
+        default: Some("true"),
+        example: "",
+        doc: "Count views and unique visitors of delivered files per asset and day, without cookies: a visitor is a hash of a daily random salt, the address and the browser, kept two days; no address is stored, and requests with DNT: 1 or Sec-GPC: 1 are not counted. nimbus admin analytics CLOUD shows the counts. Flag --privacy-delivery-analytics, NIMBUS_PRIVACY_DELIVERY_ANALYTICS.",
+    },
 ];
 
 /// The example configuration file.
@@ -233,5 +239,6 @@ mod tests {
             file["privacy"]["inactive_exclude_roles"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert_eq!(roles, inactive.exclude_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>());
         assert_eq!(file["privacy"]["remember_days"].as_integer(), Some(app.remember_days));
+        assert_eq!(file["privacy"]["delivery_analytics"].as_bool(), Some(app.delivery_analytics));
     }
 }

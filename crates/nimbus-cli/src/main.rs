@@ -4,6 +4,7 @@
 //! surface (`nimbus-api`).
 
 mod admin;
+mod analytics;
 mod config_example;
 mod http_front;
 mod jobs;

@@ -63,6 +63,9 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
     if let Some(days) = s.remember_days {
         config.remember_days = days;
     }
+    if let Some(on) = s.delivery_analytics {
+        config.delivery_analytics = on;
+    }
     config.data_locations = data_locations(s);
     config.processors = known_processors(s);
     config.processors.extend(s.processors.iter().cloned());

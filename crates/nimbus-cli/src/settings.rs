@@ -95,6 +95,10 @@ pub struct ServeArgs {
     /// Days "Remember me" keeps a console session (default: 30, at most 90).
     #[arg(long, env = "NIMBUS_PRIVACY_REMEMBER_DAYS", value_parser = clap::value_parser!(i64).range(1..=90))]
     privacy_remember_days: Option<i64>,
+    /// Count views and unique visitors of delivered files, without cookies or stored
+    /// addresses (default: true).
+    #[arg(long, env = "NIMBUS_PRIVACY_DELIVERY_ANALYTICS", action = clap::ArgAction::Set)]
+    privacy_delivery_analytics: Option<bool>,
 }
 
 /// The `[privacy]` table of the file.
@@ -107,6 +111,7 @@ struct PrivacyFile {
     inactive_reminders: Option<Vec<i64>>,
     inactive_exclude_roles: Option<Vec<String>>,
     remember_days: Option<i64>,
+    delivery_analytics: Option<bool>,
 }
 
 /// `[privacy] remember_days`, checked.
@@ -190,6 +195,8 @@ pub struct Settings {
     pub deletion_grace_secs: Option<i64>,
     /// `[privacy] remember_days`.
     pub remember_days: Option<i64>,
+    /// `[privacy] delivery_analytics`.
+    pub delivery_analytics: Option<bool>,
     /// `[privacy] processors_file`, read.
     pub processors: Vec<nimbus_core::processors::Processor>,
     /// `[privacy] inactive_*`: `None` when the cleanup is off.
@@ -269,9 +276,12 @@ impl Settings {
         let remember_days = remember_days(
             s.and_then(|s| s.privacy_remember_days).or(file.privacy.as_ref().and_then(|p| p.remember_days)),
         )?;
+        let delivery_analytics =
+            s.and_then(|s| s.privacy_delivery_analytics).or(file.privacy.as_ref().and_then(|p| p.delivery_analytics));
         Ok(Self {
             deletion_grace_secs,
             remember_days,
+            delivery_analytics,
             processors,
             inactive_accounts,
             listen: s
@@ -326,6 +336,7 @@ impl Settings {
             privacy_inactive_reminders: None,
             privacy_inactive_exclude_roles: None,
             privacy_remember_days: None,
+            privacy_delivery_analytics: None,
         };
         Self::load(&common, Some(&serve))
     }
@@ -362,6 +373,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         inactive_reminders,
         inactive_exclude_roles,
         remember_days: remember,
+        delivery_analytics,
     } = privacy.unwrap_or_default();
     remember_days(remember)?;
     duration("privacy deletion_grace", deletion_grace.as_deref())?;
@@ -419,6 +431,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         ("privacy.inactive_reminders", inactive_reminders.is_some()),
         ("privacy.inactive_exclude_roles", inactive_exclude_roles.is_some()),
         ("privacy.remember_days", remember.is_some()),
+        ("privacy.delivery_analytics", delivery_analytics.is_some()),
     ])
 }
 

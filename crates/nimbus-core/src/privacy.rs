@@ -22,6 +22,8 @@ pub enum Category {
     /// What an uploaded asset says about the people in it (names in file names, context and
     /// metadata values): the customer's content.
     AssetMeta,
+    /// Visits to delivered files, counted without cookies or stored addresses.
+    Analytics,
 }
 
 impl Category {
@@ -33,6 +35,7 @@ impl Category {
             Self::Audit => "audit",
             Self::Consent => "consent",
             Self::AssetMeta => "asset_meta",
+            Self::Analytics => "analytics",
         }
     }
 }
@@ -47,6 +50,9 @@ pub enum SubjectKey {
     /// The person is found by what the customer's content says: by public id, through the
     /// removal requests of people shown in uploads.
     PublicId,
+    /// Nobody: a hash made with a salt that is deleted within two days, and never with
+    /// anything that names a person.
+    Unlinkable,
 }
 
 /// How long a column is kept.
@@ -152,8 +158,24 @@ pub const EXPORT_RETENTION_DAYS: u32 = 7;
 /// default of `[privacy] deletion_grace`).
 pub const DELETION_GRACE_DAYS: u32 = 14;
 
+/// Days a delivery visitor's hash (and its day's salt) is kept: until the day's count of
+/// unique visitors is final.
+pub const VISITOR_RETENTION_DAYS: u32 = 2;
+
 /// Every column of the catalog that holds personal data.
 pub const REGISTRY: &[PersonalColumn] = &[
+    PersonalColumn {
+        table: "delivery_visitors",
+        column: "visitor",
+        category: Category::Analytics,
+        subject: SubjectKey::Unlinkable,
+        retention: Retention::Days(VISITOR_RETENTION_DAYS),
+        on_expiry: OnExpiry::Delete,
+        on_erasure: OnErasure::Delete,
+        export: Export::Exclude("it cannot be tied to anyone"),
+        redact_others: false,
+        purpose: "A visitor of a delivered file on one day, to count unique visitors: a hash of a random salt of the day, the client's address and browser. The address is not stored; the salt and the hashes go after two days, the daily counts stay.",
+    },
     account("users", "email", Export::Include, "The address a console user signs in with and gets mail at."),
     account("users", "password_hash", SECRET, "The password, hashed with argon2id."),
     account("users", "created_at", Export::Include, "When the account was made."),

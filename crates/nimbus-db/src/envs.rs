@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use nimbus_app::events::{Actor, ConfigChange, WriteCtx};
-use nimbus_app::ports::{ApiKey, CatalogResult, EnvRepo, Environment, UsageDay};
+use nimbus_app::ports::{ApiKey, AssetViews, AssetVisitor, CatalogResult, EnvRepo, Environment, UsageDay};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
@@ -28,7 +28,9 @@ fn key_row(r: &AnyRow) -> CatalogResult<ApiKey> {
 }
 
 /// Tables holding an environment's rows, children first.
-const ENV_TABLES: [&str; 11] = [
+const ENV_TABLES: [&str; 13] = [
+    "delivery_daily",
+    "delivery_visitors",
     "search_terms",
     "search_numbers",
     "asset_tags",
@@ -220,6 +222,85 @@ impl EnvRepo for SqlCatalog {
         .await
         .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn analytics_salt(&self, day: i64, candidate: &str) -> CatalogResult<String> {
+        let _w = self.sqlite_writer().await;
+        sqlx::query("INSERT INTO analytics_salts (day, salt) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING")
+            .bind(day)
+            .bind(candidate)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        sqlx::query_scalar("SELECT salt FROM analytics_salts WHERE day = $1")
+            .bind(day)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn add_delivery_views(&self, views: &[AssetViews], visitors: &[AssetVisitor]) -> CatalogResult<()> {
+        let mut w = self.quiet_tx().await?;
+        for v in views {
+            sqlx::query(
+                "INSERT INTO delivery_daily (env_id, day, asset_id, views) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (env_id, day, asset_id) DO UPDATE SET views = delivery_daily.views + excluded.views",
+            )
+            .bind(v.env_id)
+            .bind(v.day)
+            .bind(v.asset_id.as_str())
+            .bind(v.views)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(db_err)?;
+        }
+        for chunk in visitors.chunks(200) {
+            let mut b = crate::binds::Binds::default();
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|v| {
+                    format!("({}, {}, {}, {})", b.int(v.env_id), b.int(v.day), b.text(&v.asset_id), b.int(v.visitor))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO delivery_visitors (env_id, day, asset_id, visitor) VALUES {} ON CONFLICT DO NOTHING",
+                rows.join(", ")
+            );
+            b.apply(&sql).execute(&mut *w.tx).await.map_err(db_err)?;
+        }
+        w.commit().await
+    }
+
+    async fn settle_delivery_analytics(&self, before_day: i64) -> CatalogResult<u64> {
+        let mut w = self.quiet_tx().await?;
+        sqlx::query(
+            "UPDATE delivery_daily SET visitors = (SELECT COUNT(*) FROM delivery_visitors v \
+             WHERE v.env_id = delivery_daily.env_id AND v.day = delivery_daily.day AND v.asset_id = delivery_daily.asset_id) \
+             WHERE day < $1 AND visitors IS NULL",
+        )
+        .bind(before_day)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(db_err)?;
+        let mut gone = 0;
+        for sql in ["DELETE FROM delivery_visitors WHERE day < $1", "DELETE FROM analytics_salts WHERE day < $1"] {
+            gone += sqlx::query(sql).bind(before_day).execute(&mut *w.tx).await.map_err(db_err)?.rows_affected();
+        }
+        w.commit().await?;
+        Ok(gone)
+    }
+
+    async fn delivery_analytics(&self, env_id: i64, day: i64) -> CatalogResult<Vec<(String, i64, i64)>> {
+        sqlx::query_as(
+            "SELECT d.asset_id, d.views, COALESCE(d.visitors, (SELECT COUNT(*) FROM delivery_visitors v \
+             WHERE v.env_id = d.env_id AND v.day = d.day AND v.asset_id = d.asset_id)) AS visitors \
+             FROM delivery_daily d WHERE d.env_id = $1 AND d.day = $2 ORDER BY d.views DESC, d.asset_id",
+        )
+        .bind(env_id)
+        .bind(day)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)
     }
 
     async fn usage_days(&self, env_id: i64, from: i64, to: i64) -> CatalogResult<Vec<UsageDay>> {

@@ -133,7 +133,7 @@ impl PrivacyRepo for SqlCatalog {
                 SubjectKey::UserId if c.table == "users" => self.count_rows(c.table, "id", Value::Id(user_id)).await?,
                 SubjectKey::UserId => self.count_rows(c.table, "user_id", Value::Id(user_id)).await?,
                 SubjectKey::ActorLabel => self.count_rows(c.table, "actor", Value::Label(&label)).await?,
-                SubjectKey::PublicId => continue,
+                SubjectKey::PublicId | SubjectKey::Unlinkable => continue,
             };
             if rows > 0 {
                 out.push((c.table.to_owned(), rows));

@@ -29,6 +29,7 @@ const SQLITE: &[(i64, &str)] = &[
     (21, include_str!("../migrations/sqlite/0021_email_changes.sql")),
     (22, include_str!("../migrations/sqlite/0022_product_news.sql")),
     (23, include_str!("../migrations/sqlite/0023_remember.sql")),
+    (24, include_str!("../migrations/sqlite/0024_delivery_analytics.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -54,6 +55,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (21, include_str!("../migrations/postgres/0021_email_changes.sql")),
     (22, include_str!("../migrations/postgres/0022_product_news.sql")),
     (23, include_str!("../migrations/postgres/0023_remember.sql")),
+    (24, include_str!("../migrations/postgres/0024_delivery_analytics.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -7,9 +7,13 @@ use std::ops::Range;
 use std::time::{Duration, UNIX_EPOCH};
 
 use axum::body::Body;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use nimbus_app::analytics::{self, Visit};
 use nimbus_app::derive::{ClientHints, Delivery, Derived};
 use nimbus_core::Asset;
 use nimbus_core::delivery::DeliveryPath;
@@ -22,7 +26,13 @@ use crate::presentation;
 const CACHE_PUBLIC: &str = "public, max-age=2592000";
 const CACHE_PRIVATE: &str = "private, max-age=3600";
 
-pub async fn deliver(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+pub async fn deliver(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return error(ApiError::UnknownEndpoint(format!("{method} {}", uri.path())));
     }
@@ -52,13 +62,37 @@ pub async fn deliver(State(state): State<AppState>, method: Method, uri: Uri, he
         }
     };
     if let Some(cloud) = uri.path().split('/').nth(1) {
-        state.app.count_delivery(cloud).await;
+        let asset = match &delivery {
+            Delivery::Original(a) | Delivery::Derived(a, _) => a,
+        };
+        let visit = visit(&state, peer.map(|Extension(ConnectInfo(p))| p.ip()), &method, &headers, &asset.asset_id);
+        state.app.count_delivery(cloud, visit).await;
     }
     let result = match delivery {
         Delivery::Original(asset) => stream(&state, &asset, &method, &headers).await,
         Delivery::Derived(asset, d) => derived(&state, &asset, d, &method, &headers).await,
     };
     result.unwrap_or_else(error)
+}
+
+/// What delivery analytics may count of a GET: the client's address (the peer, or the
+/// client a trusted proxy names) and browser, unless the request says `DNT: 1` or
+/// `Sec-GPC: 1`.
+fn visit<'a>(
+    state: &AppState,
+    peer: Option<std::net::IpAddr>,
+    method: &Method,
+    headers: &'a HeaderMap,
+    asset_id: &'a str,
+) -> Option<Visit<'a>> {
+    let h = |name: &str| headers.get(name).map(HeaderValue::as_bytes);
+    if method != Method::GET || analytics::declines(h("dnt"), h("sec-gpc")) {
+        return None;
+    }
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let client = nimbus_app::client_ip::resolve(peer, forwarded, &state.app.config.trusted_proxies)?;
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    Some(Visit { asset_id, client, user_agent })
 }
 
 /// A derivative: from memory when it was just rendered, else streamed from the blob store.

@@ -44,6 +44,7 @@ fn heading(c: Category) -> &'static str {
         Category::Audit => "Who uploaded what",
         Category::Consent => "Your choices",
         Category::AssetMeta => "Content uploaded by the customers of this installation",
+        Category::Analytics => "Visits to delivered files",
     }
 }
 
@@ -106,6 +107,7 @@ pub async fn page(State(app): State<App>, headers: HeaderMap) -> Result<Response
         Category::Event,
         Category::Audit,
         Category::AssetMeta,
+        Category::Analytics,
     ];
     let content = html! {
         @if let Some(up) = &view.upcoming {

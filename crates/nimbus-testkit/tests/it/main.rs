@@ -1,6 +1,7 @@
 //! Nimbus integration tests: one binary (link time matters on two cores).
 #![allow(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
+mod analytics;
 mod blobs;
 mod catalog;
 mod consent;
