@@ -750,6 +750,27 @@ pub struct UploadRow {
     pub created_at: i64,
 }
 
+/// A request from an authority for people's data (privacy F16).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegalRequest {
+    pub id: i64,
+    pub authority: String,
+    /// `police`, `court`, `regulator` or `other`.
+    pub authority_kind: String,
+    pub legal_basis: String,
+    /// Registry categories the request covers.
+    pub categories: Vec<String>,
+    pub received_at: i64,
+    pub disclosed_at: Option<i64>,
+    pub attachment_sha256: Option<String>,
+    /// When the people concerned may be told; `None`: never (see `never_reason`).
+    pub notify_after: Option<i64>,
+    pub never_reason: Option<String>,
+    /// When a never-notify decision is next reviewed.
+    pub review_at: Option<i64>,
+    pub created_at: i64,
+}
+
 /// A version of the privacy policy or the terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -820,6 +841,16 @@ pub trait PrivacyRepo: Send + Sync {
     /// Turns product news on or off for a person and records the change (a consent event of
     /// kind `source`); false when it was already so.
     async fn set_product_news(&self, user_id: i64, on: bool, source: &str, now: i64) -> CatalogResult<bool>;
+    /// Registers a request from an authority about these people; returns its id.
+    async fn create_legal_request(&self, r: &LegalRequest, subjects: &[i64]) -> CatalogResult<i64>;
+    /// Every registered request, newest first, with its people `(user, notified_at)`.
+    async fn legal_requests(&self) -> CatalogResult<Vec<(LegalRequest, Vec<(i64, Option<i64>)>)>>;
+    /// Records when a request's data was disclosed; false when there is no such request.
+    async fn set_legal_disclosed(&self, id: i64, at: i64) -> CatalogResult<bool>;
+    /// Sets when a never-notify decision is next reviewed; false when there is no such request.
+    async fn set_legal_review(&self, id: i64, at: i64) -> CatalogResult<bool>;
+    /// Marks a person told of a request; false when they were already.
+    async fn mark_legal_notified(&self, id: i64, user_id: i64, now: i64) -> CatalogResult<bool>;
     /// The rows of a person's archive.
     async fn subject_data(&self, user_id: i64) -> CatalogResult<SubjectData>;
     /// Records an archive asked for; its id.

@@ -42,6 +42,12 @@ pub enum PrivacyCommand {
         #[arg(long)]
         body: PathBuf,
     },
+    /// The register of requests from authorities: add, list, record a disclosure or a
+    /// review, and the yearly transparency report.
+    Legal {
+        #[command(subcommand)]
+        command: LegalCommand,
+    },
     /// The "Shine the Light" report (California Civil Code 1798.83) for a calendar year: the
     /// third parties that received personal data for their own direct marketing.
     ShineTheLight {
@@ -64,6 +70,144 @@ pub enum PrivacyCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum LegalCommand {
+    /// Register a request. The people concerned are told by mail when --notify allows:
+    /// now (the default), on a date (YYYY-MM-DD, the end of a gag order), or never (with
+    /// --reason, reviewed every 90 days).
+    Add {
+        /// Who asked (the name of the authority).
+        #[arg(long)]
+        authority: String,
+        /// police, court, regulator or other.
+        #[arg(long)]
+        kind: String,
+        /// The legal basis given.
+        #[arg(long)]
+        basis: String,
+        /// Kinds of data asked for (registry categories: account, session, event, audit,
+        /// consent, asset_meta, analytics), comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        categories: Vec<String>,
+        /// The e-mail address of a person concerned; repeatable.
+        #[arg(long = "user", required = true)]
+        users: Vec<String>,
+        /// The day it was received, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        received: Option<String>,
+        /// now, YYYY-MM-DD or never.
+        #[arg(long, default_value = "now")]
+        notify: String,
+        /// Why the people concerned are never to be told (with --notify never).
+        #[arg(long)]
+        reason: Option<String>,
+        /// The request's document: its SHA-256 is kept, not the file.
+        #[arg(long)]
+        attachment: Option<PathBuf>,
+    },
+    /// Every request, newest first.
+    List,
+    /// Record that a request's data was disclosed (default: today).
+    Disclosed {
+        id: i64,
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Confirm a decision never to tell after its review (the next is 90 days on).
+    Reviewed { id: i64 },
+    /// The transparency report of a year: requests per kind of authority, no names.
+    Report {
+        /// The year (default: the previous one).
+        #[arg(long)]
+        year: Option<i32>,
+    },
+}
+
+fn day_arg(name: &str, text: Option<&str>, default: i64) -> Result<i64, String> {
+    match text {
+        Some(t) => nimbus_core::timefmt::parse_date(t).ok_or_else(|| format!("--{name} {t}: expected YYYY-MM-DD")),
+        None => Ok(default),
+    }
+}
+
+async fn legal(app: &nimbus_app::App, cmd: LegalCommand) -> Result<(), Box<dyn Error>> {
+    use nimbus_app::privacy::legal::{NewLegalRequest, Notify};
+    use nimbus_core::timefmt::iso8601;
+    let now = app.now();
+    match cmd {
+        LegalCommand::Add { authority, kind, basis, categories, users, received, notify, reason, attachment } => {
+            let notify = match (notify.as_str(), reason) {
+                ("now", None) => Notify::Now,
+                ("never", Some(r)) => Notify::Never(r),
+                ("never", None) => return Err("--notify never needs --reason".into()),
+                (_, Some(_)) => return Err("--reason goes with --notify never".into()),
+                (day, None) => Notify::After(day_arg("notify", Some(day), now)?),
+            };
+            let attachment_sha256 = match attachment {
+                Some(p) => {
+                    let bytes = std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+                    Some(nimbus_app::privacy::legal::digest(&bytes))
+                }
+                None => None,
+            };
+            let id = app
+                .register_legal_request(NewLegalRequest {
+                    authority,
+                    authority_kind: kind,
+                    legal_basis: basis,
+                    categories,
+                    received_at: day_arg("received", received.as_deref(), now)?,
+                    disclosed_at: None,
+                    attachment_sha256,
+                    emails: users,
+                    notify,
+                })
+                .await?;
+            let told = app.send_legal_notices().await?;
+            println!("legal request {id} registered; {told} person(s) told now");
+        }
+        LegalCommand::List => {
+            for (r, people) in app.legal_requests().await? {
+                let notify = match (r.notify_after, &r.never_reason) {
+                    (Some(t), _) => format!("tell from {}", &iso8601(t)[..10]),
+                    (None, reason) => format!("never: {}", reason.as_deref().unwrap_or("")),
+                };
+                let told = people.iter().filter(|(_, n)| n.is_some()).count();
+                println!(
+                    "{} received {} from {} ({}) under {}: {}; disclosed {}; {notify}; {told} of {} told",
+                    r.id,
+                    &iso8601(r.received_at)[..10],
+                    r.authority,
+                    r.authority_kind,
+                    r.legal_basis,
+                    r.categories.join(", "),
+                    r.disclosed_at.map_or_else(|| "no".to_owned(), |t| iso8601(t)[..10].to_owned()),
+                    people.len(),
+                );
+            }
+        }
+        LegalCommand::Disclosed { id, on } => {
+            app.legal_disclosed(id, day_arg("on", on.as_deref(), now)?).await?;
+            println!("legal request {id}: disclosure recorded");
+        }
+        LegalCommand::Reviewed { id } => {
+            app.legal_reviewed(id).await?;
+            println!("legal request {id}: reviewed; the next review is in 90 days");
+        }
+        LegalCommand::Report { year } => {
+            let year = year.unwrap_or_else(|| nimbus_core::timefmt::year_of(now) - 1);
+            println!("Requests from authorities for people's data, {year}:");
+            for l in app.transparency_report(year).await? {
+                println!(
+                    "- {}: {} request(s), {} disclosed, {} account(s) concerned",
+                    l.authority_kind, l.requests, l.disclosed, l.people
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 pub async fn privacy(s: Settings, cmd: PrivacyCommand) -> Result<(), Box<dyn Error>> {
     let (app, catalog) = build_app(&s).await?;
     let result = match cmd {
@@ -72,10 +216,15 @@ pub async fn privacy(s: Settings, cmd: PrivacyCommand) -> Result<(), Box<dyn Err
             let inactive = app.inactive_accounts_round().await?;
             let erased = app.purge_due_accounts().await?;
             let pruned = app.prune_history().await?;
+            let told = app.send_legal_notices().await?;
             println!(
                 "inactive accounts: {} reminded, {} scheduled for deletion",
                 inactive.reminded, inactive.scheduled
             );
+            println!("{told} person(s) told of a request from an authority");
+            for r in app.legal_reviews_due().await? {
+                println!("legal request {} ({}): the decision never to tell is due for review", r.id, r.authority);
+            }
             println!(
                 "{erased} account(s) erased, {replayed} erased again from the ledger; pruned {} event(s), {} job(s), {} session(s) and link(s), {} data archive(s)",
                 pruned.events, pruned.jobs, pruned.sessions, pruned.exports
@@ -114,6 +263,7 @@ pub async fn privacy(s: Settings, cmd: PrivacyCommand) -> Result<(), Box<dyn Err
             println!("product news sent to {sent} people");
             Ok(())
         }
+        PrivacyCommand::Legal { command } => legal(&app, command).await,
         PrivacyCommand::ShineTheLight { year } => {
             let year = year.unwrap_or_else(|| nimbus_core::timefmt::year_of(app.now()) - 1);
             let parties = nimbus_core::processors::direct_marketing(&app.config.processors);

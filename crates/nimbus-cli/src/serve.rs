@@ -215,6 +215,9 @@ pub async fn run(mut s: Settings) -> Result<(), Box<dyn Error>> {
             if let Err(e) = sweeper_app.inactive_accounts_round().await {
                 tracing::warn!(error = %e, "the inactive-account round failed");
             }
+            if let Err(e) = sweeper_app.send_legal_notices().await {
+                tracing::warn!(error = %e, "sending notices of legal requests failed");
+            }
             // The purge jobs erase accounts when due; this catches any whose job is gone.
             if let Err(e) = sweeper_app.purge_due_accounts().await {
                 tracing::warn!(error = %e, "erasing accounts whose deletion is due failed");

@@ -24,6 +24,8 @@ pub enum Category {
     AssetMeta,
     /// Visits to delivered files, counted without cookies or stored addresses.
     Analytics,
+    /// Requests from authorities that concern the person (told by notice when the law allows).
+    Legal,
 }
 
 impl Category {
@@ -36,6 +38,7 @@ impl Category {
             Self::Consent => "consent",
             Self::AssetMeta => "asset_meta",
             Self::Analytics => "analytics",
+            Self::Legal => "legal",
         }
     }
 }
@@ -164,6 +167,18 @@ pub const VISITOR_RETENTION_DAYS: u32 = 2;
 
 /// Every column of the catalog that holds personal data.
 pub const REGISTRY: &[PersonalColumn] = &[
+    PersonalColumn {
+        table: "legal_request_subjects",
+        column: "user_id",
+        category: Category::Legal,
+        subject: SubjectKey::UserId,
+        retention: Retention::WhileAccountExists,
+        on_expiry: OnExpiry::Keep,
+        on_erasure: OnErasure::Delete,
+        export: Export::Exclude("the person is told by notice once the law allows, never before"),
+        redact_others: false,
+        purpose: "That a request from an authority concerned you, and when you were told of it.",
+    },
     PersonalColumn {
         table: "delivery_visitors",
         column: "visitor",

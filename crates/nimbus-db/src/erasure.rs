@@ -3,7 +3,9 @@
 //! leave the database files, not only the visible rows.
 
 use async_trait::async_trait;
-use nimbus_app::ports::{CatalogResult, DataExport, Policy, PrivacyRepo, SubjectData, SweepHit, UploadRow};
+use nimbus_app::ports::{
+    CatalogResult, DataExport, LegalRequest, Policy, PrivacyRepo, SubjectData, SweepHit, UploadRow,
+};
 use nimbus_core::erasure::LedgerEntry;
 use nimbus_core::privacy::{REGISTRY, SubjectKey};
 use sqlx::Row as _;
@@ -368,6 +370,103 @@ impl PrivacyRepo for SqlCatalog {
         }
         w.commit().await?;
         Ok(changed)
+    }
+
+    async fn create_legal_request(&self, r: &LegalRequest, subjects: &[i64]) -> CatalogResult<i64> {
+        let mut w = self.quiet_tx().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO legal_requests (authority, authority_kind, legal_basis, categories, received_at, disclosed_at, \
+             attachment_sha256, notify_after, never_reason, review_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(r.authority.as_str())
+        .bind(r.authority_kind.as_str())
+        .bind(r.legal_basis.as_str())
+        .bind(r.categories.join(","))
+        .bind(r.received_at)
+        .bind(r.disclosed_at)
+        .bind(r.attachment_sha256.as_deref())
+        .bind(r.notify_after)
+        .bind(r.never_reason.as_deref())
+        .bind(r.review_at)
+        .bind(r.created_at)
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(db_err)?;
+        for user_id in subjects {
+            sqlx::query(
+                "INSERT INTO legal_request_subjects (request_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(*user_id)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(db_err)?;
+        }
+        w.commit().await?;
+        Ok(id)
+    }
+
+    async fn legal_requests(&self) -> CatalogResult<Vec<(LegalRequest, Vec<(i64, Option<i64>)>)>> {
+        let rows = sqlx::query(
+            "SELECT id, authority, authority_kind, legal_basis, categories, received_at, disclosed_at, \
+             attachment_sha256, notify_after, never_reason, review_at, created_at FROM legal_requests ORDER BY id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let subjects: Vec<(i64, i64, Option<i64>)> =
+            sqlx::query_as("SELECT request_id, user_id, notified_at FROM legal_request_subjects ORDER BY user_id")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let categories: String = r.try_get("categories").map_err(db_err)?;
+                let req = LegalRequest {
+                    id: r.try_get("id").map_err(db_err)?,
+                    authority: r.try_get("authority").map_err(db_err)?,
+                    authority_kind: r.try_get("authority_kind").map_err(db_err)?,
+                    legal_basis: r.try_get("legal_basis").map_err(db_err)?,
+                    categories: categories.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect(),
+                    received_at: r.try_get("received_at").map_err(db_err)?,
+                    disclosed_at: r.try_get("disclosed_at").map_err(db_err)?,
+                    attachment_sha256: r.try_get("attachment_sha256").map_err(db_err)?,
+                    notify_after: r.try_get("notify_after").map_err(db_err)?,
+                    never_reason: r.try_get("never_reason").map_err(db_err)?,
+                    review_at: r.try_get("review_at").map_err(db_err)?,
+                    created_at: r.try_get("created_at").map_err(db_err)?,
+                };
+                let people = subjects.iter().filter(|(id, _, _)| *id == req.id).map(|(_, u, n)| (*u, *n)).collect();
+                Ok((req, people))
+            })
+            .collect()
+    }
+
+    async fn set_legal_disclosed(&self, id: i64, at: i64) -> CatalogResult<bool> {
+        let _w = self.sqlite_writer().await;
+        let q = sqlx::query("UPDATE legal_requests SET disclosed_at = $1 WHERE id = $2").bind(at).bind(id);
+        Ok(q.execute(&self.pool).await.map_err(db_err)?.rows_affected() > 0)
+    }
+
+    async fn set_legal_review(&self, id: i64, at: i64) -> CatalogResult<bool> {
+        let _w = self.sqlite_writer().await;
+        let q = sqlx::query("UPDATE legal_requests SET review_at = $1 WHERE id = $2 AND notify_after IS NULL")
+            .bind(at)
+            .bind(id);
+        Ok(q.execute(&self.pool).await.map_err(db_err)?.rows_affected() > 0)
+    }
+
+    async fn mark_legal_notified(&self, id: i64, user_id: i64, now: i64) -> CatalogResult<bool> {
+        let _w = self.sqlite_writer().await;
+        let q = sqlx::query(
+            "UPDATE legal_request_subjects SET notified_at = $1 \
+             WHERE request_id = $2 AND user_id = $3 AND notified_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(user_id);
+        Ok(q.execute(&self.pool).await.map_err(db_err)?.rows_affected() > 0)
     }
 
     async fn set_product_news(&self, user_id: i64, on: bool, source: &str, now: i64) -> CatalogResult<bool> {

@@ -30,6 +30,7 @@ const SQLITE: &[(i64, &str)] = &[
     (22, include_str!("../migrations/sqlite/0022_product_news.sql")),
     (23, include_str!("../migrations/sqlite/0023_remember.sql")),
     (24, include_str!("../migrations/sqlite/0024_delivery_analytics.sql")),
+    (25, include_str!("../migrations/sqlite/0025_legal_requests.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -56,6 +57,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (22, include_str!("../migrations/postgres/0022_product_news.sql")),
     (23, include_str!("../migrations/postgres/0023_remember.sql")),
     (24, include_str!("../migrations/postgres/0024_delivery_analytics.sql")),
+    (25, include_str!("../migrations/postgres/0025_legal_requests.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -49,6 +49,10 @@ impl App {
         for (table, rows) in self.catalog.subject_rows(who.user.id).await? {
             let columns: Vec<_> = REGISTRY.iter().filter(|c| c.table == table).collect();
             let Some(first) = columns.first() else { continue };
+            // A request from an authority is told by notice when the law allows, not here.
+            if first.category == nimbus_core::privacy::Category::Legal {
+                continue;
+            }
             match held.iter_mut().find(|h| h.category == first.category) {
                 Some(h) => {
                     h.rows += rows;

@@ -9,6 +9,7 @@ pub mod erasure;
 pub mod export;
 pub mod inactive;
 pub mod ledger;
+pub mod legal;
 pub mod news;
 pub mod objection;
 pub mod policies;

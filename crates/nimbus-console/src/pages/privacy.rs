@@ -45,6 +45,7 @@ fn heading(c: Category) -> &'static str {
         Category::Consent => "Your choices",
         Category::AssetMeta => "Content uploaded by the customers of this installation",
         Category::Analytics => "Visits to delivered files",
+        Category::Legal => "Requests from authorities",
     }
 }
 
@@ -108,6 +109,7 @@ pub async fn page(State(app): State<App>, headers: HeaderMap) -> Result<Response
         Category::Audit,
         Category::AssetMeta,
         Category::Analytics,
+        Category::Legal,
     ];
     let content = html! {
         @if let Some(up) = &view.upcoming {

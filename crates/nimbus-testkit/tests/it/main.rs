@@ -14,6 +14,7 @@ mod honoured;
 mod inactive;
 mod isolation;
 mod jobs;
+mod legal;
 mod limits;
 mod metadata;
 mod news;
