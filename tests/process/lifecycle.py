@@ -9,6 +9,9 @@
    while referenced blobs stay.
 4. Under a permissive umask and a world-readable data dir, the server leaves the data dir 0700
    and the catalog, its WAL and every blob 0600: other local users read nothing.
+5. kill -9 in the middle of a batch of account erasures (`nimbus admin privacy run-due`):
+   each erasure is whole or not begun, and running again finishes them; nothing of the
+   people is left (`nimbus admin privacy sweep`).
 
 Usage: lifecycle.py PATH_TO_NIMBUS. Exit code 0 when every check passed.
 """
@@ -208,6 +211,69 @@ def private_files(binary, data):
     s.proc.wait(timeout=10)
 
 
+def purge_killed_midway(binary, data):
+    """Erasures are one transaction each and idempotent: a run killed part-way leaves every
+    person either whole (still pending) or gone, and the next run finishes the rest."""
+    base = os.path.join(data, "purge")
+    os.makedirs(base, exist_ok=True)
+    s = Server(binary, base)
+    s.start()
+    s.proc.terminate()
+    s.proc.wait(timeout=10)
+    # The grace period is a setting of every command that schedules or runs erasures.
+    config = os.path.join(base, "nimbus.toml")
+    with open(config, "w") as f:
+        f.write('[privacy]\ndeletion_grace = "0s"\n')
+    env = dict(os.environ, CLOUDINARY_URL=f"cloudinary://{KEY}:{SECRET}@{CLOUD}", NIMBUS_LOG="warn",
+               NIMBUS_CONFIG=config)
+
+    def cli(*args, stdin=None):
+        return subprocess.run([binary, *args, "--data-dir", base], input=stdin, capture_output=True, text=True,
+                              env=env, timeout=120)
+
+    emails = [f"leaving{i:02d}@example.org" for i in range(24)]
+    for e in emails:
+        out = cli("admin", "user", "create", e, "--role", "editor", "--cloud", CLOUD, "--password-stdin",
+                  stdin="a long enough password\n")
+        if out.returncode != 0:
+            raise RuntimeError(f"user create: {out.stderr[-300:]}")
+    out = cli("admin", "user", "delete", *emails)
+    check(out.returncode == 0, f"purge: the operator schedules the deletions ({out.stderr.strip()[-200:]!r})")
+
+    def left():
+        out = cli("admin", "user", "list")
+        return sum(1 for e in emails if e in out.stdout)
+
+    # Kill runs at growing delays until one is caught part-way (some people gone, some not).
+    midway, kills, delay = False, 0, 0.05
+    while not midway and delay < 5:
+        run = subprocess.Popen([binary, "admin", "privacy", "run-due", "--data-dir", base], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if run.poll() is None:
+            run.kill()
+            kills += 1
+        run.wait()
+        remaining = left()
+        midway = 0 < remaining < len(emails)
+        if remaining == 0:
+            break
+        delay *= 1.5
+    check(midway, f"purge: a run was killed part-way ({kills} kill(s); {left()} of {len(emails)} left)")
+    out = cli("admin", "privacy", "run-due")
+    check(out.returncode == 0 and left() == 0, f"purge: the next run erases the rest ({left()} left; {out.stderr.strip()[-200:]!r})")
+    out = cli("admin", "privacy", "sweep", emails[0], *[a for e in emails[1:] for a in ("--also", e)])
+    check(out.returncode == 0 and "nothing found" in out.stdout,
+          f"purge: nothing of the {len(emails)} people is left in the catalog or the blob store ({out.stdout.strip()[-300:]!r})")
+    out = cli("admin", "privacy", "run-due")
+    check(out.returncode == 0, "purge: running again changes nothing and succeeds")
+    s.start()
+    status, _ = s.admin("usage")
+    check(status == 200, f"purge: the server starts on the catalog afterwards ({status})")
+    s.proc.terminate()
+    s.proc.wait(timeout=10)
+
+
 def version(binary):
     out = subprocess.run([binary, "--version"], capture_output=True, text=True)
     import re
@@ -278,7 +344,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="nimbus-start-") as scratch:
         clear_start(binary, scratch)
     with tempfile.TemporaryDirectory(prefix="nimbus-lifecycle-") as data:
-        for step in (graceful_shutdown, hard_kill, sweeper, private_files):
+        for step in (graceful_shutdown, hard_kill, sweeper, private_files, purge_killed_midway):
             try:
                 step(binary, data)
             except Exception as e:  # a crashed step is a failed step

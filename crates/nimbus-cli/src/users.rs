@@ -40,6 +40,14 @@ pub enum UserCommand {
     Disable { email: String },
     /// Enable a disabled account again.
     Enable { email: String },
+    /// Delete accounts (an erasure asked for by mail, say): each is blocked at once and
+    /// erased when the deletion grace period is over ([privacy] deletion_grace), unless the
+    /// person follows the cancel link mailed to them; `nimbus admin privacy run-due` erases
+    /// the due ones now.
+    Delete {
+        #[arg(required = true)]
+        emails: Vec<String>,
+    },
     /// Set a new password (read from standard input) and end every session of the user.
     ResetPassword {
         email: String,
@@ -92,6 +100,12 @@ pub async fn user(s: Settings, cmd: UserCommand) -> Result<(), Box<dyn Error>> {
             let user = app.user_by_email(&email).await?;
             app.set_user_disabled(user.id, true).await?;
             println!("{}: disabled, sessions ended", user.email);
+        }
+        UserCommand::Delete { emails } => {
+            for email in emails {
+                let s = app.delete_account_for(&email).await?;
+                println!("{email}: blocked; erased at {} (UTC)", nimbus_core::timefmt::iso8601(s.due_at));
+            }
         }
         UserCommand::Enable { email } => {
             let user = app.user_by_email(&email).await?;

@@ -27,6 +27,17 @@ impl App {
         self.schedule_deletion(&who.user, "You asked for your Nimbus console account to be deleted.").await
     }
 
+    /// The operator deletes an account (an erasure asked for by mail, say): as the person's
+    /// own request, with the grace period and the cancel link mailed to them.
+    pub async fn delete_account_for(&self, email: &str) -> AppResult<DeletionScheduled> {
+        let user = self.user_by_email(email).await?;
+        if user.deletion_due_at.is_some() {
+            return Err(AppError::AccountDeletionPending);
+        }
+        self.schedule_deletion(&user, "The operator of this Nimbus installation is deleting your console account.")
+            .await
+    }
+
     /// Blocks the account now and erases it when the grace period is over, unless the link
     /// mailed to the person (whose mail starts with `why`) cancels it first.
     pub(crate) async fn schedule_deletion(&self, user: &User, why: &str) -> AppResult<DeletionScheduled> {
