@@ -31,17 +31,18 @@ pub struct Visit<'a> {
     pub user_agent: &'a str,
 }
 
-/// Views and visitor hashes of one asset on one day, since the last flush.
-type Counts = HashMap<(i64, i64, String), (i64, HashSet<i64>)>;
+/// Views and visitor hashes per environment and day, then per asset, since the last flush
+/// (an asset's id is copied once per flush, not once per view).
+type Counts = HashMap<(i64, i64), HashMap<Box<str>, (i64, HashSet<i64>)>>;
 
-/// The salt of one day.
-type DaySalt = Option<(i64, Vec<u8>)>;
+/// The MAC keyed with one day's salt (cloned per view: the key is not set up again).
+type DayKey = Option<(i64, Hmac<Sha256>)>;
 
 /// This node's counts since the last flush, and the salt of the day it is counting.
 #[derive(Clone, Default)]
 pub struct AnalyticsMeter {
     counts: Arc<Mutex<Counts>>,
-    salt: Arc<Mutex<DaySalt>>,
+    key: Arc<Mutex<DayKey>>,
 }
 
 impl AnalyticsMeter {
@@ -49,15 +50,22 @@ impl AnalyticsMeter {
         std::mem::take(&mut *self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
-    fn salt_of(&self, day: i64) -> Option<Vec<u8>> {
-        let s = self.salt.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        s.as_ref().filter(|(d, _)| *d == day).map(|(_, salt)| salt.clone())
+    fn key_of(&self, day: i64) -> Option<Hmac<Sha256>> {
+        let k = self.key.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        k.as_ref().filter(|(d, _)| *d == day).map(|(_, mac)| mac.clone())
     }
 }
 
 /// The visitor hash: 8 bytes of HMAC-SHA256 keyed with the day's salt.
 pub fn visitor(salt: &[u8], env_id: i64, client: IpAddr, user_agent: &str) -> i64 {
-    let mut mac = Hmac::<Sha256>::new_from_slice(salt).expect("any key length");
+    visitor_with(keyed(salt), env_id, client, user_agent)
+}
+
+fn keyed(salt: &[u8]) -> Hmac<Sha256> {
+    Hmac::<Sha256>::new_from_slice(salt).expect("any key length")
+}
+
+fn visitor_with(mut mac: Hmac<Sha256>, env_id: i64, client: IpAddr, user_agent: &str) -> i64 {
     mac.update(&env_id.to_be_bytes());
     match client {
         IpAddr::V4(v4) => mac.update(&v4.to_ipv6_mapped().octets()),
@@ -84,15 +92,16 @@ pub struct AssetDay {
 
 impl App {
     /// The salt of `day`, from this node's memory or the catalog (made there on first use).
-    async fn analytics_salt(&self, day: i64) -> AppResult<Vec<u8>> {
-        if let Some(s) = self.analytics.salt_of(day) {
-            return Ok(s);
+    async fn analytics_key(&self, day: i64) -> AppResult<Hmac<Sha256>> {
+        if let Some(k) = self.analytics.key_of(day) {
+            return Ok(k);
         }
         let candidate: [u8; 16] = rand::random();
         let stored = self.catalog.analytics_salt(day, &hex::encode(candidate)).await?;
         let salt = hex::decode(&stored).map_err(|_| crate::AppError::Catalog("an analytics salt is not hex".into()))?;
-        *self.analytics.salt.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((day, salt.clone()));
-        Ok(salt)
+        let mac = keyed(&salt);
+        *self.analytics.key.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((day, mac.clone()));
+        Ok(mac)
     }
 
     /// Counts one view, unless delivery analytics are off. The address is used for the hash
@@ -102,10 +111,13 @@ impl App {
             return Ok(());
         }
         let day = day_of(self.now());
-        let salt = self.analytics_salt(day).await?;
-        let who = visitor(&salt, env_id, view.client, view.user_agent);
+        let who = visitor_with(self.analytics_key(day).await?, env_id, view.client, view.user_agent);
         let mut c = self.analytics.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let e = c.entry((env_id, day, view.asset_id.to_owned())).or_default();
+        let assets = c.entry((env_id, day)).or_default();
+        let e = match assets.get_mut(view.asset_id) {
+            Some(e) => e,
+            None => assets.entry(view.asset_id.into()).or_default(),
+        };
         e.0 += 1;
         e.1.insert(who);
         Ok(())
@@ -117,23 +129,28 @@ impl App {
         if counts.is_empty() {
             return Ok(());
         }
-        let mut views = Vec::with_capacity(counts.len());
+        let mut views = Vec::new();
         let mut visitors = Vec::new();
-        for ((env_id, day, asset_id), (n, seen)) in &counts {
-            views.push(AssetViews { env_id: *env_id, day: *day, asset_id: asset_id.clone(), views: *n });
-            visitors.extend(seen.iter().map(|v| AssetVisitor {
-                env_id: *env_id,
-                day: *day,
-                asset_id: asset_id.clone(),
-                visitor: *v,
-            }));
+        for ((env_id, day), assets) in &counts {
+            for (asset_id, (n, seen)) in assets {
+                views.push(AssetViews { env_id: *env_id, day: *day, asset_id: asset_id.to_string(), views: *n });
+                visitors.extend(seen.iter().map(|v| AssetVisitor {
+                    env_id: *env_id,
+                    day: *day,
+                    asset_id: asset_id.to_string(),
+                    visitor: *v,
+                }));
+            }
         }
         if let Err(e) = self.catalog.add_delivery_views(&views, &visitors).await {
             let mut c = self.analytics.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for (k, (n, seen)) in counts {
-                let e = c.entry(k).or_default();
-                e.0 += n;
-                e.1.extend(seen);
+            for (k, assets) in counts {
+                let into = c.entry(k).or_default();
+                for (asset_id, (n, seen)) in assets {
+                    let e = into.entry(asset_id).or_default();
+                    e.0 += n;
+                    e.1.extend(seen);
+                }
             }
             return Err(e.into());
         }
