@@ -221,11 +221,8 @@ def purge_killed_midway(binary, data):
     s.proc.terminate()
     s.proc.wait(timeout=10)
     # The grace period is a setting of every command that schedules or runs erasures.
-    config = os.path.join(base, "nimbus.toml")
-    with open(config, "w") as f:
-        f.write('[privacy]\ndeletion_grace = "0s"\n')
     env = dict(os.environ, CLOUDINARY_URL=f"cloudinary://{KEY}:{SECRET}@{CLOUD}", NIMBUS_LOG="warn",
-               NIMBUS_CONFIG=config)
+               NIMBUS_PRIVACY_DELETION_GRACE="0s")
 
     def cli(*args, stdin=None):
         return subprocess.run([binary, *args, "--data-dir", base], input=stdin, capture_output=True, text=True,

@@ -27,6 +27,39 @@ pub struct CommonArgs {
     /// TOML configuration file.
     #[arg(long, global = true, env = "NIMBUS_CONFIG")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    privacy: PrivacyArgs,
+}
+
+/// The `[privacy]` settings as flags and variables: every command takes them, since the
+/// operator's commands (`admin user delete`, `admin privacy run-due`) schedule and run the
+/// same work as the server.
+#[derive(Debug, Default, Args)]
+pub struct PrivacyArgs {
+    /// How long an account whose deletion was asked waits, blocked, before it is erased:
+    /// a number and a unit, s, m, h or d (default: 14d).
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_DELETION_GRACE")]
+    privacy_deletion_grace: Option<String>,
+    /// A TOML file of `[[processor]]` tables: the outside parties that receive personal data
+    /// besides the mail relay and S3 provider Nimbus knows of (default: none).
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_PROCESSORS_FILE")]
+    privacy_processors_file: Option<PathBuf>,
+    /// Delete accounts nobody signed in to for this long (such as 365d); default: never.
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_INACTIVE_DELETE_AFTER")]
+    privacy_inactive_delete_after: Option<String>,
+    /// Days before such a deletion on which a reminder is mailed (default: 14,7).
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_INACTIVE_REMINDERS", value_delimiter = ',')]
+    privacy_inactive_reminders: Option<Vec<i64>>,
+    /// Roles whose holders are never cleaned up (default: owner,admin).
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_INACTIVE_EXCLUDE_ROLES", value_delimiter = ',')]
+    privacy_inactive_exclude_roles: Option<Vec<nimbus_core::accounts::Role>>,
+    /// Days "Remember me" keeps a console session (default: 30, at most 90).
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_REMEMBER_DAYS", value_parser = clap::value_parser!(i64).range(1..=90))]
+    privacy_remember_days: Option<i64>,
+    /// Count views and unique visitors of delivered files, without cookies or stored
+    /// addresses (default: true).
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_DELIVERY_ANALYTICS", action = clap::ArgAction::Set)]
+    privacy_delivery_analytics: Option<bool>,
 }
 
 /// Options of `nimbus serve`.
@@ -75,30 +108,6 @@ pub struct ServeArgs {
     /// Sender of that mail (default: Nimbus <nimbus@localhost>).
     #[arg(long, env = "NIMBUS_MAIL_FROM")]
     mail_from: Option<String>,
-    /// How long an account whose deletion was asked waits, blocked, before it is erased:
-    /// a number and a unit, s, m, h or d (default: 14d).
-    #[arg(long, env = "NIMBUS_PRIVACY_DELETION_GRACE")]
-    privacy_deletion_grace: Option<String>,
-    /// A TOML file of `[[processor]]` tables: the outside parties that receive personal data
-    /// besides the mail relay and S3 provider Nimbus knows of (default: none).
-    #[arg(long, env = "NIMBUS_PRIVACY_PROCESSORS_FILE")]
-    privacy_processors_file: Option<PathBuf>,
-    /// Delete accounts nobody signed in to for this long (such as 365d); default: never.
-    #[arg(long, env = "NIMBUS_PRIVACY_INACTIVE_DELETE_AFTER")]
-    privacy_inactive_delete_after: Option<String>,
-    /// Days before such a deletion on which a reminder is mailed (default: 14,7).
-    #[arg(long, env = "NIMBUS_PRIVACY_INACTIVE_REMINDERS", value_delimiter = ',')]
-    privacy_inactive_reminders: Option<Vec<i64>>,
-    /// Roles whose holders are never cleaned up (default: owner,admin).
-    #[arg(long, env = "NIMBUS_PRIVACY_INACTIVE_EXCLUDE_ROLES", value_delimiter = ',')]
-    privacy_inactive_exclude_roles: Option<Vec<nimbus_core::accounts::Role>>,
-    /// Days "Remember me" keeps a console session (default: 30, at most 90).
-    #[arg(long, env = "NIMBUS_PRIVACY_REMEMBER_DAYS", value_parser = clap::value_parser!(i64).range(1..=90))]
-    privacy_remember_days: Option<i64>,
-    /// Count views and unique visitors of delivered files, without cookies or stored
-    /// addresses (default: true).
-    #[arg(long, env = "NIMBUS_PRIVACY_DELIVERY_ANALYTICS", action = clap::ArgAction::Set)]
-    privacy_delivery_analytics: Option<bool>,
 }
 
 /// The `[privacy]` table of the file.
@@ -233,11 +242,16 @@ impl Settings {
         }
         let deletion_grace_secs = duration(
             "privacy deletion_grace",
-            s.and_then(|s| s.privacy_deletion_grace.as_deref())
+            common
+                .privacy
+                .privacy_deletion_grace
+                .as_deref()
                 .or(file.privacy.as_ref().and_then(|p| p.deletion_grace.as_deref())),
         )?;
-        let processors = match s
-            .and_then(|s| s.privacy_processors_file.clone())
+        let processors = match common
+            .privacy
+            .privacy_processors_file
+            .clone()
             .or(file.privacy.as_ref().and_then(|p| p.processors_file.clone()))
         {
             Some(path) => read_processors(&path)?,
@@ -246,19 +260,21 @@ impl Settings {
         let p = file.privacy.as_ref();
         let inactive_accounts = match duration(
             "privacy inactive_delete_after",
-            s.and_then(|s| s.privacy_inactive_delete_after.as_deref())
+            common
+                .privacy
+                .privacy_inactive_delete_after
+                .as_deref()
                 .or(p.and_then(|p| p.inactive_delete_after.as_deref())),
         )? {
             None => None,
             Some(secs) => {
                 let mut policy = nimbus_app::privacy::inactive::InactivePolicy::new(secs);
-                if let Some(r) = s
-                    .and_then(|s| s.privacy_inactive_reminders.clone())
-                    .or(p.and_then(|p| p.inactive_reminders.clone()))
+                if let Some(r) =
+                    common.privacy.privacy_inactive_reminders.clone().or(p.and_then(|p| p.inactive_reminders.clone()))
                 {
                     policy.reminder_days = r;
                 }
-                match s.and_then(|s| s.privacy_inactive_exclude_roles.clone()) {
+                match common.privacy.privacy_inactive_exclude_roles.clone() {
                     Some(r) => policy.exclude_roles = r,
                     None => {
                         if let Some(names) = p.and_then(|p| p.inactive_exclude_roles.as_deref()) {
@@ -274,10 +290,10 @@ impl Settings {
         )
         .map_err(|e| format!("trusted_proxies: {e}"))?;
         let remember_days = remember_days(
-            s.and_then(|s| s.privacy_remember_days).or(file.privacy.as_ref().and_then(|p| p.remember_days)),
+            common.privacy.privacy_remember_days.or(file.privacy.as_ref().and_then(|p| p.remember_days)),
         )?;
         let delivery_analytics =
-            s.and_then(|s| s.privacy_delivery_analytics).or(file.privacy.as_ref().and_then(|p| p.delivery_analytics));
+            common.privacy.privacy_delivery_analytics.or(file.privacy.as_ref().and_then(|p| p.delivery_analytics));
         Ok(Self {
             deletion_grace_secs,
             remember_days,
@@ -314,8 +330,13 @@ impl Settings {
     /// The settings a configuration file gives (no flags, no variables): what
     /// `nimbus config check` validates.
     pub fn from_file(path: Option<&Path>) -> Result<Self, String> {
-        let common =
-            CommonArgs { data_dir: None, database_url: None, blob_url: None, config: path.map(Path::to_path_buf) };
+        let common = CommonArgs {
+            data_dir: None,
+            database_url: None,
+            blob_url: None,
+            config: path.map(Path::to_path_buf),
+            privacy: PrivacyArgs::default(),
+        };
         let serve = ServeArgs {
             listen: None,
             public_url: None,
@@ -330,13 +351,6 @@ impl Settings {
             body_idle_timeout_secs: None,
             smtp_url: None,
             mail_from: None,
-            privacy_deletion_grace: None,
-            privacy_processors_file: None,
-            privacy_inactive_delete_after: None,
-            privacy_inactive_reminders: None,
-            privacy_inactive_exclude_roles: None,
-            privacy_remember_days: None,
-            privacy_delivery_analytics: None,
         };
         Self::load(&common, Some(&serve))
     }
