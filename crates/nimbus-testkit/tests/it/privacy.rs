@@ -233,3 +233,48 @@ async fn privacy_pages_say_what_the_code_does() {
     assert_eq!(d.status, StatusCode::OK);
     assert!(d.headers.get("set-cookie").is_none());
 }
+
+/// A JPEG carrying an EXIF block with a GPS position (privacy F19): derivatives are encoded
+/// afresh and carry no embedded metadata; the original is delivered as uploaded.
+#[tokio::test]
+async fn derivatives_carry_no_embedded_metadata() {
+    use axum::http::StatusCode;
+    let t = nimbus_testkit::TestApp::new().await;
+    // TIFF, little-endian: IFD0 with a GPS pointer, and a GPS IFD with GPSLatitudeRef "N".
+    let mut tiff: Vec<u8> = b"II".to_vec();
+    tiff.extend(42u16.to_le_bytes());
+    tiff.extend(8u32.to_le_bytes());
+    tiff.extend(1u16.to_le_bytes());
+    tiff.extend(0x8825u16.to_le_bytes());
+    tiff.extend(4u16.to_le_bytes());
+    tiff.extend(1u32.to_le_bytes());
+    tiff.extend(26u32.to_le_bytes());
+    tiff.extend(0u32.to_le_bytes());
+    tiff.extend(1u16.to_le_bytes());
+    tiff.extend(0x0001u16.to_le_bytes());
+    tiff.extend(2u16.to_le_bytes());
+    tiff.extend(2u32.to_le_bytes());
+    tiff.extend(*b"N\0\0\0");
+    tiff.extend(0u32.to_le_bytes());
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend(&tiff);
+    let plain = nimbus_testkit::photo_jpeg(64, 48);
+    let mut jpeg = plain[..2].to_vec();
+    jpeg.extend([0xFF, 0xE1]);
+    jpeg.extend(u16::try_from(app1.len() + 2).unwrap().to_be_bytes());
+    jpeg.extend(&app1);
+    jpeg.extend(&plain[2..]);
+    let has_exif = |b: &[u8]| b.windows(6).any(|w| w == b"Exif\0\0");
+    assert!(has_exif(&jpeg));
+
+    let up = t.upload_api("image", "upload", &[("public_id", "gps")], Some(("gps.jpg", &jpeg))).await;
+    assert_eq!(up.status, StatusCode::OK, "{}", String::from_utf8_lossy(&up.body));
+    let original = t.get(&format!("/{}/image/upload/gps.jpg", nimbus_testkit::CLOUD), &[]).await;
+    assert_eq!(original.body, jpeg, "the original as uploaded");
+    for tr in ["w_32", "c_fill,w_20,h_20", "q_50", "f_png"] {
+        let ext = if tr == "f_png" { "png" } else { "jpg" };
+        let d = t.get(&format!("/{}/image/upload/{tr}/gps.{ext}", nimbus_testkit::CLOUD), &[]).await;
+        assert_eq!(d.status, StatusCode::OK, "{tr}");
+        assert!(!has_exif(&d.body) && !d.body.windows(4).any(|w| w == b"eXIf"), "{tr}: embedded metadata left");
+    }
+}
