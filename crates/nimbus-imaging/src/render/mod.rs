@@ -11,6 +11,7 @@ mod effects;
 mod encode;
 mod faces;
 mod focus;
+mod iptc;
 mod ops;
 mod pixels;
 mod text;
@@ -339,7 +340,10 @@ pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Ren
         full_chroma: matches!(quality, Some(nimbus_core::transform::Quality::Value { chroma: Some(444), .. })),
         lossy: fl.contains(&"lossy"),
     };
-    let bytes = encode::encode(&img, format, opts)?;
+    let mut bytes = encode::encode(&img, format, opts)?;
+    if format == Format::Jpg && fl.contains(&"keep_iptc") {
+        bytes = iptc::with_segments(bytes, &iptc::segments(input));
+    }
     Ok(Rendered { bytes, format, width: img.width, height: img.height })
 }
 

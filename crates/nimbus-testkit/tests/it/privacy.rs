@@ -234,8 +234,9 @@ async fn privacy_pages_say_what_the_code_does() {
     assert!(d.headers.get("set-cookie").is_none());
 }
 
-/// A JPEG carrying an EXIF block with a GPS position (privacy F19): derivatives are encoded
-/// afresh and carry no embedded metadata; the original is delivered as uploaded.
+/// A JPEG carrying an EXIF block with a GPS position and an IPTC caption (privacy F19):
+/// derivatives are encoded afresh and carry no embedded metadata, except the IPTC block with
+/// `fl_keep_iptc`; the original is delivered as uploaded.
 #[tokio::test]
 async fn derivatives_carry_no_embedded_metadata() {
     use axum::http::StatusCode;
@@ -263,9 +264,16 @@ async fn derivatives_carry_no_embedded_metadata() {
     jpeg.extend([0xFF, 0xE1]);
     jpeg.extend(u16::try_from(app1.len() + 2).unwrap().to_be_bytes());
     jpeg.extend(&app1);
+    // And an IPTC block (APP13) with a caption.
+    let mut app13 = b"Photoshop 3.0\08BIM\x04\x04\0\0\0\0\0\x0c\x1c\x02\x78\0\x07Harbour".to_vec();
+    app13.push(0);
+    jpeg.extend([0xFF, 0xED]);
+    jpeg.extend(u16::try_from(app13.len() + 2).unwrap().to_be_bytes());
+    jpeg.extend(&app13);
     jpeg.extend(&plain[2..]);
     let has_exif = |b: &[u8]| b.windows(6).any(|w| w == b"Exif\0\0");
-    assert!(has_exif(&jpeg));
+    let has_iptc = |b: &[u8]| b.windows(app13.len()).any(|w| w == app13.as_slice());
+    assert!(has_exif(&jpeg) && has_iptc(&jpeg));
 
     let up = t.upload_api("image", "upload", &[("public_id", "gps")], Some(("gps.jpg", &jpeg))).await;
     assert_eq!(up.status, StatusCode::OK, "{}", String::from_utf8_lossy(&up.body));
@@ -276,5 +284,11 @@ async fn derivatives_carry_no_embedded_metadata() {
         let d = t.get(&format!("/{}/image/upload/{tr}/gps.{ext}", nimbus_testkit::CLOUD), &[]).await;
         assert_eq!(d.status, StatusCode::OK, "{tr}");
         assert!(!has_exif(&d.body) && !d.body.windows(4).any(|w| w == b"eXIf"), "{tr}: embedded metadata left");
+        assert!(!has_iptc(&d.body), "{tr}: IPTC left without fl_keep_iptc");
     }
+    // fl_keep_iptc keeps the IPTC block, and only it.
+    let d = t.get(&format!("/{}/image/upload/fl_keep_iptc,w_32/gps.jpg", nimbus_testkit::CLOUD), &[]).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert!(has_iptc(&d.body) && !has_exif(&d.body), "fl_keep_iptc keeps IPTC, not EXIF");
+    assert_eq!(nimbus_testkit::image_info(&d.body).0, 32, "still a JPEG that decodes");
 }
