@@ -61,6 +61,59 @@ fn insert_entry(entry: &LedgerEntry) -> sqlx::query::Query<'_, sqlx::Any, sqlx::
     .bind(entry.erased_at)
 }
 
+/// A person's choice kept as "since when" on their row, each change a consent event.
+#[derive(Clone, Copy)]
+enum ConsentFlag {
+    ShareOptOut,
+    ProductNews,
+}
+
+impl ConsentFlag {
+    fn column(self) -> &'static str {
+        match self {
+            Self::ShareOptOut => "share_opt_out_at",
+            Self::ProductNews => "product_news_at",
+        }
+    }
+}
+
+impl SqlCatalog {
+    /// Sets (`on`) or clears a consent flag and records the change as a consent event of kind
+    /// `source` (`objects`: whether the person now objects); false when it was already so.
+    async fn set_consent(
+        &self,
+        flag: ConsentFlag,
+        user_id: i64,
+        on: bool,
+        objects: bool,
+        source: &str,
+        now: i64,
+    ) -> CatalogResult<bool> {
+        let column = flag.column();
+        let mut w = self.quiet_tx().await?;
+        let q = if on {
+            let sql = format!("UPDATE users SET {column} = $1 WHERE id = $2 AND {column} IS NULL");
+            sqlx::query(&sql).bind(now).bind(user_id).execute(&mut *w.tx).await
+        } else {
+            let sql = format!("UPDATE users SET {column} = NULL WHERE id = $1 AND {column} IS NOT NULL");
+            sqlx::query(&sql).bind(user_id).execute(&mut *w.tx).await
+        };
+        let changed = q.map_err(db_err)?.rows_affected() > 0;
+        if changed {
+            sqlx::query("INSERT INTO consent_events (user_id, kind, objects, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(user_id)
+                .bind(source)
+                .bind(i64::from(objects))
+                .bind(now)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(db_err)?;
+        }
+        w.commit().await?;
+        Ok(changed)
+    }
+}
+
 #[async_trait]
 impl PrivacyRepo for SqlCatalog {
     async fn set_deletion_due(&self, user_id: i64, due_at: Option<i64>) -> CatalogResult<bool> {
@@ -348,28 +401,7 @@ impl PrivacyRepo for SqlCatalog {
     }
 
     async fn set_share_opt_out(&self, user_id: i64, objects: bool, source: &str, now: i64) -> CatalogResult<bool> {
-        let mut w = self.quiet_tx().await?;
-        let q = if objects {
-            sqlx::query("UPDATE users SET share_opt_out_at = $1 WHERE id = $2 AND share_opt_out_at IS NULL")
-                .bind(now)
-                .bind(user_id)
-        } else {
-            sqlx::query("UPDATE users SET share_opt_out_at = NULL WHERE id = $1 AND share_opt_out_at IS NOT NULL")
-                .bind(user_id)
-        };
-        let changed = q.execute(&mut *w.tx).await.map_err(db_err)?.rows_affected() > 0;
-        if changed {
-            sqlx::query("INSERT INTO consent_events (user_id, kind, objects, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(user_id)
-                .bind(source)
-                .bind(i64::from(objects))
-                .bind(now)
-                .execute(&mut *w.tx)
-                .await
-                .map_err(db_err)?;
-        }
-        w.commit().await?;
-        Ok(changed)
+        self.set_consent(ConsentFlag::ShareOptOut, user_id, objects, objects, source, now).await
     }
 
     async fn create_legal_request(&self, r: &LegalRequest, subjects: &[i64]) -> CatalogResult<i64> {
@@ -470,28 +502,7 @@ impl PrivacyRepo for SqlCatalog {
     }
 
     async fn set_product_news(&self, user_id: i64, on: bool, source: &str, now: i64) -> CatalogResult<bool> {
-        let mut w = self.quiet_tx().await?;
-        let q = if on {
-            sqlx::query("UPDATE users SET product_news_at = $1 WHERE id = $2 AND product_news_at IS NULL")
-                .bind(now)
-                .bind(user_id)
-        } else {
-            sqlx::query("UPDATE users SET product_news_at = NULL WHERE id = $1 AND product_news_at IS NOT NULL")
-                .bind(user_id)
-        };
-        let changed = q.execute(&mut *w.tx).await.map_err(db_err)?.rows_affected() > 0;
-        if changed {
-            sqlx::query("INSERT INTO consent_events (user_id, kind, objects, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(user_id)
-                .bind(source)
-                .bind(i64::from(!on))
-                .bind(now)
-                .execute(&mut *w.tx)
-                .await
-                .map_err(db_err)?;
-        }
-        w.commit().await?;
-        Ok(changed)
+        self.set_consent(ConsentFlag::ProductNews, user_id, on, !on, source, now).await
     }
 
     async fn create_export(&self, user_id: i64, now: i64, expires_at: i64) -> CatalogResult<i64> {
