@@ -304,6 +304,18 @@ impl App {
                 Some(b) => b,
                 None => Bytes::from(self.read_blob(&d.key).await?),
             };
+            // Listed in `derived` even when the blob was already there: an attempt on a node
+            // that died between storing the blob and listing it leaves the blob only.
+            let record = DerivedAsset {
+                asset_id: asset.asset_id.clone(),
+                version_id: asset.version_id.clone(),
+                transformation: t.canonical(),
+                format: d.format.as_str().to_owned(),
+                bytes: bytes.len() as i64,
+                blob_key: d.key.clone(),
+                created_at: self.now(),
+            };
+            self.catalog.record_derived_asset(env, &record).await?;
             let size = nimbus_imaging::render::header(&bytes).ok().map(|h| (h.width, h.height));
             out.push(Eager { transformation: text, format: d.format, size, bytes: bytes.len() as u64, pending: false });
         }

@@ -244,6 +244,31 @@ async fn eager_async_runs_as_a_job_and_is_announced(t: &TestApp) {
     assert_eq!(derived["derived"].as_array().unwrap().len(), 1);
 }
 
+/// A node killed between storing an eager derivative's blob and listing it leaves the blob
+/// only; the job's next attempt finds the blob and lists it.
+async fn eager_retry_lists_a_blob_left_unlisted(t: &TestApp) {
+    use sqlx::Connection as _;
+    let w = t.worker("w");
+    let fields = [("public_id", "e/two"), ("eager", "c_scale,w_4"), ("eager_async", "true")];
+    let r = t.upload_api("image", "upload", &fields, Some(("a.jpg", &photo_jpeg(16, 16)))).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // The same derivative, rendered by a delivery: blob and row; then the row goes.
+    let d = t.get(&format!("/demo/image/upload/c_scale,w_4/v{}/e/two.jpg", r.json()["version"]), &[]).await;
+    assert_eq!(d.status, 200);
+    let listed =
+        || async { t.admin(Method::GET, "resources/image/upload/e/two", None).await.json()["derived"].clone() };
+    assert_eq!(listed().await.as_array().map(Vec::len), Some(1));
+    sqlx::any::install_default_drivers();
+    let mut c = sqlx::AnyConnection::connect(&t.url).await.unwrap();
+    sqlx::query("DELETE FROM derived_assets").execute(&mut c).await.unwrap();
+    c.close().await.unwrap();
+    assert_eq!(listed().await.as_array().map(Vec::len), Some(0));
+    w.run_once().await.unwrap();
+    let derived = listed().await;
+    assert_eq!(derived.as_array().map(Vec::len), Some(1), "{derived}");
+    assert_eq!(derived[0]["transformation"], "c_scale,w_4");
+}
+
 async fn unreferenced_bytes_go_by_a_job(t: &TestApp) {
     let w = t.worker("w");
     let r = t.upload_api("image", "upload", &[("public_id", "g/one")], Some(("a.jpg", &photo_jpeg(40, 30)))).await;
@@ -433,6 +458,7 @@ async fn all_on(db: Db) {
     triggers_announce_every_event_of_their_type(&t).await;
     let Some(t) = app(db).await else { return };
     eager_async_runs_as_a_job_and_is_announced(&t).await;
+    eager_retry_lists_a_blob_left_unlisted(&t).await;
     let Some(t) = app(db).await else { return };
     other_environments_see_no_triggers_or_jobs(&t).await;
     let Some(t) = app(db).await else { return };
