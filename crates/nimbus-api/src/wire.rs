@@ -1,4 +1,5 @@
-//! Response bodies in Cloudinary's shapes.
+//! Cloudinary's wire format: response bodies in its shapes, and (in submodules) requests read
+//! into the app's typed requests.
 //! Docs: <https://cloudinary.com/documentation/image_upload_api_reference#upload_response>.
 
 use nimbus_app::App;
@@ -8,6 +9,8 @@ use nimbus_core::delivery::smart_escape;
 use nimbus_core::signature::{self, Algorithm};
 use nimbus_core::timefmt::iso8601;
 use serde_json::{Map, Value, json};
+
+pub mod search;
 
 /// Which optional parts of a resource to include.
 #[derive(Debug, Clone, Copy, Default)]

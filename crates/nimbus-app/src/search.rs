@@ -1,6 +1,6 @@
-//! The Search API: a request body (`expression`, `sort_by`, `max_results`, `next_cursor`,
-//! `aggregate`, `with_field`, `fields`) checked into a [`SearchQuery`] the catalog runs, and
-//! the opaque cursors of its pages.
+//! The Search API: a [`SearchRequest`] (read from Cloudinary's request body by the API crate,
+//! or made by the console) checked into a [`SearchQuery`] the catalog runs, and the opaque
+//! cursors of its pages.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -164,217 +164,87 @@ fn bad(msg: impl Into<String>) -> AppError {
     AppError::InvalidSearch(msg.into())
 }
 
-/// Strings of a value given as a string, a comma-separated string or an array.
-fn strings(v: &Value, what: &str) -> Result<Vec<String>, AppError> {
-    match v {
-        Value::Null => Ok(Vec::new()),
-        Value::String(s) => Ok(s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| bad(format!("{what} must hold strings"))))
-            .collect(),
-        _ => Err(bad(format!("{what} must be a string or an array of strings"))),
-    }
-}
-
-fn sort_keys(v: &Value) -> Result<Vec<SortKey>, AppError> {
-    let mut out: Vec<SortKey> = Vec::new();
-    let mut push = |name: &str, dir: &str| -> Result<(), AppError> {
-        let field = SortField::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f).ok_or_else(|| {
-            let names: Vec<&str> = SortField::ALL.iter().map(|(n, _)| *n).collect();
-            bad(format!("Invalid sort_by field '{name}': sortable fields are {}", names.join(", ")))
-        })?;
-        let ascending = match dir.to_ascii_lowercase().as_str() {
-            "asc" | "1" => true,
-            "desc" | "-1" => false,
-            _ => return Err(bad(format!("Invalid sort_by direction '{dir}' for '{name}': use asc or desc"))),
-        };
-        match out.iter_mut().find(|k| k.field == field) {
-            Some(k) => k.ascending = ascending,
-            None => out.push(SortKey { field, ascending }),
-        }
-        Ok(())
-    };
-    let items = match v {
-        Value::Null => Vec::new(),
-        Value::Array(items) => items.clone(),
-        other => vec![other.clone()],
-    };
-    for item in items {
-        match item {
-            Value::Object(m) => {
-                for (k, d) in m {
-                    push(&k, d.as_str().unwrap_or("desc"))?;
-                }
-            }
-            // `sort_by=created_at:asc` style (GET) or a JSON text of the object.
-            Value::String(s) => {
-                if let Ok(parsed @ (Value::Object(_) | Value::Array(_))) = serde_json::from_str::<Value>(&s) {
-                    for k in sort_keys(&parsed)? {
-                        push(k.field.name(), if k.ascending { "asc" } else { "desc" })?;
-                    }
-                } else {
-                    let (name, dir) = s.split_once(':').unwrap_or((&s, "desc"));
-                    push(name.trim(), dir.trim())?;
-                }
-            }
-            _ => return Err(bad("sort_by must be a list of {field: direction} objects")),
-        }
-    }
-    if out.is_empty() {
-        out.push(SortKey { field: SortField::CreatedAt, ascending: false });
-    }
-    Ok(out)
+/// The order when a request names none: newest first.
+fn default_sort() -> Vec<SortKey> {
+    vec![SortKey { field: SortField::CreatedAt, ascending: false }]
 }
 
 const KB: f64 = 1024.0;
 
-fn default_buckets(field: RangeAgg) -> Vec<Bucket> {
-    let b = |key: &str, from: Option<f64>, to: Option<f64>| Bucket { key: key.to_owned(), from, to };
-    match field {
-        RangeAgg::Bytes => vec![
-            b("tiny", None, Some(50.0 * KB)),
-            b("small", Some(50.0 * KB), Some(500.0 * KB)),
-            b("medium", Some(500.0 * KB), Some(5.0 * KB * KB)),
-            b("large", Some(5.0 * KB * KB), None),
-        ],
-        RangeAgg::Pixels => vec![
-            b("tiny", None, Some(100_000.0)),
-            b("small", Some(100_000.0), Some(1_000_000.0)),
-            b("medium", Some(1_000_000.0), Some(10_000_000.0)),
-            b("large", Some(10_000_000.0), None),
-        ],
-        RangeAgg::Width | RangeAgg::Height => {
-            vec![b("small", None, Some(500.0)), b("medium", Some(500.0), Some(2000.0)), b("large", Some(2000.0), None)]
-        }
-        RangeAgg::AspectRatio => {
-            vec![b("portrait", None, Some(0.95)), b("square", Some(0.95), Some(1.05)), b("landscape", Some(1.05), None)]
-        }
-        RangeAgg::Duration => {
-            vec![b("short", None, Some(30.0)), b("medium", Some(30.0), Some(300.0)), b("long", Some(300.0), None)]
+impl RangeAgg {
+    /// Cloudinary's buckets when a request gives no ranges.
+    pub fn default_buckets(self) -> Vec<Bucket> {
+        let b = |key: &str, from: Option<f64>, to: Option<f64>| Bucket { key: key.to_owned(), from, to };
+        match self {
+            RangeAgg::Bytes => vec![
+                b("tiny", None, Some(50.0 * KB)),
+                b("small", Some(50.0 * KB), Some(500.0 * KB)),
+                b("medium", Some(500.0 * KB), Some(5.0 * KB * KB)),
+                b("large", Some(5.0 * KB * KB), None),
+            ],
+            RangeAgg::Pixels => vec![
+                b("tiny", None, Some(100_000.0)),
+                b("small", Some(100_000.0), Some(1_000_000.0)),
+                b("medium", Some(1_000_000.0), Some(10_000_000.0)),
+                b("large", Some(10_000_000.0), None),
+            ],
+            RangeAgg::Width | RangeAgg::Height => {
+                vec![
+                    b("small", None, Some(500.0)),
+                    b("medium", Some(500.0), Some(2000.0)),
+                    b("large", Some(2000.0), None),
+                ]
+            }
+            RangeAgg::AspectRatio => {
+                vec![
+                    b("portrait", None, Some(0.95)),
+                    b("square", Some(0.95), Some(1.05)),
+                    b("landscape", Some(1.05), None),
+                ]
+            }
+            RangeAgg::Duration => {
+                vec![b("short", None, Some(30.0)), b("medium", Some(30.0), Some(300.0)), b("long", Some(300.0), None)]
+            }
         }
     }
 }
 
-fn aggregation(v: &Value) -> Result<Aggregation, AppError> {
-    let (name, ranges) = match v {
-        Value::String(s) => (s.as_str(), None),
-        Value::Object(m) => (
-            m.get("type").and_then(Value::as_str).ok_or_else(|| bad("an aggregation object needs a 'type'"))?,
-            m.get("ranges"),
-        ),
-        _ => return Err(bad("aggregate must hold field names or {type, ranges} objects")),
-    };
-    let range_field = match name {
-        "format" => return Ok(Aggregation::Values(ValueAgg::Format)),
-        "resource_type" => return Ok(Aggregation::Values(ValueAgg::ResourceType)),
-        "type" => return Ok(Aggregation::Values(ValueAgg::Type)),
-        "tags" => return Ok(Aggregation::Values(ValueAgg::Tags)),
-        "bytes" => RangeAgg::Bytes,
-        "pixels" => RangeAgg::Pixels,
-        "width" => RangeAgg::Width,
-        "height" => RangeAgg::Height,
-        "aspect_ratio" => RangeAgg::AspectRatio,
-        "duration" => RangeAgg::Duration,
-        other => {
-            return Err(bad(format!(
-                "Invalid aggregate '{other}': use format, resource_type, type, tags, bytes, pixels, width, height, aspect_ratio or duration"
-            )));
-        }
-    };
-    let buckets = match ranges {
-        None | Some(Value::Null) => default_buckets(range_field),
-        Some(Value::Array(items)) => {
-            let mut out = Vec::new();
-            for (i, r) in items.iter().enumerate() {
-                let num = |k: &str| -> Result<Option<f64>, AppError> {
-                    match r.get(k) {
-                        None | Some(Value::Null) => Ok(None),
-                        Some(v) => v
-                            .as_f64()
-                            .map(Some)
-                            .ok_or_else(|| bad(format!("range {i} of '{name}': '{k}' must be a number"))),
-                    }
-                };
-                let key = match r.get("key") {
-                    Some(Value::String(s)) => s.clone(),
-                    _ => return Err(bad(format!("range {i} of '{name}' needs a string 'key'"))),
-                };
-                out.push(Bucket { key, from: num("from")?, to: num("to")? });
-            }
-            if out.is_empty() || out.len() > 50 {
-                return Err(bad(format!("'{name}' needs 1 to 50 ranges")));
-            }
-            out
-        }
-        Some(_) => return Err(bad(format!("ranges of '{name}' must be a list"))),
-    };
-    Ok(Aggregation::Ranges { field: range_field, buckets })
+/// A search as the API and the console ask it: the expression unchecked, the rest typed.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub expression: String,
+    /// Empty: newest first.
+    pub sort: Vec<SortKey>,
+    /// `None`: [`DEFAULT_MAX_RESULTS`].
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub aggregate: Vec<Aggregation>,
+    pub shape: Shape,
 }
 
-/// The request body, checked. `now` resolves relative dates.
-pub fn parse_request(body: &Value, schema: &Schema, now: i64) -> Result<(SearchQuery, Shape), AppError> {
-    let obj = match body {
-        Value::Object(m) => m.clone(),
-        Value::Null => serde_json::Map::new(),
-        _ => return Err(bad("the search request must be a JSON object")),
-    };
-    let expression = match obj.get("expression") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(bad("expression must be a string")),
-    };
-    let query = search::compile(&expression, schema, now).map_err(|e| bad(e.to_string()))?;
-    let sort = sort_keys(obj.get("sort_by").unwrap_or(&Value::Null))?;
-    let limit = match obj.get("max_results") {
-        None | Some(Value::Null) => DEFAULT_MAX_RESULTS,
-        Some(v) => {
-            let n = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
-            match n {
-                Some(n) if (1..=u64::from(MAX_MAX_RESULTS)).contains(&n) => n as u32,
-                _ => return Err(bad(format!("max_results must be between 1 and {MAX_MAX_RESULTS}"))),
-            }
-        }
-    };
-    let after = match obj.get("next_cursor") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) => Some(decode_cursor(s, &sort)?),
-        Some(_) => return Err(bad("next_cursor must be a string")),
-    };
-    let mut aggregate: Vec<Aggregation> = Vec::new();
-    let aggs = match obj.get("aggregate") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.clone(),
-        Some(other) => vec![other.clone()],
-    };
-    for a in &aggs {
-        // A comma-separated string is several simple aggregations.
-        let parts = match a {
-            Value::String(s) => s.split(',').map(|p| Value::String(p.trim().to_owned())).collect(),
-            other => vec![other.clone()],
-        };
-        for p in parts {
-            let agg = aggregation(&p)?;
-            if !aggregate.iter().any(|x| x.name() == agg.name()) {
-                aggregate.push(agg);
-            }
-        }
+/// A folder search (`folders/search`).
+#[derive(Debug, Clone, Default)]
+pub struct FolderSearchRequest {
+    pub expression: String,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+fn checked_limit(limit: Option<u32>) -> Result<u32, AppError> {
+    match limit {
+        None => Ok(DEFAULT_MAX_RESULTS),
+        Some(n) if (1..=MAX_MAX_RESULTS).contains(&n) => Ok(n),
+        Some(_) => Err(bad(format!("max_results must be between 1 and {MAX_MAX_RESULTS}"))),
     }
-    let with = strings(obj.get("with_field").unwrap_or(&Value::Null), "with_field")?;
-    let fields = match obj.get("fields") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(strings(v, "fields")?),
-    };
-    let asked = |f: &str| with.iter().any(|w| w == f) || fields.as_ref().is_some_and(|fs| fs.iter().any(|x| x == f));
-    let shape = Shape {
-        tags: asked("tags"),
-        context: asked("context"),
-        metadata: asked("metadata"),
-        image_metadata: asked("image_metadata"),
-        only: fields,
-    };
-    Ok((SearchQuery { query, sort, limit, after, aggregate }, shape))
+}
+
+/// The request, checked against the schema. `now` resolves relative dates.
+pub fn check_request(r: &SearchRequest, schema: &Schema, now: i64) -> Result<SearchQuery, AppError> {
+    let query = search::compile(&r.expression, schema, now).map_err(|e| bad(e.to_string()))?;
+    let sort = if r.sort.is_empty() { default_sort() } else { r.sort.clone() };
+    let after = r.cursor.as_deref().filter(|c| !c.is_empty()).map(|c| decode_cursor(c, &sort)).transpose()?;
+    Ok(SearchQuery { query, sort, limit: checked_limit(r.limit)?, after, aggregate: r.aggregate.clone() })
 }
 
 /// The sort keys' names and directions, bound into cursors so a cursor is only used with the
@@ -435,13 +305,13 @@ pub fn sort_value(a: &Asset, f: SortField) -> SortValue {
 }
 
 impl crate::App {
-    /// Runs a Search API request of an environment.
     /// How many assets (of every type) are in asset folder `folder`, from the search index.
     pub async fn count_in_asset_folder(&self, env: i64, folder: &str) -> Result<i64, AppError> {
         let quoted: String =
             folder.chars().flat_map(|c| if matches!(c, '\\' | '"' | '*') { vec!['\\', c] } else { vec![c] }).collect();
-        let body = serde_json::json!({ "expression": format!("asset_folder=\"{quoted}\""), "max_results": 1 });
-        Ok(self.search(env, &body).await?.2.total)
+        let request =
+            SearchRequest { expression: format!("asset_folder=\"{quoted}\""), limit: Some(1), ..Default::default() };
+        Ok(self.search(env, &request).await?.1.total)
     }
 
     /// Checks an expression against the environment's metadata schema. The inner error keeps
@@ -470,7 +340,7 @@ impl crate::App {
     ) -> Result<(SearchPage, Option<String>), AppError> {
         let sort = match sort {
             Some(k) => vec![k],
-            None => sort_keys(&Value::Null)?,
+            None => default_sort(),
         };
         let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(c, &sort)).transpose()?;
         let q = SearchQuery { query, sort, limit: limit.clamp(1, MAX_MAX_RESULTS), after, aggregate: Vec::new() };
@@ -479,14 +349,16 @@ impl crate::App {
         Ok((page, next))
     }
 
-    pub async fn search(&self, env: i64, body: &Value) -> Result<(SearchQuery, Shape, SearchPage), AppError> {
+    /// Runs a search of an environment: the checked query (its sort names the cursors) and
+    /// the page.
+    pub async fn search(&self, env: i64, request: &SearchRequest) -> Result<(SearchQuery, SearchPage), AppError> {
         let loaded = self.metadata_schema(env).await?;
         let schema = Schema {
             metadata: loaded.docs.iter().map(|(_, d)| (d.field.external_id.clone(), d.field.field_type)).collect(),
         };
-        let (q, shape) = parse_request(body, &schema, self.now())?;
+        let q = check_request(request, &schema, self.now())?;
         let page = self.catalog.search_assets(env, &q).await?;
-        Ok((q, shape, page))
+        Ok((q, page))
     }
 }
 
@@ -502,17 +374,10 @@ pub struct FolderPage {
 impl crate::App {
     /// Runs a folder search (`folders/search`): `expression` over name, path and created_at,
     /// `max_results`, `next_cursor`; folders sorted by path.
-    pub async fn search_folders(&self, env: i64, body: &Value) -> Result<FolderPage, AppError> {
-        let expression = body.get("expression").and_then(Value::as_str).unwrap_or("");
-        let query = search::compile_folders(expression, self.now()).map_err(|e| bad(e.to_string()))?;
-        let limit = match body.get("max_results") {
-            None | Some(Value::Null) => DEFAULT_MAX_RESULTS as usize,
-            Some(v) => match v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())) {
-                Some(n) if (1..=u64::from(MAX_MAX_RESULTS)).contains(&n) => n as usize,
-                _ => return Err(bad(format!("max_results must be between 1 and {MAX_MAX_RESULTS}"))),
-            },
-        };
-        let after = match body.get("next_cursor").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    pub async fn search_folders(&self, env: i64, request: &FolderSearchRequest) -> Result<FolderPage, AppError> {
+        let query = search::compile_folders(&request.expression, self.now()).map_err(|e| bad(e.to_string()))?;
+        let limit = checked_limit(request.limit)? as usize;
+        let after = match request.cursor.as_deref().filter(|s| !s.is_empty()) {
             Some(c) => Some(
                 URL_SAFE_NO_PAD
                     .decode(c.trim_end_matches('='))
@@ -540,44 +405,21 @@ impl crate::App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn req(v: Value) -> Result<(SearchQuery, Shape), AppError> {
-        parse_request(&v, &Schema::default(), 1_700_000_000)
-    }
 
     #[test]
-    fn reads_the_sdk_bodies() {
-        let (q, shape) = req(json!({"expression": "resource_type:image AND tags=kitten AND uploaded_at>1d", "sort_by": [{"public_id": "desc"}], "aggregate": ["format"], "with_field": ["tags", "context"], "max_results": 10})).unwrap();
-        assert_eq!(q.limit, 10);
-        assert_eq!(q.sort, vec![SortKey { field: SortField::PublicId, ascending: false }]);
-        assert_eq!(q.aggregate, vec![Aggregation::Values(ValueAgg::Format)]);
-        assert!(shape.tags && shape.context && !shape.metadata);
-        let (q, _) = req(json!({})).unwrap();
-        assert_eq!((q.query, q.limit), (Query::All, DEFAULT_MAX_RESULTS));
-        assert_eq!(q.sort, vec![SortKey { field: SortField::CreatedAt, ascending: false }]);
-        let (q, _) = req(json!({"aggregate": ["format", {"type": "bytes", "ranges": [{"key": "tiny", "to": 500}, {"key": "big", "from": 500}]}]})).unwrap();
-        assert_eq!(q.aggregate.len(), 2);
-        let (q, _) = req(json!({"aggregate": ["duration"]})).unwrap();
-        assert!(
-            matches!(&q.aggregate[..], [Aggregation::Ranges { field: RangeAgg::Duration, buckets }] if buckets.len() == 3)
-        );
-        let (_, shape) = req(json!({"fields": ["public_id", "tags"]})).unwrap();
-        assert!(shape.tags && shape.only.is_some());
-    }
-
-    #[test]
-    fn rejects_bad_requests_clearly() {
-        let msg = |v| match req(v) {
+    fn requests_are_checked_clearly() {
+        let msg = |r: SearchRequest| match check_request(&r, &Schema::default(), 1_700_000_000) {
             Err(AppError::InvalidSearch(m)) => m,
             other => panic!("{other:?}"),
         };
-        assert!(msg(json!({"expression": "tags:(a"})).contains("missing ')'"));
-        assert!(msg(json!({"max_results": 501})).contains("between 1 and 500"));
-        assert!(msg(json!({"sort_by": [{"colour": "asc"}]})).contains("Invalid sort_by field"));
-        assert!(msg(json!({"sort_by": [{"bytes": "up"}]})).contains("direction"));
-        assert!(msg(json!({"aggregate": ["colour"]})).contains("Invalid aggregate"));
-        assert!(msg(json!({"next_cursor": "bm9wZQ"})).contains("Invalid next_cursor"));
+        let q = check_request(&SearchRequest::default(), &Schema::default(), 0).unwrap();
+        assert_eq!((q.query, q.limit), (Query::All, DEFAULT_MAX_RESULTS));
+        assert_eq!(q.sort, vec![SortKey { field: SortField::CreatedAt, ascending: false }]);
+        assert!(msg(SearchRequest { expression: "tags:(a".into(), ..Default::default() }).contains("missing ')'"));
+        assert!(msg(SearchRequest { limit: Some(501), ..Default::default() }).contains("between 1 and 500"));
+        assert!(
+            msg(SearchRequest { cursor: Some("bm9wZQ".into()), ..Default::default() }).contains("Invalid next_cursor")
+        );
     }
 
     #[test]

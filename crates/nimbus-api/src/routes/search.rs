@@ -72,11 +72,13 @@ fn resource(app: &App, call: &AdminCall, a: &nimbus_core::Asset, shape: &Shape) 
 
 pub async fn resources(app: &App, call: &AdminCall) -> ApiResult<Value> {
     let started = std::time::Instant::now();
-    let (q, shape, page) = app.search(call.env.id, &request(call)).await?;
+    let request = wire::search::search_request(&request(call))?;
+    let shape = &request.shape;
+    let (q, page) = app.search(call.env.id, &request).await?;
     let mut out = Map::new();
     out.insert("total_count".into(), json!(page.total));
     out.insert("time".into(), json!(started.elapsed().as_millis() as u64));
-    out.insert("resources".into(), Value::Array(page.assets.iter().map(|a| resource(app, call, a, &shape)).collect()));
+    out.insert("resources".into(), Value::Array(page.assets.iter().map(|a| resource(app, call, a, shape)).collect()));
     if let Some(next) = &page.next {
         out.insert("next_cursor".into(), json!(encode_cursor(next, &q.sort)));
     }
@@ -95,7 +97,7 @@ pub async fn resources(app: &App, call: &AdminCall) -> ApiResult<Value> {
 
 pub async fn folders(app: &App, call: &AdminCall) -> ApiResult<Value> {
     let started = std::time::Instant::now();
-    let page = app.search_folders(call.env.id, &request(call)).await?;
+    let page = app.search_folders(call.env.id, &wire::search::folder_search_request(&request(call))?).await?;
     let folders: Vec<Value> = page
         .folders
         .iter()
