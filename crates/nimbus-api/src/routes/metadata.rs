@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 use super::AdminCall;
 use crate::endpoint::Endpoint;
 use crate::error::{ApiError, ApiResult};
+use crate::wire;
 
 fn text<'a>(call: &'a AdminCall, key: &str) -> Option<&'a str> {
     call.body.get(key).and_then(Value::as_str).or_else(|| call.params.get(key))
@@ -61,7 +62,10 @@ pub async fn handle(app: &App, call: &AdminCall, endpoint: Endpoint) -> ApiResul
             app.delete_metadata_rule(&call.caller(), &id).await?;
             ok()
         }
-        E::EvaluateMetadataRules => app.evaluate_metadata(env, body).await?,
+        E::EvaluateMetadataRules => {
+            let input = wire::metadata::metadata_input(body)?;
+            wire::metadata::evaluation_json(&app.evaluate_metadata_input(env, &input).await?)
+        }
         E::PreviewMetadataRule => {
             let proposal = match body.get("delete").and_then(Value::as_bool) {
                 Some(true) => {

@@ -6,15 +6,15 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::Value as Json;
 
-use nimbus_core::metadata::doc::{metadata_from_json, value_json};
+use nimbus_core::metadata::doc::metadata_from_json;
 use nimbus_core::metadata::engine::effective;
 use nimbus_core::metadata::rules::{check_rule, parse_result};
 use nimbus_core::metadata::write::{Delta, resolve};
-use nimbus_core::metadata::{Rule, Schema};
+use nimbus_core::metadata::{Rule, Schema, Value};
 
-use super::values::{MetadataInput, RawInput, parse_input, parse_request};
+use super::values::{MetadataInput, parse_request};
 use super::{LoadedSchema, compile_rule};
 use crate::error::AppResult;
 use crate::events::Caller;
@@ -194,24 +194,14 @@ impl App {
         .await
     }
 
-    /// `POST metadata_rules/evaluate`: the effective schema for a metadata map.
-    pub async fn evaluate_metadata(&self, env: i64, body: &Json) -> AppResult<Json> {
-        let input = match body.get("metadata") {
-            None | Some(Json::Null) => Vec::new(),
-            Some(Json::String(s)) => parse_input(s)?,
-            Some(Json::Object(o)) => o.iter().map(|(k, v)| (k.clone(), RawInput::Json(v.clone()))).collect(),
-            Some(other) => return Err(bad(format!("'metadata' must be an object, got {other}"))),
-        };
-        self.evaluate_metadata_input(env, &input).await
-    }
-
     /// What the rules make of these values: each field's state (shown, enabled, mandatory,
-    /// allowed values, default) and the rules that fired. The console's live form asks this.
-    pub async fn evaluate_metadata_input(&self, env: i64, input: &MetadataInput) -> AppResult<Json> {
+    /// allowed values, default) and the rules that fired. `metadata_rules/evaluate` and the
+    /// console's live form ask this.
+    pub async fn evaluate_metadata_input(&self, env: i64, input: &MetadataInput) -> AppResult<Evaluation> {
         let loaded = self.metadata_schema(env).await?;
         let delta = parse_request(&loaded, input, false).map_err(AppError::metadata)?;
         let m = delta.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
-        Ok(evaluation_json(&loaded.schema, &m, loaded.version))
+        Ok(evaluation(&loaded.schema, &m, loaded.version))
     }
 
     /// `POST metadata_rules/preview`: applies a proposed rule change to a copy of the schema
@@ -294,29 +284,58 @@ pub struct RulePreview {
     pub report: PreviewReport,
 }
 
-/// The effective schema of `m` as JSON: per field its state, plus the rules that fired.
-pub fn evaluation_json(schema: &Schema, m: &nimbus_core::metadata::Metadata, version: i64) -> Json {
+/// One field's state under the rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldState {
+    pub enabled: bool,
+    pub hidden: bool,
+    pub mandatory: bool,
+    /// The datasource ids allowed, when the rules narrow them.
+    pub allowed_values: Option<Vec<String>>,
+    pub default_value: Option<Value>,
+    pub value: Option<Value>,
+    /// The rules that set this state.
+    pub fired: Vec<String>,
+}
+
+/// The effective schema of a metadata map: per field (in schema order) its state, the
+/// schema version it was computed from, and every rule that fired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub schema_version: i64,
+    pub fields: Vec<(String, FieldState)>,
+    pub fired: Vec<String>,
+}
+
+impl Evaluation {
+    pub fn field(&self, id: &str) -> Option<&FieldState> {
+        self.fields.iter().find(|(f, _)| f == id).map(|(_, st)| st)
+    }
+}
+
+/// The effective schema of `m`.
+pub fn evaluation(schema: &Schema, m: &nimbus_core::metadata::Metadata, version: i64) -> Evaluation {
     let states = effective(schema, m);
-    let mut fields = Map::new();
+    let mut fields = Vec::new();
     let mut fired_all = Vec::new();
     for id in schema.order() {
         let Some(st) = states.get(id.as_str()) else { continue };
         let fired = schema.rule_ids(&st.fired);
         fired_all.extend(fired.iter().cloned());
-        fields.insert(
+        fields.push((
             id.clone(),
-            json!({
-                "enabled": st.enabled,
-                "hidden": st.hidden,
-                "mandatory": st.mandatory,
-                "allowed_values": st.allowed.as_ref().map(nimbus_core::metadata::Allowed::to_vec),
-                "default_value": st.default_value.as_ref().map(|(v, _)| value_json(v)),
-                "value": m.get(id).map(value_json),
-                "fired": fired,
-            }),
-        );
+            FieldState {
+                enabled: st.enabled,
+                hidden: st.hidden,
+                mandatory: st.mandatory,
+                allowed_values: st.allowed.as_ref().map(nimbus_core::metadata::Allowed::to_vec),
+                default_value: st.default_value.as_ref().map(|(v, _)| v.clone()),
+                value: m.get(id).cloned(),
+                fired,
+            },
+        ));
     }
-    json!({ "schema_version": version, "fields": fields, "fired": fired_all })
+    Evaluation { schema_version: version, fields, fired: fired_all }
 }
 
 /// Counts of what a proposed schema would do, with example public ids.

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use nimbus_app::accounts::SignedIn;
 use nimbus_app::metadata::LoadedSchema;
+use nimbus_app::metadata::rules::{Evaluation, FieldState};
 use nimbus_app::metadata::values::{MetadataInput, RawInput};
 use nimbus_app::{App, AppError};
 use nimbus_core::Asset;
@@ -117,17 +118,23 @@ fn stored_pairs(a: &Asset) -> Vec<(String, String)> {
 }
 
 /// One field's control, as the evaluation `st` leaves it.
-fn field(d: &nimbus_core::metadata::Field, st: &Json, values: &[String], issues: &[&Issue], can_edit: bool) -> Markup {
+fn field(
+    d: &nimbus_core::metadata::Field,
+    st: Option<&FieldState>,
+    values: &[String],
+    issues: &[&Issue],
+    can_edit: bool,
+) -> Markup {
     let id = &d.external_id;
     let name = format!("{PREFIX}{id}");
     let dom = format!("md-{}", id.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
     // A field the rules disable is not part of the form (as in Cloudinary's Media Library).
-    let enabled = st["enabled"].as_bool().unwrap_or(true);
-    let hidden = st["hidden"].as_bool().unwrap_or(false) || !enabled;
+    let enabled = st.is_none_or(|s| s.enabled);
+    let hidden = st.is_some_and(|s| s.hidden) || !enabled;
     let disabled = !can_edit || !enabled;
-    let mandatory = st["mandatory"].as_bool().unwrap_or(false);
+    let mandatory = st.is_some_and(|s| s.mandatory);
     let allowed: Option<Vec<&str>> =
-        st["allowed_values"].as_array().map(|a| a.iter().filter_map(Json::as_str).collect());
+        st.and_then(|s| s.allowed_values.as_ref()).map(|a| a.iter().map(String::as_str).collect());
     let offered = |e: &&nimbus_core::metadata::DatasourceEntry| {
         e.active && allowed.as_ref().is_none_or(|a| a.contains(&e.external_id.as_str()))
             || values.contains(&e.external_id)
@@ -195,8 +202,7 @@ pub async fn section(
         Some(r) => (r.values, r.issues),
         None => (&stored, &[]),
     };
-    let evaluation =
-        app.evaluate_metadata_input(caller.env, &evaluation_input(&loaded, pairs)).await.unwrap_or(Json::Null);
+    let evaluation = app.evaluate_metadata_input(caller.env, &evaluation_input(&loaded, pairs)).await.ok();
     Ok(html! {
         h2 { "Structured metadata" }
         form method="post" id="metadata-form" action={ "/console/" (cloud) "/assets/" (a.asset_id) "/metadata" }
@@ -206,13 +212,32 @@ pub async fn section(
                 @let id = &d.field.external_id;
                 @let values: Vec<String> = pairs.iter().filter(|(k, _)| k.strip_prefix(PREFIX) == Some(id.as_str())).map(|(_, v)| v.clone()).filter(|v| !v.is_empty()).collect();
                 @let mine: Vec<&Issue> = issues.iter().filter(|i| i.field == *id).collect();
-                (field(&d.field, &evaluation["fields"][id.as_str()], &values, &mine, can_edit))
+                (field(&d.field, evaluation.as_ref().and_then(|e| e.field(id)), &values, &mine, can_edit))
             }
             @let general: Vec<&Issue> = issues.iter().filter(|i| !loaded.docs.iter().any(|(_, d)| d.field.external_id == i.field)).collect();
             @for i in general { p class="error" role="alert" { (i.message) } }
             @if can_edit { button type="submit" { "Save metadata" } }
         }
     })
+}
+
+/// What `console.js` reads of an evaluation: `{fields: {id: {enabled, hidden, mandatory,
+/// allowed_values}}}`.
+fn states_json(e: &Evaluation) -> Json {
+    let fields: serde_json::Map<String, Json> = e
+        .fields
+        .iter()
+        .map(|(id, st)| {
+            let state = serde_json::json!({
+                "enabled": st.enabled,
+                "hidden": st.hidden,
+                "mandatory": st.mandatory,
+                "allowed_values": st.allowed_values,
+            });
+            (id.clone(), state)
+        })
+        .collect();
+    serde_json::json!({ "fields": fields })
 }
 
 /// `POST /console/{cloud}/metadata/evaluate`: the form's values in, each field's state out
@@ -228,7 +253,7 @@ pub async fn evaluate(
     let caller = app.authorize(&who, &cloud, Permission::ReadAssets)?;
     let loaded = app.metadata_schema(caller.env).await?;
     match app.evaluate_metadata_input(caller.env, &evaluation_input(&loaded, &pairs)).await {
-        Ok(v) => Ok(axum::Json(v).into_response()),
+        Ok(v) => Ok(axum::Json(states_json(&v)).into_response()),
         // Values that do not parse yet (a half-typed number): the states of the others.
         Err(AppError::MetadataInvalid { issues, .. }) => {
             let bad: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
@@ -238,7 +263,7 @@ pub async fn evaluate(
                 .cloned()
                 .collect();
             let v = app.evaluate_metadata_input(caller.env, &evaluation_input(&loaded, &kept)).await?;
-            Ok(axum::Json(v).into_response())
+            Ok(axum::Json(states_json(&v)).into_response())
         }
         Err(e) => Err(e.into()),
     }
