@@ -5,12 +5,14 @@
 use nimbus_app::metadata::rules::{RuleDraft, RulePreview, RuleProposal, RuleSaved};
 use nimbus_app::ports::RuleRecord;
 use nimbus_app::{App, AppError};
+use nimbus_core::metadata::doc::field_json;
 use serde_json::{Map, Value, json};
 
 use super::AdminCall;
 use crate::endpoint::Endpoint;
 use crate::error::{ApiError, ApiResult};
 use crate::wire;
+use crate::wire::metadata::{datasource_json, descending, field_order, value_order};
 
 fn text<'a>(call: &'a AdminCall, key: &str) -> Option<&'a str> {
     call.body.get(key).and_then(Value::as_str).or_else(|| call.params.get(key))
@@ -25,27 +27,46 @@ pub async fn handle(app: &App, call: &AdminCall, endpoint: Endpoint) -> ApiResul
     let env = call.env.id;
     let body = &call.body;
     Ok(match endpoint {
-        E::ListMetadataFields => app.list_metadata_fields(env).await?,
-        E::CreateMetadataField => app.create_metadata_field(&call.caller(), body).await?,
+        E::ListMetadataFields => wire::metadata::fields_json(&app.list_metadata_fields(env).await?),
+        E::CreateMetadataField => {
+            field_json(&app.create_metadata_field(&call.caller(), &wire::metadata::new_field(app, body)?).await?)
+        }
         E::OrderMetadataFields => {
             let order_by = text(call, "order_by").ok_or(AppError::MissingParam("order_by"))?;
-            app.order_metadata_fields(&call.caller(), order_by, text(call, "direction").unwrap_or("asc")).await?
+            let (order, desc) = (field_order(order_by)?, descending(text(call, "direction").unwrap_or("asc"))?);
+            wire::metadata::fields_json(&app.order_metadata_fields(&call.caller(), order, desc).await?)
         }
-        E::MetadataField { id } => app.get_metadata_field(env, &id).await?,
-        E::UpdateMetadataField { id } => app.update_metadata_field(&call.caller(), &id, body).await?,
+        E::MetadataField { id } => field_json(&app.get_metadata_field(env, &id).await?),
+        E::UpdateMetadataField { id } => {
+            let (edit, datasource) = wire::metadata::field_update(app, body)?;
+            field_json(&app.update_metadata_field(&call.caller(), &id, edit, datasource).await?)
+        }
         E::DeleteMetadataField { id } => {
             let force = call.params.bool("force") == Some(true);
             app.delete_metadata_field(&call.caller(), &id, force).await?;
             ok()
         }
-        E::UpdateDatasource { id } => app.update_datasource(&call.caller(), &id, body).await?,
-        E::DeleteDatasourceEntries { id } => app.set_datasource_state(&call.caller(), &id, body, false).await?,
-        E::RestoreDatasourceEntries { id } => app.set_datasource_state(&call.caller(), &id, body, true).await?,
+        E::UpdateDatasource { id } => {
+            let values = body.get("values").ok_or(AppError::MissingParam("values"))?;
+            let upsert = wire::metadata::datasource_upsert(app, values)?;
+            datasource_json(&app.update_datasource(&call.caller(), &id, upsert).await?)
+        }
+        E::DeleteDatasourceEntries { id } => {
+            let ids = wire::metadata::external_ids(body)?;
+            datasource_json(&app.set_datasource_state(&call.caller(), &id, &ids, false).await?)
+        }
+        E::RestoreDatasourceEntries { id } => {
+            let ids = wire::metadata::external_ids(body)?;
+            datasource_json(&app.set_datasource_state(&call.caller(), &id, &ids, true).await?)
+        }
         E::OrderDatasource { id } => {
             let order_by = text(call, "order_by").ok_or(AppError::MissingParam("order_by"))?;
-            app.order_datasource(&call.caller(), &id, order_by, text(call, "direction").unwrap_or("asc")).await?
+            let (order, desc) = (value_order(order_by)?, descending(text(call, "direction").unwrap_or("asc"))?);
+            datasource_json(&app.order_datasource(&call.caller(), &id, order, desc).await?)
         }
-        E::SearchDatasource { id } => app.search_datasource(env, &id, text(call, "term").unwrap_or("")).await?,
+        E::SearchDatasource { id } => {
+            wire::metadata::entries_json(&app.search_datasource(env, &id, text(call, "term").unwrap_or("")).await?)
+        }
         E::ListMetadataRules => {
             let rules = app.list_metadata_rules(env).await?;
             json!({ "metadata_rules": rules.iter().map(rule_json).collect::<Vec<_>>() })

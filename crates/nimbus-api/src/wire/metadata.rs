@@ -1,10 +1,14 @@
-//! Structured-metadata requests and answers in Cloudinary's JSON: the `metadata` of an
-//! evaluation request, and the evaluation (`metadata_rules/evaluate`, a Nimbus extension).
+//! Structured-metadata requests and answers in Cloudinary's JSON: field definitions and
+//! their datasources (the Metadata API), the `metadata` of an evaluation request, and the
+//! evaluation (`metadata_rules/evaluate`, a Nimbus extension).
+//! Docs: <https://cloudinary.com/documentation/admin_api#metadata_fields>.
 
-use nimbus_app::AppError;
+use nimbus_app::metadata::fields::{DatasourceUpsert, FieldOrder, ValueOrder};
 use nimbus_app::metadata::rules::Evaluation;
 use nimbus_app::metadata::values::{MetadataInput, RawInput, parse_input};
-use nimbus_core::metadata::doc::value_json;
+use nimbus_app::{App, AppError};
+use nimbus_core::metadata::DatasourceEntry;
+use nimbus_core::metadata::doc::{FieldDoc, entry_json, field_json, parse_datasource_values, parse_field, value_json};
 use serde_json::{Map, Value, json};
 
 /// `metadata` of a request body: an object, or Cloudinary's `key=value|...` text.
@@ -36,4 +40,105 @@ pub fn evaluation_json(e: &Evaluation) -> Value {
         })
         .collect();
     json!({ "schema_version": e.schema_version, "fields": fields, "fired": e.fired })
+}
+
+/// `{"metadata_fields": [...]}`.
+pub fn fields_json(docs: &[FieldDoc]) -> Value {
+    json!({ "metadata_fields": docs.iter().map(field_json).collect::<Vec<_>>() })
+}
+
+/// The datasource as the datasource endpoints show it: the active values.
+pub fn datasource_json(doc: &FieldDoc) -> Value {
+    let values: Vec<Value> = doc.field.datasource.iter().filter(|e| e.active).map(|e| entry_json(e, false)).collect();
+    json!({ "values": values })
+}
+
+/// Datasource values with their state (`datasource/search`).
+pub fn entries_json(entries: &[DatasourceEntry]) -> Value {
+    json!({ "values": entries.iter().map(|e| entry_json(e, true)).collect::<Vec<_>>() })
+}
+
+fn schema_error(msg: String) -> AppError {
+    AppError::MetadataSchema(msg)
+}
+
+/// A new field's definition. The field and values given without an external id get one.
+pub fn new_field(app: &App, body: &Value) -> Result<FieldDoc, AppError> {
+    parse_field(body, &mut || app.new_external_id()).map_err(schema_error)
+}
+
+/// A field update body: the edit of the definition (given keys replace the current ones;
+/// `external_id`, `type` and `datasource` are not among them) and the datasource values to
+/// upsert, if any.
+pub fn field_update(
+    app: &App,
+    body: &Value,
+) -> Result<(impl Fn(&FieldDoc) -> Result<FieldDoc, AppError>, Option<DatasourceUpsert>), AppError> {
+    let Value::Object(patch) = body else {
+        return Err(schema_error("A metadata field must be a JSON object".into()));
+    };
+    let datasource = match patch.get("datasource") {
+        None | Some(Value::Null) => None,
+        Some(d) => Some(datasource_upsert(app, d.get("values").unwrap_or(d))?),
+    };
+    let patch: Map<String, Value> = patch
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "external_id" | "type" | "datasource"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let app = app.clone();
+    let edit = move |old: &FieldDoc| {
+        let Value::Object(mut merged) = field_json(old) else { unreachable!("a field renders as an object") };
+        merged.extend(patch.clone());
+        parse_field(&Value::Object(merged), &mut || app.new_external_id()).map_err(schema_error)
+    };
+    Ok((edit, datasource))
+}
+
+/// Datasource `values` to upsert; a value without an external id gets one.
+pub fn datasource_upsert(app: &App, values: &Value) -> Result<DatasourceUpsert, AppError> {
+    let entries = parse_datasource_values(values, &mut || app.new_external_id()).map_err(schema_error)?;
+    let states_given =
+        values.as_array().map(|a| a.iter().map(|v| v.get("state").is_some()).collect()).unwrap_or_default();
+    Ok(DatasourceUpsert { entries, states_given })
+}
+
+/// Ids listed in a body's `external_ids` (an array, or a comma-separated string).
+pub fn external_ids(body: &Value) -> Result<Vec<String>, AppError> {
+    match body.get("external_ids") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| schema_error("external_ids must be strings".into())))
+            .collect(),
+        Some(Value::String(s)) => {
+            Ok(s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        }
+        _ => Err(AppError::MissingParam("external_ids")),
+    }
+}
+
+/// `direction`: `asc` (or empty) or `desc`; true for descending.
+pub fn descending(direction: &str) -> Result<bool, AppError> {
+    match direction {
+        "" | "asc" => Ok(false),
+        "desc" => Ok(true),
+        other => Err(AppError::InvalidParam { name: "direction", value: other.to_owned() }),
+    }
+}
+
+pub fn field_order(order_by: &str) -> Result<FieldOrder, AppError> {
+    match order_by {
+        "label" => Ok(FieldOrder::Label),
+        "external_id" => Ok(FieldOrder::ExternalId),
+        "created_at" => Ok(FieldOrder::CreatedAt),
+        other => Err(AppError::InvalidParam { name: "order_by", value: other.to_owned() }),
+    }
+}
+
+pub fn value_order(order_by: &str) -> Result<ValueOrder, AppError> {
+    match order_by {
+        "value" => Ok(ValueOrder::Value),
+        "external_id" => Ok(ValueOrder::ExternalId),
+        other => Err(AppError::InvalidParam { name: "order_by", value: other.to_owned() }),
+    }
 }

@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use nimbus_core::accounts::Permission;
+use nimbus_core::metadata::doc::FieldDoc;
+use nimbus_core::metadata::{DatasourceEntry, Field, FieldType};
 
 use super::SignedIn;
-use crate::App;
 use crate::error::AppResult;
 use crate::metadata::LoadedSchema;
 use crate::metadata::rules::{RuleDraft, RulePreview, RuleProposal, RuleSaved};
+use crate::{App, AppError};
 
 impl App {
     /// The environment's schema, for those who manage it.
@@ -56,18 +58,37 @@ impl App {
     /// Creates a field: a label, a type, its values (for the list types), mandatory or not.
     pub async fn create_field_as(&self, who: &SignedIn, cloud: &str, field: &NewField) -> AppResult<()> {
         let caller = self.authorize(who, cloud, Permission::ManageSchema)?;
-        let mut doc = serde_json::json!({
-            "label": field.label,
-            "type": field.field_type,
-            "mandatory": field.mandatory,
-        });
-        if let Some(id) = field.external_id.as_deref().filter(|i| !i.is_empty()) {
-            doc["external_id"] = id.into();
-        }
-        if !field.values.is_empty() {
-            let values: Vec<_> = field.values.iter().map(|v| serde_json::json!({ "value": v })).collect();
-            doc["datasource"] = serde_json::json!({ "values": values });
-        }
+        let field_type = FieldType::parse(&field.field_type).ok_or_else(|| {
+            AppError::MetadataSchema(format!(
+                "Invalid metadata field type '{}'; expected string, integer, date, enum or set",
+                field.field_type
+            ))
+        })?;
+        let external_id = match field.external_id.as_deref().filter(|i| !i.is_empty()) {
+            Some(id) => id.to_owned(),
+            None => self.new_external_id(),
+        };
+        let datasource = field
+            .values
+            .iter()
+            .map(|v| DatasourceEntry { external_id: self.new_external_id(), value: v.clone(), active: true })
+            .collect();
+        let doc = FieldDoc {
+            field: Field {
+                external_id,
+                label: field.label.clone(),
+                field_type,
+                mandatory: field.mandatory,
+                default_value: None,
+                default_disabled: false,
+                validation: None,
+                datasource,
+            },
+            validation: serde_json::Value::Null,
+            restrictions: serde_json::json!({}),
+            allow_dynamic_list_values: false,
+            clear_when_disabled: false,
+        };
         self.create_metadata_field(&caller, &doc).await?;
         Ok(())
     }
