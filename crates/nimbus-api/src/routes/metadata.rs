@@ -38,7 +38,8 @@ pub async fn handle(app: &App, call: &AdminCall, endpoint: Endpoint) -> ApiResul
         }
         E::MetadataField { id } => field_json(&app.get_metadata_field(env, &id).await?),
         E::UpdateMetadataField { id } => {
-            let (edit, datasource) = wire::metadata::field_update(app, body)?;
+            let (patch, datasource) = wire::metadata::field_update(app, body)?;
+            let edit = |old: &_| patch.apply(app, old);
             field_json(&app.update_metadata_field(&call.caller(), &id, edit, datasource).await?)
         }
         E::DeleteMetadataField { id } => {

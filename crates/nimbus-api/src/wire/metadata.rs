@@ -67,13 +67,21 @@ pub fn new_field(app: &App, body: &Value) -> Result<FieldDoc, AppError> {
     parse_field(body, &mut || app.new_external_id()).map_err(schema_error)
 }
 
-/// A field update body: the edit of the definition (given keys replace the current ones;
-/// `external_id`, `type` and `datasource` are not among them) and the datasource values to
-/// upsert, if any.
-pub fn field_update(
-    app: &App,
-    body: &Value,
-) -> Result<(impl Fn(&FieldDoc) -> Result<FieldDoc, AppError>, Option<DatasourceUpsert>), AppError> {
+/// A field update body's changes to the definition: given keys replace the current ones
+/// (`external_id`, `type` and `datasource` are not among them).
+pub struct FieldPatch(Map<String, Value>);
+
+impl FieldPatch {
+    /// The new definition: `old` with the patch's keys.
+    pub fn apply(&self, app: &App, old: &FieldDoc) -> Result<FieldDoc, AppError> {
+        let Value::Object(mut merged) = field_json(old) else { unreachable!("a field renders as an object") };
+        merged.extend(self.0.clone());
+        parse_field(&Value::Object(merged), &mut || app.new_external_id()).map_err(schema_error)
+    }
+}
+
+/// A field update body: its patch, and the datasource values to upsert, if any.
+pub fn field_update(app: &App, body: &Value) -> Result<(FieldPatch, Option<DatasourceUpsert>), AppError> {
     let Value::Object(patch) = body else {
         return Err(schema_error("A metadata field must be a JSON object".into()));
     };
@@ -81,18 +89,12 @@ pub fn field_update(
         None | Some(Value::Null) => None,
         Some(d) => Some(datasource_upsert(app, d.get("values").unwrap_or(d))?),
     };
-    let patch: Map<String, Value> = patch
+    let patch = patch
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "external_id" | "type" | "datasource"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let app = app.clone();
-    let edit = move |old: &FieldDoc| {
-        let Value::Object(mut merged) = field_json(old) else { unreachable!("a field renders as an object") };
-        merged.extend(patch.clone());
-        parse_field(&Value::Object(merged), &mut || app.new_external_id()).map_err(schema_error)
-    };
-    Ok((edit, datasource))
+    Ok((FieldPatch(patch), datasource))
 }
 
 /// Datasource `values` to upsert; a value without an external id gets one.
