@@ -10,6 +10,7 @@ use nimbus_core::signature::{self, Algorithm};
 use nimbus_core::timefmt::iso8601;
 use serde_json::{Map, Value, json};
 
+pub mod commands;
 pub mod metadata;
 pub mod search;
 

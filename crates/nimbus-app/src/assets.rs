@@ -2,15 +2,12 @@
 //! bulk deletes and usage. Shared by the Upload API actions and the Admin API.
 
 use nimbus_core::metadata::Issue;
-use nimbus_core::params::{parse_pipe_pairs, parse_tags};
-use nimbus_core::{Asset, DeliveryType, PublicId, ResourceType};
+use nimbus_core::{Asset, Context, DeliveryType, PublicId, ResourceType};
 
-use crate::derive::parse_eager;
+use crate::derive::EagerSpec;
 use crate::error::AppResult;
 use crate::events::{Caller, WriteCtx};
 use crate::limits::{MAX_BULK_IDS, MAX_DELETE_IDS, MAX_LIST_IDS, check_ids};
-use crate::metadata::values::parse_input;
-use crate::params::Params;
 use crate::ports::{AssetKey, AssetPatch, ListQuery, MetadataPatch, Page, Patched, Renamed, TagCommand, Usage};
 use crate::upload::Uploaded;
 use crate::{App, AppError};
@@ -57,6 +54,89 @@ pub enum DeleteSelector {
     AssetIds(Vec<String>),
 }
 
+/// How a bulk delete runs.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteOptions {
+    /// Keep the originals (Cloudinary then deletes only derivatives; Nimbus deletes nothing).
+    pub keep_original: bool,
+    /// The `next_cursor` of the previous call.
+    pub cursor: Option<String>,
+    pub notification_url: Option<String>,
+}
+
+/// Upload API `destroy`.
+#[derive(Debug, Clone)]
+pub struct Destroy {
+    pub delivery_type: DeliveryType,
+    pub public_id: String,
+    pub notification_url: Option<String>,
+}
+
+/// Upload API `rename`.
+#[derive(Debug, Clone)]
+pub struct Rename {
+    pub from_type: DeliveryType,
+    pub to_type: DeliveryType,
+    pub from: String,
+    pub to: String,
+    /// Replace an asset already at `to`.
+    pub overwrite: bool,
+    pub notification_url: Option<String>,
+}
+
+/// What the Upload API's `tags` call does to each asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagsChange {
+    Add(Vec<String>),
+    /// Add, and remove these tags from every other asset of the type.
+    SetExclusive(Vec<String>),
+    Remove(Vec<String>),
+    Replace(Vec<String>),
+    RemoveAll,
+}
+
+/// Upload API `tags`, `context` and `metadata`: one change for many assets.
+#[derive(Debug, Clone)]
+pub struct BulkChange<C> {
+    pub delivery_type: DeliveryType,
+    pub public_ids: Vec<String>,
+    pub change: C,
+    pub notification_url: Option<String>,
+}
+
+/// What the Upload API's `context` call does: merge these pairs, or clear (`None`).
+pub type ContextChange = Option<Context>;
+
+/// What the Upload API's `metadata` call writes to each asset.
+#[derive(Debug, Clone)]
+pub struct MetadataChange {
+    pub metadata: crate::metadata::values::MetadataInput,
+    /// Drop stored values the schema no longer accepts instead of refusing.
+    pub clear_invalid: bool,
+}
+
+/// Upload API `explicit`: an edit of an existing asset, and eager derivatives.
+#[derive(Debug, Clone)]
+pub struct Explicit {
+    pub delivery_type: DeliveryType,
+    pub public_id: String,
+    pub edit: AssetEdit,
+    pub eager: Vec<EagerSpec>,
+    /// Render the eager derivatives in a job after the answer.
+    pub eager_async: bool,
+    /// Where the eager job announces them (else the edit's `notification_url`).
+    pub eager_notification_url: Option<String>,
+}
+
+/// A page of an environment's tags.
+#[derive(Debug, Clone, Default)]
+pub struct TagQuery {
+    pub prefix: Option<String>,
+    /// `None`: [`DEFAULT_RESULTS`].
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
 /// Opaque cursors: the position, hex-encoded.
 pub fn encode_cursor(pos: i64) -> String {
     format!("{pos:016x}")
@@ -66,21 +146,18 @@ pub fn decode_cursor(s: &str) -> AppResult<i64> {
     i64::from_str_radix(s, 16).map_err(|_| AppError::InvalidParam { name: "next_cursor", value: s.to_owned() })
 }
 
-/// `max_results` clamped to Cloudinary's range.
-pub fn max_results(params: &Params) -> AppResult<u32> {
-    match params.get("max_results") {
+/// A page size: [`DEFAULT_RESULTS`] when not given, else at most [`MAX_RESULTS`].
+pub fn checked_limit(limit: Option<u32>) -> AppResult<u32> {
+    match limit {
         None => Ok(DEFAULT_RESULTS),
-        Some(v) => match v.parse::<u32>() {
-            Ok(n) if (1..=MAX_RESULTS).contains(&n) => Ok(n),
-            _ => Err(AppError::InvalidParam { name: "max_results", value: v.to_owned() }),
-        },
+        Some(n) if (1..=MAX_RESULTS).contains(&n) => Ok(n),
+        Some(n) => Err(AppError::InvalidParam { name: "max_results", value: n.to_string() }),
     }
 }
 
-/// The `public_ids` of an Upload API bulk call (`tags`, `context`): at least one, at most
+/// The public ids of a bulk call (`tags`, `context`, `metadata`): at least one, at most
 /// [`MAX_BULK_IDS`], counted before any is parsed.
-fn bulk_ids(params: &Params) -> AppResult<Vec<PublicId>> {
-    let ids = params.list("public_ids");
+fn bulk_ids(ids: &[String]) -> AppResult<Vec<PublicId>> {
     if ids.is_empty() {
         return Err(AppError::MissingParam("public_ids"));
     }
@@ -108,29 +185,6 @@ impl App {
         Ok((assets, next.map(encode_cursor)))
     }
 
-    /// Admin `update`: the wire parameters as an [`AssetEdit`].
-    pub async fn update_asset(
-        &self,
-        caller: &Caller,
-        rt: ResourceType,
-        dt: DeliveryType,
-        public_id: &str,
-        params: &Params,
-    ) -> AppResult<(Asset, Vec<Issue>)> {
-        crate::honoured::refuse_unhonoured(params)?;
-        let edit = AssetEdit {
-            tags: params.get("tags").map(parse_tags).or_else(|| params.iter().any(|(k, _)| k == "tags").then(Vec::new)),
-            context: params.get("context").map(parse_pipe_pairs),
-            display_name: params.get("display_name").map(str::to_owned),
-            asset_folder: params.get("asset_folder").map(str::to_owned),
-            access_mode: params.get("access_mode").map(str::parse).transpose()?,
-            metadata: params.get("metadata").map(parse_input).transpose()?,
-            clear_invalid: params.bool("clear_invalid") == Some(true),
-            notification_url: self.notification_url(params)?,
-        };
-        self.edit_asset(caller, rt, dt, public_id, edit).await
-    }
-
     /// Changes an asset's descriptive fields: tags, context, display name, asset folder,
     /// access mode and metadata (through the metadata write path, rules applied). Returns the
     /// asset and the metadata warnings. The API's `update` and the console's forms both
@@ -145,6 +199,7 @@ impl App {
     ) -> AppResult<(Asset, Vec<Issue>)> {
         let env = caller.env;
         let id = PublicId::parse(public_id)?;
+        let notify = self.checked_target("notification_url", edit.notification_url.as_deref())?;
         let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &id };
         let mut patch = AssetPatch {
             tags: edit.tags,
@@ -171,7 +226,7 @@ impl App {
                 });
             }
             let now = self.now();
-            let w = WriteCtx::new(caller, now).notify(edit.notification_url.clone());
+            let w = WriteCtx::new(caller, now).notify(notify.clone());
             match self.catalog.update_asset(&w, key, &patch).await? {
                 Patched::Done(asset) => {
                     self.changed();
@@ -187,50 +242,48 @@ impl App {
         Err(AppError::MetadataBusy)
     }
 
-    /// Upload API `explicit`: applies descriptive parameters to an existing asset.
-    pub async fn explicit(&self, caller: &Caller, rt: ResourceType, params: &Params) -> AppResult<Uploaded> {
-        crate::honoured::refuse_unhonoured(params)?;
-        let public_id = params.get("public_id").ok_or(AppError::MissingParam("public_id"))?;
-        let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
-        let eager = params.get("eager").map(parse_eager).transpose()?.unwrap_or_default();
-        let (asset, metadata_warnings) = self.update_asset(caller, rt, dt, public_id, params).await?;
+    /// Upload API `explicit`: applies an edit to an existing asset, and makes its eager
+    /// derivatives (now, or in a job).
+    pub async fn explicit(&self, caller: &Caller, rt: ResourceType, request: Explicit) -> AppResult<Uploaded> {
+        let Explicit { delivery_type, public_id, edit, eager, eager_async, eager_notification_url } = request;
+        let notify = edit.notification_url.clone();
+        let (asset, metadata_warnings) = self.edit_asset(caller, rt, delivery_type, &public_id, edit).await?;
         let eager = if eager.is_empty() {
             Vec::new()
+        } else if eager_async {
+            let notify = match self.checked_target("eager_notification_url", eager_notification_url.as_deref())? {
+                Some(u) => Some(u),
+                None => self.checked_target("notification_url", notify.as_deref())?,
+            };
+            let (job, pending) = self.eager_later(caller, &asset, &eager, notify).await?;
+            self.catalog.enqueue(&job, self.now()).await?;
+            self.wake.notify_one();
+            pending
         } else {
-            if params.bool("eager_async") == Some(true) {
-                let notify = self.eager_notification_url(params)?;
-                let (job, pending) = self.eager_later(caller, &asset, &eager, notify).await?;
-                self.catalog.enqueue(&job, self.now()).await?;
-                self.wake.notify_one();
-                pending
-            } else {
-                self.eager(caller.env, &std::sync::Arc::new(asset.clone()), &eager).await?
-            }
+            self.eager(caller.env, &std::sync::Arc::new(asset.clone()), &eager).await?
         };
         Ok(Uploaded { asset, existing: false, overwritten: false, metadata_warnings, eager })
     }
 
     /// Upload API `destroy`: whether the asset existed.
-    pub async fn destroy(&self, caller: &Caller, rt: ResourceType, params: &Params) -> AppResult<bool> {
-        let public_id = params.get("public_id").ok_or(AppError::MissingParam("public_id"))?;
-        let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
-        let id = PublicId::parse(public_id)?;
-        let w = WriteCtx::new(caller, self.now()).notify(self.notification_url(params)?);
+    pub async fn destroy(&self, caller: &Caller, rt: ResourceType, request: &Destroy) -> AppResult<bool> {
+        let id = PublicId::parse(&request.public_id)?;
+        let notify = self.checked_target("notification_url", request.notification_url.as_deref())?;
+        let w = WriteCtx::new(caller, self.now()).notify(notify);
         // The blobs go by a job, relayed from the deletion's event.
-        let gone = self.catalog.delete_assets(&w, rt, dt, std::slice::from_ref(&id)).await?;
+        let gone = self.catalog.delete_assets(&w, rt, request.delivery_type, std::slice::from_ref(&id)).await?;
         self.changed();
         Ok(!gone.is_empty())
     }
 
     /// Upload API `rename`.
-    pub async fn rename(&self, caller: &Caller, rt: ResourceType, params: &Params) -> AppResult<Asset> {
-        let from = params.get("from_public_id").ok_or(AppError::MissingParam("from_public_id"))?;
-        let to = params.get("to_public_id").ok_or(AppError::MissingParam("to_public_id"))?;
-        let from_dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
-        let to_dt: DeliveryType = params.get("to_type").map_or(Ok(from_dt), str::parse)?;
+    pub async fn rename(&self, caller: &Caller, rt: ResourceType, request: &Rename) -> AppResult<Asset> {
+        let (from, to) = (request.from.as_str(), request.to.as_str());
+        let (from_dt, to_dt) = (request.from_type, request.to_type);
         let (from_id, to_id) = (PublicId::parse(from)?, PublicId::parse(to)?);
-        let overwrite = params.bool("overwrite").unwrap_or(false);
-        let w = WriteCtx::new(caller, self.now()).notify(self.notification_url(params)?);
+        let overwrite = request.overwrite;
+        let notify = self.checked_target("notification_url", request.notification_url.as_deref())?;
+        let w = WriteCtx::new(caller, self.now()).notify(notify);
         let outcome = self
             .catalog
             .rename_asset(
@@ -250,35 +303,37 @@ impl App {
     }
 
     /// Upload API `tags`: returns the public ids that exist.
-    pub async fn tags_command(&self, caller: &Caller, rt: ResourceType, params: &Params) -> AppResult<Vec<PublicId>> {
-        let command = params.get("command").ok_or(AppError::MissingParam("command"))?;
-        let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
-        let ids = bulk_ids(params)?;
-        let tag = params.get("tag");
-        let w = WriteCtx::new(caller, self.now()).notify(self.notification_url(params)?);
-        let need_tag = || tag.ok_or(AppError::MissingParam("tag"));
-        match command {
-            "add" | "set_exclusive" => {
-                let mut found = Vec::new();
-                for t in parse_tags(need_tag()?) {
-                    if command == "set_exclusive" {
-                        self.remove_tag_everywhere(&w, rt, dt, &t).await?;
+    pub async fn tags_command(
+        &self,
+        caller: &Caller,
+        rt: ResourceType,
+        request: &BulkChange<TagsChange>,
+    ) -> AppResult<Vec<PublicId>> {
+        let dt = request.delivery_type;
+        let ids = bulk_ids(&request.public_ids)?;
+        let notify = self.checked_target("notification_url", request.notification_url.as_deref())?;
+        let w = WriteCtx::new(caller, self.now()).notify(notify);
+        let mut found = Vec::new();
+        match &request.change {
+            TagsChange::Add(tags) | TagsChange::SetExclusive(tags) => {
+                for t in tags {
+                    if matches!(request.change, TagsChange::SetExclusive(_)) {
+                        self.remove_tag_everywhere(&w, rt, dt, t).await?;
                     }
-                    found = self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::Add(&t)).await?;
+                    found = self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::Add(t)).await?;
                 }
-                Ok(found)
             }
-            "remove" => {
-                let mut found = Vec::new();
-                for t in parse_tags(need_tag()?) {
-                    found = self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::Remove(&t)).await?;
+            TagsChange::Remove(tags) => {
+                for t in tags {
+                    found = self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::Remove(t)).await?;
                 }
-                Ok(found)
             }
-            "replace" => Ok(self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::Replace(need_tag()?)).await?),
-            "remove_all" => Ok(self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::RemoveAll).await?),
-            other => Err(AppError::InvalidCommand(other.to_owned())),
+            TagsChange::Replace(tags) => {
+                found = self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::Replace(tags)).await?
+            }
+            TagsChange::RemoveAll => found = self.catalog.tag_assets(&w, rt, dt, &ids, TagCommand::RemoveAll).await?,
         }
+        Ok(found)
     }
 
     async fn remove_tag_everywhere(
@@ -311,30 +366,25 @@ impl App {
         }
     }
 
-    /// Upload API `context`: `add` merges pairs, `remove_all` clears.
+    /// Upload API `context`: `Some` merges pairs, `None` clears.
     pub async fn context_command(
         &self,
         caller: &Caller,
         rt: ResourceType,
-        params: &Params,
+        request: &BulkChange<ContextChange>,
     ) -> AppResult<Vec<PublicId>> {
         let env = caller.env;
-        let notify = self.notification_url(params)?;
-        let command = params.get("command").ok_or(AppError::MissingParam("command"))?;
-        let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
-        let ids = bulk_ids(params)?;
-        let add = match command {
-            "add" => Some(parse_pipe_pairs(params.get("context").ok_or(AppError::MissingParam("context"))?)),
-            "remove_all" => None,
-            other => return Err(AppError::InvalidCommand(other.to_owned())),
-        };
+        let notify = self.checked_target("notification_url", request.notification_url.as_deref())?;
+        let dt = request.delivery_type;
+        let ids = bulk_ids(&request.public_ids)?;
+        let add = &request.change;
         let mut found = Vec::new();
         for id in ids {
             let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &id };
             let Some(asset) = self.catalog.asset(env, key).await? else {
                 continue;
             };
-            let context = match &add {
+            let context = match add {
                 Some(pairs) => {
                     let mut ctx = asset.context.clone();
                     for (k, v) in pairs {
@@ -379,7 +429,7 @@ impl App {
         rt: ResourceType,
         dt: DeliveryType,
         selector: DeleteSelector,
-        params: &Params,
+        options: &DeleteOptions,
     ) -> AppResult<Deleted> {
         match &selector {
             DeleteSelector::PublicIds(ids) => check_ids("public_ids", ids.len(), MAX_DELETE_IDS)?,
@@ -387,9 +437,10 @@ impl App {
             DeleteSelector::Prefix(_) | DeleteSelector::Tag(_) | DeleteSelector::All => {}
         }
         let env = caller.env;
-        let w = WriteCtx::new(caller, self.now()).notify(self.notification_url(params)?);
-        let keep_original = params.bool("keep_original") == Some(true);
-        let after = params.get("next_cursor").map(decode_cursor).transpose()?;
+        let notify = self.checked_target("notification_url", options.notification_url.as_deref())?;
+        let w = WriteCtx::new(caller, self.now()).notify(notify);
+        let keep_original = options.keep_original;
+        let after = options.cursor.as_deref().map(decode_cursor).transpose()?;
         let mut out = Deleted { kept_original: keep_original, ..Default::default() };
         let base = ListQuery {
             resource_type: Some(rt),
@@ -453,11 +504,12 @@ impl App {
         &self,
         env: i64,
         rt: ResourceType,
-        params: &Params,
+        q: &TagQuery,
     ) -> AppResult<(Vec<String>, Option<String>)> {
-        let limit = max_results(params)?;
-        let after = params
-            .get("next_cursor")
+        let limit = checked_limit(q.limit)?;
+        let after = q
+            .cursor
+            .as_deref()
             .map(|c| {
                 hex::decode(c)
                     .ok()
@@ -465,7 +517,7 @@ impl App {
                     .ok_or(AppError::InvalidParam { name: "next_cursor", value: c.to_owned() })
             })
             .transpose()?;
-        let mut tags = self.catalog.list_tags(env, rt, params.get("prefix"), after.as_deref(), limit + 1).await?;
+        let mut tags = self.catalog.list_tags(env, rt, q.prefix.as_deref(), after.as_deref(), limit + 1).await?;
         let next = if tags.len() > limit as usize {
             tags.truncate(limit as usize);
             tags.last().map(hex::encode)

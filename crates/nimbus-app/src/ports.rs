@@ -174,7 +174,7 @@ pub enum Renamed {
 pub enum TagCommand<'a> {
     Add(&'a str),
     Remove(&'a str),
-    Replace(&'a str),
+    Replace(&'a [String]),
     RemoveAll,
 }
 

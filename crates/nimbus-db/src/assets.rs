@@ -592,7 +592,7 @@ impl AssetRepo for SqlCatalog {
                         .await
                         .map_err(db_err)?;
                 }
-                TagCommand::Replace(t) => set_tags(&mut tx.tx, env, pk, &nimbus_core::params::parse_tags(t)).await?,
+                TagCommand::Replace(t) => set_tags(&mut tx.tx, env, pk, t).await?,
                 TagCommand::RemoveAll => set_tags(&mut tx.tx, env, pk, &[]).await?,
             }
             sqlx::query("UPDATE assets SET updated_at = $1 WHERE id = $2")

@@ -48,7 +48,8 @@ pub fn resource_types() -> Value {
 }
 
 pub async fn tags(app: &App, call: &AdminCall, rt: &str) -> ApiResult<Value> {
-    let (tags, next) = app.list_tags(call.env.id, resource_type(rt)?, &call.params).await?;
+    let (tags, next) =
+        app.list_tags(call.env.id, resource_type(rt)?, &crate::wire::commands::tag_query(&call.params)?).await?;
     let mut v = json!({ "tags": tags });
     if let Some(n) = next {
         v["next_cursor"] = json!(n);

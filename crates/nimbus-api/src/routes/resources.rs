@@ -3,14 +3,14 @@
 
 use nimbus_app::App;
 use nimbus_app::access::AccessSelector;
-use nimbus_app::assets::{DeleteSelector, Deleted, decode_cursor, max_results};
+use nimbus_app::assets::{DeleteSelector, Deleted, checked_limit, decode_cursor};
 use nimbus_app::ports::ListQuery;
 use nimbus_core::{AccessMode, Asset, DeliveryType};
 use serde_json::{Map, Value, json};
 
 use super::{AdminCall, resource_type};
 use crate::error::ApiResult;
-use crate::wire::{self, Include};
+use crate::wire::{self, Include, commands};
 
 /// Keys kept in every listed resource, whatever `fields` asks for.
 const ALWAYS: [&str; 3] = ["public_id", "asset_id", "folder"];
@@ -20,7 +20,7 @@ fn base_query(call: &AdminCall) -> ApiResult<ListQuery> {
     Ok(ListQuery {
         prefix: p.get("prefix").map(str::to_owned),
         after: p.get("next_cursor").map(decode_cursor).transpose()?,
-        limit: max_results(p)?,
+        limit: checked_limit(commands::max_results(p)?)?,
         ascending: matches!(p.get("direction"), Some("asc" | "1" | "ascending")),
         ..Default::default()
     })
@@ -134,7 +134,8 @@ pub async fn get_by_asset_id(app: &App, call: &AdminCall, asset_id: &str) -> Api
 
 pub async fn update(app: &App, call: &AdminCall, rt: &str, dt: &str, public_id: &str) -> ApiResult<Value> {
     let dt: DeliveryType = dt.parse().map_err(nimbus_app::AppError::from)?;
-    let (a, warnings) = app.update_asset(&call.caller(), resource_type(rt)?, dt, public_id, &call.params).await?;
+    let edit = commands::asset_edit(&call.params)?;
+    let (a, warnings) = app.edit_asset(&call.caller(), resource_type(rt)?, dt, public_id, edit).await?;
     let mut v = detail(app, call, &a).await?;
     wire::add_warnings(&mut v, &warnings);
     Ok(v)
@@ -174,13 +175,19 @@ pub async fn delete(app: &App, call: &AdminCall, rt: &str, dt: &str) -> ApiResul
         }
         DeleteSelector::PublicIds(ids)
     };
-    let d = app.delete_assets(&call.caller(), resource_type(rt)?, dt, selector, p).await?;
+    let d = app.delete_assets(&call.caller(), resource_type(rt)?, dt, selector, &commands::delete_options(p)).await?;
     Ok(deleted(&d))
 }
 
 pub async fn delete_by_tag(app: &App, call: &AdminCall, rt: &str, tag: String) -> ApiResult<Value> {
     let d = app
-        .delete_assets(&call.caller(), resource_type(rt)?, DeliveryType::Upload, DeleteSelector::Tag(tag), &call.params)
+        .delete_assets(
+            &call.caller(),
+            resource_type(rt)?,
+            DeliveryType::Upload,
+            DeleteSelector::Tag(tag),
+            &commands::delete_options(&call.params),
+        )
         .await?;
     Ok(deleted(&d))
 }
@@ -196,7 +203,7 @@ pub async fn delete_by_asset_ids(app: &App, call: &AdminCall) -> ApiResult<Value
             nimbus_core::ResourceType::Image,
             DeliveryType::Upload,
             DeleteSelector::AssetIds(ids.clone()),
-            &call.params,
+            &commands::delete_options(&call.params),
         )
         .await?;
     Ok(deleted(&d))

@@ -2,7 +2,7 @@
 
 use nimbus_app::App;
 use nimbus_app::AppError;
-use nimbus_app::assets::max_results;
+use nimbus_app::assets::checked_limit;
 use nimbus_app::ports::NamedTransformation;
 use nimbus_app::transformations::{TransformationKinds, split_extension};
 use serde_json::{Value, json};
@@ -109,7 +109,7 @@ pub async fn get(app: &App, call: &AdminCall) -> ApiResult<Value> {
         v["derived"] = json!([]);
         return Ok(v);
     }
-    let limit = max_results(&call.params)?;
+    let limit = checked_limit(crate::wire::commands::max_results(&call.params)?)?;
     let kinds = match call.params.bool("named") {
         Some(true) => TransformationKinds::Named,
         Some(false) => TransformationKinds::Derived,

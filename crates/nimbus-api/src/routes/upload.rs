@@ -10,7 +10,7 @@ use super::json;
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{basic_auth, drain, upload_params};
-use crate::wire::{self, Include};
+use crate::wire::{self, Include, commands};
 use axum::http::HeaderMap;
 use nimbus_app::chunked::ChunkInfo;
 use nimbus_app::upload::FileSource;
@@ -92,13 +92,17 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
             v
         }
         "destroy" => {
-            json!({ "result": if app.destroy(&who, rt, &params).await? { "ok" } else { "not found" } })
+            json!({ "result": if app.destroy(&who, rt, &commands::destroy(&params)?).await? { "ok" } else { "not found" } })
         }
-        "rename" => {
-            Value::Object(wire::resource(app, cloud, &app.rename(&who, rt, &params).await?, Include::ALL, secret))
-        }
+        "rename" => Value::Object(wire::resource(
+            app,
+            cloud,
+            &app.rename(&who, rt, &commands::rename(&params)?).await?,
+            Include::ALL,
+            secret,
+        )),
         "explicit" => {
-            let up = app.explicit(&who, rt, &params).await?;
+            let up = app.explicit(&who, rt, commands::explicit(&params)?).await?;
             let mut v = wire::upload_response(app, cloud, &up, caller.api_key.as_ref().map(|k| k.key.as_str()), secret);
             if v.get("eager").is_none() {
                 v["eager"] = json!([]);
@@ -106,13 +110,18 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
             v
         }
         "tags" => {
-            let ids: Vec<String> = app.tags_command(&who, rt, &params).await?.iter().map(ToString::to_string).collect();
+            let ids: Vec<String> =
+                app.tags_command(&who, rt, &commands::tags(&params)?).await?.iter().map(ToString::to_string).collect();
             json!({ "public_ids": ids })
         }
-        "metadata" => json!({ "public_ids": app.update_metadata(&who, rt, &params).await? }),
+        "metadata" => json!({ "public_ids": app.update_metadata(&who, rt, &commands::metadata(&params)?).await? }),
         "context" => {
-            let ids: Vec<String> =
-                app.context_command(&who, rt, &params).await?.iter().map(ToString::to_string).collect();
+            let ids: Vec<String> = app
+                .context_command(&who, rt, &commands::context(&params)?)
+                .await?
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             json!({ "public_ids": ids })
         }
         other => return Err(crate::error::ApiError::UnknownEndpoint(other.to_owned())),

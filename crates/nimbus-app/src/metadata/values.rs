@@ -9,15 +9,15 @@ use nimbus_core::metadata::doc::{metadata_from_json, metadata_json};
 use nimbus_core::metadata::engine::effective;
 use nimbus_core::metadata::schema::RawValue;
 use nimbus_core::metadata::write::{Delta, apply, parse_delta};
-use nimbus_core::params::{parse_pipe_pairs, parse_tags};
-use nimbus_core::{DeliveryType, MetadataValues, PublicId, ResourceType};
+use nimbus_core::params::parse_pipe_pairs;
+use nimbus_core::{MetadataValues, PublicId, ResourceType};
 use serde_json::Value as Json;
 
 use super::LoadedSchema;
+use crate::assets::{BulkChange, MetadataChange};
 use crate::error::AppResult;
 use crate::events::{Caller, WriteCtx};
 use crate::limits::check_ids;
-use crate::params::Params;
 use crate::ports::{MetadataUpdate, MetadataWrite};
 use crate::{App, AppError};
 
@@ -144,18 +144,22 @@ impl App {
 
     /// Upload API `metadata`: the same values for many assets, all or nothing. Returns the
     /// public ids updated (ids that do not exist are skipped).
-    pub async fn update_metadata(&self, caller: &Caller, rt: ResourceType, params: &Params) -> AppResult<Vec<String>> {
+    pub async fn update_metadata(
+        &self,
+        caller: &Caller,
+        rt: ResourceType,
+        request: &BulkChange<MetadataChange>,
+    ) -> AppResult<Vec<String>> {
         let env = caller.env;
-        let notify = self.notification_url(params)?;
-        let input = parse_input(params.get("metadata").ok_or(AppError::MissingParam("metadata"))?)?;
-        let ids: Vec<String> = params.get("public_ids").map(parse_tags).unwrap_or_default();
+        let notify = self.checked_target("notification_url", request.notification_url.as_deref())?;
+        let (input, clear_invalid) = (&request.change.metadata, request.change.clear_invalid);
+        let ids = &request.public_ids;
         if ids.is_empty() {
             return Err(AppError::MissingParam("public_ids"));
         }
         check_ids("public_ids", ids.len(), MAX_BULK_IDS)?;
         let public_ids = ids.iter().map(|id| PublicId::parse(id)).collect::<Result<Vec<_>, _>>()?;
-        let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
-        let clear_invalid = params.bool("clear_invalid") == Some(true);
+        let dt = request.delivery_type;
         for _ in 0..WRITE_ATTEMPTS {
             let loaded = self.metadata_schema(env).await?;
             parse_request(&loaded, &input, clear_invalid).map_err(AppError::metadata)?;
@@ -190,8 +194,9 @@ impl App {
                     let done: std::collections::HashSet<&str> = updates.iter().map(|u| u.public_id.as_str()).collect();
                     let mut seen = std::collections::HashSet::new();
                     return Ok(ids
-                        .into_iter()
-                        .filter(|i| done.contains(i.as_str()) && seen.insert(i.clone()))
+                        .iter()
+                        .filter(|i| done.contains(i.as_str()) && seen.insert((*i).clone()))
+                        .cloned()
                         .collect());
                 }
                 MetadataWrite::Stale(_) | MetadataWrite::SchemaChanged => continue,

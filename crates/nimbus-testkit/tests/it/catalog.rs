@@ -159,9 +159,15 @@ async fn suite(c: &SqlCatalog) {
         c.list_assets(env.id, &ListQuery { tag: Some("new".into()), limit: 10, ..Default::default() }).await.unwrap();
     assert_eq!(tagged.assets.len(), 2);
     assert_eq!(tagged.assets[0].tags, vec!["t1", "t2", "new"], "added tags go last");
-    c.tag_assets(&wctx(env.id, 8), ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Replace("only,one"))
-        .await
-        .unwrap();
+    c.tag_assets(
+        &wctx(env.id, 8),
+        ResourceType::Image,
+        DeliveryType::Upload,
+        &ids,
+        TagCommand::Replace(&["only".to_owned(), "one".to_owned()]),
+    )
+    .await
+    .unwrap();
     let got = c.asset(env.id, key(&ids[0])).await.unwrap().unwrap();
     assert_eq!(got.tags, vec!["only", "one"]);
     c.tag_assets(&wctx(env.id, 8), ResourceType::Image, DeliveryType::Upload, &ids, TagCommand::Remove("one"))
