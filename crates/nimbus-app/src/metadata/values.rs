@@ -162,7 +162,7 @@ impl App {
         let dt = request.delivery_type;
         for _ in 0..WRITE_ATTEMPTS {
             let loaded = self.metadata_schema(env).await?;
-            parse_request(&loaded, &input, clear_invalid).map_err(AppError::metadata)?;
+            parse_request(&loaded, input, clear_invalid).map_err(AppError::metadata)?;
             let assets = self.catalog.asset_metadata(env, rt, dt, &public_ids).await?;
             let input = input.clone();
             let version = loaded.version;
