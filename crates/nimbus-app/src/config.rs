@@ -34,10 +34,10 @@ pub struct AppConfig {
     /// time), and how many assets.
     pub delivery_cache_ttl_ms: u64,
     pub delivery_cache_entries: u64,
-    /// How long relayed events stay in the outbox, and finished jobs (done, dead, cancelled)
-    /// in the job list, in seconds.
-    pub event_retention_secs: i64,
-    pub job_retention_secs: i64,
+    /// How long sessions are kept after their last use, relayed events in the outbox,
+    /// finished jobs (done, dead, cancelled) in the job list, and data archives
+    /// (`[privacy] retention_*`).
+    pub retention: nimbus_core::privacy::Retentions,
     /// How long an account whose deletion was asked waits, blocked, before it is erased
     /// (the person can cancel until then), in seconds.
     pub deletion_grace_secs: i64,
@@ -77,10 +77,9 @@ impl AppConfig {
             admin_rate_limit: 5000,
             delivery_cache_ttl_ms: 1000,
             delivery_cache_entries: 100_000,
-            event_retention_secs: i64::from(nimbus_core::privacy::EVENT_RETENTION_DAYS) * 86_400,
-            job_retention_secs: i64::from(nimbus_core::privacy::JOB_RETENTION_DAYS) * 86_400,
+            retention: nimbus_core::privacy::Retentions::default(),
             deletion_grace_secs: i64::from(nimbus_core::privacy::DELETION_GRACE_DAYS) * 86_400,
-            remember_days: 30,
+            remember_days: crate::accounts::DEFAULT_REMEMBER_DAYS,
             delivery_analytics: true,
             processors: Vec::new(),
             inactive_accounts: None,

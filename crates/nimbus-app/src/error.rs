@@ -123,8 +123,8 @@ pub enum AppError {
     /// A policy version that cannot be published as asked (too early, out of order, empty).
     #[error("{0}")]
     PolicyRefused(String),
-    /// An archive of one's data asked again within 7 days of the last.
-    #[error("An archive of your data can be asked once every 7 days; the next one in {} hour(s)", (retry_after + 3599) / 3600)]
+    /// An archive of one's data asked again while the last is kept.
+    #[error("An archive of your data can be asked again once the last one has expired; the next one in {} hour(s)", (retry_after + 3599) / 3600)]
     ExportTooSoon { retry_after: i64 },
 
     // --- who is asking may not do this (403) ---

@@ -1,7 +1,6 @@
 //! How long the outbox, the job list and the console's sessions keep what is finished:
 //! relayed events and finished jobs (with their attempts) are deleted once older than the
-//! configured retention, a batch at a time, sessions once unused for the registry's
-//! retention, and one-time links once expired, by each node's maintenance round. Unrelayed
+//! configured retention, a batch at a time, sessions once unused for theirs, and one-time links once expired, by each node's maintenance round. Unrelayed
 //! events and queued or running jobs are never pruned.
 
 use crate::App;
@@ -28,7 +27,7 @@ impl App {
     pub async fn prune_history(&self) -> AppResult<Pruned> {
         let now = self.now();
         let mut pruned = Pruned::default();
-        let events_before = now - self.config.event_retention_secs;
+        let events_before = now - self.config.retention.events_secs;
         loop {
             let n = self.catalog.prune_events(events_before, BATCH).await?;
             pruned.events += n;
@@ -36,7 +35,7 @@ impl App {
                 break;
             }
         }
-        let jobs_before = now - self.config.job_retention_secs;
+        let jobs_before = now - self.config.retention.jobs_secs;
         loop {
             let n = self.catalog.prune_jobs(jobs_before, BATCH).await?;
             pruned.jobs += n;
@@ -44,7 +43,7 @@ impl App {
                 break;
             }
         }
-        let idle_before = now - i64::from(nimbus_core::privacy::SESSION_RETENTION_DAYS) * 86_400;
+        let idle_before = now - self.config.retention.sessions_secs;
         pruned.sessions = self.catalog.prune_sessions_and_links(idle_before, now).await?;
         pruned.exports = self.prune_exports().await?;
         pruned.visitors = self.settle_analytics().await?;

@@ -13,7 +13,7 @@ struct OptionDoc {
     doc: &'static str,
 }
 
-const OPTIONS: [OptionDoc; 23] = [
+const OPTIONS: [OptionDoc; 27] = [
     OptionDoc {
         key: "listen",
         default: Some("\"127.0.0.1:8080\""),
@@ -152,6 +152,30 @@ const OPTIONS: [OptionDoc; 23] = [
         example: "",
         doc: "Count views and unique visitors of delivered files per asset and day, without cookies: a visitor is a hash of a daily random salt, the address and the browser, kept two days; no address is stored, and requests with DNT: 1 or Sec-GPC: 1 are not counted. nimbus admin analytics CLOUD shows the counts. Flag --privacy-delivery-analytics, NIMBUS_PRIVACY_DELIVERY_ANALYTICS.",
     },
+    OptionDoc {
+        key: "privacy.retention_sessions",
+        default: Some("\"30d\""),
+        example: "",
+        doc: "How long a console session is kept after its last use (it stops working long before, except with Remember me); at least 1h and at least the Remember me period. The privacy page and centre show it. Flag --privacy-retention-sessions, NIMBUS_PRIVACY_RETENTION_SESSIONS.",
+    },
+    OptionDoc {
+        key: "privacy.retention_events",
+        default: Some("\"30d\""),
+        example: "",
+        doc: "How long the record of a change (which asset, what changed, who acted) is kept once announced to webhooks; at least 1h. Flag --privacy-retention-events, NIMBUS_PRIVACY_RETENTION_EVENTS.",
+    },
+    OptionDoc {
+        key: "privacy.retention_jobs",
+        default: Some("\"14d\""),
+        example: "",
+        doc: "How long a finished job (done, dead or cancelled) and its attempts are kept; at least 1h. Flag --privacy-retention-jobs, NIMBUS_PRIVACY_RETENTION_JOBS.",
+    },
+    OptionDoc {
+        key: "privacy.retention_exports",
+        default: Some("\"7d\""),
+        example: "",
+        doc: "How long an archive of a person's data is kept for download; a person may ask for the next once it has gone; at least 1h. Flag --privacy-retention-exports, NIMBUS_PRIVACY_RETENTION_EXPORTS.",
+    },
 ];
 
 /// The example configuration file.
@@ -240,5 +264,9 @@ mod tests {
         assert_eq!(roles, inactive.exclude_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>());
         assert_eq!(file["privacy"]["remember_days"].as_integer(), Some(app.remember_days));
         assert_eq!(file["privacy"]["delivery_analytics"].as_bool(), Some(app.delivery_analytics));
+        for setting in nimbus_core::privacy::Setting::ALL {
+            let text = file["privacy"][&format!("retention_{}", setting.as_str())].as_str().unwrap();
+            assert_eq!(nimbus_core::timefmt::parse_duration_secs(text), Some(app.retention.secs(setting)));
+        }
     }
 }

@@ -66,6 +66,7 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
     if let Some(on) = s.delivery_analytics {
         config.delivery_analytics = on;
     }
+    config.retention = s.retention;
     config.data_locations = data_locations(s);
     config.processors = known_processors(s);
     config.processors.extend(s.processors.iter().cloned());

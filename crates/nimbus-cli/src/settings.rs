@@ -60,6 +60,33 @@ pub struct PrivacyArgs {
     /// addresses (default: true).
     #[arg(long, global = true, env = "NIMBUS_PRIVACY_DELIVERY_ANALYTICS", action = clap::ArgAction::Set)]
     privacy_delivery_analytics: Option<bool>,
+    /// How long a console session is kept after its last use (default: 30d; at least the
+    /// Remember me period).
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_RETENTION_SESSIONS")]
+    privacy_retention_sessions: Option<String>,
+    /// How long the record of a change (who changed what) is kept once announced
+    /// (default: 30d).
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_RETENTION_EVENTS")]
+    privacy_retention_events: Option<String>,
+    /// How long a finished job and its attempts are kept (default: 14d).
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_RETENTION_JOBS")]
+    privacy_retention_jobs: Option<String>,
+    /// How long an archive of a person's data is kept (default: 7d); one may be asked
+    /// again once the last has gone.
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_RETENTION_EXPORTS")]
+    privacy_retention_exports: Option<String>,
+}
+
+impl PrivacyArgs {
+    fn retention(&self, s: nimbus_core::privacy::Setting) -> Option<&str> {
+        use nimbus_core::privacy::Setting;
+        match s {
+            Setting::Sessions => self.privacy_retention_sessions.as_deref(),
+            Setting::Events => self.privacy_retention_events.as_deref(),
+            Setting::Jobs => self.privacy_retention_jobs.as_deref(),
+            Setting::Exports => self.privacy_retention_exports.as_deref(),
+        }
+    }
 }
 
 /// Options of `nimbus serve`.
@@ -121,6 +148,57 @@ struct PrivacyFile {
     inactive_exclude_roles: Option<Vec<String>>,
     remember_days: Option<i64>,
     delivery_analytics: Option<bool>,
+    retention_sessions: Option<String>,
+    retention_events: Option<String>,
+    retention_jobs: Option<String>,
+    retention_exports: Option<String>,
+}
+
+impl PrivacyFile {
+    fn retention(&self, s: nimbus_core::privacy::Setting) -> Option<&str> {
+        use nimbus_core::privacy::Setting;
+        match s {
+            Setting::Sessions => self.retention_sessions.as_deref(),
+            Setting::Events => self.retention_events.as_deref(),
+            Setting::Jobs => self.retention_jobs.as_deref(),
+            Setting::Exports => self.retention_exports.as_deref(),
+        }
+    }
+}
+
+/// Shortest retention period accepted: an hour (an archive must stay long enough to be
+/// downloaded, a session long enough to be used).
+const MIN_RETENTION_SECS: i64 = 3600;
+
+/// `[privacy] retention_*`, each a flag or the file's or the default, checked: at least
+/// [`MIN_RETENTION_SECS`], and sessions at least as long as Remember me keeps one (a
+/// session deleted while it could still be used would sign its owner out early).
+fn retentions(
+    flags: Option<&PrivacyArgs>,
+    file: Option<&PrivacyFile>,
+    remember_days: Option<i64>,
+) -> Result<nimbus_core::privacy::Retentions, String> {
+    use nimbus_core::privacy::{Retentions, Setting, period_words};
+    let mut out = Retentions::default();
+    for s in Setting::ALL {
+        let name = format!("privacy retention_{}", s.as_str());
+        let text = flags.and_then(|f| f.retention(s)).or(file.and_then(|f| f.retention(s)));
+        if let Some(secs) = duration(&name, text)? {
+            if secs < MIN_RETENTION_SECS {
+                return Err(format!("{name} must be at least 1h, not {}", period_words(secs)));
+            }
+            out.set(s, secs);
+        }
+    }
+    let remember = remember_days.unwrap_or(nimbus_app::accounts::DEFAULT_REMEMBER_DAYS) * 86_400;
+    if out.sessions_secs < remember {
+        return Err(format!(
+            "privacy retention_sessions ({}) must be at least the Remember me period ({})",
+            period_words(out.sessions_secs),
+            period_words(remember)
+        ));
+    }
+    Ok(out)
 }
 
 /// `[privacy] remember_days`, checked.
@@ -206,6 +284,8 @@ pub struct Settings {
     pub remember_days: Option<i64>,
     /// `[privacy] delivery_analytics`.
     pub delivery_analytics: Option<bool>,
+    /// `[privacy] retention_*`.
+    pub retention: nimbus_core::privacy::Retentions,
     /// `[privacy] processors_file`, read.
     pub processors: Vec<nimbus_core::processors::Processor>,
     /// `[privacy] inactive_*`: `None` when the cleanup is off.
@@ -294,7 +374,9 @@ impl Settings {
         )?;
         let delivery_analytics =
             common.privacy.privacy_delivery_analytics.or(file.privacy.as_ref().and_then(|p| p.delivery_analytics));
+        let retention = retentions(Some(&common.privacy), file.privacy.as_ref(), remember_days)?;
         Ok(Self {
+            retention,
             deletion_grace_secs,
             remember_days,
             delivery_analytics,
@@ -380,6 +462,9 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         mail_from,
         privacy,
     } = file;
+    let privacy = privacy.unwrap_or_default();
+    remember_days(privacy.remember_days)?;
+    retentions(None, Some(&privacy), privacy.remember_days)?;
     let PrivacyFile {
         deletion_grace,
         processors_file,
@@ -388,8 +473,11 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         inactive_exclude_roles,
         remember_days: remember,
         delivery_analytics,
-    } = privacy.unwrap_or_default();
-    remember_days(remember)?;
+        retention_sessions,
+        retention_events,
+        retention_jobs,
+        retention_exports,
+    } = privacy;
     duration("privacy deletion_grace", deletion_grace.as_deref())?;
     duration("privacy inactive_delete_after", inactive_delete_after.as_deref())?;
     if let Some(names) = &inactive_exclude_roles {
@@ -446,6 +534,10 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         ("privacy.inactive_exclude_roles", inactive_exclude_roles.is_some()),
         ("privacy.remember_days", remember.is_some()),
         ("privacy.delivery_analytics", delivery_analytics.is_some()),
+        ("privacy.retention_sessions", retention_sessions.is_some()),
+        ("privacy.retention_events", retention_events.is_some()),
+        ("privacy.retention_jobs", retention_jobs.is_some()),
+        ("privacy.retention_exports", retention_exports.is_some()),
     ])
 }
 
@@ -473,6 +565,31 @@ pub fn init_tracing() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retention_periods_are_set_by_flag_or_file_and_checked() {
+        use nimbus_core::privacy::Retentions;
+        let file = |text: &str| -> PrivacyFile { toml::from_str(text).unwrap() };
+        let r = retentions(None, None, None).unwrap();
+        assert_eq!(r, Retentions::default());
+        let f = file("retention_jobs = \"2d\"\nretention_exports = \"12h\"\nretention_sessions = \"60d\"");
+        let r = retentions(None, Some(&f), None).unwrap();
+        assert_eq!((r.jobs_secs, r.exports_secs, r.sessions_secs), (2 * 86_400, 12 * 3600, 60 * 86_400));
+        assert_eq!(r.events_secs, Retentions::default().events_secs);
+        // A flag wins over the file.
+        let flags = PrivacyArgs { privacy_retention_jobs: Some("3d".into()), ..Default::default() };
+        assert_eq!(retentions(Some(&flags), Some(&f), None).unwrap().jobs_secs, 3 * 86_400);
+        let err = retentions(None, Some(&file("retention_events = \"10m\"")), None).unwrap_err();
+        assert!(err.contains("retention_events must be at least 1h"), "{err}");
+        let err = retentions(None, Some(&file("retention_jobs = \"soon\"")), None).unwrap_err();
+        assert!(err.contains("retention_jobs must be a number and a unit"), "{err}");
+        // Sessions are kept at least as long as Remember me keeps one.
+        let err = retentions(None, Some(&file("retention_sessions = \"10d\"")), None).unwrap_err();
+        assert!(err.contains("at least the Remember me period (30 days)"), "{err}");
+        assert!(retentions(None, Some(&file("retention_sessions = \"10d\"")), Some(7)).is_ok());
+        assert!(check_text("[privacy]\nretention_sessions = \"2h\"").is_err());
+        assert!(check_text("[privacy]\nretention_exports = \"2h\"").is_ok());
+    }
 
     #[test]
     fn processors_files_are_read_strictly() {

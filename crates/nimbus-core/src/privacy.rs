@@ -69,6 +69,103 @@ pub enum Retention {
     WhileAssetExists,
     /// Until the row's own expiry time (one-time links).
     UntilExpiry,
+    /// As long as the operator's setting says (`[privacy] retention_*`); see
+    /// [`Retentions::resolve`].
+    Configured(Setting),
+    /// This many seconds after the row's time column: a [`Configured`](Self::Configured)
+    /// period, resolved.
+    Secs(i64),
+}
+
+/// The retention periods an operator sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// Console sessions, after their last use.
+    Sessions,
+    /// Relayed events of the outbox (who changed what).
+    Events,
+    /// Finished jobs and their attempts.
+    Jobs,
+    /// Archives of a person's data.
+    Exports,
+}
+
+impl Setting {
+    pub const ALL: [Self; 4] = [Self::Sessions, Self::Events, Self::Jobs, Self::Exports];
+
+    /// Its name in the settings (`retention_<name>`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sessions => "sessions",
+            Self::Events => "events",
+            Self::Jobs => "jobs",
+            Self::Exports => "exports",
+        }
+    }
+}
+
+/// The configured retention periods, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retentions {
+    pub sessions_secs: i64,
+    pub events_secs: i64,
+    pub jobs_secs: i64,
+    pub exports_secs: i64,
+}
+
+impl Default for Retentions {
+    fn default() -> Self {
+        let days = |d: u32| i64::from(d) * 86_400;
+        Self {
+            sessions_secs: days(SESSION_RETENTION_DAYS),
+            events_secs: days(EVENT_RETENTION_DAYS),
+            jobs_secs: days(JOB_RETENTION_DAYS),
+            exports_secs: days(EXPORT_RETENTION_DAYS),
+        }
+    }
+}
+
+impl Retentions {
+    pub fn secs(&self, s: Setting) -> i64 {
+        match s {
+            Setting::Sessions => self.sessions_secs,
+            Setting::Events => self.events_secs,
+            Setting::Jobs => self.jobs_secs,
+            Setting::Exports => self.exports_secs,
+        }
+    }
+
+    pub fn set(&mut self, s: Setting, secs: i64) {
+        match s {
+            Setting::Sessions => self.sessions_secs = secs,
+            Setting::Events => self.events_secs = secs,
+            Setting::Jobs => self.jobs_secs = secs,
+            Setting::Exports => self.exports_secs = secs,
+        }
+    }
+
+    /// A registered retention as this installation applies it: configured periods become
+    /// [`Retention::Secs`].
+    pub fn resolve(&self, r: Retention) -> Retention {
+        match r {
+            Retention::Configured(s) => Retention::Secs(self.secs(s)),
+            other => other,
+        }
+    }
+}
+
+/// A period in words: whole days, else whole hours, else minutes or seconds.
+pub fn period_words(secs: i64) -> String {
+    let unit = |n: i64, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
+    if secs >= 86_400 && secs % 86_400 == 0 {
+        unit(secs / 86_400, "day")
+    } else if secs >= 3600 && secs % 3600 == 0 {
+        unit(secs / 3600, "hour")
+    } else if secs >= 60 && secs % 60 == 0 {
+        unit(secs / 60, "minute")
+    } else {
+        unit(secs, "second")
+    }
 }
 
 /// What the retention engine does when a row's time is up.
@@ -149,13 +246,15 @@ const fn asset_meta(table: &'static str, column: &'static str, purpose: &'static
 
 const SECRET: Export = Export::Exclude("a secret that signs the person in; never shown again");
 
-/// Days a session row is kept after it was last used (it stops working long before).
+/// Days a session row is kept after it was last used (it stops working long before): the
+/// default of `[privacy] retention_sessions`.
 pub const SESSION_RETENTION_DAYS: u32 = 30;
-/// Days the outbox keeps a relayed event, and the job list a finished job (the app's history
-/// pruning uses these).
+/// Days the outbox keeps a relayed event, and the job list a finished job: the defaults of
+/// `retention_events` and `retention_jobs`.
 pub const EVENT_RETENTION_DAYS: u32 = 30;
 pub const JOB_RETENTION_DAYS: u32 = 14;
-/// Days an archive of a person's data is kept, and the least time between two of them.
+/// Days an archive of a person's data is kept, and the least time between two of them: the
+/// default of `retention_exports`.
 pub const EXPORT_RETENTION_DAYS: u32 = 7;
 /// Days an account whose deletion was asked waits, blocked, before it is erased (the
 /// default of `[privacy] deletion_grace`).
@@ -251,7 +350,7 @@ pub const REGISTRY: &[PersonalColumn] = &[
         )
     },
     PersonalColumn {
-        retention: Retention::Days(EXPORT_RETENTION_DAYS),
+        retention: Retention::Configured(Setting::Exports),
         on_expiry: OnExpiry::Delete,
         ..account(
             "data_exports",
@@ -275,7 +374,7 @@ pub const REGISTRY: &[PersonalColumn] = &[
         column: "last_seen_at",
         category: Category::Session,
         subject: SubjectKey::UserId,
-        retention: Retention::Days(SESSION_RETENTION_DAYS),
+        retention: Retention::Configured(Setting::Sessions),
         on_expiry: OnExpiry::Delete,
         on_erasure: OnErasure::Delete,
         export: Export::Include,
@@ -287,7 +386,7 @@ pub const REGISTRY: &[PersonalColumn] = &[
         column: "actor",
         category: Category::Event,
         subject: SubjectKey::ActorLabel,
-        retention: Retention::Days(EVENT_RETENTION_DAYS),
+        retention: Retention::Configured(Setting::Events),
         on_expiry: OnExpiry::Delete,
         on_erasure: OnErasure::Pseudonymise,
         export: Export::Include,
@@ -317,7 +416,7 @@ pub const REGISTRY: &[PersonalColumn] = &[
         column: "payload",
         category: Category::Event,
         subject: SubjectKey::PublicId,
-        retention: Retention::Days(EVENT_RETENTION_DAYS),
+        retention: Retention::Configured(Setting::Events),
         on_expiry: OnExpiry::Delete,
         on_erasure: OnErasure::WithAsset,
         export: Export::Exclude("a copy of the asset's own data, exported with the asset"),
@@ -329,7 +428,7 @@ pub const REGISTRY: &[PersonalColumn] = &[
         column: "payload",
         category: Category::Event,
         subject: SubjectKey::PublicId,
-        retention: Retention::Days(JOB_RETENTION_DAYS),
+        retention: Retention::Configured(Setting::Jobs),
         on_expiry: OnExpiry::Delete,
         on_erasure: OnErasure::WithAsset,
         export: Export::Exclude("a copy of the asset's own data, exported with the asset"),

@@ -86,6 +86,8 @@ pub struct NewSession {
 
 /// Longest "Remember me" an operator may set, in days.
 pub const MAX_REMEMBER_DAYS: i64 = 90;
+/// Days "Remember me" keeps a session when the operator says nothing.
+pub const DEFAULT_REMEMBER_DAYS: i64 = 30;
 
 impl App {
     /// Creates a console user, with a password or (for an invitation) without one yet.

@@ -62,7 +62,7 @@ impl App {
                     category: first.category,
                     rows,
                     purposes: columns.iter().map(|c| c.purpose).collect(),
-                    retention: first.retention,
+                    retention: self.config.retention.resolve(first.retention),
                 }),
             }
         }

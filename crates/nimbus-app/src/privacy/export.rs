@@ -2,7 +2,6 @@
 //! the console, made by a job, downloadable by them alone for 7 days, then deleted. One may be
 //! asked every 7 days.
 
-use nimbus_core::privacy::EXPORT_RETENTION_DAYS;
 use serde_json::json;
 
 use super::archive::{self, ArchiveInput};
@@ -13,8 +12,6 @@ use crate::jobs::{EXPORT, Job, JobError, NewJob};
 use crate::ports::{BlobRead, DataExport};
 use crate::{App, AppError};
 
-const EXPORT_SECS: i64 = EXPORT_RETENTION_DAYS as i64 * 86_400;
-
 /// Where an archive is stored: under the person's own prefix, erased with them.
 pub fn archive_key(user_id: i64, export_id: i64) -> String {
     format!("{}exports/{export_id}.zip", super::erasure::user_blob_prefix(user_id))
@@ -24,13 +21,15 @@ impl App {
     /// `POST /console/account/export`: a new archive, unless one was asked in the last 7 days.
     pub async fn request_export(&self, who: &SignedIn) -> AppResult<DataExport> {
         let now = self.now();
+        // One archive at a time: the next may be asked once the last has expired.
+        let keep = self.config.retention.exports_secs;
         if let Some(last) = self.catalog.exports_of(who.user.id).await?.first() {
-            let next = last.requested_at + EXPORT_SECS;
+            let next = last.requested_at + keep;
             if next > now {
                 return Err(AppError::ExportTooSoon { retry_after: next - now });
             }
         }
-        let id = self.catalog.create_export(who.user.id, now, now + EXPORT_SECS).await?;
+        let id = self.catalog.create_export(who.user.id, now, now + keep).await?;
         let job = NewJob::new(EXPORT, None, json!({ "export_id": id }), now).key(format!("export:{id}")).attempts(10);
         self.catalog.enqueue(&job, now).await?;
         self.wake.notify_one();

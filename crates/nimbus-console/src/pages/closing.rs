@@ -19,9 +19,7 @@ use crate::session::{self, Signed};
 
 /// The account page's sections.
 pub fn forms(app: &App, who: &SignedIn) -> Markup {
-    let days = app.config.deletion_grace_secs / 86_400;
-    let grace =
-        if days >= 1 { format!("{days} day(s)") } else { format!("{} second(s)", app.config.deletion_grace_secs) };
+    let grace = nimbus_core::privacy::period_words(app.config.deletion_grace_secs);
     html! {
         h2 { "Your e-mail address" }
         p { "A new address takes effect when you follow the link we mail to it (within 24 hours); your current address is told." }

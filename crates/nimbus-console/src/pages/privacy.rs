@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use nimbus_app::App;
 use nimbus_app::ports::Policy;
-use nimbus_core::privacy::{Category, OnErasure, REGISTRY, Retention};
+use nimbus_core::privacy::{Category, OnErasure, REGISTRY, Retention, Retentions, period_words};
 use nimbus_core::timefmt::iso8601;
 use serde_json::json;
 
@@ -22,7 +22,10 @@ pub const LAST_UPDATE: &str = "2026-12-02";
 fn retention(r: Retention) -> String {
     match r {
         Retention::WhileAccountExists => "as long as the account exists".to_owned(),
-        Retention::Days(d) => format!("{d} days"),
+        Retention::Days(d) => period_words(i64::from(d) * 86_400),
+        Retention::Secs(secs) => period_words(secs),
+        // Resolved by the caller; shown as the default if one is not.
+        Retention::Configured(s) => period_words(Retentions::default().secs(s)),
         Retention::WhileAssetExists => "as long as the asset is kept".to_owned(),
         Retention::UntilExpiry => "until the link expires (7 days at most)".to_owned(),
     }
@@ -50,23 +53,16 @@ fn heading(c: Category) -> &'static str {
 }
 
 fn grace(app: &App) -> String {
-    let secs = app.config.deletion_grace_secs;
-    if secs >= 86_400 && secs % 86_400 == 0 {
-        format!("{} day(s)", secs / 86_400)
-    } else if secs >= 3600 && secs % 3600 == 0 {
-        format!("{} hour(s)", secs / 3600)
-    } else {
-        format!("{secs} second(s)")
-    }
+    period_words(app.config.deletion_grace_secs)
 }
 
-fn table_of(category: Category) -> Markup {
+fn table_of(category: Category, kept: &Retentions) -> Markup {
     html! {
         table {
             thead { tr { th scope="col" { "What" } th scope="col" { "Kept" } th scope="col" { "When you are erased" } } }
             tbody {
                 @for c in REGISTRY.iter().filter(|c| c.category == category) {
-                    tr { td { (c.purpose) } td { (retention(c.retention)) } td { (erasure(c.on_erasure)) } }
+                    tr { td { (c.purpose) } td { (retention(kept.resolve(c.retention))) } td { (erasure(c.on_erasure)) } }
                 }
             }
         }
@@ -127,7 +123,7 @@ pub async fn page(State(app): State<App>, headers: HeaderMap) -> Result<Response
         p { "What follows is written by Nimbus from the list of every place it keeps personal data, and from this installation's settings, so it says what the software does." }
         @for c in categories {
             h2 { (heading(c)) }
-            (table_of(c))
+            (table_of(c, &app.config.retention))
         }
         h2 { "What Nimbus does not collect" }
         ul {

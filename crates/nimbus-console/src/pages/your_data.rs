@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use nimbus_app::App;
 use nimbus_app::privacy::center::PrivacyCenter;
-use nimbus_core::privacy::Retention;
+use nimbus_core::privacy::{Retention, Retentions, period_words};
 use serde_json::json;
 
 use super::layout;
@@ -17,7 +17,10 @@ use crate::session::Signed;
 fn retention(r: Retention) -> String {
     match r {
         Retention::WhileAccountExists => "while the account exists".to_owned(),
-        Retention::Days(d) => format!("{d} days"),
+        Retention::Days(d) => period_words(i64::from(d) * 86_400),
+        Retention::Secs(secs) => period_words(secs),
+        // Resolved by the caller; shown as the default if one is not.
+        Retention::Configured(s) => period_words(Retentions::default().secs(s)),
         Retention::WhileAssetExists => "while the asset is kept".to_owned(),
         Retention::UntilExpiry => "until it expires".to_owned(),
     }

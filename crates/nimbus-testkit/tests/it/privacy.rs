@@ -165,6 +165,8 @@ async fn privacy_pages_say_what_the_code_does() {
     use nimbus_testkit::browser::{Browser, hidden};
     let t = nimbus_testkit::TestApp::on(nimbus_testkit::Db::Sqlite, |c| {
         c.deletion_grace_secs = 2 * 86_400;
+        c.retention.sessions_secs = 45 * 86_400;
+        c.retention.exports_secs = 36 * 3600;
         c.data_locations = vec![("Files".into(), "the S3 bucket media at s3.example.net, region eu-central-1".into())];
     })
     .await
@@ -175,7 +177,16 @@ async fn privacy_pages_say_what_the_code_does() {
     for c in REGISTRY {
         assert!(html.contains(c.purpose), "{}.{} is not on the privacy page", c.table, c.column);
     }
-    assert!(html.contains("erased after 2 day(s)"), "the configured grace period");
+    assert!(html.contains("erased after 2 days"), "the configured grace period");
+    // The configured retention periods, not the defaults, in the rows of their tables.
+    let kept = |table: &str| {
+        let c = REGISTRY.iter().find(|c| c.table == table).unwrap();
+        let row = &html[html.find(c.purpose).unwrap()..];
+        row[..row.find("</tr>").unwrap()].to_owned()
+    };
+    assert!(kept("sessions").contains("45 days"), "the sessions' retention: {}", kept("sessions"));
+    assert!(kept("data_exports").contains("36 hours"), "the archives' retention: {}", kept("data_exports"));
+    assert!(kept("jobs").contains("14 days"), "the jobs' default retention: {}", kept("jobs"));
     assert!(html.contains("region eu-central-1"), "where the files are");
 
     let gpc = t.get("/.well-known/gpc.json", &[]).await;

@@ -429,7 +429,7 @@ async fn finished_history_is_pruned(t: &TestApp) {
         .id();
     assert_eq!(t.app.prune_history().await.unwrap(), Pruned::default(), "nothing is old yet");
 
-    t.clock.advance(t.app.config.job_retention_secs + 1);
+    t.clock.advance(t.app.config.retention.jobs_secs + 1);
     up("h/new").await;
     let pruned = t.app.prune_history().await.unwrap();
     assert_eq!(pruned.events, 0, "events are kept longer than jobs");
@@ -438,7 +438,7 @@ async fn finished_history_is_pruned(t: &TestApp) {
     assert!(jobs.iter().all(|j| !matches!(j.state, JobState::Done | JobState::Dead | JobState::Cancelled)), "{jobs:?}");
     assert!(jobs.iter().any(|j| j.id == queued), "a queued job stays");
 
-    t.clock.advance(t.app.config.event_retention_secs);
+    t.clock.advance(t.app.config.retention.events_secs);
     let pruned = t.app.prune_history().await.unwrap();
     assert!(pruned.events >= 1, "{pruned:?}");
     let events = t.catalog.events(env, None, 100).await.unwrap();

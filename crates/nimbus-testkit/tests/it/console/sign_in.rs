@@ -507,18 +507,20 @@ async fn console_sign_in_attempts_are_limited_per_client() {
     assert_eq!(from("203.0.113.5", None).sign_in(&t, EMAIL, PASSWORD).await.status, StatusCode::SEE_OTHER);
 }
 
-/// Session rows are kept for the registry's retention after their last use, then deleted by
-/// the maintenance round; expired one-time links go too.
+/// Session rows are kept for the configured retention after their last use, then deleted
+/// by the maintenance round; expired one-time links go too.
 #[tokio::test]
 async fn console_session_rows_are_pruned_after_their_retention() {
-    let t = TestApp::new().await;
-    with_user(&t, EMAIL, Role::Viewer).await;
-    let mut b = Browser::new();
-    b.sign_in(&t, EMAIL, PASSWORD).await;
-    let days = i64::from(nimbus_core::privacy::SESSION_RETENTION_DAYS);
-    t.clock.advance(days * 86_400 - 60);
-    assert_eq!(t.app.prune_history().await.unwrap().sessions, 0, "kept within the retention");
-    t.clock.advance(120);
-    assert_eq!(t.app.prune_history().await.unwrap().sessions, 1, "the one session row, then gone");
-    assert_eq!(t.app.prune_history().await.unwrap().sessions, 0, "idempotent");
+    // The default (30 days), then an operator's 45 days.
+    for days in [i64::from(nimbus_core::privacy::SESSION_RETENTION_DAYS), 45] {
+        let t = TestApp::on(nimbus_testkit::Db::Sqlite, |c| c.retention.sessions_secs = days * 86_400).await.unwrap();
+        with_user(&t, EMAIL, Role::Viewer).await;
+        let mut b = Browser::new();
+        b.sign_in(&t, EMAIL, PASSWORD).await;
+        t.clock.advance(days * 86_400 - 60);
+        assert_eq!(t.app.prune_history().await.unwrap().sessions, 0, "kept within the retention ({days} days)");
+        t.clock.advance(120);
+        assert_eq!(t.app.prune_history().await.unwrap().sessions, 1, "the one session row, then gone ({days} days)");
+        assert_eq!(t.app.prune_history().await.unwrap().sessions, 0, "idempotent");
+    }
 }
