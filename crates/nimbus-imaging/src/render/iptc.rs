@@ -4,7 +4,7 @@
 //! GPS, XMP) is carried over.
 
 /// Start of an APP13 segment's payload that holds IPTC data.
-const SIGNATURE: &[u8] = b"Photoshop 3.0\0";
+pub(super) const SIGNATURE: &[u8] = b"Photoshop 3.0\0";
 
 /// The IPTC segments of a JPEG, whole (marker and length included), in order; none when the
 /// input is not a JPEG or is malformed before them.

@@ -6,6 +6,7 @@
 //! is): EXIF auto-orientation on decode, resize/crop, `a_`, `e_`, `r_`, `bo_`, `o_`; `b_`
 //! fills padding and flattens transparency for JPEG; `f_`, `q_` and `fl_` apply to the encode.
 
+mod attribution;
 mod decode;
 mod effects;
 mod encode;
@@ -341,8 +342,21 @@ pub fn render(input: &[u8], t: &Transformation, o: &RenderOptions) -> Result<Ren
         lossy: fl.contains(&"lossy"),
     };
     let mut bytes = encode::encode(&img, format, opts)?;
-    if format == Format::Jpg && fl.contains(&"keep_iptc") {
-        bytes = iptc::with_segments(bytes, &iptc::segments(input));
+    if format == Format::Jpg {
+        // fl_keep_iptc keeps the whole IPTC block; fl_keep_attribution the EXIF and IPTC
+        // fields that name the maker and the rights holder.
+        let mut kept: Vec<Vec<u8>> = Vec::new();
+        if fl.contains(&"keep_attribution") {
+            kept = attribution::segments(input);
+            if fl.contains(&"keep_iptc") {
+                kept.retain(|s| s.get(1) != Some(&0xED));
+            }
+        }
+        if fl.contains(&"keep_iptc") {
+            kept.extend(iptc::segments(input).into_iter().map(<[u8]>::to_vec));
+        }
+        let kept: Vec<&[u8]> = kept.iter().map(Vec::as_slice).collect();
+        bytes = iptc::with_segments(bytes, &kept);
     }
     Ok(Rendered { bytes, format, width: img.width, height: img.height })
 }

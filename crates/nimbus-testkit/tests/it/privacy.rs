@@ -245,6 +245,88 @@ async fn privacy_pages_say_what_the_code_does() {
     assert!(d.headers.get("set-cookie").is_none());
 }
 
+/// `fl_keep_attribution` (privacy F19): a JPEG derivative keeps the maker and the rights
+/// (EXIF Artist and Copyright, IPTC By-line and Copyright Notice) and nothing else: no GPS
+/// position, no caption.
+#[tokio::test]
+async fn attribution_is_kept_on_request_and_nothing_else() {
+    use axum::http::StatusCode;
+    let t = nimbus_testkit::TestApp::new().await;
+    // TIFF, little-endian: IFD0 with Artist, Copyright and a GPS pointer; a GPS IFD after.
+    let (artist, copyright) = (b"Ada Photographer\0", b"(c) 2026 Ada\0");
+    let ifd0_len = 2 + 3 * 12 + 4;
+    let (artist_at, copyright_at) = (8 + ifd0_len, 8 + ifd0_len + artist.len());
+    let gps_at = copyright_at + copyright.len() + copyright.len() % 2;
+    let mut tiff: Vec<u8> = b"II".to_vec();
+    tiff.extend(42u16.to_le_bytes());
+    tiff.extend(8u32.to_le_bytes());
+    tiff.extend(3u16.to_le_bytes());
+    for (tag, kind, count, value) in
+        [(0x013Bu16, 2u16, artist.len(), artist_at), (0x8298, 2, copyright.len(), copyright_at), (0x8825, 4, 1, gps_at)]
+    {
+        tiff.extend(tag.to_le_bytes());
+        tiff.extend(kind.to_le_bytes());
+        tiff.extend(u32::try_from(count).unwrap().to_le_bytes());
+        tiff.extend(u32::try_from(value).unwrap().to_le_bytes());
+    }
+    tiff.extend(0u32.to_le_bytes());
+    tiff.extend(artist);
+    tiff.extend(copyright);
+    tiff.resize(gps_at, 0);
+    tiff.extend(1u16.to_le_bytes());
+    tiff.extend(0x0001u16.to_le_bytes());
+    tiff.extend(2u16.to_le_bytes());
+    tiff.extend(2u32.to_le_bytes());
+    tiff.extend(*b"N\0\0\0");
+    tiff.extend(0u32.to_le_bytes());
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend(&tiff);
+    let mut iptc = Vec::new();
+    for (dataset, value) in [(120u8, &b"Harbour party"[..]), (80, b"Ada Photographer"), (116, b"(c) 2026 Ada")] {
+        iptc.extend([0x1C, 2, dataset]);
+        iptc.extend(u16::try_from(value.len()).unwrap().to_be_bytes());
+        iptc.extend(value);
+    }
+    let mut app13 = b"Photoshop 3.0\08BIM\x04\x04\0\0".to_vec();
+    app13.extend(u32::try_from(iptc.len()).unwrap().to_be_bytes());
+    app13.extend(&iptc);
+    let plain = nimbus_testkit::photo_jpeg(64, 48);
+    let mut jpeg = plain[..2].to_vec();
+    for (marker, payload) in [(0xE1u8, &app1), (0xED, &app13)] {
+        jpeg.extend([0xFF, marker]);
+        jpeg.extend(u16::try_from(payload.len() + 2).unwrap().to_be_bytes());
+        jpeg.extend(payload);
+    }
+    jpeg.extend(&plain[2..]);
+    let up = t.upload_api("image", "upload", &[("public_id", "credited")], Some(("c.jpg", &jpeg))).await;
+    assert_eq!(up.status, StatusCode::OK, "{}", String::from_utf8_lossy(&up.body));
+    let has = |b: &[u8], needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
+
+    let d = t.get(&format!("/{}/image/upload/fl_keep_attribution,w_32/credited.jpg", nimbus_testkit::CLOUD), &[]).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert_eq!(nimbus_testkit::image_info(&d.body), (32, 24, "jpg"), "still a JPEG that decodes");
+    // An EXIF parser finds the maker and the rights, and no GPS position.
+    let exif = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&d.body)).unwrap();
+    let text = |tag| exif.get_field(tag, exif::In::PRIMARY).map(|f| f.display_value().to_string());
+    assert_eq!(text(exif::Tag::Artist).as_deref(), Some("\"Ada Photographer\""));
+    assert!(text(exif::Tag::Copyright).is_some_and(|c| c.contains("(c) 2026 Ada")), "{:?}", text(exif::Tag::Copyright));
+    assert!(exif.get_field(exif::Tag::GPSLatitudeRef, exif::In::PRIMARY).is_none(), "the GPS position is gone");
+    assert!(exif.fields().all(|f| f.tag != exif::Tag::GPSInfoIFDPointer));
+    // The IPTC block keeps By-line and Copyright Notice, not the caption.
+    assert!(has(&d.body, b"\x1c\x02\x50\x00\x10Ada Photographer") && has(&d.body, b"\x1c\x02\x74\x00\x0c(c) 2026 Ada"));
+    assert!(!has(&d.body, b"Harbour party"), "the caption is gone");
+
+    // Without the flag, none of it.
+    let d = t.get(&format!("/{}/image/upload/w_32/credited.jpg", nimbus_testkit::CLOUD), &[]).await;
+    assert!(!has(&d.body, b"Ada Photographer") && !has(&d.body, b"Exif\0\0"));
+    // With both flags: the whole IPTC block (caption included) and the EXIF attribution.
+    let both = format!("/{}/image/upload/fl_keep_attribution.keep_iptc,w_32/credited.jpg", nimbus_testkit::CLOUD);
+    let d = t.get(&both, &[]).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert!(has(&d.body, b"Harbour party") && has(&d.body, b"Exif\0\0"));
+    assert_eq!(d.body.windows(14).filter(|w| *w == b"Photoshop 3.0\0").count(), 1, "one IPTC block");
+}
+
 /// A JPEG carrying an EXIF block with a GPS position and an IPTC caption (privacy F19):
 /// derivatives are encoded afresh and carry no embedded metadata, except the IPTC block with
 /// `fl_keep_iptc`; the original is delivered as uploaded.
