@@ -64,6 +64,8 @@ pub struct Derived {
     pub vary_accept: bool,
     /// `fl_attachment`.
     pub attachment: bool,
+    /// `fl_immutable_cache`: caches may keep it without asking again.
+    pub immutable: bool,
 }
 
 /// What a delivery URL resolves to.
@@ -198,12 +200,19 @@ impl App {
         }
         let hash = hex::encode(&id.finalize()[..16]);
         let key = format!("{DERIVED_PREFIX}{}/{hash}.{}", asset.version_id, format.as_str());
-        let attachment = t
-            .components
-            .iter()
-            .any(|c| matches!(c.get("fl"), Some(Param::Flags(f)) if f.iter().any(|x| x == "attachment")));
-        let derived =
-            |bytes| Derived { key: key.clone(), format, bytes, etag: format!("\"{hash}\""), vary_accept, attachment };
+        let flag = |name: &str| {
+            t.components.iter().any(|c| matches!(c.get("fl"), Some(Param::Flags(f)) if f.iter().any(|x| x == name)))
+        };
+        let (attachment, immutable) = (flag("attachment"), flag("immutable_cache"));
+        let derived = |bytes| Derived {
+            key: key.clone(),
+            format,
+            bytes,
+            etag: format!("\"{hash}\""),
+            vary_accept,
+            attachment,
+            immutable,
+        };
         if self.blobs.head(&key).await?.is_some() {
             return Ok(derived(None));
         }

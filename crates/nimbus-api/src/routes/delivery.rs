@@ -25,6 +25,9 @@ use crate::presentation;
 /// Originals are immutable per version URL; a year would do, a month is Cloudinary's habit.
 const CACHE_PUBLIC: &str = "public, max-age=2592000";
 const CACHE_PRIVATE: &str = "private, max-age=3600";
+/// `fl_immutable_cache` on a public asset: a year, never revalidated (a new version has a
+/// new URL).
+const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 pub async fn deliver(
     State(state): State<AppState>,
@@ -111,7 +114,12 @@ async fn derived(
     };
     put(&mut h, header::ETAG, &d.etag);
     put(&mut h, header::CONTENT_TYPE, d.format.content_type());
-    put(&mut h, header::CACHE_CONTROL, if asset.publicly_cacheable() { CACHE_PUBLIC } else { CACHE_PRIVATE });
+    let cache = match (asset.publicly_cacheable(), d.immutable) {
+        (true, true) => CACHE_IMMUTABLE,
+        (true, false) => CACHE_PUBLIC,
+        (false, _) => CACHE_PRIVATE,
+    };
+    put(&mut h, header::CACHE_CONTROL, cache);
     put(&mut h, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
     put(
         &mut h,

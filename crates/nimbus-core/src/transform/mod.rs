@@ -19,7 +19,7 @@ pub use values::{
     Angle, AspectRatio, AutoQuality, Color, Compass, CropMode, Dim, Dpr, Effect, Format, Gravity, Num, Quality,
 };
 
-use values::{EffectError, KNOWN_FLAGS, num};
+use values::{EffectError, KNOWN_FLAGS, UNSUPPORTED_FLAGS, num};
 
 /// One parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -344,6 +344,9 @@ fn parse_param(text: &str) -> Result<Param, String> {
         "fl" => {
             let flags: Vec<String> = value.split('.').map(str::to_owned).collect();
             if let Some(unknown) = flags.iter().find(|f| !KNOWN_FLAGS.contains(&f.as_str())) {
+                if UNSUPPORTED_FLAGS.contains(&unknown.as_str()) {
+                    return Err(format!("Flag {unknown} is not supported ('{text}')"));
+                }
                 return Err(format!("Invalid flag '{unknown}' ('{text}')"));
             }
             Param::Flags(flags)

@@ -82,6 +82,7 @@ fn errors_name_the_parameter_and_where_it_is() {
     assert_eq!(err("e_wobble").message, "Invalid effect 'wobble' ('e_wobble')");
     assert_eq!(err("q_0").message, "Invalid value '0' for parameter q ('q_0')");
     assert_eq!(err("fl_rocket").message, "Invalid flag 'rocket' ('fl_rocket')");
+    assert_eq!(err("fl_progressive.png8").message, "Flag png8 is not supported ('fl_progressive.png8')");
     assert!(err("l_text:Arial:Hi").message.starts_with("Invalid text layer 'text:Arial:Hi'"));
     assert!(err("l_text:Arial_40_wavy:Hi").message.starts_with("Invalid text layer"));
     assert_eq!(err("l_fetch:aHR0cA==").message, "Layer fetch:aHR0cA== is not supported yet ('l_fetch:aHR0cA==')");

@@ -556,7 +556,9 @@ impl fmt::Display for Angle {
     }
 }
 
-/// Flags (`fl_`) that change the output.
+/// Flags (`fl_`) Nimbus honours. `strip_profile` and `force_strip` ask for what every
+/// derivative is already (no embedded metadata, no ICC profile: colours are converted to
+/// sRGB).
 pub const KNOWN_FLAGS: &[&str] = &[
     "attachment",
     "keep_iptc",
@@ -564,10 +566,15 @@ pub const KNOWN_FLAGS: &[&str] = &[
     "progressive",
     "strip_profile",
     "lossy",
-    "preserve_transparency",
     "immutable_cache",
     "force_strip",
     "layer_apply",
+];
+
+/// Flags of Cloudinary's that Nimbus does not honour yet: refused by name rather than
+/// answered with an image that ignores them.
+pub const UNSUPPORTED_FLAGS: &[&str] = &[
+    "preserve_transparency",
     "no_overflow",
     "relative",
     "region_relative",

@@ -34,6 +34,25 @@ async fn streams_the_original_with_validators_and_ranges() {
     assert_eq!(r.status, 200, "a stale If-Range gets the whole file");
 }
 
+/// `fl_immutable_cache` lets caches keep a derivative without revalidating it; flags Nimbus
+/// does not honour are refused by name, not answered with an image that ignores them.
+#[tokio::test]
+async fn flags_are_honoured_or_refused() {
+    let t = TestApp::new().await;
+    t.upload_api("image", "upload", &[("public_id", "fl")], Some(("a.jpg", &photo_jpeg(16, 16)))).await;
+    let plain = t.get("/demo/image/upload/w_4/fl.jpg", &[]).await;
+    assert_eq!(plain.status, 200, "{:?}", plain.header("x-cld-error"));
+    assert_eq!(plain.header("cache-control"), Some("public, max-age=2592000"));
+    let r = t.get("/demo/image/upload/fl_immutable_cache,w_4/fl.jpg", &[]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    for flag in ["png8", "getinfo", "relative", "animated"] {
+        let r = t.get(&format!("/demo/image/upload/fl_{flag},w_4/fl.jpg"), &[]).await;
+        assert_eq!(r.status, 400, "fl_{flag}");
+        assert_eq!(r.header("x-cld-error"), Some(format!("Flag {flag} is not supported ('fl_{flag}')").as_str()));
+    }
+}
+
 #[tokio::test]
 async fn missing_and_unsupported() {
     let t = TestApp::new().await;
