@@ -5,8 +5,9 @@
 //! from one day to the next. Salts live in the catalog (so every node makes the same hashes)
 //! and go two days on with the day's hashes, when the day's count of unique visitors is made
 //! final; from then on nobody can tell whose visits they were. Requests that carry `DNT: 1`
-//! or `Sec-GPC: 1` are not counted at all (F15). Counted in memory on each node and written
-//! with the usage counts every minute.
+//! or `Sec-GPC: 1` are not counted at all (F15). With the operator's geo database, views
+//! are also counted per country (F13; see [`crate::geo`]): the address is looked up and
+//! forgotten. Counted in memory on each node and written with the usage counts every minute.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -17,7 +18,7 @@ use sha2::Sha256;
 
 use crate::App;
 use crate::error::AppResult;
-use crate::ports::{AssetViews, AssetVisitor};
+use crate::ports::{AssetViews, AssetVisitor, CountryViews};
 use crate::usage::day_of;
 
 /// Smallest number of unique visitors a report shows as a number; fewer show as `<5`, so a
@@ -38,16 +39,22 @@ type Counts = HashMap<(i64, i64), HashMap<Box<str>, (i64, HashSet<i64>)>>;
 /// The MAC keyed with one day's salt (cloned per view: the key is not set up again).
 type DayKey = Option<(i64, Hmac<Sha256>)>;
 
+/// Views per environment, day and country since the last flush.
+type CountryCounts = HashMap<(i64, i64, String), i64>;
+
 /// This node's counts since the last flush, and the salt of the day it is counting.
 #[derive(Clone, Default)]
 pub struct AnalyticsMeter {
     counts: Arc<Mutex<Counts>>,
+    countries: Arc<Mutex<CountryCounts>>,
     key: Arc<Mutex<DayKey>>,
 }
 
 impl AnalyticsMeter {
-    fn take(&self) -> Counts {
-        std::mem::take(&mut *self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    fn take(&self) -> (Counts, CountryCounts) {
+        let counts = std::mem::take(&mut *self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let countries = std::mem::take(&mut *self.countries.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        (counts, countries)
     }
 
     fn key_of(&self, day: i64) -> Option<Hmac<Sha256>> {
@@ -90,6 +97,23 @@ pub struct AssetDay {
     pub visitors: Option<i64>,
 }
 
+/// A day's views by country: countries with fewer than [`K_ANONYMITY`] views are counted
+/// together as `other`, so a row never singles out a handful of people (F18).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountryDay {
+    pub countries: Vec<(String, i64)>,
+}
+
+/// Merges the small buckets of `rows` (most views first) into `other`.
+pub fn suppress_small(rows: Vec<(String, i64)>) -> Vec<(String, i64)> {
+    let (mut shown, small): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, n)| *n >= K_ANONYMITY);
+    let other: i64 = small.iter().map(|(_, n)| n).sum();
+    if other > 0 {
+        shown.push(("other".to_owned(), other));
+    }
+    shown
+}
+
 impl App {
     /// The salt of `day`, from this node's memory or the catalog (made there on first use).
     async fn analytics_key(&self, day: i64) -> AppResult<Hmac<Sha256>> {
@@ -112,6 +136,11 @@ impl App {
         }
         let day = day_of(self.now());
         let who = visitor_with(self.analytics_key(day).await?, env_id, view.client, view.user_agent);
+        if let Some(geo) = &self.config.geo {
+            let country = geo.country(view.client);
+            let mut c = self.analytics.countries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            *c.entry((env_id, day, country)).or_default() += 1;
+        }
         let mut c = self.analytics.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let assets = c.entry((env_id, day)).or_default();
         let e = match assets.get_mut(view.asset_id) {
@@ -125,10 +154,19 @@ impl App {
 
     /// Adds this node's counts to the catalog (kept for the next flush if that fails).
     pub async fn flush_analytics(&self) -> AppResult<()> {
-        let counts = self.analytics.take();
-        if counts.is_empty() {
+        let (counts, countries) = self.analytics.take();
+        if counts.is_empty() && countries.is_empty() {
             return Ok(());
         }
+        let by_country: Vec<CountryViews> = countries
+            .iter()
+            .map(|((env_id, day, country), views)| CountryViews {
+                env_id: *env_id,
+                day: *day,
+                country: country.clone(),
+                views: *views,
+            })
+            .collect();
         let mut views = Vec::new();
         let mut visitors = Vec::new();
         for ((env_id, day), assets) in &counts {
@@ -142,7 +180,12 @@ impl App {
                 }));
             }
         }
-        if let Err(e) = self.catalog.add_delivery_views(&views, &visitors).await {
+        if let Err(e) = self.catalog.add_delivery_views(&views, &visitors, &by_country).await {
+            let mut c = self.analytics.countries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (k, n) in countries {
+                *c.entry(k).or_default() += n;
+            }
+            drop(c);
             let mut c = self.analytics.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             for (k, assets) in counts {
                 let into = c.entry(k).or_default();
@@ -163,6 +206,14 @@ impl App {
     pub async fn settle_analytics(&self) -> AppResult<u64> {
         let keep_from = day_of(self.now()) - i64::from(nimbus_core::privacy::VISITOR_RETENTION_DAYS) + 1;
         Ok(self.catalog.settle_delivery_analytics(keep_from).await?)
+    }
+
+    /// An environment's delivery views of a day by country (empty without a geo database),
+    /// small countries merged (see [`suppress_small`]).
+    pub async fn delivery_countries(&self, cloud: &str, day: i64) -> AppResult<CountryDay> {
+        let env =
+            self.catalog.env_by_cloud(cloud).await?.ok_or_else(|| crate::AppError::UnknownCloud(cloud.to_owned()))?;
+        Ok(CountryDay { countries: suppress_small(self.catalog.delivery_countries(env.id, day).await?) })
     }
 
     /// An environment's delivery report of a day, most viewed first; unique visitors below
@@ -208,6 +259,13 @@ mod tests {
         assert_ne!(a, visitor(b"salt one", 2, ip, "Firefox"), "another environment");
         assert_ne!(a, visitor(b"salt one", 1, ip, "Chrome"));
         assert_ne!(a, visitor(b"salt one", 1, "203.0.113.10".parse().unwrap(), "Firefox"));
+    }
+
+    #[test]
+    fn small_countries_are_counted_together() {
+        let rows = vec![("SE".to_owned(), 40), ("NO".to_owned(), 5), ("IS".to_owned(), 2), ("FO".to_owned(), 1)];
+        assert_eq!(suppress_small(rows), [("SE".to_owned(), 40), ("NO".to_owned(), 5), ("other".to_owned(), 3)]);
+        assert_eq!(suppress_small(vec![("SE".to_owned(), 9)]), [("SE".to_owned(), 9)]);
     }
 
     #[test]

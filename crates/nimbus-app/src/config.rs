@@ -45,6 +45,9 @@ pub struct AppConfig {
     pub remember_days: i64,
     /// Cookieless delivery analytics (see [`crate::analytics`]); on by default.
     pub delivery_analytics: bool,
+    /// The operator's geo database (`[privacy] geoip_database`), read: delivery views are
+    /// then also counted by country.
+    pub geo: Option<std::sync::Arc<crate::geo::Geo>>,
     /// Where this installation keeps its data, in words for the privacy page: the catalog,
     /// the blob store and the mail relay (host names and regions only, never credentials).
     pub data_locations: Vec<(String, String)>,
@@ -81,6 +84,7 @@ impl AppConfig {
             deletion_grace_secs: i64::from(nimbus_core::privacy::DELETION_GRACE_DAYS) * 86_400,
             remember_days: crate::accounts::DEFAULT_REMEMBER_DAYS,
             delivery_analytics: true,
+            geo: None,
             processors: Vec::new(),
             inactive_accounts: None,
             data_locations: vec![

@@ -26,6 +26,7 @@ pub mod envs;
 pub mod error;
 pub mod events;
 pub mod folders;
+pub mod geo;
 pub mod history;
 pub mod honoured;
 pub mod jobs;

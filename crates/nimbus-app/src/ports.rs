@@ -229,14 +229,31 @@ pub trait EnvRepo: Send + Sync {
     /// The delivery analytics salt of `day` (hex): the stored one, or `candidate`, stored, when
     /// there is none yet (nodes agree on the first stored).
     async fn analytics_salt(&self, day: i64, candidate: &str) -> CatalogResult<String>;
-    /// Adds a node's delivery views and records the visitors it saw (each once per day and
-    /// asset, whichever node saw them).
-    async fn add_delivery_views(&self, views: &[AssetViews], visitors: &[AssetVisitor]) -> CatalogResult<()>;
+    /// Adds a node's delivery views (by asset, and by country) and records the visitors it
+    /// saw (each once per day and asset, whichever node saw them).
+    async fn add_delivery_views(
+        &self,
+        views: &[AssetViews],
+        visitors: &[AssetVisitor],
+        countries: &[CountryViews],
+    ) -> CatalogResult<()>;
     /// Makes final the unique-visitor counts of the days before `before_day`, then deletes
     /// their visitors and salts; returns how many rows went.
     async fn settle_delivery_analytics(&self, before_day: i64) -> CatalogResult<u64>;
     /// An environment's delivery counts of a day, by asset: `(asset_id, views, visitors)`.
     async fn delivery_analytics(&self, env_id: i64, day: i64) -> CatalogResult<Vec<(String, i64, i64)>>;
+    /// An environment's delivery views of a day by country, most first.
+    async fn delivery_countries(&self, env_id: i64, day: i64) -> CatalogResult<Vec<(String, i64)>>;
+}
+
+/// Views in one environment on one day from one country, counted by one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryViews {
+    pub env_id: i64,
+    pub day: i64,
+    /// ISO 3166-1 alpha-2, or `unknown`.
+    pub country: String,
+    pub views: i64,
 }
 
 /// Views of one asset on one day, counted by one node.

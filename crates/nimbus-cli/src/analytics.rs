@@ -1,6 +1,7 @@
 //! `nimbus admin analytics CLOUD [--day DATE] [--json]`: the day's delivery counters of an
-//! environment (privacy F12): views and unique visitors per asset, most viewed first. Unique
-//! visitors below five show as `<5`.
+//! environment (privacy F12): views and unique visitors per asset, most viewed first, and
+//! views per country when a geo database is configured (F13). Unique visitors below five
+//! show as `<5`; countries with fewer than five views are counted together as `other`.
 
 use std::error::Error;
 
@@ -18,6 +19,7 @@ pub async fn analytics(s: Settings, cloud: String, day: Option<String>, json: bo
     let day = nimbus_app::usage::day_of(day);
     let date = nimbus_core::timefmt::iso8601(day * 86_400)[..10].to_owned();
     let rows = app.delivery_report(&cloud, day).await?;
+    let countries = app.delivery_countries(&cloud, day).await?.countries;
     let few = format!("<{K_ANONYMITY}");
     if json {
         let rows: Vec<serde_json::Value> = rows
@@ -31,7 +33,9 @@ pub async fn analytics(s: Settings, cloud: String, day: Option<String>, json: bo
                 })
             })
             .collect();
-        println!("{}", serde_json::json!({ "cloud": cloud, "day": date, "assets": rows }));
+        let countries: serde_json::Map<String, serde_json::Value> =
+            countries.into_iter().map(|(c, n)| (c, serde_json::json!(n))).collect();
+        println!("{}", serde_json::json!({ "cloud": cloud, "day": date, "assets": rows, "countries": countries }));
         return Ok(());
     }
     println!("Deliveries in {cloud} on {date} (UTC):");
@@ -42,6 +46,12 @@ pub async fn analytics(s: Settings, cloud: String, day: Option<String>, json: bo
         let visitors = r.visitors.map_or_else(|| few.clone(), |v| v.to_string());
         let name = r.public_id.as_deref().unwrap_or("(deleted asset)");
         println!("{:>10} views {:>8} visitors  {name} ({})", r.views, visitors, r.asset_id);
+    }
+    if !countries.is_empty() {
+        println!("Views by country:");
+        for (country, views) in countries {
+            println!("{views:>10} views  {country}");
+        }
     }
     Ok(())
 }

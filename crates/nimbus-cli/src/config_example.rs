@@ -13,7 +13,7 @@ struct OptionDoc {
     doc: &'static str,
 }
 
-const OPTIONS: [OptionDoc; 27] = [
+const OPTIONS: [OptionDoc; 28] = [
     OptionDoc {
         key: "listen",
         default: Some("\"127.0.0.1:8080\""),
@@ -175,6 +175,12 @@ const OPTIONS: [OptionDoc; 27] = [
         default: Some("\"7d\""),
         example: "",
         doc: "How long an archive of a person's data is kept for download; a person may ask for the next once it has gone; at least 1h. Flag --privacy-retention-exports, NIMBUS_PRIVACY_RETENTION_EXPORTS.",
+    },
+    OptionDoc {
+        key: "privacy.geoip_database",
+        default: None,
+        example: "\"/var/lib/GeoIP/GeoLite2-Country.mmdb\"",
+        doc: "A MaxMind-format database (GeoLite2 Country, or any with country.iso_code): delivery views are then also counted per country and day; the address is looked up and forgotten, nothing finer than the country is kept; default: none. Flag --privacy-geoip-database, NIMBUS_PRIVACY_GEOIP_DATABASE.",
     },
 ];
 

@@ -67,6 +67,10 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
         config.delivery_analytics = on;
     }
     config.retention = s.retention;
+    if let Some(path) = s.geoip_database.clone() {
+        let geo = tokio::task::spawn_blocking(move || nimbus_app::geo::Geo::open(&path)).await?;
+        config.geo = Some(Arc::new(geo.map_err(|e| format!("geoip_database {e}"))?));
+    }
     config.data_locations = data_locations(s);
     config.processors = known_processors(s);
     config.processors.extend(s.processors.iter().cloned());
@@ -78,6 +82,7 @@ pub async fn build_app(s: &Settings) -> Result<(App, SqlCatalog), Box<dyn Error>
     if let Some(url) = s.smtp_url.as_deref() {
         app = app.with_mailer(Arc::new(nimbus_app::accounts::mail::SmtpMailer::new(url, &s.mail_from)?));
     }
+
     Ok((app, catalog))
 }
 

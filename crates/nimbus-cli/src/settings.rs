@@ -75,6 +75,10 @@ pub struct PrivacyArgs {
     /// again once the last has gone.
     #[arg(long, global = true, env = "NIMBUS_PRIVACY_RETENTION_EXPORTS")]
     privacy_retention_exports: Option<String>,
+    /// A MaxMind-format database (such as GeoLite2-Country.mmdb): delivery views are then
+    /// also counted per country (default: none, no geo-location).
+    #[arg(long, global = true, env = "NIMBUS_PRIVACY_GEOIP_DATABASE")]
+    privacy_geoip_database: Option<PathBuf>,
 }
 
 impl PrivacyArgs {
@@ -152,6 +156,7 @@ struct PrivacyFile {
     retention_events: Option<String>,
     retention_jobs: Option<String>,
     retention_exports: Option<String>,
+    geoip_database: Option<PathBuf>,
 }
 
 impl PrivacyFile {
@@ -286,6 +291,8 @@ pub struct Settings {
     pub delivery_analytics: Option<bool>,
     /// `[privacy] retention_*`.
     pub retention: nimbus_core::privacy::Retentions,
+    /// `[privacy] geoip_database`.
+    pub geoip_database: Option<PathBuf>,
     /// `[privacy] processors_file`, read.
     pub processors: Vec<nimbus_core::processors::Processor>,
     /// `[privacy] inactive_*`: `None` when the cleanup is off.
@@ -375,8 +382,14 @@ impl Settings {
         let delivery_analytics =
             common.privacy.privacy_delivery_analytics.or(file.privacy.as_ref().and_then(|p| p.delivery_analytics));
         let retention = retentions(Some(&common.privacy), file.privacy.as_ref(), remember_days)?;
+        let geoip_database = common
+            .privacy
+            .privacy_geoip_database
+            .clone()
+            .or(file.privacy.as_ref().and_then(|p| p.geoip_database.clone()));
         Ok(Self {
             retention,
+            geoip_database,
             deletion_grace_secs,
             remember_days,
             delivery_analytics,
@@ -477,6 +490,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         retention_events,
         retention_jobs,
         retention_exports,
+        geoip_database,
     } = privacy;
     duration("privacy deletion_grace", deletion_grace.as_deref())?;
     duration("privacy inactive_delete_after", inactive_delete_after.as_deref())?;
@@ -538,6 +552,7 @@ pub fn check_text(text: &str) -> Result<Vec<(&'static str, bool)>, String> {
         ("privacy.retention_events", retention_events.is_some()),
         ("privacy.retention_jobs", retention_jobs.is_some()),
         ("privacy.retention_exports", retention_exports.is_some()),
+        ("privacy.geoip_database", geoip_database.is_some()),
     ])
 }
 

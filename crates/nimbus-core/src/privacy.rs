@@ -75,6 +75,8 @@ pub enum Retention {
     /// This many seconds after the row's time column: a [`Configured`](Self::Configured)
     /// period, resolved.
     Secs(i64),
+    /// Counts that name nobody, kept as statistics.
+    Aggregate,
 }
 
 /// The retention periods an operator sets.
@@ -289,6 +291,18 @@ pub const REGISTRY: &[PersonalColumn] = &[
         export: Export::Exclude("it cannot be tied to anyone"),
         redact_others: false,
         purpose: "A visitor of a delivered file on one day, to count unique visitors: a hash of a random salt of the day, the client's address and browser. The address is not stored; the salt and the hashes go after two days, the daily counts stay.",
+    },
+    PersonalColumn {
+        table: "delivery_countries",
+        column: "country",
+        category: Category::Analytics,
+        subject: SubjectKey::Unlinkable,
+        retention: Retention::Aggregate,
+        on_expiry: OnExpiry::Keep,
+        on_erasure: OnErasure::Delete,
+        export: Export::Exclude("it cannot be tied to anyone"),
+        redact_others: false,
+        purpose: "Views of delivered files per country and day, when the operator provides a geo database: the country is looked up from the client's address, which is then forgotten; nothing finer than the country is kept.",
     },
     account("users", "email", Export::Include, "The address a console user signs in with and gets mail at."),
     account("users", "password_hash", SECRET, "The password, hashed with argon2id."),

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use nimbus_app::events::{Actor, ConfigChange, WriteCtx};
-use nimbus_app::ports::{ApiKey, AssetViews, AssetVisitor, CatalogResult, EnvRepo, Environment, UsageDay};
+use nimbus_app::ports::{
+    ApiKey, AssetViews, AssetVisitor, CatalogResult, CountryViews, EnvRepo, Environment, UsageDay,
+};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
@@ -28,8 +30,9 @@ fn key_row(r: &AnyRow) -> CatalogResult<ApiKey> {
 }
 
 /// Tables holding an environment's rows, children first.
-const ENV_TABLES: [&str; 13] = [
+const ENV_TABLES: [&str; 14] = [
     "delivery_daily",
+    "delivery_countries",
     "delivery_visitors",
     "search_terms",
     "search_numbers",
@@ -239,8 +242,26 @@ impl EnvRepo for SqlCatalog {
             .map_err(db_err)
     }
 
-    async fn add_delivery_views(&self, views: &[AssetViews], visitors: &[AssetVisitor]) -> CatalogResult<()> {
+    async fn add_delivery_views(
+        &self,
+        views: &[AssetViews],
+        visitors: &[AssetVisitor],
+        countries: &[CountryViews],
+    ) -> CatalogResult<()> {
         let mut w = self.quiet_tx().await?;
+        for c in countries {
+            sqlx::query(
+                "INSERT INTO delivery_countries (env_id, day, country, views) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (env_id, day, country) DO UPDATE SET views = delivery_countries.views + excluded.views",
+            )
+            .bind(c.env_id)
+            .bind(c.day)
+            .bind(c.country.as_str())
+            .bind(c.views)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(db_err)?;
+        }
         for v in views {
             sqlx::query(
                 "INSERT INTO delivery_daily (env_id, day, asset_id, views) VALUES ($1, $2, $3, $4) \
@@ -295,6 +316,17 @@ impl EnvRepo for SqlCatalog {
             "SELECT d.asset_id, d.views, COALESCE(d.visitors, (SELECT COUNT(*) FROM delivery_visitors v \
              WHERE v.env_id = d.env_id AND v.day = d.day AND v.asset_id = d.asset_id)) AS visitors \
              FROM delivery_daily d WHERE d.env_id = $1 AND d.day = $2 ORDER BY d.views DESC, d.asset_id",
+        )
+        .bind(env_id)
+        .bind(day)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    async fn delivery_countries(&self, env_id: i64, day: i64) -> CatalogResult<Vec<(String, i64)>> {
+        sqlx::query_as(
+            "SELECT country, views FROM delivery_countries WHERE env_id = $1 AND day = $2 ORDER BY views DESC, country",
         )
         .bind(env_id)
         .bind(day)

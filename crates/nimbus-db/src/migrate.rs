@@ -31,6 +31,7 @@ const SQLITE: &[(i64, &str)] = &[
     (23, include_str!("../migrations/sqlite/0023_remember.sql")),
     (24, include_str!("../migrations/sqlite/0024_delivery_analytics.sql")),
     (25, include_str!("../migrations/sqlite/0025_legal_requests.sql")),
+    (26, include_str!("../migrations/sqlite/0026_delivery_countries.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -58,6 +59,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (23, include_str!("../migrations/postgres/0023_remember.sql")),
     (24, include_str!("../migrations/postgres/0024_delivery_analytics.sql")),
     (25, include_str!("../migrations/postgres/0025_legal_requests.sql")),
+    (26, include_str!("../migrations/postgres/0026_delivery_countries.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

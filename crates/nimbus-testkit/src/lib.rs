@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod mail;
+pub mod mmdb;
 pub mod multipart;
 
 use std::path::{Path, PathBuf};

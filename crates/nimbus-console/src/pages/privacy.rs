@@ -27,6 +27,7 @@ fn retention(r: Retention) -> String {
         // Resolved by the caller; shown as the default if one is not.
         Retention::Configured(s) => period_words(Retentions::default().secs(s)),
         Retention::WhileAssetExists => "as long as the asset is kept".to_owned(),
+        Retention::Aggregate => "kept as counts that name nobody".to_owned(),
         Retention::UntilExpiry => "until the link expires (7 days at most)".to_owned(),
     }
 }

@@ -101,6 +101,62 @@ async fn deliveries_are_counted_without_cookies_or_addresses_on_postgres() {
     deliveries_are_counted_without_cookies_or_addresses(Db::Postgres).await;
 }
 
+/// With the operator's geo database, views are counted per country and day (F13): the
+/// address is looked up and forgotten; an address the database does not know counts as
+/// `unknown`; small countries show together as `other`. Without one, no country is counted.
+async fn views_are_counted_by_country_with_a_geo_database(db: Db) {
+    use std::net::Ipv4Addr;
+    use std::sync::Arc;
+    let bytes = nimbus_testkit::mmdb::country_db(&[
+        (Ipv4Addr::new(89, 160, 20, 112), 28, "SE"),
+        (Ipv4Addr::new(203, 0, 113, 0), 24, "NZ"),
+    ]);
+    let geo = Arc::new(nimbus_app::geo::Geo::from_bytes(bytes).unwrap());
+    assert_eq!(geo.country("89.160.20.115".parse().unwrap()), "SE");
+    assert_eq!(geo.country("::ffff:89.160.20.113".parse().unwrap()), "SE", "IPv4-mapped");
+    assert_eq!(geo.country("89.160.20.128".parse().unwrap()), "unknown", "outside the /28");
+    assert_eq!(geo.country("2001:db8::1".parse().unwrap()), "unknown", "an IPv6 address in an IPv4 database");
+    let Some(t) = TestApp::on(db, |c| c.geo = Some(geo.clone())).await else { return };
+    let up = t.upload_api("image", "upload", &[("public_id", "abroad")], Some(("a.jpg", &photo_jpeg(8, 8)))).await;
+    assert_eq!(up.status, StatusCode::OK);
+    let uri = format!("/{CLOUD}/image/upload/abroad.jpg");
+    for i in 0..6 {
+        fetch(&t, "GET", &uri, &format!("89.160.20.{}", 112 + i), "Firefox/140", &[]).await;
+    }
+    fetch(&t, "GET", &uri, "203.0.113.7", "Firefox/140", &[]).await;
+    fetch(&t, "GET", &uri, "198.51.100.7", "Firefox/140", &[]).await;
+    fetch(&t, "GET", &uri, "89.160.20.120", "Firefox/140", &[("dnt", "1")]).await;
+    t.app.flush_usage().await.unwrap();
+    let env = t.catalog.env_by_cloud(CLOUD).await.unwrap().unwrap().id;
+    let day = nimbus_app::usage::day_of(t.app.now());
+    let stored = t.catalog.delivery_countries(env, day).await.unwrap();
+    assert_eq!(stored, [("SE".to_owned(), 6), ("NZ".to_owned(), 1), ("unknown".to_owned(), 1)]);
+    let shown = t.app.delivery_countries(CLOUD, day).await.unwrap().countries;
+    assert_eq!(shown, [("SE".to_owned(), 6), ("other".to_owned(), 2)], "small countries together");
+    for ip in ["89.160.20.115", "203.0.113.7"] {
+        let found = t.app.privacy_sweep(&[ip.to_owned()], &[]).await.unwrap();
+        assert!(found.is_empty(), "{ip}: {found:?}");
+    }
+    // Without a database: views, no countries.
+    let Some(t) = TestApp::on(db, |_| {}).await else { return };
+    t.upload_api("image", "upload", &[("public_id", "abroad")], Some(("a.jpg", &photo_jpeg(8, 8)))).await;
+    fetch(&t, "GET", &uri, "89.160.20.115", "Firefox/140", &[]).await;
+    t.app.flush_usage().await.unwrap();
+    let env = t.catalog.env_by_cloud(CLOUD).await.unwrap().unwrap().id;
+    assert!(t.catalog.delivery_countries(env, day).await.unwrap().is_empty());
+    assert_eq!(t.catalog.delivery_analytics(env, day).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn views_are_counted_by_country_with_a_geo_database_on_sqlite() {
+    views_are_counted_by_country_with_a_geo_database(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn views_are_counted_by_country_with_a_geo_database_on_postgres() {
+    views_are_counted_by_country_with_a_geo_database(Db::Postgres).await;
+}
+
 /// Off, nothing is counted (and usage still is).
 #[tokio::test]
 async fn delivery_analytics_can_be_turned_off() {
