@@ -11,6 +11,7 @@ use nimbus_core::timefmt::iso8601;
 use serde_json::{Map, Value, json};
 
 pub mod commands;
+pub mod jobs;
 pub mod metadata;
 pub mod search;
 

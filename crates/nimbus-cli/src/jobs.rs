@@ -3,7 +3,7 @@
 use std::error::Error;
 
 use clap::Subcommand;
-use nimbus_app::jobs::worker::{attempt_json, job_json};
+use nimbus_api::wire::jobs::{attempt_json, job_json};
 
 use crate::serve::build_app;
 use crate::settings::Settings;

@@ -1,8 +1,8 @@
 //! Nimbus's own Admin API view of an environment's jobs (webhook deliveries, eager
 //! derivatives): `GET jobs`, `GET jobs/{id}`, `POST jobs/{id}/retry`, `POST jobs/{id}/cancel`.
 
+use crate::wire::jobs::{attempt_json, job_json};
 use nimbus_app::App;
-use nimbus_app::jobs::worker::{attempt_json, job_json};
 use serde_json::{Value, json};
 
 use super::AdminCall;

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use serde_json::json;
 
 use super::{
     BLOB_DELETE, EAGER, EXPORT, HEARTBEAT_SECS, Job, JobError, LEASE_SECS, PURGE, WEBHOOK, jitter, retry_delay,
@@ -109,35 +108,4 @@ impl Worker {
             tracing::warn!(job = id, error = %e, "could not record a job's outcome; its lease will expire");
         }
     }
-}
-
-/// A job as the Admin API and the command line show it.
-pub fn job_json(j: &Job) -> serde_json::Value {
-    json!({
-        "id": j.id,
-        "kind": j.kind,
-        "state": j.state.as_str(),
-        "attempts": j.attempts,
-        "max_attempts": j.max_attempts,
-        "priority": j.priority,
-        "target": j.payload.get("url"),
-        "run_at": j.run_at,
-        "lease_owner": j.lease_owner,
-        "lease_until": j.lease_until,
-        "last_error": j.last_error,
-        "created_at": j.created_at,
-        "updated_at": j.updated_at,
-    })
-}
-
-/// An attempt as the Admin API and the command line show it.
-pub fn attempt_json(a: &super::JobAttempt) -> serde_json::Value {
-    json!({
-        "attempt": a.attempt,
-        "owner": a.owner,
-        "started_at": a.started_at,
-        "finished_at": a.finished_at,
-        "outcome": a.outcome,
-        "detail": a.detail,
-    })
 }
