@@ -68,7 +68,7 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::NotSignedIn
         | E::CodeFailed
         | E::TransformationNotAllowed(_) => StatusCode::UNAUTHORIZED,
-        E::Forbidden { .. } | E::AccountDeletionPending => StatusCode::FORBIDDEN,
+        E::Forbidden { .. } | E::AccountDeletionPending | E::RequestNotVerified(_) => StatusCode::FORBIDDEN,
         E::ResourceNotFound(_)
         | E::FolderNotFound(_)
         | E::PresetNotFound(_)
@@ -82,7 +82,8 @@ fn app_status(e: &AppError) -> StatusCode {
         E::AccountLocked { .. }
         | E::TooManyAttempts { .. }
         | E::TooManyClientAttempts { .. }
-        | E::ExportTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
+        | E::ExportTooSoon { .. }
+        | E::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         E::RateLimited | E::MetadataBusy => StatusCode::from_u16(RATE_LIMITED).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
         // The catalog database or the blob store did not answer: worth trying again.
         E::Busy | E::Catalog(_) | E::Blob(_) | E::Mail(_) => StatusCode::SERVICE_UNAVAILABLE,

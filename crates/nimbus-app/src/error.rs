@@ -126,6 +126,9 @@ pub enum AppError {
     /// An archive of one's data asked again while the last is kept.
     #[error("An archive of your data can be asked again once the last one has expired; the next one in {} hour(s)", (retry_after + 3599) / 3600)]
     ExportTooSoon { retry_after: i64 },
+    /// Too many requests to the request desk from one address in a day.
+    #[error("Too many requests from this address today; try again in {} hour(s)", (retry_after + 3599) / 3600)]
+    TooManyRequests { retry_after: i64 },
 
     // --- who is asking may not do this (403) ---
     #[error("Your role in {cloud} does not allow this")]
@@ -135,6 +138,9 @@ pub enum AppError {
         "This account is being deleted. The mail sent when its deletion was asked holds a link that cancels the deletion"
     )]
     AccountDeletionPending,
+    /// A request of the desk answered before its address was verified.
+    #[error("Request {0} is not verified: its requester has not confirmed the address yet")]
+    RequestNotVerified(i64),
 
     // --- what was asked for does not exist (404) ---
     #[error("Resource not found - {0}")]

@@ -20,6 +20,8 @@ pub struct Pruned {
     pub exports: usize,
     /// Delivery visitor hashes and salts past their two days.
     pub visitors: u64,
+    /// Request-desk requests closed more than three years ago.
+    pub requests: u64,
 }
 
 impl App {
@@ -47,16 +49,18 @@ impl App {
         pruned.sessions = self.catalog.prune_sessions_and_links(idle_before, now).await?;
         pruned.exports = self.prune_exports().await?;
         pruned.visitors = self.settle_analytics().await?;
+        pruned.requests = self.prune_subject_requests().await?;
         if pruned != Pruned::default() {
             let (events, jobs, sessions, exports) = (pruned.events, pruned.jobs, pruned.sessions, pruned.exports);
-            let visitors = pruned.visitors;
+            let (visitors, requests) = (pruned.visitors, pruned.requests);
             tracing::info!(
                 events,
                 jobs,
                 sessions,
                 exports,
                 visitors,
-                "finished events, jobs, sessions, data archives and delivery visitors pruned"
+                requests,
+                "finished events, jobs, sessions, data archives, delivery visitors and old requests pruned"
             );
         }
         Ok(pruned)

@@ -881,6 +881,53 @@ pub trait PrivacyRepo: Send + Sync {
     async fn delete_export(&self, id: i64) -> CatalogResult<()>;
 }
 
+/// A request about their data from a person who may have no account (privacy F8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectRequest {
+    pub id: i64,
+    /// access, rectify, erase, restrict, object or removal.
+    pub kind: String,
+    pub email: String,
+    pub cloud: Option<String>,
+    pub public_id: Option<String>,
+    pub details: String,
+    pub verified_at: Option<i64>,
+    pub received_at: i64,
+    pub due_at: i64,
+    pub extension_reason: Option<String>,
+    /// open, done or refused.
+    pub status: String,
+    pub closed_at: Option<i64>,
+}
+
+/// One line of a request's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLogLine {
+    pub at: i64,
+    pub actor: String,
+    pub note: String,
+}
+
+/// The request desk's records (privacy F8).
+#[async_trait]
+pub trait RequestDesk: Send + Sync {
+    /// Records a new request (its `id` is ignored) with its verification token's hash and
+    /// the first line of its history; returns its id.
+    async fn create_subject_request(&self, r: &SubjectRequest, token_hash: &str, note: &str) -> CatalogResult<i64>;
+    async fn subject_request(&self, id: i64) -> CatalogResult<Option<SubjectRequest>>;
+    /// Every request, the open ones first by due date, then the closed ones newest first.
+    async fn subject_requests(&self) -> CatalogResult<Vec<SubjectRequest>>;
+    /// Marks the request a live token names verified (the token is used up); its id, or
+    /// `None` when no request has that token.
+    async fn verify_subject_request(&self, token_hash: &str, now: i64) -> CatalogResult<Option<i64>>;
+    /// Stores the request's due date, extension reason, status and closing time, and adds a
+    /// line to its history.
+    async fn update_subject_request(&self, r: &SubjectRequest, line: &RequestLogLine) -> CatalogResult<()>;
+    async fn subject_request_log(&self, id: i64) -> CatalogResult<Vec<RequestLogLine>>;
+    /// Deletes the requests closed before `before` (their history goes with them).
+    async fn prune_subject_requests(&self, before: i64) -> CatalogResult<u64>;
+}
+
 /// The whole catalog: one adapter implements all repositories over one database.
 #[async_trait]
 pub trait Catalog:
@@ -896,6 +943,7 @@ pub trait Catalog:
     + TriggerRepo
     + AccountRepo
     + PrivacyRepo
+    + RequestDesk
 {
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> CatalogResult<()>;

@@ -10,6 +10,7 @@ mod http_front;
 mod jobs;
 mod privacy;
 mod private_files;
+mod requests;
 mod serve;
 mod settings;
 mod users;

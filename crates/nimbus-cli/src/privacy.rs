@@ -48,6 +48,12 @@ pub enum PrivacyCommand {
         #[command(subcommand)]
         command: LegalCommand,
     },
+    /// The request desk: requests about their data from people with or without an account
+    /// (made at /privacy/requests), their due dates, what is held about them, and answers.
+    Requests {
+        #[command(subcommand)]
+        command: crate::requests::RequestsCommand,
+    },
     /// The "Shine the Light" report (California Civil Code 1798.83) for a calendar year: the
     /// third parties that received personal data for their own direct marketing.
     ShineTheLight {
@@ -264,6 +270,7 @@ pub async fn privacy(s: Settings, cmd: PrivacyCommand) -> Result<(), Box<dyn Err
             Ok(())
         }
         PrivacyCommand::Legal { command } => legal(&app, command).await,
+        PrivacyCommand::Requests { command } => crate::requests::run(&app, command).await,
         PrivacyCommand::ShineTheLight { year } => {
             let year = year.unwrap_or_else(|| nimbus_core::timefmt::year_of(app.now()) - 1);
             let parties = nimbus_core::processors::direct_marketing(&app.config.processors);

@@ -43,7 +43,7 @@ fn status(e: &AppError) -> StatusCode {
     use AppError as E;
     match e {
         E::SignInFailed | E::NotSignedIn | E::CodeFailed => StatusCode::UNAUTHORIZED,
-        E::Forbidden { .. } | E::AccountDeletionPending => StatusCode::FORBIDDEN,
+        E::Forbidden { .. } | E::AccountDeletionPending | E::RequestNotVerified(_) => StatusCode::FORBIDDEN,
         // Another environment than the person's own is as good as absent.
         E::UnknownCloud(_)
         | E::UserNotFound(_)
@@ -54,7 +54,8 @@ fn status(e: &AppError) -> StatusCode {
         E::AccountLocked { .. }
         | E::TooManyAttempts { .. }
         | E::TooManyClientAttempts { .. }
-        | E::ExportTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
+        | E::ExportTooSoon { .. }
+        | E::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         E::Busy | E::Catalog(_) | E::Blob(_) | E::Mail(_) => StatusCode::SERVICE_UNAVAILABLE,
         E::Io(_) | E::Cpu(_) | E::Image(_) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,

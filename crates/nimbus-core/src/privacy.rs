@@ -26,6 +26,8 @@ pub enum Category {
     Analytics,
     /// Requests from authorities that concern the person (told by notice when the law allows).
     Legal,
+    /// Requests the person made about their data through the request desk.
+    Request,
 }
 
 impl Category {
@@ -39,6 +41,7 @@ impl Category {
             Self::AssetMeta => "asset_meta",
             Self::Analytics => "analytics",
             Self::Legal => "legal",
+            Self::Request => "request",
         }
     }
 }
@@ -56,6 +59,8 @@ pub enum SubjectKey {
     /// Nobody: a hash made with a salt that is deleted within two days, and never with
     /// anything that names a person.
     Unlinkable,
+    /// The e-mail address the person gave (request-desk requests, which need no account).
+    Email,
 }
 
 /// How long a column is kept.
@@ -189,6 +194,8 @@ pub enum OnErasure {
     /// The customer's content: erased through a removal request for the asset, not with an
     /// account.
     WithAsset,
+    /// Kept for its retention period as evidence (a request about one's data and its answer).
+    Keep,
 }
 
 /// Whether a person's export includes the column.
@@ -262,6 +269,9 @@ pub const EXPORT_RETENTION_DAYS: u32 = 7;
 /// default of `[privacy] deletion_grace`).
 pub const DELETION_GRACE_DAYS: u32 = 14;
 
+/// Days a closed request of the request desk is kept, as evidence of how it was answered.
+pub const REQUEST_RETENTION_DAYS: u32 = 3 * 365;
+
 /// Days a delivery visitor's hash (and its day's salt) is kept: until the day's count of
 /// unique visitors is final.
 pub const VISITOR_RETENTION_DAYS: u32 = 2;
@@ -303,6 +313,30 @@ pub const REGISTRY: &[PersonalColumn] = &[
         export: Export::Exclude("it cannot be tied to anyone"),
         redact_others: false,
         purpose: "Views of delivered files per country and day, when the operator provides a geo database: the country is looked up from the client's address, which is then forgotten; nothing finer than the country is kept.",
+    },
+    PersonalColumn {
+        table: "subject_requests",
+        column: "email",
+        category: Category::Request,
+        subject: SubjectKey::Email,
+        retention: Retention::Days(REQUEST_RETENTION_DAYS),
+        on_expiry: OnExpiry::Delete,
+        on_erasure: OnErasure::Keep,
+        export: Export::Include,
+        redact_others: false,
+        purpose: "The address a request about your data came from, to verify it and answer; the request is kept three years after it is closed, as evidence of the answer.",
+    },
+    PersonalColumn {
+        table: "subject_requests",
+        column: "details",
+        category: Category::Request,
+        subject: SubjectKey::Email,
+        retention: Retention::Days(REQUEST_RETENTION_DAYS),
+        on_expiry: OnExpiry::Delete,
+        on_erasure: OnErasure::Keep,
+        export: Export::Include,
+        redact_others: true,
+        purpose: "What the request asks, in the requester's words.",
     },
     account("users", "email", Export::Include, "The address a console user signs in with and gets mail at."),
     account("users", "password_hash", SECRET, "The password, hashed with argon2id."),
@@ -454,6 +488,7 @@ pub const REGISTRY: &[PersonalColumn] = &[
 /// Columns whose names look personal but are not, and why.
 pub const NOT_PERSONAL: &[(&str, &str, &str)] = &[
     ("environments", "cloud_name", "the name of a product environment"),
+    ("subject_request_log", "actor", "a role, never a person: requester, operator or system"),
     ("upload_presets", "name", "the name of an upload preset"),
     ("named_transformations", "name", "the name of a transformation"),
     ("folders", "name", "the last segment of a folder path"),

@@ -11,6 +11,7 @@ mod assets;
 mod binds;
 mod bulk;
 mod changes;
+mod desk;
 mod envs;
 mod erasure;
 mod folders;

@@ -32,6 +32,7 @@ const SQLITE: &[(i64, &str)] = &[
     (24, include_str!("../migrations/sqlite/0024_delivery_analytics.sql")),
     (25, include_str!("../migrations/sqlite/0025_legal_requests.sql")),
     (26, include_str!("../migrations/sqlite/0026_delivery_countries.sql")),
+    (27, include_str!("../migrations/sqlite/0027_subject_requests.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -60,6 +61,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (24, include_str!("../migrations/postgres/0024_delivery_analytics.sql")),
     (25, include_str!("../migrations/postgres/0025_legal_requests.sql")),
     (26, include_str!("../migrations/postgres/0026_delivery_countries.sql")),
+    (27, include_str!("../migrations/postgres/0027_subject_requests.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

@@ -20,16 +20,21 @@ pub fn archive_key(user_id: i64, export_id: i64) -> String {
 impl App {
     /// `POST /console/account/export`: a new archive, unless one was asked in the last 7 days.
     pub async fn request_export(&self, who: &SignedIn) -> AppResult<DataExport> {
+        self.start_export(who.user.id).await
+    }
+
+    /// A new archive of a person's data, built by a job and announced to them by mail.
+    pub(crate) async fn start_export(&self, user_id: i64) -> AppResult<DataExport> {
         let now = self.now();
         // One archive at a time: the next may be asked once the last has expired.
         let keep = self.config.retention.exports_secs;
-        if let Some(last) = self.catalog.exports_of(who.user.id).await?.first() {
+        if let Some(last) = self.catalog.exports_of(user_id).await?.first() {
             let next = last.requested_at + keep;
             if next > now {
                 return Err(AppError::ExportTooSoon { retry_after: next - now });
             }
         }
-        let id = self.catalog.create_export(who.user.id, now, now + keep).await?;
+        let id = self.catalog.create_export(user_id, now, now + keep).await?;
         let job = NewJob::new(EXPORT, None, json!({ "export_id": id }), now).key(format!("export:{id}")).attempts(10);
         self.catalog.enqueue(&job, now).await?;
         self.wake.notify_one();

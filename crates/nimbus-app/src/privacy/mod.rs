@@ -4,6 +4,7 @@
 
 pub mod archive;
 pub mod center;
+pub mod desk;
 pub mod disable;
 pub mod erasure;
 pub mod export;

@@ -14,6 +14,7 @@ pub mod login;
 pub mod metadata;
 pub mod people;
 pub mod privacy;
+pub mod requests;
 pub mod schema;
 pub mod settings;
 pub mod unsubscribe;

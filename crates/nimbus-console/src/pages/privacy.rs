@@ -37,6 +37,7 @@ fn erasure(e: OnErasure) -> &'static str {
         OnErasure::Delete => "deleted",
         OnErasure::Pseudonymise => "kept, naming a pseudonym instead of the person",
         OnErasure::WithAsset => "deleted with the asset",
+        OnErasure::Keep => "kept until its time is over, as evidence of the answer",
     }
 }
 
@@ -49,6 +50,7 @@ fn heading(c: Category) -> &'static str {
         Category::Consent => "Your choices",
         Category::AssetMeta => "Content uploaded by the customers of this installation",
         Category::Analytics => "Visits to delivered files",
+        Category::Request => "Requests about your data",
         Category::Legal => "Requests from authorities",
     }
 }
@@ -106,6 +108,7 @@ pub async fn page(State(app): State<App>, headers: HeaderMap) -> Result<Response
         Category::Audit,
         Category::AssetMeta,
         Category::Analytics,
+        Category::Request,
         Category::Legal,
     ];
     let content = html! {
@@ -138,6 +141,7 @@ pub async fn page(State(app): State<App>, headers: HeaderMap) -> Result<Response
         ul {
             li { "Change your password, turn on two-step sign-in and sign out everywhere, on your account page." }
             li { "Disable your account: nobody can sign in to it until you follow the link mailed to you." }
+            li { "Without an account, or for content that shows you: " a href="/privacy/requests" { "ask the operator" } " for access to, correction or erasure of your data, or the removal of an image; you confirm your address by a link we mail, and get an answer within 30 days." }
             li { "Delete your account: it is blocked at once and erased after " (grace(&app)) "; the link mailed to you cancels until then. Erasure removes your rows from the database and its files; the record of what you uploaded names a pseudonym. If the database is ever restored from a backup taken before, you are erased again when the server starts." }
         }
         h2 { "Where the data is kept" }

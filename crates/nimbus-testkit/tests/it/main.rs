@@ -7,6 +7,7 @@ mod catalog;
 mod consent;
 mod console;
 mod delivery;
+mod desk;
 mod erasure;
 mod errors;
 mod export;

@@ -1,0 +1,149 @@
+//! The request desk (privacy F8, F19): anyone asks about their data at `/privacy/requests`,
+//! proves the address by a mailed link, and the operator answers within 30 days (once
+//! extendable to 90 with a reason); removal requests for content reach the environment's
+//! admins; nothing is exported before the address is verified.
+
+use axum::http::StatusCode;
+use nimbus_app::AppError;
+use nimbus_core::accounts::Role;
+use nimbus_testkit::browser::Browser;
+use nimbus_testkit::{CLOUD, Db, T0, TestApp, photo_jpeg};
+
+const DAY: i64 = 86_400;
+
+/// The verification path mailed to `to` last.
+fn verify_path(t: &TestApp, to: &str) -> String {
+    let sent = t.mail.sent.lock().unwrap();
+    let m = sent.iter().rev().find(|m| m.to == to).expect("a mail");
+    let at = m.body.find("/privacy/requests/verify/").expect("a link");
+    m.body[at..].split_whitespace().next().unwrap().to_owned()
+}
+
+async fn requests_are_verified_due_and_answered(db: Db) {
+    let Some(t) = TestApp::on(db, |_| {}).await else { return };
+    let owner = t.app.create_user("owner@example.org", Some("a long enough password".into())).await.unwrap();
+    t.app.set_user_role(owner.id, CLOUD, Some(Role::Owner)).await.unwrap();
+    let ana = t.app.create_user("ana@example.org", Some("a long enough password".into())).await.unwrap();
+    t.app.set_user_role(ana.id, CLOUD, Some(Role::Viewer)).await.unwrap();
+    let mut b = Browser::new();
+    b.header("accept", "application/json");
+
+    // The form, then a request: due 30 days after receipt.
+    let form = b.get(&t, "/privacy/requests").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&form.body).contains("<label for=\"email\""));
+    let r = b
+        .post(&t, "/privacy/requests", &[("kind", "access"), ("email", "Ana@Example.org"), ("details", "all of it")])
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_i64().unwrap();
+    let (req, log) = t.app.subject_request(id).await.unwrap();
+    assert_eq!((req.email.as_str(), req.received_at, req.due_at), ("ana@example.org", T0, T0 + 30 * DAY));
+    assert_eq!(log.len(), 1);
+
+    // Nothing is exported before the address is verified (403).
+    let err = t.app.export_for_request(id, "operator").await.unwrap_err();
+    assert!(matches!(err, AppError::RequestNotVerified(i) if i == id), "{err}");
+    // The mailed link: a GET changes nothing, the button's POST verifies, once.
+    let path = verify_path(&t, "ana@example.org");
+    assert_eq!(b.get(&t, &path).await.status, StatusCode::OK);
+    assert!(t.app.subject_request(id).await.unwrap().0.verified_at.is_none(), "a GET verifies nothing");
+    let v = b.post(&t, &path, &[]).await;
+    assert_eq!((v.status, v.json()["status"].as_str()), (StatusCode::OK, Some("verified")));
+    assert_eq!(b.post(&t, &path, &[]).await.status, StatusCode::BAD_REQUEST, "used up");
+
+    // What is held about her: her account's rows; client addresses cannot be searched.
+    let found = t.app.find_subject(id).await.unwrap();
+    let (user, rows) = found.account.clone().unwrap();
+    assert_eq!(user, ana.id);
+    assert!(rows.iter().any(|(table, n)| table == "users" && *n == 1), "{rows:?}");
+    assert!(found.cautions.iter().any(|c| c.contains("IP addresses cannot be searched")));
+    // Verified: her archive is made, and its link goes to her address.
+    let export = t.app.export_for_request(id, "operator").await.unwrap().expect("an account");
+    t.worker("w").run_once().await.unwrap();
+    assert!(
+        t.mail
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|m| m.to == "ana@example.org" && m.body.contains("/console/account/exports")),
+        "archive {export} announced"
+    );
+
+    // Extending needs a reason, moves the due date to 90 days after receipt, and only once.
+    assert!(matches!(t.app.extend_subject_request(id, " ", "operator").await, Err(AppError::MissingParam("reason"))));
+    let r = t.app.extend_subject_request(id, "the archive needs the backups", "operator").await.unwrap();
+    assert_eq!(r.due_at, T0 + 90 * DAY);
+    assert!(matches!(t.app.extend_subject_request(id, "again", "operator").await, Err(AppError::Conflict(_))));
+    let r = t.app.close_subject_request(id, false, "archive sent", "operator").await.unwrap();
+    assert_eq!(r.status, "done");
+    let (_, log) = t.app.subject_request(id).await.unwrap();
+    let notes: Vec<&str> = log.iter().map(|l| l.note.as_str()).collect();
+    assert_eq!(notes.len(), 5, "{notes:?}");
+    assert!(
+        notes[1] == "e-mail address verified"
+            && notes[3].starts_with("extended to")
+            && notes[4] == "done: archive sent"
+    );
+
+    // A removal request names the content; the environment's owner is told.
+    let up = t.upload_api("image", "upload", &[("public_id", "team/ana")], Some(("a.jpg", &photo_jpeg(8, 8)))).await;
+    let url = up.json()["secure_url"].as_str().unwrap().to_owned();
+    let r = b
+        .post(
+            &t,
+            "/privacy/removal-request",
+            &[("asset_url", &url), ("email", "ana@example.org"), ("description", "that is me")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&r.body));
+    let removal = r.json()["id"].as_i64().unwrap();
+    let (req, _) = t.app.subject_request(removal).await.unwrap();
+    assert_eq!(
+        (req.kind.as_str(), req.cloud.as_deref(), req.public_id.as_deref()),
+        ("removal", Some(CLOUD), Some("team/ana"))
+    );
+    assert!(t.mail.sent.lock().unwrap().iter().any(|m| m.to == "owner@example.org" && m.body.contains("team/ana")));
+    assert!(
+        !t.mail.sent.lock().unwrap().iter().any(|m| m.to == "ana@example.org" && m.subject.contains("content in")),
+        "not to a viewer"
+    );
+    let found = t.app.find_subject(removal).await.unwrap();
+    assert_eq!(found.assets, [(CLOUD.to_owned(), "image".to_owned(), "upload".to_owned())]);
+    assert_eq!(found.requests, [id]);
+    // Refused by name: a removal without the content's address, an unknown kind, a bad address.
+    for fields in [
+        vec![("kind", "removal"), ("email", "x@example.org")],
+        vec![("kind", "sell"), ("email", "x@example.org")],
+        vec![("kind", "access"), ("email", "not an address")],
+    ] {
+        assert_eq!(b.post(&t, "/privacy/requests", &fields).await.status, StatusCode::BAD_REQUEST, "{fields:?}");
+    }
+    // A third request from one address in a day is the last (each sends a mail).
+    assert_eq!(
+        b.post(&t, "/privacy/requests", &[("kind", "object"), ("email", "ana@example.org")]).await.status,
+        StatusCode::ACCEPTED
+    );
+    let r = b.post(&t, "/privacy/requests", &[("kind", "erase"), ("email", "ana@example.org")]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+
+    // Overdue ones come first; closed requests go three years after closing.
+    t.clock.advance(31 * DAY);
+    let all = t.app.subject_requests().await.unwrap();
+    assert_eq!(all.last().map(|r| r.id), Some(id), "the closed one last");
+    t.clock.advance(3 * 365 * DAY);
+    assert_eq!(t.app.prune_history().await.unwrap().requests, 1);
+    assert!(t.app.subject_request(id).await.is_err());
+    assert_eq!(t.app.subject_requests().await.unwrap().len(), 2, "the open ones stay");
+}
+
+#[tokio::test]
+async fn requests_are_verified_due_and_answered_on_sqlite() {
+    requests_are_verified_due_and_answered(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn requests_are_verified_due_and_answered_on_postgres() {
+    requests_are_verified_due_and_answered(Db::Postgres).await;
+}
