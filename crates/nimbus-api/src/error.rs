@@ -69,6 +69,7 @@ fn app_status(e: &AppError) -> StatusCode {
         | E::CodeFailed
         | E::TransformationNotAllowed(_) => StatusCode::UNAUTHORIZED,
         E::Forbidden { .. } | E::AccountDeletionPending | E::RequestNotVerified(_) => StatusCode::FORBIDDEN,
+        E::Restricted(_) => StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS,
         E::ResourceNotFound(_)
         | E::FolderNotFound(_)
         | E::PresetNotFound(_)

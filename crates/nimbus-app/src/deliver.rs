@@ -31,7 +31,8 @@ impl App {
             .filter(|k| k.revoked_at.is_none())
             .map(|k| k.secret)
             .collect();
-        Ok(Some(self.delivery_cache.put_env(cloud, EnvEntry { env, secrets })))
+        let restricted = self.catalog.restricted_assets(env.id).await?.into_iter().collect();
+        Ok(Some(self.delivery_cache.put_env(cloud, EnvEntry { env, secrets, restricted })))
     }
 
     /// The environment and the asset a delivery path names, after its signature checks.
@@ -58,6 +59,9 @@ impl App {
                 self.delivery_cache.put_asset(env, a)
             }
         };
+        if entry.restricted.contains(&asset.asset_id) {
+            return Err(AppError::Restricted(path.public_id.to_string()));
+        }
         // A signature, when present, was checked above; an `authenticated` access mode needs one.
         if asset.needs_signed_delivery() && path.signature.is_none() {
             return Err(AppError::UrlSignatureRequired);

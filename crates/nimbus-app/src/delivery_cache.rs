@@ -19,6 +19,8 @@ pub struct EnvEntry {
     pub env: Environment,
     /// Secrets of the environment's live keys (URL signatures may use any of them).
     pub secrets: Vec<String>,
+    /// Ids of the environment's restricted assets (privacy F19): not delivered.
+    pub restricted: std::collections::HashSet<String>,
 }
 
 type AssetKey = (i64, ResourceType, DeliveryType, PublicId);

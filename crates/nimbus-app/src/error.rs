@@ -138,6 +138,9 @@ pub enum AppError {
         "This account is being deleted. The mail sent when its deletion was asked holds a link that cancels the deletion"
     )]
     AccountDeletionPending,
+    /// A restricted asset (privacy F19): it and its derivatives are not delivered.
+    #[error("Unavailable for legal reasons - {0}")]
+    Restricted(String),
     /// A request of the desk answered before its address was verified.
     #[error("Request {0} is not verified: its requester has not confirmed the address yet")]
     RequestNotVerified(i64),

@@ -926,6 +926,12 @@ pub trait RequestDesk: Send + Sync {
     async fn subject_request_log(&self, id: i64) -> CatalogResult<Vec<RequestLogLine>>;
     /// Deletes the requests closed before `before` (their history goes with them).
     async fn prune_subject_requests(&self, before: i64) -> CatalogResult<u64>;
+    /// Restricts an asset (by id), for a reason; false when it was already.
+    async fn restrict_asset(&self, env: i64, asset_id: &str, at: i64, reason: &str) -> CatalogResult<bool>;
+    /// Lifts an asset's restriction; false when it had none.
+    async fn lift_restriction(&self, env: i64, asset_id: &str) -> CatalogResult<bool>;
+    /// The ids of an environment's restricted assets.
+    async fn restricted_assets(&self, env: i64) -> CatalogResult<Vec<String>>;
 }
 
 /// The whole catalog: one adapter implements all repositories over one database.

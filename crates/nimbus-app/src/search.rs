@@ -344,7 +344,8 @@ impl crate::App {
         };
         let after = cursor.filter(|c| !c.is_empty()).map(|c| decode_cursor(c, &sort)).transpose()?;
         let q = SearchQuery { query, sort, limit: limit.clamp(1, MAX_MAX_RESULTS), after, aggregate: Vec::new() };
-        let page = self.catalog.search_assets(env, &q).await?;
+        let mut page = self.catalog.search_assets(env, &q).await?;
+        self.hide_restricted(env, &q.query, &q.aggregate, &mut page).await?;
         let next = page.next.as_ref().map(|n| encode_cursor(n, &q.sort));
         Ok((page, next))
     }
@@ -357,7 +358,8 @@ impl crate::App {
             metadata: loaded.docs.iter().map(|(_, d)| (d.field.external_id.clone(), d.field.field_type)).collect(),
         };
         let q = check_request(request, &schema, self.now())?;
-        let page = self.catalog.search_assets(env, &q).await?;
+        let mut page = self.catalog.search_assets(env, &q).await?;
+        self.hide_restricted(env, &q.query, &q.aggregate, &mut page).await?;
         Ok((q, page))
     }
 }

@@ -48,6 +48,21 @@ pub enum PrivacyCommand {
         #[command(subcommand)]
         command: LegalCommand,
     },
+    /// Restrict an asset while a request about content that shows someone is examined: it
+    /// and its derivatives answer 451 and it leaves search results; --lift restores it.
+    Restrict {
+        cloud: String,
+        public_id: String,
+        #[arg(long, default_value = "image")]
+        resource_type: nimbus_core::ResourceType,
+        #[arg(long = "type", default_value = "upload")]
+        delivery_type: nimbus_core::DeliveryType,
+        /// Why (such as the request's number); required unless --lift.
+        #[arg(long, required_unless_present = "lift")]
+        reason: Option<String>,
+        #[arg(long)]
+        lift: bool,
+    },
     /// The request desk: requests about their data from people with or without an account
     /// (made at /privacy/requests), their due dates, what is held about them, and answers.
     Requests {
@@ -271,6 +286,24 @@ pub async fn privacy(s: Settings, cmd: PrivacyCommand) -> Result<(), Box<dyn Err
         }
         PrivacyCommand::Legal { command } => legal(&app, command).await,
         PrivacyCommand::Requests { command } => crate::requests::run(&app, command).await,
+        PrivacyCommand::Restrict { cloud, public_id, resource_type, delivery_type, reason, lift } => {
+            let env = app
+                .catalog
+                .env_by_cloud(&cloud)
+                .await?
+                .ok_or_else(|| nimbus_app::AppError::UnknownCloud(cloud.clone()))?;
+            let caller = nimbus_app::events::Caller::system(env.id);
+            let (rt, dt) = (resource_type, delivery_type);
+            if lift {
+                let done = app.lift_restriction(&caller, rt, dt, &public_id).await?;
+                println!("{public_id}: {}", if done { "restriction lifted" } else { "was not restricted" });
+            } else {
+                let reason = reason.unwrap_or_default();
+                let done = app.restrict_asset(&caller, rt, dt, &public_id, &reason).await?;
+                println!("{public_id}: {}", if done { "restricted" } else { "was restricted already" });
+            }
+            Ok(())
+        }
         PrivacyCommand::ShineTheLight { year } => {
             let year = year.unwrap_or_else(|| nimbus_core::timefmt::year_of(app.now()) - 1);
             let parties = nimbus_core::processors::direct_marketing(&app.config.processors);

@@ -44,6 +44,7 @@ fn status(e: &AppError) -> StatusCode {
     match e {
         E::SignInFailed | E::NotSignedIn | E::CodeFailed => StatusCode::UNAUTHORIZED,
         E::Forbidden { .. } | E::AccountDeletionPending | E::RequestNotVerified(_) => StatusCode::FORBIDDEN,
+        E::Restricted(_) => StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS,
         // Another environment than the person's own is as good as absent.
         E::UnknownCloud(_)
         | E::UserNotFound(_)

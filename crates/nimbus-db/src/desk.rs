@@ -165,4 +165,43 @@ impl RequestDesk for SqlCatalog {
         w.commit().await?;
         Ok(n)
     }
+
+    async fn restrict_asset(&self, env: i64, asset_id: &str, at: i64, reason: &str) -> CatalogResult<bool> {
+        let mut w = self.quiet_tx().await?;
+        let n = sqlx::query(
+            "INSERT INTO asset_restrictions (env_id, asset_id, restricted_at, reason) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(env)
+        .bind(asset_id)
+        .bind(at)
+        .bind(reason)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+        w.commit().await?;
+        Ok(n > 0)
+    }
+
+    async fn lift_restriction(&self, env: i64, asset_id: &str) -> CatalogResult<bool> {
+        let mut w = self.quiet_tx().await?;
+        let n = sqlx::query("DELETE FROM asset_restrictions WHERE env_id = $1 AND asset_id = $2")
+            .bind(env)
+            .bind(asset_id)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        w.commit().await?;
+        Ok(n > 0)
+    }
+
+    async fn restricted_assets(&self, env: i64) -> CatalogResult<Vec<String>> {
+        sqlx::query_scalar("SELECT asset_id FROM asset_restrictions WHERE env_id = $1 ORDER BY asset_id")
+            .bind(env)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)
+    }
 }

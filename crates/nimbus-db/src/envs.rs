@@ -30,7 +30,8 @@ fn key_row(r: &AnyRow) -> CatalogResult<ApiKey> {
 }
 
 /// Tables holding an environment's rows, children first.
-const ENV_TABLES: [&str; 14] = [
+const ENV_TABLES: [&str; 15] = [
+    "asset_restrictions",
     "delivery_daily",
     "delivery_countries",
     "delivery_visitors",

@@ -33,6 +33,7 @@ const SQLITE: &[(i64, &str)] = &[
     (25, include_str!("../migrations/sqlite/0025_legal_requests.sql")),
     (26, include_str!("../migrations/sqlite/0026_delivery_countries.sql")),
     (27, include_str!("../migrations/sqlite/0027_subject_requests.sql")),
+    (28, include_str!("../migrations/sqlite/0028_asset_restrictions.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -62,6 +63,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (25, include_str!("../migrations/postgres/0025_legal_requests.sql")),
     (26, include_str!("../migrations/postgres/0026_delivery_countries.sql")),
     (27, include_str!("../migrations/postgres/0027_subject_requests.sql")),
+    (28, include_str!("../migrations/postgres/0028_asset_restrictions.sql")),
 ];
 
 /// A step recorded among the migrations once it has finished: the search index holds every

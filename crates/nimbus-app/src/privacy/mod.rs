@@ -15,6 +15,7 @@ pub mod news;
 pub mod objection;
 pub mod policies;
 pub mod rectify;
+pub mod restrict;
 pub mod sweep;
 
 /// Where the privacy work keeps its objects in the blob store (never swept as orphans).

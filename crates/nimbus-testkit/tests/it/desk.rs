@@ -5,6 +5,7 @@
 
 use axum::http::StatusCode;
 use nimbus_app::AppError;
+use nimbus_app::ports::EnvRepo as _;
 use nimbus_core::accounts::Role;
 use nimbus_testkit::browser::Browser;
 use nimbus_testkit::{CLOUD, Db, T0, TestApp, photo_jpeg};
@@ -146,4 +147,73 @@ async fn requests_are_verified_due_and_answered_on_sqlite() {
 #[tokio::test]
 async fn requests_are_verified_due_and_answered_on_postgres() {
     requests_are_verified_due_and_answered(Db::Postgres).await;
+}
+
+/// A restricted asset (F19): the original and every derivative answer 451, and searches leave
+/// it out of their results, totals and aggregations; lifting the restriction restores all.
+async fn restricted_assets_are_not_delivered_or_found(db: Db) {
+    use axum::http::Method;
+    use nimbus_app::events::Caller;
+    use nimbus_core::{DeliveryType, ResourceType};
+    let Some(t) = TestApp::on(db, |_| {}).await else { return };
+    for (id, tags) in [("team/ana", "team,only_ana"), ("team/bo", "team")] {
+        let r = t
+            .upload_api("image", "upload", &[("public_id", id), ("tags", tags)], Some(("a.jpg", &photo_jpeg(16, 12))))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let original = format!("/{CLOUD}/image/upload/team/ana.jpg");
+    let derived = format!("/{CLOUD}/image/upload/w_8/team/ana.jpg");
+    assert_eq!(t.get(&derived, &[]).await.status, StatusCode::OK, "rendered before");
+    let t = &t;
+    // The answer without its `time`.
+    let search = |body: serde_json::Value| async move {
+        let mut v = t.admin(Method::POST, "resources/search", Some(body)).await.json();
+        v.as_object_mut().unwrap().remove("time");
+        v
+    };
+    let body = serde_json::json!({ "expression": "tags=team", "aggregate": ["format", "tags", "bytes"] });
+    let before = search(body.clone()).await;
+    assert_eq!(before["total_count"], 2);
+
+    let env = t.catalog.env_by_cloud(CLOUD).await.unwrap().unwrap().id;
+    let caller = Caller::system(env);
+    let (rt, dt) = (ResourceType::Image, DeliveryType::Upload);
+    assert!(matches!(
+        t.app.restrict_asset(&caller, rt, dt, "team/ana", " ").await,
+        Err(AppError::MissingParam("reason"))
+    ));
+    assert!(t.app.restrict_asset(&caller, rt, dt, "team/ana", "request 7").await.unwrap());
+    assert!(!t.app.restrict_asset(&caller, rt, dt, "team/ana", "request 7").await.unwrap(), "already");
+    for uri in [&original, &derived, &format!("/{CLOUD}/image/upload/w_9/team/ana.jpg")] {
+        let r = t.get(uri, &[]).await;
+        assert_eq!(r.status, StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS, "{uri}");
+        assert_eq!(r.header("x-cld-error"), Some("Unavailable for legal reasons - team/ana"));
+    }
+    assert_eq!(t.get(&format!("/{CLOUD}/image/upload/team/bo.jpg"), &[]).await.status, StatusCode::OK, "the other");
+    let after = search(body.clone()).await;
+    assert_eq!(after["total_count"], 1);
+    let ids: Vec<&str> =
+        after["resources"].as_array().unwrap().iter().map(|r| r["public_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["team/bo"]);
+    assert_eq!(after["aggregations"]["format"]["jpg"], 1);
+    assert_eq!(after["aggregations"]["tags"]["team"], 1);
+    assert!(after["aggregations"]["tags"].get("only_ana").is_none(), "a tag only it has is not shown");
+    let bytes: i64 = after["aggregations"]["bytes"].as_object().unwrap().values().map(|v| v.as_i64().unwrap()).sum();
+    assert_eq!(bytes, 1);
+    assert_eq!(search(serde_json::json!({ "expression": "public_id=team/ana" })).await["total_count"], 0);
+
+    assert!(t.app.lift_restriction(&caller, rt, dt, "team/ana").await.unwrap());
+    assert_eq!(t.get(&derived, &[]).await.status, StatusCode::OK);
+    assert_eq!(search(body).await, before, "all as before");
+}
+
+#[tokio::test]
+async fn restricted_assets_are_not_delivered_or_found_on_sqlite() {
+    restricted_assets_are_not_delivered_or_found(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn restricted_assets_are_not_delivered_or_found_on_postgres() {
+    restricted_assets_are_not_delivered_or_found(Db::Postgres).await;
 }
