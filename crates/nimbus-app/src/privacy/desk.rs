@@ -315,3 +315,66 @@ mod tests {
         assert!(asset_of("https://example.com/").is_err());
     }
 }
+
+/// Who in the console answers which requests: owners of any product environment answer the
+/// requests that name none (they run the installation); owners and admins of an environment
+/// answer the removal requests about its content. The role acts, in a request's history.
+fn desk_role(who: &crate::accounts::SignedIn, r: &SubjectRequest) -> Option<&'static str> {
+    use nimbus_core::accounts::Role;
+    match &r.cloud {
+        None => who.memberships.iter().any(|m| m.role == Role::Owner).then_some("owner"),
+        Some(cloud) => who.memberships.iter().find(|m| &m.cloud_name == cloud).and_then(|m| match m.role {
+            Role::Owner => Some("owner"),
+            Role::Admin => Some("admin"),
+            _ => None,
+        }),
+    }
+}
+
+impl App {
+    /// Whether the person answers requests at all (the console shows the desk to them).
+    pub fn answers_requests(who: &crate::accounts::SignedIn) -> bool {
+        use nimbus_core::accounts::Role;
+        who.memberships.iter().any(|m| matches!(m.role, Role::Owner | Role::Admin))
+    }
+
+    /// The requests the person answers (see [`desk_role`]).
+    pub async fn subject_requests_as(&self, who: &crate::accounts::SignedIn) -> AppResult<Vec<SubjectRequest>> {
+        Ok(self.subject_requests().await?.into_iter().filter(|r| desk_role(who, r).is_some()).collect())
+    }
+
+    /// A request the person answers, with its history and the role they act in; any other is
+    /// as good as absent.
+    pub async fn subject_request_as(
+        &self,
+        who: &crate::accounts::SignedIn,
+        id: i64,
+    ) -> AppResult<(SubjectRequest, Vec<RequestLogLine>, &'static str)> {
+        let (r, log) = self.subject_request(id).await?;
+        let role = desk_role(who, &r).ok_or_else(|| not_found(id))?;
+        Ok((r, log, role))
+    }
+
+    /// Extends, closes or answers with an archive, as the person's role.
+    pub async fn answer_request_as(
+        &self,
+        who: &crate::accounts::SignedIn,
+        id: i64,
+        answer: DeskAnswer<'_>,
+    ) -> AppResult<()> {
+        let (_, _, role) = self.subject_request_as(who, id).await?;
+        match answer {
+            DeskAnswer::Extend { reason } => self.extend_subject_request(id, reason, role).await.map(drop),
+            DeskAnswer::Close { refused, note } => self.close_subject_request(id, refused, note, role).await.map(drop),
+            DeskAnswer::Export => self.export_for_request(id, role).await.map(drop),
+        }
+    }
+}
+
+/// What the console's desk does to a request.
+#[derive(Debug, Clone, Copy)]
+pub enum DeskAnswer<'a> {
+    Extend { reason: &'a str },
+    Close { refused: bool, note: &'a str },
+    Export,
+}

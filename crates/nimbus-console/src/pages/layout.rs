@@ -99,6 +99,7 @@ pub fn page(who: &SignedIn, cloud: Option<&str>, title: &str, body: Markup) -> M
                         }
                     }
                     a href="/console/environments" { "Environments" }
+                    @if nimbus_app::App::answers_requests(who) { a href="/console/admin/privacy/requests" { "Requests" } }
                     a class="muted" href="/console/account" { (who.user.email) }
                     form method="post" action="/console/logout" {
                         input type="hidden" name="csrf" value=(who.session.csrf);

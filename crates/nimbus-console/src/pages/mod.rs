@@ -4,6 +4,7 @@ pub mod account;
 pub mod asset;
 pub mod builder;
 pub mod closing;
+pub mod desk;
 pub mod environments;
 pub mod exports;
 pub mod keys;

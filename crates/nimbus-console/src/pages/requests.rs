@@ -6,7 +6,7 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use nimbus_app::privacy::desk::{KINDS, MAX_DETAILS, NewSubjectRequest};
@@ -17,9 +17,7 @@ use serde_json::json;
 use super::layout;
 use crate::error::PageError;
 
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"))
-}
+use super::wants_json;
 
 fn kind_label(kind: &str) -> &'static str {
     match kind {

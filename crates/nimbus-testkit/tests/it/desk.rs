@@ -217,3 +217,86 @@ async fn restricted_assets_are_not_delivered_or_found_on_sqlite() {
 async fn restricted_assets_are_not_delivered_or_found_on_postgres() {
     restricted_assets_are_not_delivered_or_found(Db::Postgres).await;
 }
+
+/// The desk in the console: owners answer the requests that name no environment, owners and
+/// admins the removal requests about their environment; others get 403 or nothing.
+#[tokio::test]
+async fn the_console_desk_shows_each_person_their_requests() {
+    use nimbus_testkit::browser::hidden;
+    let t = TestApp::new().await;
+    const PASSWORD: &str = "a long enough password";
+    for (email, role) in
+        [("owner@example.org", Role::Owner), ("admin@example.org", Role::Admin), ("viewer@example.org", Role::Viewer)]
+    {
+        let u = t.app.create_user(email, Some(PASSWORD.into())).await.unwrap();
+        t.app.set_user_role(u.id, CLOUD, Some(role)).await.unwrap();
+    }
+    let mut public = Browser::new();
+    public.header("accept", "application/json");
+    let general = public.post(&t, "/privacy/requests", &[("kind", "erase"), ("email", "kim@example.org")]).await.json()
+        ["id"]
+        .as_i64()
+        .unwrap();
+    let url = format!("http://nimbus.test/{CLOUD}/image/upload/v1/team/kim.jpg");
+    let removal = public
+        .post(
+            &t,
+            "/privacy/removal-request",
+            &[("asset_url", &url), ("email", "kim@example.org"), ("description", "me")],
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let ids = |b: serde_json::Value| -> Vec<i64> {
+        b["requests"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect()
+    };
+
+    let mut owner = Browser::new();
+    owner.sign_in(&t, "owner@example.org", PASSWORD).await;
+    owner.header("accept", "application/json");
+    let mut seen = ids(owner.get(&t, "/console/admin/privacy/requests").await.json());
+    seen.sort_unstable();
+    assert_eq!(seen, [general, removal]);
+    let mut admin = Browser::new();
+    admin.sign_in(&t, "admin@example.org", PASSWORD).await;
+    admin.header("accept", "application/json");
+    assert_eq!(ids(admin.get(&t, "/console/admin/privacy/requests").await.json()), [removal]);
+    assert_eq!(
+        admin.get(&t, &format!("/console/admin/privacy/requests/{general}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut viewer = Browser::new();
+    viewer.sign_in(&t, "viewer@example.org", PASSWORD).await;
+    assert_eq!(viewer.get(&t, "/console/admin/privacy/requests").await.status, StatusCode::FORBIDDEN);
+
+    // The page, its forms, and the answers through them.
+    let mut page_browser = Browser::new();
+    page_browser.sign_in(&t, "owner@example.org", PASSWORD).await;
+    let page = page_browser.get(&t, &format!("/console/admin/privacy/requests/{general}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("No account with this address") && html.contains("<label for=\"reason\""));
+    let csrf = hidden(&page, "csrf");
+    let base = format!("/console/admin/privacy/requests/{general}");
+    let r = page_browser.post(&t, &format!("{base}/export"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "not verified");
+    assert_eq!(
+        page_browser.post(&t, &format!("{base}/extend"), &[("csrf", "forged"), ("reason", "x")]).await.status,
+        StatusCode::FORBIDDEN,
+        "CSRF"
+    );
+    let r = page_browser.post(&t, &format!("{base}/extend"), &[("csrf", &csrf), ("reason", "backups")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = page_browser
+        .post(&t, &format!("{base}/close"), &[("csrf", &csrf), ("note", "nothing held"), ("refused", "true")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let v = owner.get(&t, &base).await.json();
+    assert_eq!(
+        (v["status"].as_str(), v["due_at"].as_str()),
+        (Some("refused"), Some(nimbus_core::timefmt::iso8601(T0 + 90 * DAY).as_str()))
+    );
+    let history: Vec<&str> = v["history"].as_array().unwrap().iter().map(|h| h["actor"].as_str().unwrap()).collect();
+    assert_eq!(history, ["requester", "owner", "owner"], "roles act, not people");
+}
