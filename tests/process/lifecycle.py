@@ -12,6 +12,9 @@
 5. kill -9 in the middle of a batch of account erasures (`nimbus admin privacy run-due`):
    each erasure is whole or not begun, and running again finishes them; nothing of the
    people is left (`nimbus admin privacy sweep`).
+6. The request desk: requests made on the public form reach `nimbus admin privacy requests`,
+   which extends and closes them; `nimbus admin privacy restrict` makes an asset answer 451
+   until lifted; the log holds no requester's address.
 
 Usage: lifecycle.py PATH_TO_NIMBUS. Exit code 0 when every check passed.
 """
@@ -25,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 KEY, SECRET, CLOUD = "123456789012345", "lifecycle-secret", "life"
@@ -271,6 +275,61 @@ def purge_killed_midway(binary, data):
     s.proc.wait(timeout=10)
 
 
+def request_desk(binary, data):
+    s = Server(binary, data)
+    s.start()
+    env = dict(os.environ, CLOUDINARY_URL=f"cloudinary://{KEY}:{SECRET}@{CLOUD}", NIMBUS_LOG="warn")
+
+    def cli(*args):
+        return subprocess.run([binary, *args, "--data-dir", data], capture_output=True, text=True, env=env, timeout=60)
+
+    def post(path, fields):
+        body = urllib.parse.urlencode(fields).encode()
+        req = urllib.request.Request(s.url(path), data=body, headers={"Accept": "application/json"})
+        try:
+            with OPENER.open(req, timeout=5) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, {}
+
+    def get(path):
+        try:
+            with OPENER.open(s.url(path), timeout=5) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    status, made = post("/privacy/requests", {"kind": "access", "email": "kim.requester@example.org"})
+    check(status == 202 and made.get("id"), f"desk: a request from the public form ({status})")
+    asset = f"/{CLOUD}/image/upload/private-check.png"
+    status, removal = post("/privacy/removal-request",
+                           {"asset_url": s.url(asset), "email": "kim.requester@example.org", "description": "me"})
+    check(status == 202, f"desk: a removal request ({status})")
+    out = cli("admin", "privacy", "requests", "list", "--json")
+    rows = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    check(out.returncode == 0 and len(rows) == 2 and all(r["state"] == "unverified" for r in rows),
+          f"desk: the operator lists both, unverified ({out.stdout.strip()[-300:]!r} {out.stderr.strip()[-200:]!r})")
+    rid = made.get("id")
+    out = cli("admin", "privacy", "requests", "extend", str(rid), "--reason", "the backups")
+    check(out.returncode == 0 and "now due" in out.stdout, f"desk: extended ({out.stdout.strip()!r} {out.stderr.strip()[-200:]!r})")
+    out = cli("admin", "privacy", "requests", "export", str(rid))
+    check(out.returncode != 0 and "not verified" in out.stderr, f"desk: no archive before verification ({out.stderr.strip()[-200:]!r})")
+    out = cli("admin", "privacy", "requests", "close", str(rid), "--note", "no account", "--refused")
+    check(out.returncode == 0 and "refused" in out.stdout, f"desk: closed ({out.stdout.strip()!r})")
+    check(get(asset) == 200, "desk: the asset is delivered before the restriction")
+    out = cli("admin", "privacy", "restrict", CLOUD, "private-check", "--reason", f"request {removal.get('id')}")
+    check(out.returncode == 0 and "restricted" in out.stdout, f"desk: restricted ({out.stdout.strip()!r} {out.stderr.strip()[-200:]!r})")
+    time.sleep(1.2)  # the server's delivery cache lives a second
+    check(get(asset) == 451, f"desk: a restricted asset answers 451 ({get(asset)})")
+    out = cli("admin", "privacy", "restrict", CLOUD, "private-check", "--lift")
+    time.sleep(1.2)
+    check(out.returncode == 0 and get(asset) == 200, f"desk: lifted, delivered again ({get(asset)})")
+    s.proc.terminate()
+    s.proc.wait(timeout=10)
+    with open(os.path.join(data, "server.log")) as f:
+        check("kim.requester" not in f.read(), "desk: the log holds no requester's address")
+
+
 def version(binary):
     out = subprocess.run([binary, "--version"], capture_output=True, text=True)
     import re
@@ -341,7 +400,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="nimbus-start-") as scratch:
         clear_start(binary, scratch)
     with tempfile.TemporaryDirectory(prefix="nimbus-lifecycle-") as data:
-        for step in (graceful_shutdown, hard_kill, sweeper, private_files, purge_killed_midway):
+        for step in (graceful_shutdown, hard_kill, sweeper, private_files, purge_killed_midway, request_desk):
             try:
                 step(binary, data)
             except Exception as e:  # a crashed step is a failed step
