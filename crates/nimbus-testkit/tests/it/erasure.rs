@@ -229,6 +229,63 @@ async fn erasure_leaves_the_files_and_survives_a_restore() {
     assert_eq!(app.replay_erasure_ledger().await.unwrap(), 0, "and the replay is done once");
 }
 
+/// The files of the PostgreSQL database hold no copy of an erased address: the heap and
+/// index files of every table (live or dead row versions) and the statistics. Read straight
+/// from the server's data directory, which the test's superuser connection names; skipped
+/// when PostgreSQL is not on this machine. The write-ahead log is not read: PostgreSQL keeps
+/// recycled segments until they are overwritten, which no database user can force.
+#[tokio::test]
+async fn erasure_leaves_the_postgres_files() {
+    use sqlx::Row as _;
+    let Some(t) = TestApp::on(Db::Postgres, |c| c.deletion_grace_secs = 0).await else { return };
+    let erin = person(&t, ERIN, Role::Owner).await;
+    let mut b = signed_in_with_upload(&t, ERIN, "erins-photo").await;
+    for _ in 0..3 {
+        b = signed_in_with_upload(&t, ERIN, "erins-photo").await;
+    }
+    // Statistics made while she is there.
+    let pool = any_pool(&t).await;
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    let row = sqlx::query(
+        "SELECT current_setting('data_directory') AS dir, (SELECT oid FROM pg_database WHERE datname = current_database())::BIGINT AS oid",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let (dir, oid): (String, i64) = (row.try_get("dir").unwrap(), row.try_get("oid").unwrap());
+    let base = std::path::Path::new(&dir).join("base").join(oid.to_string());
+    if !base.is_dir() {
+        eprintln!("the PostgreSQL data directory {} is not on this machine: not scanned", base.display());
+        return;
+    }
+    // The files that hold the address (after the server wrote its pages out), and how many
+    // were read.
+    let scan = || async {
+        sqlx::query("CHECKPOINT").execute(&pool).await.unwrap();
+        let mut found = Vec::new();
+        let mut scanned = 0;
+        for e in std::fs::read_dir(&base).unwrap().flatten() {
+            let Ok(bytes) = std::fs::read(e.path()) else { continue };
+            scanned += 1;
+            if bytes.windows(ERIN.len()).any(|w| w.eq_ignore_ascii_case(ERIN.as_bytes())) {
+                found.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        (found, scanned)
+    };
+    let (before, _) = scan().await;
+    assert!(!before.is_empty(), "the scan finds the address while she is there");
+    let csrf = account_csrf(&t, &mut b).await;
+    let r = b.post(&t, "/console/account/delete", &[("csrf", &csrf), ("password", PASSWORD)]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", body(&r));
+    assert_eq!(t.app.purge_due_accounts().await.unwrap(), 1);
+    assert!(t.app.catalog.user_by_id(erin).await.unwrap().is_none());
+    let (found, scanned) = scan().await;
+    pool.close().await;
+    assert!(scanned > 50, "the database's files were read ({scanned})");
+    assert!(found.is_empty(), "files of the database hold the erased address: {found:?}");
+}
+
 /// Disabling one's own account: the password asked, sessions ended, sign-in refused, and
 /// nothing new recorded, until the mailed link enables it again.
 async fn disabling_is_undone_by_the_mailed_link(db: Db) {
