@@ -14,6 +14,7 @@ pub mod commands;
 pub mod jobs;
 pub mod metadata;
 pub mod search;
+pub mod upload;
 
 /// Which optional parts of a resource to include.
 #[derive(Debug, Clone, Copy, Default)]

@@ -2,15 +2,27 @@
 //! unsigned upload preset. Messages follow Cloudinary's; a key of another environment is
 //! indistinguishable from an unknown key.
 
-use nimbus_core::signature::{self, TimestampCheck, UNSIGNED_PARAMS};
+use nimbus_core::signature::{self, TimestampCheck};
 
 use crate::error::AppResult;
-use crate::params::Params;
 use crate::ports::{ApiKey, Environment, Preset};
 use crate::{App, AppError};
 
-/// Parameters left out of the signature on the `tags`, `context` and `metadata` actions.
-const NON_SIGNABLE_ON_BULK: [&str; 2] = ["notification_url", "batch_id"];
+/// What an Upload API call offers as proof of who it is, as the API reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadCredentials {
+    /// HTTP Basic `key:secret`.
+    Basic { key: String, secret: String },
+    /// `api_key`, `timestamp` (as sent) and `signature`, with the parameters the signature
+    /// covers.
+    Signed { api_key: Option<String>, timestamp: Option<String>, signature: String, signed: Vec<(String, String)> },
+    /// An `api_key` without a signature (refused, after the key is checked).
+    KeyOnly { api_key: String },
+    /// An `upload` naming an upload preset, without a key.
+    Preset(String),
+    /// Nothing.
+    None,
+}
 
 /// An authenticated Upload API call.
 #[derive(Debug, Clone)]
@@ -78,57 +90,49 @@ impl App {
         &self,
         cloud: &str,
         action: &str,
-        basic: Option<(String, String)>,
-        params: &Params,
+        credentials: UploadCredentials,
     ) -> AppResult<UploadCaller> {
-        if basic.is_some() {
-            let (env, key) = self.authenticate_basic(cloud, basic).await?;
-            return Ok(UploadCaller { env, api_key: Some(key), unsigned_preset: None, person: None });
-        }
-        let env = self.environment(cloud).await?;
-        if let Some(sig) = params.get("signature") {
-            let key = params.get("api_key").ok_or(AppError::MissingParam("api_key"))?;
-            let key = self.key_of(&env, key).await?;
-            let ts: i64 =
-                params.get("timestamp").ok_or(AppError::MissingParam("timestamp"))?.parse().map_err(|_| {
-                    AppError::InvalidParam {
-                        name: "timestamp",
-                        value: params.get("timestamp").unwrap_or("").to_owned(),
-                    }
-                })?;
-            let bulk = matches!(action, "tags" | "context" | "metadata");
-            let signed: Vec<(&str, &str)> = params
-                .iter()
-                .filter(|(k, _)| !(UNSIGNED_PARAMS.contains(k) || (bulk && NON_SIGNABLE_ON_BULK.contains(k))))
-                .collect();
-            signature::verify_request(&signed, sig, &key.secret)
-                .map_err(|to_sign| AppError::InvalidSignature { given: sig.to_owned(), to_sign })?;
-            let now = self.now();
-            match signature::check_timestamp(ts, now) {
-                TimestampCheck::Fresh => {}
-                TimestampCheck::Stale => return Err(AppError::StaleRequest { timestamp: ts, now }),
-                TimestampCheck::Ahead => return Err(AppError::FutureRequest { timestamp: ts, now }),
+        let env = match &credentials {
+            UploadCredentials::Basic { key, secret } => {
+                let (env, key) = self.authenticate_basic(cloud, Some((key.clone(), secret.clone()))).await?;
+                return Ok(UploadCaller { env, api_key: Some(key), unsigned_preset: None, person: None });
             }
-            return Ok(UploadCaller { env, api_key: Some(key), unsigned_preset: None, person: None });
-        }
-        if let Some(key) = params.get("api_key") {
-            // A key without a signature: say what is wrong with the key first.
-            self.key_of(&env, key).await?;
-            return Err(AppError::MissingParam("signature"));
-        }
-        match (action, params.get("upload_preset")) {
-            ("upload", Some(name)) => {
+            _ => self.environment(cloud).await?,
+        };
+        match credentials {
+            UploadCredentials::Basic { .. } => unreachable!("answered above"),
+            UploadCredentials::Signed { api_key, timestamp, signature: sig, signed } => {
+                let key = self.key_of(&env, &api_key.ok_or(AppError::MissingParam("api_key"))?).await?;
+                let text = timestamp.ok_or(AppError::MissingParam("timestamp"))?;
+                let ts: i64 = text.parse().map_err(|_| AppError::InvalidParam { name: "timestamp", value: text })?;
+                let pairs: Vec<(&str, &str)> = signed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                signature::verify_request(&pairs, &sig, &key.secret)
+                    .map_err(|to_sign| AppError::InvalidSignature { given: sig.clone(), to_sign })?;
+                let now = self.now();
+                match signature::check_timestamp(ts, now) {
+                    TimestampCheck::Fresh => {}
+                    TimestampCheck::Stale => return Err(AppError::StaleRequest { timestamp: ts, now }),
+                    TimestampCheck::Ahead => return Err(AppError::FutureRequest { timestamp: ts, now }),
+                }
+                Ok(UploadCaller { env, api_key: Some(key), unsigned_preset: None, person: None })
+            }
+            UploadCredentials::KeyOnly { api_key } => {
+                // A key without a signature: say what is wrong with the key first.
+                self.key_of(&env, &api_key).await?;
+                Err(AppError::MissingParam("signature"))
+            }
+            UploadCredentials::Preset(name) if action == "upload" => {
                 let preset = self
                     .catalog
-                    .preset(env.id, name)
+                    .preset(env.id, &name)
                     .await?
-                    .ok_or_else(|| AppError::UploadPresetMissing(name.to_owned()))?;
+                    .ok_or_else(|| AppError::UploadPresetMissing(name.clone()))?;
                 if !preset.unsigned {
-                    return Err(AppError::PresetNotUnsigned(name.to_owned()));
+                    return Err(AppError::PresetNotUnsigned(name));
                 }
                 Ok(UploadCaller { env, api_key: None, unsigned_preset: Some(preset), person: None })
             }
-            _ => Err(AppError::MissingCredentials),
+            UploadCredentials::Preset(_) | UploadCredentials::None => Err(AppError::MissingCredentials),
         }
     }
 }

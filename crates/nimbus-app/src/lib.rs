@@ -46,6 +46,7 @@ pub mod sweeper;
 pub mod transformations;
 pub mod triggers;
 pub mod upload;
+pub mod upload_options;
 pub mod upload_policy;
 pub mod usage;
 pub mod webhooks;

@@ -1,30 +1,42 @@
-//! Upload presets: named upload parameters, signed or unsigned.
+//! Upload presets: named sets of upload settings (Cloudinary's upload parameters, kept as
+//! given), signed or unsigned. Settings are checked when they are set: a parameter Nimbus
+//! does not honour is refused by name, and every value must read as an upload option.
 
 use crate::error::AppResult;
 use crate::events::{Caller, WriteCtx};
 use crate::params::Params;
 use crate::ports::Preset;
+use crate::upload_options::UploadOptions;
 use crate::{App, AppError};
 
-/// Parameters that describe the preset itself or the request, not the uploads.
-const NOT_SETTINGS: [&str; 6] = ["name", "unsigned", "live", "api_key", "timestamp", "signature"];
+/// A preset as it is created or changed: `None` leaves a field as it is (a new preset: a
+/// generated name, signed).
+#[derive(Debug, Clone, Default)]
+pub struct PresetDraft {
+    pub name: Option<String>,
+    pub unsigned: Option<bool>,
+    /// Upload parameters and their values.
+    pub settings: Vec<(String, String)>,
+}
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_alphanumeric() || "-_ .".contains(c))
 }
 
-fn settings_of(params: &Params) -> Vec<(String, String)> {
-    params
-        .iter()
-        .filter(|(k, v)| !NOT_SETTINGS.contains(k) && !v.is_empty())
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+/// Refuses settings Nimbus does not honour, or whose values do not read.
+fn check_settings(settings: &[(String, String)]) -> AppResult<()> {
+    let mut p = Params::new();
+    for (k, v) in settings {
+        p.push(k, v.clone());
+    }
+    crate::honoured::refuse_unhonoured(&p)?;
+    UploadOptions::from_params(&p).map(drop)
 }
 
 impl App {
-    pub async fn create_preset(&self, caller: &Caller, params: &Params) -> AppResult<String> {
-        crate::honoured::refuse_unhonoured(params)?;
-        let name = match params.get("name") {
+    pub async fn create_preset(&self, caller: &Caller, draft: &PresetDraft) -> AppResult<String> {
+        check_settings(&draft.settings)?;
+        let name = match draft.name.as_deref().filter(|n| !n.is_empty()) {
             Some(n) => n.to_owned(),
             None => self.ids.token(8),
         };
@@ -33,8 +45,8 @@ impl App {
         }
         let preset = Preset {
             name: name.clone(),
-            unsigned: params.bool("unsigned").unwrap_or(false),
-            settings: settings_of(params),
+            unsigned: draft.unsigned.unwrap_or(false),
+            settings: draft.settings.iter().filter(|(_, v)| !v.is_empty()).cloned().collect(),
         };
         if !self.catalog.put_preset(&WriteCtx::new(caller, self.now()), &preset, true).await? {
             return Err(AppError::AlreadyExists(format!("Upload preset {name}")));
@@ -43,13 +55,13 @@ impl App {
     }
 
     /// Updates the given settings, keeping the others.
-    pub async fn update_preset(&self, caller: &Caller, name: &str, params: &Params) -> AppResult<()> {
-        crate::honoured::refuse_unhonoured(params)?;
+    pub async fn update_preset(&self, caller: &Caller, name: &str, draft: &PresetDraft) -> AppResult<()> {
+        check_settings(&draft.settings)?;
         let mut preset = self.get_preset(caller.env, name).await?;
-        if let Some(u) = params.bool("unsigned") {
+        if let Some(u) = draft.unsigned {
             preset.unsigned = u;
         }
-        for (k, v) in settings_of(params) {
+        for (k, v) in draft.settings.iter().filter(|(_, v)| !v.is_empty()).cloned() {
             match preset.settings.iter_mut().find(|(sk, _)| *sk == k) {
                 Some((_, sv)) => *sv = v,
                 None => preset.settings.push((k, v)),

@@ -6,20 +6,18 @@
 //! Docs: <https://cloudinary.com/documentation/image_upload_api_reference#upload>.
 
 use nimbus_core::metadata::Issue;
-use nimbus_core::params::{parse_custom_headers, parse_pipe_pairs, parse_tags};
-use nimbus_core::{AccessMode, Asset, DeliveryType, PublicId, ResourceType};
+use nimbus_core::{Asset, PublicId, ResourceType};
 use nimbus_imaging::MediaKind;
 
 use crate::auth::UploadCaller;
-use crate::derive::{Eager, parse_eager};
+use crate::derive::Eager;
 use crate::error::AppResult;
 use crate::events::WriteCtx;
-use crate::honoured::refuse_unhonoured;
-use crate::metadata::values::{MetadataInput, MetadataOutcome, compute, merge_under, parse_input};
-use crate::params::Params;
+use crate::metadata::values::{MetadataInput, MetadataOutcome, compute, merge_under};
 use crate::ports::{AssetKey, BasedOn, MetadataGuard, Saved};
 use crate::staging::{StagedFile, StagingWriter, decode_data_uri};
-use crate::upload_policy::{check_format_allowed, signed_upload_params, unsigned_upload_params};
+use crate::upload_options::UploadOptions;
+use crate::upload_policy::{check_format_allowed, preset_options, signed_upload_options, unsigned_upload_options};
 use crate::{App, AppError};
 
 /// Where the uploaded bytes come from.
@@ -30,10 +28,10 @@ pub enum FileSource {
     Text(String),
 }
 
-/// An upload's parameters once bounded by its caller, and its metadata input.
+/// An upload's options once bounded by its caller (and its preset), and its metadata input.
 #[derive(Debug, Clone)]
 pub struct UploadRequest {
-    pub params: Params,
+    pub options: UploadOptions,
     pub metadata: MetadataInput,
 }
 
@@ -85,12 +83,18 @@ impl App {
         }
     }
 
-    /// The parameters an upload will act on, bounded by who is calling (see
-    /// [`upload_policy`](crate::upload_policy)), and its metadata input with the preset's
-    /// merged in. Checked before the file is stored, so a refused call keeps nothing.
-    pub async fn upload_request(&self, caller: &UploadCaller, request: Params) -> AppResult<UploadRequest> {
-        let request_metadata = request.get("metadata").map(parse_input).transpose()?.unwrap_or_default();
-        let named = match (&caller.unsigned_preset, request.get("upload_preset")) {
+    /// The options an upload will act on, bounded by who is calling (see
+    /// [`upload_policy`](crate::upload_policy)): the request's, and a preset's (the caller's
+    /// unsigned preset, or the one `preset` names), with the metadata of both merged. Checked
+    /// before the file is stored, so a refused call keeps nothing.
+    pub async fn upload_request(
+        &self,
+        caller: &UploadCaller,
+        mut request: UploadOptions,
+        preset: Option<&str>,
+    ) -> AppResult<UploadRequest> {
+        let request_metadata = request.metadata.take().unwrap_or_default();
+        let named = match (&caller.unsigned_preset, preset) {
             (Some(_), _) | (None, None) => None,
             (None, Some(name)) => Some(
                 self.catalog
@@ -100,17 +104,18 @@ impl App {
             ),
         };
         let preset = caller.unsigned_preset.as_ref().or(named.as_ref());
-        let preset_metadata = match preset.and_then(|p| p.settings.iter().find(|(k, _)| k == "metadata")) {
-            Some((_, md)) => parse_input(md)?,
+        let preset_metadata = match preset {
+            Some(p) => preset_options(p)?.metadata.unwrap_or_default(),
             None => MetadataInput::new(),
         };
-        let (params, metadata) = match &caller.unsigned_preset {
+        let (options, metadata) = match &caller.unsigned_preset {
             // A stranger's values go under the preset's.
-            Some(p) => (unsigned_upload_params(p, &request)?, merge_under(preset_metadata, request_metadata)),
-            None => (signed_upload_params(preset, request)?, merge_under(request_metadata, preset_metadata)),
+            Some(p) => (unsigned_upload_options(p, &request)?, merge_under(preset_metadata, request_metadata)),
+            None => (signed_upload_options(preset, request)?, merge_under(request_metadata, preset_metadata)),
         };
-        refuse_unhonoured(&params)?;
-        Ok(UploadRequest { params, metadata })
+        let mut options = options;
+        options.metadata = None;
+        Ok(UploadRequest { options, metadata })
     }
 
     pub async fn upload(
@@ -121,22 +126,24 @@ impl App {
         file: Option<FileSource>,
     ) -> AppResult<Uploaded> {
         let signed = caller.api_key.is_some() || caller.person.is_some();
-        let UploadRequest { params, metadata: metadata_input } = request;
-        let eager = params.get("eager").map(parse_eager).transpose()?.unwrap_or_default();
-        let eager_async = params.bool("eager_async") == Some(true);
-        let file = self.resolve_file(file.ok_or(AppError::MissingParam("file"))?).await?;
-        let dt: DeliveryType = params.get("type").unwrap_or("upload").parse()?;
-        let access_mode: AccessMode = params.get("access_mode").map(str::parse).transpose()?.unwrap_or_default();
-        let custom_headers = match params.get("headers") {
-            Some(text) => parse_custom_headers(text).map_err(AppError::InvalidHeaders)?,
-            None => Vec::new(),
+        let UploadRequest { options: o, metadata: metadata_input } = request;
+        let notify = self.checked_target("notification_url", o.notification_url.as_deref())?;
+        let eager_notify = match self.checked_target("eager_notification_url", o.eager_notification_url.as_deref())? {
+            Some(u) => Some(u),
+            None => notify.clone(),
         };
+        let eager = o.eager.clone().unwrap_or_default();
+        let eager_async = o.eager_async == Some(true);
+        let file = self.resolve_file(file.ok_or(AppError::MissingParam("file"))?).await?;
+        let dt = o.delivery_type.unwrap_or(nimbus_core::DeliveryType::Upload);
+        let access_mode = o.access_mode.unwrap_or_default();
+        let custom_headers = o.headers.clone().unwrap_or_default();
 
         let Identified { rt, format, width, height, image_metadata } = self.identify(rt, &file).await?;
         let raw_ext = file.filename.as_deref().and_then(extension);
-        check_format_allowed(&params, format.as_deref().or(raw_ext))?;
-        let public_id = self.choose_public_id(&params, rt, file.filename.as_deref(), format.as_deref())?;
-        let overwrite = params.bool("overwrite").unwrap_or(signed);
+        check_format_allowed(o.allowed_formats.as_deref(), format.as_deref().or(raw_ext))?;
+        let public_id = self.choose_public_id(&o, rt, file.filename.as_deref(), format.as_deref())?;
+        let overwrite = o.overwrite.unwrap_or(signed);
         let key = AssetKey { resource_type: rt, delivery_type: dt, public_id: &public_id };
         // With overwrite on, the save itself keeps the old asset id, creation time and a rising
         // version; only overwrite off needs to look first (to skip storing a blob for nothing).
@@ -153,38 +160,34 @@ impl App {
         }
 
         // Metadata is decided before anything is stored: a refused write leaves no blob.
-        let clear_invalid = params.bool("clear_invalid") == Some(true);
+        let clear_invalid = o.clear_invalid == Some(true);
         let (mut metadata, mut guard) =
             self.upload_metadata(caller.env.id, key, overwrite, &metadata_input, clear_invalid).await?;
 
         let now = self.now();
         let version_id = self.ids.hex32();
         let blob_key = format!("originals/{}/{}", &version_id[..2], version_id);
-        let asset_folder = params
-            .get("asset_folder")
-            .or(params.get("folder"))
+        let asset_folder = o
+            .asset_folder
+            .as_deref()
+            .or(o.folder.as_deref())
             .map(|f| f.trim_matches('/').to_owned())
             .unwrap_or_else(|| public_id.folder().to_owned());
         // `use_filename_as_display_name` (sent by `cld sync` and `upload_dir`): the file's name
         // without its extension, as the original filename is reported.
-        let from_filename = match params.bool("use_filename_as_display_name") {
-            Some(true) => params
-                .get("filename_override")
-                .map(str::to_owned)
+        let from_filename = match o.use_filename_as_display_name {
+            Some(true) => o
+                .filename_override
+                .clone()
                 .or_else(|| file.filename.as_deref().map(|f| strip_extension(basename(f)).to_owned())),
             _ => None,
         };
-        let display_name = params
-            .get("display_name")
-            .map(str::to_owned)
-            .or(from_filename)
-            .unwrap_or_else(|| public_id.name().to_owned());
-        let original_filename = if params.bool("discard_original_filename") == Some(true) {
+        let display_name = o.display_name.clone().or(from_filename).unwrap_or_else(|| public_id.name().to_owned());
+        let original_filename = if o.discard_original_filename == Some(true) {
             None
         } else {
-            params
-                .get("filename_override")
-                .map(str::to_owned)
+            o.filename_override
+                .clone()
                 .or_else(|| file.filename.as_deref().map(|f| strip_extension(basename(f)).to_owned()))
         };
         let asset = Asset {
@@ -205,8 +208,8 @@ impl App {
             original_filename,
             display_name,
             asset_folder,
-            tags: params.get("tags").map(parse_tags).unwrap_or_default(),
-            context: params.get("context").map(parse_pipe_pairs).unwrap_or_default(),
+            tags: o.tags.clone().unwrap_or_default(),
+            context: o.context.clone().unwrap_or_default(),
             metadata: std::mem::take(&mut metadata.values),
             image_metadata,
             created_at: now,
@@ -214,11 +217,10 @@ impl App {
         };
 
         // What the save causes, enqueued in its transaction: eager derivatives for later.
-        let mut w = WriteCtx::new(&caller.caller(), now).notify(self.notification_url(&params)?);
+        let mut w = WriteCtx::new(&caller.caller(), now).notify(notify);
         let mut pending_eager = Vec::new();
         if eager_async && !eager.is_empty() {
-            let notify = self.eager_notification_url(&params)?;
-            let (job, pending) = self.eager_later(&w.caller, &asset, &eager, notify).await?;
+            let (job, pending) = self.eager_later(&w.caller, &asset, &eager, eager_notify).await?;
             w.jobs.push(job);
             pending_eager = pending;
         }
@@ -367,7 +369,7 @@ impl App {
 
     fn choose_public_id(
         &self,
-        params: &Params,
+        o: &UploadOptions,
         rt: ResourceType,
         filename: Option<&str>,
         format: Option<&str>,
@@ -376,7 +378,7 @@ impl App {
             ResourceType::Raw => filename.and_then(extension),
             _ => None,
         };
-        let name = match params.get("public_id") {
+        let name = match o.public_id.as_deref() {
             Some(id) => {
                 let id = match (rt, format) {
                     // An image id given with its own extension keeps only the name.
@@ -388,13 +390,13 @@ impl App {
                 id.to_owned()
             }
             None => {
-                let stem = if params.bool("use_filename") == Some(true) {
+                let stem = if o.use_filename == Some(true) {
                     filename.map(|f| sanitize(strip_extension(basename(f)))).filter(|s| !s.is_empty())
                 } else {
                     None
                 };
                 let mut id = match stem {
-                    Some(stem) if params.bool("unique_filename") != Some(false) => {
+                    Some(stem) if o.unique_filename != Some(false) => {
                         format!("{stem}_{}", self.ids.token(6))
                     }
                     Some(stem) => stem,
@@ -408,17 +410,17 @@ impl App {
             }
         };
         let mut full = String::new();
-        if let Some(folder) = params.get("folder").map(|f| f.trim_matches('/')).filter(|f| !f.is_empty()) {
+        if let Some(folder) = o.folder.as_deref().map(|f| f.trim_matches('/')).filter(|f| !f.is_empty()) {
             full.push_str(folder);
             full.push('/');
         }
-        if params.bool("use_asset_folder_as_public_id_prefix") == Some(true) {
-            if let Some(folder) = params.get("asset_folder").map(|f| f.trim_matches('/')).filter(|f| !f.is_empty()) {
+        if o.use_asset_folder_as_public_id_prefix == Some(true) {
+            if let Some(folder) = o.asset_folder.as_deref().map(|f| f.trim_matches('/')).filter(|f| !f.is_empty()) {
                 full.push_str(folder);
                 full.push('/');
             }
         }
-        if let Some(prefix) = params.get("public_id_prefix") {
+        if let Some(prefix) = o.public_id_prefix.as_deref().filter(|p| !p.is_empty()) {
             full.push_str(prefix);
         }
         full.push_str(&name);

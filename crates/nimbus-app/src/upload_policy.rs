@@ -7,12 +7,14 @@
 //! Docs: <https://cloudinary.com/documentation/image_upload_api_reference#unsigned_upload_parameters>
 //! and <https://cloudinary.com/documentation/upload_presets>.
 
-use nimbus_core::params::{encode_pipe_pairs, parse_bool, parse_pipe_pairs};
+use nimbus_core::Context;
+use nimbus_core::params::parse_bool;
 
 use crate::AppError;
 use crate::error::AppResult;
 use crate::params::Params;
 use crate::ports::Preset;
+use crate::upload_options::UploadOptions;
 
 /// How Nimbus treats a parameter an unsigned upload may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,22 +80,10 @@ pub const UNSIGNED_PARAM_NAMES: [&str; 18] = [
     "public_id_prefix",
 ];
 
-/// Preset settings that describe the preset rather than the upload.
-const PRESET_ONLY: [&str; 1] = ["disallow_public_id"];
-
-/// A signed upload's parameters: the request's, with a named preset's settings as defaults.
-pub fn signed_upload_params(preset: Option<&Preset>, mut request: Params) -> AppResult<Params> {
-    if let Some(preset) = preset {
-        check_public_id_allowed(preset, &request)?;
-        request.with_defaults(&preset.settings);
-    }
-    Ok(request)
-}
-
-/// An unsigned upload's parameters: only those of [`UNSIGNED_PARAMS`], under the preset's
-/// settings (the preset wins; `context` is merged with the preset's keys winning), and
-/// `overwrite` always off. Metadata is merged by the caller, the preset's values winning.
-pub fn unsigned_upload_params(preset: &Preset, request: &Params) -> AppResult<Params> {
+/// Refuses what an unsigned call may not send: any parameter off [`UNSIGNED_PARAMS`] (named
+/// in Cloudinary's message), and those on it Nimbus does not implement. Checked on the call's
+/// parameters as they arrived, before they are read.
+pub fn check_unsigned_params(request: &Params) -> AppResult<()> {
     for (name, _) in request.iter().filter(|(_, v)| !v.is_empty()) {
         match UNSIGNED_PARAMS.iter().find(|(n, _)| *n == name).map(|(_, u)| *u) {
             None => {
@@ -106,57 +96,74 @@ pub fn unsigned_upload_params(preset: &Preset, request: &Params) -> AppResult<Pa
             Some(_) => {}
         }
     }
-    check_public_id_allowed(preset, request)?;
-    let mut out = Params::new();
+    Ok(())
+}
+
+/// A preset's settings as upload options (`disallow_public_id` is the preset's own).
+pub fn preset_options(preset: &Preset) -> AppResult<UploadOptions> {
+    let mut p = Params::new();
     for (k, v) in &preset.settings {
-        if !PRESET_ONLY.contains(&k.as_str()) && k != "overwrite" {
-            out.push(k, v.clone());
-        }
+        p.push(k, v.clone());
     }
-    for (name, use_) in UNSIGNED_PARAMS {
-        let Some(value) = request.get(name) else { continue };
-        match use_ {
-            UnsignedUse::Honoured if out.get(name).is_none() => out.push(name, value),
-            UnsignedUse::Merged if name == "context" => {
-                let merged = merge_context(out.get("context"), value);
-                out.push("context", merged);
-            }
-            // Metadata: the caller merges the request's under the preset's.
-            UnsignedUse::Merged => out.push(name, value),
-            _ => {}
+    UploadOptions::from_params(&p)
+}
+
+/// A signed upload's options: the request's, with a named preset's settings as defaults.
+pub fn signed_upload_options(preset: Option<&Preset>, request: UploadOptions) -> AppResult<UploadOptions> {
+    match preset {
+        Some(preset) => {
+            check_public_id_allowed(preset, &request)?;
+            Ok(request.over(preset_options(preset)?))
         }
+        None => Ok(request),
     }
-    out.push("overwrite", "false");
+}
+
+/// An unsigned upload's options: the preset's settings, then what the call may set where the
+/// preset does not (the `Honoured` ones of [`UNSIGNED_PARAMS`]; `context` merged with the
+/// preset's keys winning), and `overwrite` always off. Only those fields of `request` are
+/// read, whatever else it holds ([`check_unsigned_params`] refused the rest by name).
+/// Metadata is merged by the caller, the preset's values winning.
+pub fn unsigned_upload_options(preset: &Preset, request: &UploadOptions) -> AppResult<UploadOptions> {
+    check_public_id_allowed(preset, request)?;
+    let mut out = preset_options(preset)?;
+    let r = request.clone();
+    out.public_id = out.public_id.or(r.public_id);
+    out.folder = out.folder.or(r.folder);
+    out.asset_folder = out.asset_folder.or(r.asset_folder);
+    out.tags = out.tags.or(r.tags);
+    out.filename_override = out.filename_override.or(r.filename_override);
+    out.public_id_prefix = out.public_id_prefix.or(r.public_id_prefix);
+    out.context = merge_context(out.context, r.context);
+    out.metadata = None;
+    out.overwrite = Some(false);
     Ok(out)
 }
 
-/// `k=v|...` pairs of the request under those of the preset: the preset's keys win.
-fn merge_context(preset: Option<&str>, request: &str) -> String {
-    let preset = preset.map(parse_pipe_pairs).unwrap_or_default();
-    let mut pairs = preset.clone();
-    for (k, v) in parse_pipe_pairs(request) {
-        if !preset.iter().any(|(pk, _)| *pk == k) {
+/// Pairs of the request under those of the preset: the preset's keys win.
+fn merge_context(preset: Option<Context>, request: Option<Context>) -> Option<Context> {
+    let Some(request) = request else { return preset };
+    let mut pairs = preset.unwrap_or_default();
+    for (k, v) in request {
+        if !pairs.iter().any(|(pk, _)| *pk == k) {
             pairs.push((k, v));
         }
     }
-    encode_pipe_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    Some(pairs)
 }
 
 /// `disallow_public_id` on the preset: the call may not name the public id.
-fn check_public_id_allowed(preset: &Preset, request: &Params) -> AppResult<()> {
+fn check_public_id_allowed(preset: &Preset, request: &UploadOptions) -> AppResult<()> {
     let disallowed = preset.settings.iter().any(|(k, v)| k == "disallow_public_id" && parse_bool(v) == Some(true));
-    if disallowed && request.get("public_id").is_some() {
+    if disallowed && request.public_id.is_some() {
         return Err(AppError::PublicIdDisallowed(preset.name.clone()));
     }
     Ok(())
 }
 
 /// The `allowed_formats` check, once the file's format is known.
-pub fn check_format_allowed(params: &Params, format: Option<&str>) -> AppResult<()> {
-    let allowed = params.list("allowed_formats");
-    if allowed.is_empty() {
-        return Ok(());
-    }
+pub fn check_format_allowed(allowed: Option<&[String]>, format: Option<&str>) -> AppResult<()> {
+    let Some(allowed) = allowed.filter(|a| !a.is_empty()) else { return Ok(()) };
     let format = format.unwrap_or("").to_ascii_lowercase();
     let same = |a: &str| a.eq_ignore_ascii_case(&format) || (is_jpeg(a) && is_jpeg(&format));
     if allowed.iter().any(|a| same(a)) {
@@ -189,6 +196,10 @@ mod tests {
         Params::from_pairs(pairs)
     }
 
+    fn options(pairs: &[(&str, &str)]) -> UploadOptions {
+        UploadOptions::from_params(&params(pairs)).unwrap()
+    }
+
     #[test]
     fn the_table_covers_cloudinarys_list() {
         for name in UNSIGNED_PARAM_NAMES {
@@ -198,20 +209,23 @@ mod tests {
 
     #[test]
     fn only_listed_parameters_pass() {
-        let p = preset(&[]);
         for name in ["overwrite", "type", "access_mode", "eager", "transformation", "allowed_formats", "invalidate"] {
-            let err = unsigned_upload_params(&p, &params(&[(name, "1")])).unwrap_err();
+            let err = check_unsigned_params(&params(&[(name, "1")])).unwrap_err();
             assert!(matches!(&err, AppError::UnsignedParamNotAllowed { name: n, .. } if n == name), "{name}: {err}");
         }
-        let err = unsigned_upload_params(&p, &params(&[("overwrite", "1")])).unwrap_err().to_string();
+        let err = check_unsigned_params(&params(&[("overwrite", "1")])).unwrap_err().to_string();
         assert!(err.starts_with("Overwrite parameter is not allowed when using unsigned upload. Only upload_preset,"));
-        assert!(matches!(
-            unsigned_upload_params(&p, &params(&[("regions", "{}")])),
-            Err(AppError::Unsupported(n)) if n == "regions"
-        ));
-        let ok = unsigned_upload_params(&p, &params(&[("timestamp", "1"), ("source", "uw"), ("public_id", "a")]));
-        let ok = ok.unwrap();
-        assert_eq!((ok.get("public_id"), ok.get("timestamp"), ok.get("source")), (Some("a"), None, None));
+        assert!(
+            matches!(check_unsigned_params(&params(&[("regions", "{}")])), Err(AppError::Unsupported(n)) if n == "regions")
+        );
+        assert!(check_unsigned_params(&params(&[("timestamp", "1"), ("source", "uw"), ("public_id", "a")])).is_ok());
+        // Whatever a typed request holds, only the listed fields are taken.
+        let out = unsigned_upload_options(
+            &preset(&[]),
+            &options(&[("public_id", "a"), ("type", "private"), ("overwrite", "true")]),
+        )
+        .unwrap();
+        assert_eq!((out.public_id.as_deref(), out.delivery_type, out.overwrite), (Some("a"), None, Some(false)));
     }
 
     #[test]
@@ -223,44 +237,47 @@ mod tests {
             ("overwrite", "true"),
             ("context", "alt=preset|owner=site"),
         ]);
-        let out = unsigned_upload_params(
+        let out = unsigned_upload_options(
             &p,
-            &params(&[("folder", "site"), ("tags", "mine"), ("context", "alt=mine|caption=hi"), ("public_id", "x")]),
+            &options(&[("folder", "site"), ("tags", "mine"), ("context", "alt=mine|caption=hi"), ("public_id", "x")]),
         )
         .unwrap();
-        assert_eq!(out.get("folder"), Some("site/uploads"));
-        assert_eq!(out.get("tags"), Some("from-preset"));
-        assert_eq!(out.get("type"), Some("private"));
-        assert_eq!(out.get("overwrite"), Some("false"));
-        assert_eq!(out.get("public_id"), Some("x"));
-        assert_eq!(out.get("context"), Some("alt=preset|owner=site|caption=hi"));
+        assert_eq!(out.folder.as_deref(), Some("site/uploads"));
+        assert_eq!(out.tags, Some(vec!["from-preset".to_owned()]));
+        assert_eq!(out.delivery_type, Some(nimbus_core::DeliveryType::Private));
+        assert_eq!(out.overwrite, Some(false));
+        assert_eq!(out.public_id.as_deref(), Some("x"));
+        let context: Vec<(&str, &str)> = out.context.iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(context, [("alt", "preset"), ("owner", "site"), ("caption", "hi")]);
         // Without a preset value, the request's is taken.
-        let out = unsigned_upload_params(&preset(&[]), &params(&[("folder", "f"), ("tags", "t")])).unwrap();
-        assert_eq!((out.get("folder"), out.get("tags"), out.get("overwrite")), (Some("f"), Some("t"), Some("false")));
+        let out = unsigned_upload_options(&preset(&[]), &options(&[("folder", "f"), ("tags", "t")])).unwrap();
+        assert_eq!(
+            (out.folder.as_deref(), out.tags.as_ref().map(Vec::len), out.overwrite),
+            (Some("f"), Some(1), Some(false))
+        );
     }
 
     #[test]
     fn disallow_public_id() {
         let p = preset(&[("disallow_public_id", "true")]);
         assert!(matches!(
-            unsigned_upload_params(&p, &params(&[("public_id", "logo")])),
+            unsigned_upload_options(&p, &options(&[("public_id", "logo")])),
             Err(AppError::PublicIdDisallowed(_))
         ));
-        let out = unsigned_upload_params(&p, &params(&[("tags", "a")])).unwrap();
-        assert_eq!(out.get("disallow_public_id"), None);
+        assert!(unsigned_upload_options(&p, &options(&[("tags", "a")])).is_ok());
         // Signed calls naming the preset are bound by it too.
-        assert!(signed_upload_params(Some(&p), params(&[("public_id", "logo")])).is_err());
-        let out = signed_upload_params(Some(&preset(&[("tags", "p")])), params(&[("public_id", "logo")])).unwrap();
-        assert_eq!((out.get("public_id"), out.get("tags")), (Some("logo"), Some("p")));
+        assert!(signed_upload_options(Some(&p), options(&[("public_id", "logo")])).is_err());
+        let out = signed_upload_options(Some(&preset(&[("tags", "p")])), options(&[("public_id", "logo")])).unwrap();
+        assert_eq!((out.public_id.as_deref(), out.tags), (Some("logo"), Some(vec!["p".to_owned()])));
     }
 
     #[test]
     fn formats() {
-        let p = params(&[("allowed_formats", "jpg,png")]);
-        assert!(check_format_allowed(&p, Some("jpeg")).is_ok());
-        assert!(check_format_allowed(&p, Some("PNG")).is_ok());
-        assert!(matches!(check_format_allowed(&p, Some("svg")), Err(AppError::FormatNotAllowed { .. })));
-        assert!(matches!(check_format_allowed(&p, None), Err(AppError::FormatNotAllowed { .. })));
-        assert!(check_format_allowed(&Params::new(), Some("svg")).is_ok());
+        let allowed = ["jpg".to_owned(), "png".to_owned()];
+        assert!(check_format_allowed(Some(&allowed), Some("jpeg")).is_ok());
+        assert!(check_format_allowed(Some(&allowed), Some("PNG")).is_ok());
+        assert!(matches!(check_format_allowed(Some(&allowed), Some("svg")), Err(AppError::FormatNotAllowed { .. })));
+        assert!(matches!(check_format_allowed(Some(&allowed), None), Err(AppError::FormatNotAllowed { .. })));
+        assert!(check_format_allowed(None, Some("svg")).is_ok());
     }
 }

@@ -20,7 +20,6 @@ use crate::derive::Eager;
 use crate::error::AppResult;
 use crate::events::{Event, StoredEvent};
 use crate::jobs::{BLOB_DELETE, Job, JobError, NewJob, WEBHOOK};
-use crate::params::Params;
 use crate::ports::Trigger;
 use crate::{App, AppError};
 
@@ -102,21 +101,8 @@ fn url_key(url: &str) -> String {
 }
 
 impl App {
-    /// The request's `notification_url`, checked: an http(s) URL whose literal address, if
-    /// any, is allowed.
-    pub fn notification_url(&self, params: &Params) -> AppResult<Option<String>> {
-        self.checked_target("notification_url", params.get("notification_url"))
-    }
-
-    /// Where eager derivatives are announced: `eager_notification_url`, else
-    /// `notification_url`.
-    pub fn eager_notification_url(&self, params: &Params) -> AppResult<Option<String>> {
-        match self.checked_target("eager_notification_url", params.get("eager_notification_url"))? {
-            Some(u) => Ok(Some(u)),
-            None => self.notification_url(params),
-        }
-    }
-
+    /// A notification target, checked: an http(s) URL whose literal address, if any, is
+    /// allowed; `name` is the parameter that gave it.
     pub(crate) fn checked_target(&self, name: &'static str, url: Option<&str>) -> AppResult<Option<String>> {
         let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else { return Ok(None) };
         let bad = || AppError::InvalidParam { name, value: url.to_owned() };

@@ -17,12 +17,12 @@ pub async fn get(app: &App, call: &AdminCall, name: &str) -> ApiResult<Value> {
 }
 
 pub async fn create(app: &App, call: &AdminCall) -> ApiResult<Value> {
-    let name = app.create_preset(&call.caller(), &call.params).await?;
+    let name = app.create_preset(&call.caller(), &wire::commands::preset_draft(&call.params)).await?;
     Ok(json!({ "message": "created", "name": name }))
 }
 
 pub async fn update(app: &App, call: &AdminCall, name: &str) -> ApiResult<Value> {
-    app.update_preset(&call.caller(), name, &call.params).await?;
+    app.update_preset(&call.caller(), name, &wire::commands::preset_draft(&call.params)).await?;
     Ok(json!({ "message": "updated" }))
 }
 

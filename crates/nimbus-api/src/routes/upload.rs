@@ -56,14 +56,15 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
     }
     let basic = basic_auth(req.headers());
     let (params, mut file) = upload_params(app, req).await?;
-    let caller = app.authenticate_upload(cloud, action, basic, &params).await?;
+    let caller = app.authenticate_upload(cloud, action, wire::upload::credentials(action, basic, &params)).await?;
     let env = caller.env.id;
     let who = caller.caller();
     let secret = caller.api_key.as_ref().map(|k| k.secret.as_str());
     let v: Value = match action {
         "upload" => {
             // Bounded before any chunk is kept: a refused call stores nothing.
-            let request = app.upload_request(&caller, params).await?;
+            let (options, preset) = wire::upload::upload_request(&caller, &params)?;
+            let request = app.upload_request(&caller, options, preset.as_deref()).await?;
             if let Some(info) = &chunk {
                 let Some(FileSource::Staged(part)) = file else {
                     return Err(nimbus_app::AppError::MissingParam("file").into());
@@ -76,14 +77,14 @@ pub async fn handle(state: &AppState, cloud: &str, rt: &str, action: &str, req: 
                         // asset as a one-request upload would (use_filename, raw extensions).
                         let mut v =
                             serde_json::json!({ "done": false, "bytes": info.end + 1, "upload_id": info.upload_id });
-                        if let Some(id) = request.params.get("public_id") {
+                        if let Some(id) = request.options.public_id.as_deref() {
                             v["public_id"] = serde_json::json!(id);
                         }
                         return Ok(json(v));
                     }
                 }
             }
-            let with_image_metadata = wire::wants_image_metadata(&request.params);
+            let with_image_metadata = request.options.image_metadata == Some(true);
             let up = app.upload(&caller, rt, request, file).await?;
             let mut v = wire::upload_response(app, cloud, &up, caller.api_key.as_ref().map(|k| k.key.as_str()), secret);
             if with_image_metadata && up.asset.resource_type == ResourceType::Image {

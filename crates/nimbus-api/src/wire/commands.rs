@@ -13,6 +13,7 @@ use nimbus_app::derive::parse_eager;
 use nimbus_app::honoured::refuse_unhonoured;
 use nimbus_app::metadata::values::parse_input;
 use nimbus_app::params::Params;
+use nimbus_app::presets::PresetDraft;
 use nimbus_core::DeliveryType;
 use nimbus_core::params::{parse_pipe_pairs, parse_tags};
 
@@ -137,4 +138,20 @@ pub fn tag_query(p: &Params) -> Result<TagQuery, AppError> {
         limit: max_results(p)?,
         cursor: p.get("next_cursor").map(str::to_owned),
     })
+}
+
+/// Parameters of a preset call that describe the preset itself or the request, not uploads.
+const NOT_SETTINGS: [&str; 6] = ["name", "unsigned", "live", "api_key", "timestamp", "signature"];
+
+/// An `upload_presets` create or update: its name, whether unsigned, and the upload settings.
+pub fn preset_draft(p: &Params) -> PresetDraft {
+    PresetDraft {
+        name: p.get("name").map(str::to_owned),
+        unsigned: p.bool("unsigned"),
+        settings: p
+            .iter()
+            .filter(|(k, v)| !NOT_SETTINGS.contains(k) && !v.is_empty())
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    }
 }

@@ -5,8 +5,8 @@ use nimbus_core::accounts::Permission;
 use super::SignedIn;
 use crate::App;
 use crate::error::AppResult;
-use crate::params::Params;
 use crate::ports::{NamedTransformation, Preset};
+use crate::presets::PresetDraft;
 use crate::transformations::TransformationKinds;
 
 /// Most named transformations the console lists.
@@ -18,11 +18,10 @@ impl App {
         self.list_presets(caller.env).await
     }
 
-    /// Creates a preset from the same parameters the Admin API takes (`name`, `unsigned`
-    /// and upload settings); answers its name.
-    pub async fn create_preset_as(&self, who: &SignedIn, cloud: &str, params: &Params) -> AppResult<String> {
+    /// Creates a preset; answers its name.
+    pub async fn create_preset_as(&self, who: &SignedIn, cloud: &str, draft: &PresetDraft) -> AppResult<String> {
         let caller = self.authorize(who, cloud, Permission::ManagePresets)?;
-        self.create_preset(&caller, params).await
+        self.create_preset(&caller, draft).await
     }
 
     pub async fn delete_preset_as(&self, who: &SignedIn, cloud: &str, name: &str) -> AppResult<()> {

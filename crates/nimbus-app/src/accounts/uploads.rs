@@ -9,9 +9,9 @@ use nimbus_core::accounts::Permission;
 use super::SignedIn;
 use crate::error::AppResult;
 use crate::events::Actor;
-use crate::params::Params;
 use crate::staging::StagedFile;
 use crate::upload::{FileSource, Uploaded};
+use crate::upload_options::UploadOptions;
 use crate::{App, AppError};
 
 /// What a person chooses for the files they upload.
@@ -40,20 +40,16 @@ impl App {
         };
         let env = self.environment(cloud).await?;
         let uploader = crate::auth::UploadCaller { env, api_key: None, unsigned_preset: None, person: Some(person) };
-        let mut params = Params::default();
-        params.push("use_filename", "true");
-        params.push("unique_filename", "true");
-        params.push("use_filename_as_display_name", "true");
-        if !opts.folder.is_empty() {
-            params.push("asset_folder", &opts.folder);
-        }
-        if !opts.tags.is_empty() {
-            params.push("tags", opts.tags.join(","));
-        }
-        if let Some(p) = opts.preset.as_deref().filter(|p| !p.is_empty()) {
-            params.push("upload_preset", p);
-        }
-        let request = self.upload_request(&uploader, params).await?;
+        let options = UploadOptions {
+            use_filename: Some(true),
+            unique_filename: Some(true),
+            use_filename_as_display_name: Some(true),
+            asset_folder: Some(opts.folder.clone()).filter(|f| !f.is_empty()),
+            tags: Some(opts.tags.clone()).filter(|t| !t.is_empty()),
+            ..UploadOptions::default()
+        };
+        let preset = opts.preset.as_deref().filter(|p| !p.is_empty());
+        let request = self.upload_request(&uploader, options, preset).await?;
         self.upload(&uploader, ResourceType::Auto, request, Some(FileSource::Staged(file))).await
     }
 }

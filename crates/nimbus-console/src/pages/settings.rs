@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use nimbus_app::accounts::SignedIn;
-use nimbus_app::params::Params;
+use nimbus_app::presets::PresetDraft;
 use nimbus_app::{App, AppError};
 use serde::Deserialize;
 
@@ -143,14 +143,12 @@ pub struct PresetForm {
 }
 
 impl PresetForm {
-    /// The Admin API's parameters for this form; a line of `other` without `=` is named.
-    fn params(&self) -> Result<Params, String> {
-        let mut p = Params::new();
-        p.push("name", self.name.trim());
-        p.push("unsigned", if self.unsigned.is_some() { "true" } else { "false" });
+    /// The preset this form describes; a line of `other` without `=` is named.
+    fn draft(&self) -> Result<PresetDraft, String> {
+        let mut settings: Vec<(String, String)> = Vec::new();
         for (k, v) in [("folder", &self.folder), ("tags", &self.tags), ("allowed_formats", &self.allowed_formats)] {
             if !v.trim().is_empty() {
-                p.push(k, v.trim());
+                settings.push((k.to_owned(), v.trim().to_owned()));
             }
         }
         for (i, line) in self.other.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
@@ -158,12 +156,16 @@ impl PresetForm {
                 return Err(format!("Other settings, line {}: expected name=value", i + 1));
             };
             let k = k.trim();
-            if matches!(k, "name" | "unsigned" | "folder" | "tags" | "allowed_formats") || p.get(k).is_some() {
+            if matches!(k, "name" | "unsigned") || settings.iter().any(|(sk, _)| sk == k) {
                 return Err(format!("Other settings, line {}: {k} is given twice", i + 1));
             }
-            p.push(k, v.trim());
+            settings.push((k.to_owned(), v.trim().to_owned()));
         }
-        Ok(p)
+        Ok(PresetDraft {
+            name: Some(self.name.trim().to_owned()).filter(|n| !n.is_empty()),
+            unsigned: Some(self.unsigned.is_some()),
+            settings,
+        })
     }
 }
 
@@ -175,11 +177,11 @@ pub async fn create_preset(
     Form(f): Form<PresetForm>,
 ) -> Result<Response, PageError> {
     csrf::check(&who.session.csrf, &f.csrf)?;
-    let params = match f.params() {
+    let draft = match f.draft() {
         Ok(p) => p,
         Err(e) => return render(&app, &who, &cloud, Some((Section::Preset, &e)), StatusCode::BAD_REQUEST).await,
     };
-    match app.create_preset_as(&who, &cloud, &params).await {
+    match app.create_preset_as(&who, &cloud, &draft).await {
         Ok(_) => Ok(back(&cloud)),
         Err(
             e @ (AppError::InvalidParam { .. }
