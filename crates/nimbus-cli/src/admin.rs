@@ -159,7 +159,8 @@ pub async fn admin(s: Settings, cmd: AdminCommand) -> Result<(), Box<dyn Error>>
         },
     };
     let env = app.environment(&cloud).await?;
-    let report = app.apply_metadata_schema(&nimbus_app::events::Caller::system(env.id), &doc, dry_run).await?;
+    let file = nimbus_api::wire::metadata::schema_file(&doc)?;
+    let report = app.apply_metadata_schema(&nimbus_app::events::Caller::system(env.id), &file, dry_run).await?;
     let verb = if dry_run { "would be " } else { "" };
     for (what, items) in [("created", &report.created), ("updated", &report.updated), ("unchanged", &report.unchanged)]
     {

@@ -2,7 +2,7 @@
 //! Docs: <https://cloudinary.com/documentation/admin_api#metadata_fields>,
 //! <https://cloudinary.com/documentation/conditional_metadata_rules_api>.
 
-use nimbus_app::metadata::rules::{RuleDraft, RulePreview, RuleProposal, RuleSaved};
+use nimbus_app::metadata::rules::{RulePreview, RuleProposal, RuleSaved};
 use nimbus_app::ports::RuleRecord;
 use nimbus_app::{App, AppError};
 use nimbus_core::metadata::doc::field_json;
@@ -72,13 +72,15 @@ pub async fn handle(app: &App, call: &AdminCall, endpoint: Endpoint) -> ApiResul
             let rules = app.list_metadata_rules(env).await?;
             json!({ "metadata_rules": rules.iter().map(rule_json).collect::<Vec<_>>() })
         }
-        E::CreateMetadataRule => saved_json(&app.create_metadata_rule(&call.caller(), &rule_draft(body)?).await?),
+        E::CreateMetadataRule => {
+            saved_json(&app.create_metadata_rule(&call.caller(), &wire::metadata::rule_draft(body)?).await?)
+        }
         E::MetadataRule { id } => {
             let rules = app.list_metadata_rules(env).await?;
             rule_json(rules.iter().find(|r| r.external_id == id).ok_or(AppError::MetadataRuleNotFound(id))?)
         }
         E::UpdateMetadataRule { id } => {
-            saved_json(&app.update_metadata_rule(&call.caller(), &id, &rule_draft(body)?).await?)
+            saved_json(&app.update_metadata_rule(&call.caller(), &id, &wire::metadata::rule_draft(body)?).await?)
         }
         E::DeleteMetadataRule { id } => {
             app.delete_metadata_rule(&call.caller(), &id).await?;
@@ -90,61 +92,14 @@ pub async fn handle(app: &App, call: &AdminCall, endpoint: Endpoint) -> ApiResul
         }
         E::PreviewMetadataRule => {
             let proposal = match body.get("delete").and_then(Value::as_bool) {
-                Some(true) => {
-                    RuleProposal::Delete(rule_draft(body)?.external_id.ok_or(AppError::MissingParam("external_id"))?)
-                }
-                _ => RuleProposal::Put(rule_draft(body)?),
+                Some(true) => RuleProposal::Delete(
+                    wire::metadata::rule_draft(body)?.external_id.ok_or(AppError::MissingParam("external_id"))?,
+                ),
+                _ => RuleProposal::Put(wire::metadata::rule_draft(body)?),
             };
             preview_json(&app.preview_metadata_rule(env, &proposal).await?)
         }
         other => return Err(ApiError::UnknownEndpoint(format!("{other:?}"))),
-    })
-}
-
-fn bad(msg: String) -> ApiError {
-    AppError::MetadataSchema(msg).into()
-}
-
-fn rule_text(body: &Map<String, Value>, key: &str) -> ApiResult<Option<String>> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(bad(format!("'{key}' must be a string, got {other}"))),
-    }
-}
-
-/// A JSON object given in full, or as JSON text (form-encoded clients); `{}` counts as absent.
-fn rule_object(body: &Map<String, Value>, key: &str) -> ApiResult<Option<Value>> {
-    let v = match body.get(key) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(s)) => {
-            serde_json::from_str::<Value>(s).map_err(|_| bad(format!("'{key}' must be a JSON object")))?
-        }
-        Some(v) => v.clone(),
-    };
-    match &v {
-        Value::Object(o) if o.is_empty() => Ok(None),
-        Value::Object(_) => Ok(Some(v)),
-        other => Err(bad(format!("'{key}' must be a JSON object, got {other}"))),
-    }
-}
-
-/// A rule from a request body of the rules API.
-fn rule_draft(body: &Value) -> ApiResult<RuleDraft> {
-    let Value::Object(body) = body else { return Err(bad("A metadata rule must be a JSON object".into())) };
-    let active = match rule_text(body, "state")?.as_deref() {
-        None => None,
-        Some("active") => Some(true),
-        Some("inactive") => Some(false),
-        Some(other) => return Err(bad(format!("Invalid rule state '{other}'; expected active or inactive"))),
-    };
-    Ok(RuleDraft {
-        external_id: rule_text(body, "external_id")?,
-        field: rule_text(body, "metadata_field_id")?,
-        name: rule_text(body, "name")?,
-        condition: rule_object(body, "condition")?,
-        result: rule_object(body, "result")?,
-        active,
     })
 }
 

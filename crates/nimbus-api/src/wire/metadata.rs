@@ -3,8 +3,10 @@
 //! evaluation (`metadata_rules/evaluate`, a Nimbus extension).
 //! Docs: <https://cloudinary.com/documentation/admin_api#metadata_fields>.
 
+use nimbus_app::metadata::apply::SchemaFile;
 use nimbus_app::metadata::fields::{DatasourceUpsert, FieldOrder, ValueOrder};
 use nimbus_app::metadata::rules::Evaluation;
+use nimbus_app::metadata::rules::RuleDraft;
 use nimbus_app::metadata::values::{MetadataInput, RawInput, parse_input};
 use nimbus_app::{App, AppError};
 use nimbus_core::metadata::DatasourceEntry;
@@ -143,4 +145,77 @@ pub fn value_order(order_by: &str) -> Result<ValueOrder, AppError> {
         "external_id" => Ok(ValueOrder::ExternalId),
         other => Err(AppError::InvalidParam { name: "order_by", value: other.to_owned() }),
     }
+}
+
+fn rule_text(body: &Map<String, Value>, key: &str) -> Result<Option<String>, AppError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(schema_error(format!("'{key}' must be a string, got {other}"))),
+    }
+}
+
+/// A JSON object given in full, or as JSON text (form-encoded clients); `{}` counts as absent.
+fn rule_object(body: &Map<String, Value>, key: &str) -> Result<Option<Value>, AppError> {
+    let v = match body.get(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => {
+            serde_json::from_str::<Value>(s).map_err(|_| schema_error(format!("'{key}' must be a JSON object")))?
+        }
+        Some(v) => v.clone(),
+    };
+    match &v {
+        Value::Object(o) if o.is_empty() => Ok(None),
+        Value::Object(_) => Ok(Some(v)),
+        other => Err(schema_error(format!("'{key}' must be a JSON object, got {other}"))),
+    }
+}
+
+/// A rule from a request body of the rules API (or an entry of a schema file).
+pub fn rule_draft(body: &Value) -> Result<RuleDraft, AppError> {
+    let Value::Object(body) = body else { return Err(schema_error("A metadata rule must be a JSON object".into())) };
+    let active = match rule_text(body, "state")?.as_deref() {
+        None => None,
+        Some("active") => Some(true),
+        Some("inactive") => Some(false),
+        Some(other) => return Err(schema_error(format!("Invalid rule state '{other}'; expected active or inactive"))),
+    };
+    Ok(RuleDraft {
+        external_id: rule_text(body, "external_id")?,
+        field: rule_text(body, "metadata_field_id")?,
+        name: rule_text(body, "name")?,
+        condition: rule_object(body, "condition")?,
+        result: rule_object(body, "result")?,
+        active,
+    })
+}
+
+/// A schema file (`{"metadata_fields": [...], "metadata_rules": [...]}`, in the Metadata and
+/// rules APIs' own shapes). Every field and rule names its external id: it is how applying the
+/// file again finds it.
+pub fn schema_file(doc: &Value) -> Result<SchemaFile, AppError> {
+    let list = |key: &str| -> Result<Vec<Value>, AppError> {
+        match doc.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(a)) => Ok(a.clone()),
+            Some(_) => Err(schema_error(format!("'{key}' must be an array"))),
+        }
+    };
+    let required_id = |item: &Value, what: &str| -> Result<String, AppError> {
+        item.get("external_id").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| {
+            schema_error(format!("Every {what} in a schema file needs an external_id (it is how re-applying finds it)"))
+        })
+    };
+    let mut file = SchemaFile::default();
+    for item in list("metadata_fields")? {
+        let id = required_id(&item, "metadata field")?;
+        let doc =
+            parse_field(&item, &mut String::new).map_err(|e| schema_error(format!("Metadata field {id}: {e}")))?;
+        file.fields.push(doc);
+    }
+    for item in list("metadata_rules")? {
+        let id = required_id(&item, "metadata rule")?;
+        file.rules.push(rule_draft(&item).map_err(|e| schema_error(format!("Metadata rule {id}: {e}")))?);
+    }
+    Ok(file)
 }

@@ -1,20 +1,26 @@
-//! Configuration as code: a schema file (`{"metadata_fields": [...], "metadata_rules": [...]}`
-//! in the Metadata API's own shapes) applied idempotently by external id, in one schema
-//! change. Fields and rules in the file are created or brought up to date; a field's
+//! Configuration as code: a schema file (fields and rules, read from the Metadata API's own
+//! shapes by the API crate) applied idempotently by external id, in one schema change. Fields and rules in the file are created or brought up to date; a field's
 //! datasource becomes exactly the file's (values left out are deactivated, never removed);
 //! fields and rules that are not in the file are left alone.
 
 use serde_json::Value as Json;
 
-use nimbus_core::metadata::doc::{field_json, parse_field};
+use nimbus_core::metadata::doc::{FieldDoc, field_json, parse_field};
 
 use super::LoadedSchema;
 use super::fields::record;
-use super::rules::check;
+use super::rules::{RuleDraft, check};
 use crate::error::AppResult;
 use crate::events::Caller;
 use crate::ports::{MetadataChange, MetadataSnapshot, RuleRecord};
 use crate::{App, AppError};
+
+/// A schema file: the fields and rules it declares, each with its external id.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaFile {
+    pub fields: Vec<FieldDoc>,
+    pub rules: Vec<RuleDraft>,
+}
 
 /// What applying a schema file did (or, in a dry run, would do), one line per object.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,42 +36,19 @@ fn bad(msg: impl Into<String>) -> AppError {
     AppError::MetadataSchema(msg.into())
 }
 
-fn list<'a>(doc: &'a Json, key: &str) -> AppResult<&'a [Json]> {
-    match doc.get(key) {
-        None | Some(Json::Null) => Ok(&[]),
-        Some(Json::Array(a)) => Ok(a),
-        Some(_) => Err(bad(format!("'{key}' must be an array"))),
-    }
-}
-
-fn required_id(item: &Json, what: &str) -> AppResult<String> {
-    item.get("external_id").and_then(Json::as_str).map(str::to_owned).ok_or_else(|| {
-        bad(format!("Every {what} in a schema file needs an external_id (it is how re-applying finds it)"))
-    })
-}
-
 /// The file's datasource is authoritative: values it leaves out are deactivated.
-fn datasource_as_declared(desired: &mut Json, current: &Json) {
-    let (Some(want), Some(have)) = (
-        desired.get("datasource").and_then(|d| d.get("values")).and_then(Json::as_array).cloned(),
-        current.get("datasource").and_then(|d| d.get("values")).and_then(Json::as_array),
-    ) else {
-        return;
-    };
-    let mut values = want.clone();
-    for old in have {
-        let id = old.get("external_id");
-        if !want.iter().any(|w| w.get("external_id") == id) {
+fn datasource_as_declared(desired: &mut FieldDoc, current: &FieldDoc) {
+    for old in &current.field.datasource {
+        if !desired.field.datasource.iter().any(|d| d.external_id == old.external_id) {
             let mut gone = old.clone();
-            gone["state"] = Json::String("inactive".into());
-            values.push(gone);
+            gone.active = false;
+            desired.field.datasource.push(gone);
         }
     }
-    desired["datasource"]["values"] = Json::Array(values);
 }
 
 /// Plans the changes that bring `loaded` to the file's state.
-fn plan(loaded: &LoadedSchema, doc: &Json, now: i64) -> AppResult<(Vec<MetadataChange>, ApplyReport)> {
+fn plan(loaded: &LoadedSchema, file: &SchemaFile, now: i64) -> AppResult<(Vec<MetadataChange>, ApplyReport)> {
     let mut snap = MetadataSnapshot {
         version: loaded.version,
         fields: loaded.docs.iter().map(|(r, _)| r.clone()).collect(),
@@ -74,14 +57,17 @@ fn plan(loaded: &LoadedSchema, doc: &Json, now: i64) -> AppResult<(Vec<MetadataC
     };
     let mut changes = Vec::new();
     let mut report = ApplyReport::default();
-    for item in list(doc, "metadata_fields")? {
-        let id = required_id(item, "metadata field")?;
-        let mut desired = item.clone();
+    for desired in &file.fields {
+        let id = desired.field.external_id.clone();
+        let mut desired = desired.clone();
         let current = snap.fields.iter().position(|f| f.external_id == id);
         if let Some(i) = current {
-            datasource_as_declared(&mut desired, &snap.fields[i].doc);
+            let old = parse_field(&snap.fields[i].doc, &mut String::new).map_err(bad)?;
+            datasource_as_declared(&mut desired, &old);
         }
-        let parsed = parse_field(&desired, &mut String::new).map_err(|e| bad(format!("Metadata field {id}: {e}")))?;
+        // Checked as a whole, as the Metadata API checks a field.
+        let parsed = parse_field(&field_json(&desired), &mut String::new)
+            .map_err(|e| bad(format!("Metadata field {id}: {e}")))?;
         if snap
             .fields
             .iter()
@@ -119,31 +105,24 @@ fn plan(loaded: &LoadedSchema, doc: &Json, now: i64) -> AppResult<(Vec<MetadataC
         }
     }
     let mut next_seq = snap.rules.iter().map(|r| r.seq).max().unwrap_or(0) + 1;
-    for item in list(doc, "metadata_rules")? {
-        let id = required_id(item, "metadata rule")?;
-        let text = |k: &str| item.get(k).and_then(Json::as_str).map(str::to_owned);
-        let field = text("metadata_field_id")
-            .ok_or_else(|| bad(format!("Metadata rule {id}: metadata_field_id is required")))?;
-        let active = match text("state").as_deref() {
-            None | Some("active") => true,
-            Some("inactive") => false,
-            Some(s) => return Err(bad(format!("Metadata rule {id}: invalid state '{s}'"))),
+    for draft in &file.rules {
+        let id = draft.external_id.clone().ok_or_else(|| {
+            bad("Every metadata rule in a schema file needs an external_id (it is how re-applying finds it)")
+        })?;
+        let required = |v: &Option<Json>, what: &str| {
+            v.clone().ok_or_else(|| bad(format!("Metadata rule {id}: {what} is required")))
         };
+        let field =
+            draft.field.clone().ok_or_else(|| bad(format!("Metadata rule {id}: metadata_field_id is required")))?;
         let current = snap.rules.iter().position(|r| r.external_id == id);
         let rec = RuleRecord {
             external_id: id.clone(),
             seq: current.map_or(next_seq, |i| snap.rules[i].seq),
-            name: text("name").unwrap_or_else(|| id.clone()),
+            name: draft.name.clone().unwrap_or_else(|| id.clone()),
             field,
-            condition: item
-                .get("condition")
-                .cloned()
-                .ok_or_else(|| bad(format!("Metadata rule {id}: condition is required")))?,
-            result: item
-                .get("result")
-                .cloned()
-                .ok_or_else(|| bad(format!("Metadata rule {id}: result is required")))?,
-            active,
+            condition: required(&draft.condition, "condition")?,
+            result: required(&draft.result, "result")?,
+            active: draft.active.unwrap_or(true),
             created_at: current.map_or(now, |i| snap.rules[i].created_at),
         };
         // Each rule is checked against the schema as changed so far (fields and earlier rules).
@@ -171,10 +150,15 @@ fn plan(loaded: &LoadedSchema, doc: &Json, now: i64) -> AppResult<(Vec<MetadataC
 impl App {
     /// Applies a schema file; with `dry_run` nothing is written and the report says what
     /// would change.
-    pub async fn apply_metadata_schema(&self, caller: &Caller, doc: &Json, dry_run: bool) -> AppResult<ApplyReport> {
+    pub async fn apply_metadata_schema(
+        &self,
+        caller: &Caller,
+        file: &SchemaFile,
+        dry_run: bool,
+    ) -> AppResult<ApplyReport> {
         let now = self.now();
         self.change_schema(caller, |loaded| {
-            let (changes, report) = plan(loaded, doc, now)?;
+            let (changes, report) = plan(loaded, file, now)?;
             Ok((if dry_run { Vec::new() } else { changes }, report))
         })
         .await

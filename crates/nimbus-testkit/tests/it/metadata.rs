@@ -512,18 +512,25 @@ async fn schema_files_apply_idempotently() {
              "condition": {"metadata_field_id": "category", "equals": "employee"}, "result": {"enable": true}}
         ]
     });
-    let dry = t.app.apply_metadata_schema(&nimbus_app::events::Caller::system(env), &file, true).await.unwrap();
+    let apply = |doc: Value, dry_run: bool| {
+        let t = &t;
+        async move {
+            let file = nimbus_api::wire::metadata::schema_file(&doc)?;
+            t.app.apply_metadata_schema(&nimbus_app::events::Caller::system(env), &file, dry_run).await
+        }
+    };
+    let dry = apply(file.clone(), true).await.unwrap();
     assert_eq!(dry.created, ["field category", "field team", "rule r-team"]);
     assert_eq!(ok(t.admin(Method::GET, "metadata_fields", None).await).await["metadata_fields"], json!([]), "dry run");
-    let first = t.app.apply_metadata_schema(&nimbus_app::events::Caller::system(env), &file, false).await.unwrap();
+    let first = apply(file.clone(), false).await.unwrap();
     assert_eq!(first.created.len(), 3);
-    let again = t.app.apply_metadata_schema(&nimbus_app::events::Caller::system(env), &file, false).await.unwrap();
+    let again = apply(file.clone(), false).await.unwrap();
     assert_eq!((again.created.len(), again.updated.len(), again.unchanged.len()), (0, 0, 3));
     // Dropping a datasource value deactivates it; renaming the rule updates it.
     let mut changed = file.clone();
     changed["metadata_fields"][1]["datasource"]["values"] = values(&["rnd"]);
     changed["metadata_rules"][0]["name"] = json!("employees see team");
-    let third = t.app.apply_metadata_schema(&nimbus_app::events::Caller::system(env), &changed, false).await.unwrap();
+    let third = apply(changed.clone(), false).await.unwrap();
     assert_eq!(third.updated, ["field team", "rule r-team"]);
     let team = ok(t.admin(Method::GET, "metadata_fields/team", None).await).await;
     assert_eq!(team["datasource"]["values"][1], json!({"external_id": "sales", "value": "SALES", "state": "inactive"}));
@@ -535,12 +542,7 @@ async fn schema_files_apply_idempotently() {
         .push(json!({"external_id": "back", "metadata_field_id": "category",
         "name": "back", "condition": {"metadata_field_id": "team", "populated": true}, "result": {"enable": true}}));
     cyclic["metadata_fields"][0]["label"] = json!("Renamed");
-    let err = t
-        .app
-        .apply_metadata_schema(&nimbus_app::events::Caller::system(env), &cyclic, false)
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = apply(cyclic, false).await.unwrap_err().to_string();
     assert!(err.contains("cycle"), "{err}");
     assert_eq!(ok(t.admin(Method::GET, "metadata_fields/category", None).await).await["label"], "Category");
 }
