@@ -19,7 +19,7 @@ use sha2::Sha256;
 use crate::App;
 use crate::error::AppResult;
 use crate::ports::{AssetViews, AssetVisitor, CountryViews};
-use crate::usage::day_of;
+use nimbus_core::timefmt::day_of;
 
 /// Smallest number of unique visitors a report shows as a number; fewer show as `<5`, so a
 /// row never singles out a handful of people (F18).

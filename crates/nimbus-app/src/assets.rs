@@ -4,6 +4,7 @@
 use nimbus_core::metadata::Issue;
 use nimbus_core::{Asset, Context, DeliveryType, PublicId, ResourceType};
 
+use crate::bulk_change::BulkChange;
 use crate::derive::EagerSpec;
 use crate::error::AppResult;
 use crate::events::{Caller, WriteCtx};
@@ -95,25 +96,8 @@ pub enum TagsChange {
     RemoveAll,
 }
 
-/// Upload API `tags`, `context` and `metadata`: one change for many assets.
-#[derive(Debug, Clone)]
-pub struct BulkChange<C> {
-    pub delivery_type: DeliveryType,
-    pub public_ids: Vec<String>,
-    pub change: C,
-    pub notification_url: Option<String>,
-}
-
 /// What the Upload API's `context` call does: merge these pairs, or clear (`None`).
 pub type ContextChange = Option<Context>;
-
-/// What the Upload API's `metadata` call writes to each asset.
-#[derive(Debug, Clone)]
-pub struct MetadataChange {
-    pub metadata: crate::metadata::values::MetadataInput,
-    /// Drop stored values the schema no longer accepts instead of refusing.
-    pub clear_invalid: bool,
-}
 
 /// Upload API `explicit`: an edit of an existing asset, and eager derivatives.
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@ pub mod analytics;
 pub mod assets;
 pub mod auth;
 pub mod bulk;
+pub mod bulk_change;
 pub mod chunked;
 pub mod client_ip;
 pub mod config;

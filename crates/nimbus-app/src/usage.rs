@@ -10,12 +10,7 @@ use crate::App;
 use crate::error::AppResult;
 use crate::ports::UsageDay;
 
-const DAY_SECS: i64 = 86_400;
-
-/// The day (since 1970-01-01, UTC) of a Unix time.
-pub fn day_of(unix_secs: i64) -> i64 {
-    unix_secs.div_euclid(DAY_SECS)
-}
+pub use nimbus_core::timefmt::day_of;
 
 /// Deliveries and renders of one environment on one day.
 type Counts = HashMap<(i64, i64), (i64, i64)>;

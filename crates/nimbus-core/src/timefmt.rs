@@ -11,6 +11,11 @@ pub fn iso8601(unix_secs: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// The day (since 1970-01-01, UTC) of a Unix time.
+pub fn day_of(unix_secs: i64) -> i64 {
+    unix_secs.div_euclid(86_400)
+}
+
 /// The calendar year (UTC) of a Unix time.
 pub fn year_of(unix_secs: i64) -> i32 {
     OffsetDateTime::from_unix_timestamp(unix_secs).map_or(1970, |t| t.year())

@@ -14,6 +14,9 @@ use crate::{Dialect, SqlCatalog, db_err};
 
 /// Tables whose rows name a person by actor label (`user:<id>`), rewritten to the pseudonym.
 const ACTOR_TABLES: [&str; 2] = ["events", "asset_versions"];
+/// Rounds of 100 ms an erasure waits for older snapshots to end before PostgreSQL rewrites
+/// the account tables.
+const SCRUB_WAIT_ROUNDS: usize = 300;
 /// The account tables PostgreSQL rewrites after an erasure, so no dead copy of a row stays.
 const ACCOUNT_TABLES: &str = "users, user_roles, sessions, account_links, recovery_codes";
 
@@ -718,11 +721,44 @@ impl SqlCatalog {
                 ))
             }
             Dialect::Postgres => {
-                sqlx::query(&format!("VACUUM (FULL, ANALYZE) {ACCOUNT_TABLES}"))
-                    .execute(&self.pool)
+                // A rewrite copies the row versions some snapshot taken before the erasure can
+                // still see (they are not dead to it yet): wait, a while, until no session of
+                // the server holds such a snapshot or transaction, then rewrite. A snapshot that outlasts the wait fails the scrub, which the purge
+                // job tries again.
+                let mut conn = self.pool.acquire().await.map_err(db_err)?;
+                let after: i64 = sqlx::query_scalar("SELECT (pg_current_xact_id()::TEXT)::BIGINT")
+                    .fetch_one(&mut *conn)
                     .await
                     .map_err(db_err)?;
-                Ok(())
+                let mut clear = false;
+                for _ in 0..SCRUB_WAIT_ROUNDS {
+                    let older: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() \
+                         AND (age(backend_xmin) > age((($1 % 4294967296)::TEXT)::xid) \
+                              OR age(backend_xid) > age((($1 % 4294967296)::TEXT)::xid))",
+                    )
+                    .bind(after)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                    if older == 0 {
+                        clear = true;
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                sqlx::query(&format!("VACUUM (FULL, ANALYZE) {ACCOUNT_TABLES}"))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                if clear {
+                    Ok(())
+                } else {
+                    Err(nimbus_app::ports::CatalogError(
+                        "a transaction older than an erasure stayed open; the erased rows' files are rewritten again later"
+                            .into(),
+                    ))
+                }
             }
         }
     }

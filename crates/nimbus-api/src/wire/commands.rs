@@ -5,12 +5,11 @@
 //! <https://cloudinary.com/documentation/admin_api#resources>.
 
 use nimbus_app::AppError;
-use nimbus_app::assets::{
-    AssetEdit, BulkChange, ContextChange, DeleteOptions, Destroy, Explicit, MetadataChange, Rename, TagQuery,
-    TagsChange,
-};
+use nimbus_app::assets::{AssetEdit, ContextChange, DeleteOptions, Destroy, Explicit, Rename, TagQuery, TagsChange};
+use nimbus_app::bulk_change::BulkChange;
 use nimbus_app::derive::parse_eager;
 use nimbus_app::honoured::refuse_unhonoured;
+use nimbus_app::metadata::values::MetadataWriteRequest;
 use nimbus_app::metadata::values::parse_input;
 use nimbus_app::params::Params;
 use nimbus_app::presets::PresetDraft;
@@ -119,9 +118,9 @@ pub fn context(p: &Params) -> Result<BulkChange<ContextChange>, AppError> {
     bulk(p, change)
 }
 
-pub fn metadata(p: &Params) -> Result<BulkChange<MetadataChange>, AppError> {
+pub fn metadata(p: &Params) -> Result<BulkChange<MetadataWriteRequest>, AppError> {
     let metadata = parse_input(required(p, "metadata")?)?;
-    bulk(p, MetadataChange { metadata, clear_invalid: p.bool("clear_invalid") == Some(true) })
+    bulk(p, MetadataWriteRequest { metadata, clear_invalid: p.bool("clear_invalid") == Some(true) })
 }
 
 pub fn delete_options(p: &Params) -> DeleteOptions {

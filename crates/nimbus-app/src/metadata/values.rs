@@ -14,7 +14,7 @@ use nimbus_core::{MetadataValues, PublicId, ResourceType};
 use serde_json::Value as Json;
 
 use super::LoadedSchema;
-use crate::assets::{BulkChange, MetadataChange};
+use crate::bulk_change::BulkChange;
 use crate::error::AppResult;
 use crate::events::{Caller, WriteCtx};
 use crate::limits::check_ids;
@@ -128,6 +128,14 @@ pub fn compute(
     Ok(MetadataOutcome { values: metadata_json(&metadata), warnings: written.warnings, schema_version: loaded.version })
 }
 
+/// What the Upload API's `metadata` call writes to each asset.
+#[derive(Debug, Clone)]
+pub struct MetadataWriteRequest {
+    pub metadata: MetadataInput,
+    /// Drop stored values the schema no longer accepts instead of refusing.
+    pub clear_invalid: bool,
+}
+
 impl App {
     /// The write path for one asset, against the environment's current schema.
     pub async fn metadata_for_write(
@@ -148,7 +156,7 @@ impl App {
         &self,
         caller: &Caller,
         rt: ResourceType,
-        request: &BulkChange<MetadataChange>,
+        request: &BulkChange<MetadataWriteRequest>,
     ) -> AppResult<Vec<String>> {
         let env = caller.env;
         let notify = self.checked_target("notification_url", request.notification_url.as_deref())?;

@@ -281,9 +281,21 @@ async fn erasure_leaves_the_postgres_files() {
     assert_eq!(t.app.purge_due_accounts().await.unwrap(), 1);
     assert!(t.app.catalog.user_by_id(erin).await.unwrap().is_none());
     let (found, scanned) = scan().await;
+    // The relations the files are of, for the message.
+    let mut named = Vec::new();
+    for f in &found {
+        let node: i64 = f.split(['_', '.']).next().unwrap_or_default().parse().unwrap_or(-1);
+        let name: Option<String> =
+            sqlx::query_scalar("SELECT relname::TEXT FROM pg_class WHERE pg_relation_filenode(oid)::BIGINT = $1")
+                .bind(node)
+                .fetch_optional(&pool)
+                .await
+                .unwrap();
+        named.push(format!("{f} ({})", name.as_deref().unwrap_or("no relation: a file left behind")));
+    }
     pool.close().await;
     assert!(scanned > 50, "the database's files were read ({scanned})");
-    assert!(found.is_empty(), "files of the database hold the erased address: {found:?}");
+    assert!(found.is_empty(), "files of the database hold the erased address: {named:?}");
 }
 
 /// Disabling one's own account: the password asked, sessions ended, sign-in refused, and
