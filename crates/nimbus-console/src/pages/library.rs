@@ -235,8 +235,21 @@ pub async fn page(
     };
     let parent = q.folder.rsplit_once('/').map_or("", |(p, _)| p);
     let can_edit = who.role_in(&cloud).is_some_and(|r| r.allows(Permission::WriteAssets));
+    // Requests about people's data past their due date, for those who answer them.
+    let overdue = if App::answers_requests(&who) {
+        let now = app.now();
+        app.subject_requests_as(&who).await?.iter().filter(|r| r.status == "open" && r.due_at < now).count()
+    } else {
+        0
+    };
     let body = html! {
         (layout::env_tabs(&who, &cloud, "library"))
+        @if overdue > 0 {
+            p class="error" role="alert" {
+                (overdue) " request(s) about people's data are overdue: "
+                a href="/console/admin/privacy/requests" { "answer them" } "."
+            }
+        }
         h1 { "Media library" }
         (search_form(&q, error.as_ref()))
         div class="library" {

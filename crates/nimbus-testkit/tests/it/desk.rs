@@ -270,6 +270,22 @@ async fn the_console_desk_shows_each_person_their_requests() {
     viewer.sign_in(&t, "viewer@example.org", PASSWORD).await;
     assert_eq!(viewer.get(&t, "/console/admin/privacy/requests").await.status, StatusCode::FORBIDDEN);
 
+    // Overdue requests show on the library page of those who answer them, and only then.
+    let library = format!("/console/{CLOUD}/library");
+    let banner = |r: nimbus_testkit::TestResponse| String::from_utf8_lossy(&r.body).contains("are overdue");
+    let mut owner_page = Browser::new();
+    owner_page.sign_in(&t, "owner@example.org", PASSWORD).await;
+    assert!(!banner(owner_page.get(&t, &library).await), "nothing overdue yet");
+    t.clock.advance(31 * DAY);
+    let (mut owner_page, mut viewer_page) = (Browser::new(), Browser::new());
+    owner_page.sign_in(&t, "owner@example.org", PASSWORD).await;
+    viewer_page.sign_in(&t, "viewer@example.org", PASSWORD).await;
+    let page = owner_page.get(&t, &library).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&page.body).contains("2 request(s) about people's data are overdue"));
+    assert!(!banner(viewer_page.get(&t, &library).await), "a viewer answers none");
+    t.clock.set(T0);
+
     // The page, its forms, and the answers through them.
     let mut page_browser = Browser::new();
     page_browser.sign_in(&t, "owner@example.org", PASSWORD).await;
