@@ -42,11 +42,11 @@ pub enum RequestsCommand {
     },
 }
 
-fn state(r: &nimbus_app::ports::SubjectRequest, now: i64) -> &str {
-    match r.status.as_str() {
-        "open" if r.due_at < now => "OVERDUE",
-        "open" if r.verified_at.is_none() => "unverified",
-        other => other,
+/// How a request stands, with an overdue one in capitals in the text listing.
+fn state(r: &nimbus_app::ports::SubjectRequest, now: i64) -> String {
+    match nimbus_app::privacy::desk::request_state(r, now) {
+        "overdue" => "OVERDUE".to_owned(),
+        other => other.to_owned(),
     }
 }
 
@@ -59,7 +59,7 @@ pub async fn run(app: &App, cmd: RequestsCommand) -> Result<(), Box<dyn Error>> 
                 if json {
                     let line = serde_json::json!({
                         "id": r.id, "kind": r.kind, "email": r.email, "cloud": r.cloud, "public_id": r.public_id,
-                        "status": r.status, "state": state(r, now), "verified": r.verified_at.is_some(),
+                        "status": r.status, "state": nimbus_app::privacy::desk::request_state(r, now), "verified": r.verified_at.is_some(),
                         "received_at": iso8601(r.received_at), "due_at": iso8601(r.due_at),
                         "extension_reason": r.extension_reason,
                     });

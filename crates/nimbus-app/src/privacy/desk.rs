@@ -6,9 +6,10 @@
 //! person (by address, or by the public id of a removal request), sends an account holder
 //! their archive, and closes the request; closed requests are kept three years as evidence.
 
-use sha2::Digest as _;
+use nimbus_core::accounts::normalize_email;
 
 use crate::accounts::mail::{Mail, MailCategory};
+use crate::accounts::token_hash;
 use crate::error::AppResult;
 use crate::ports::{RequestLogLine, SubjectRequest};
 use crate::{App, AppError};
@@ -47,16 +48,14 @@ pub struct Findings {
     pub cautions: Vec<&'static str>,
 }
 
-fn hash(token: &str) -> String {
-    hex::encode(sha2::Sha256::digest(token.as_bytes()))
-}
-
-fn normalized_email(e: &str) -> AppResult<String> {
-    let e = e.trim().to_lowercase();
-    let ok = e.len() <= 254
-        && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok { Ok(e) } else { Err(AppError::InvalidParam { name: "email", value: e }) }
+/// How a request stands at `now`: `overdue`, `unverified` (open, address not proved),
+/// `open`, `done` or `refused`.
+pub fn request_state(r: &SubjectRequest, now: i64) -> &str {
+    match r.status.as_str() {
+        "open" if r.due_at < now => "overdue",
+        "open" if r.verified_at.is_none() => "unverified",
+        other => other,
+    }
 }
 
 /// The product environment and public id a delivery URL names (absolute or a path).
@@ -79,7 +78,7 @@ impl App {
         if !KINDS.contains(&r.kind.as_str()) {
             return Err(AppError::InvalidParam { name: "kind", value: r.kind });
         }
-        let email = normalized_email(&r.email)?;
+        let email = normalize_email(&r.email)?;
         let details = r.details.trim().to_owned();
         if details.chars().count() > MAX_DETAILS {
             return Err(AppError::InvalidParam { name: "details", value: format!("{} characters", details.len()) });
@@ -113,7 +112,7 @@ impl App {
             status: "open".into(),
             closed_at: None,
         };
-        req.id = self.catalog.create_subject_request(&req, &hash(&token), "received").await?;
+        req.id = self.catalog.create_subject_request(&req, &token_hash(&token), "received").await?;
         let link = format!("{}/privacy/requests/verify/{token}", self.config.public_base_url);
         let body = format!(
             "We received a request about your data ({kind}), number {id}. To confirm that this address is yours, open: \
@@ -174,7 +173,7 @@ impl App {
 
     /// Confirms the address of the request a mailed link names (once).
     pub async fn verify_subject_request(&self, token: &str) -> AppResult<i64> {
-        self.catalog.verify_subject_request(&hash(token), self.now()).await?.ok_or(AppError::LinkInvalid)
+        self.catalog.verify_subject_request(&token_hash(token), self.now()).await?.ok_or(AppError::LinkInvalid)
     }
 
     pub async fn subject_requests(&self) -> AppResult<Vec<SubjectRequest>> {
@@ -303,9 +302,9 @@ mod tests {
 
     #[test]
     fn addresses_and_asset_urls() {
-        assert_eq!(normalized_email(" Ana@Example.ORG ").unwrap(), "ana@example.org");
+        assert_eq!(normalize_email(" Ana@Example.ORG ").unwrap(), "ana@example.org");
         for bad in ["", "ana", "@example.org", "ana@example", "a na@example.org", "ana@.org"] {
-            assert!(normalized_email(bad).is_err(), "{bad}");
+            assert!(normalize_email(bad).is_err(), "{bad}");
         }
         assert_eq!(
             asset_of("https://media.example.com/demo/image/upload/c_fill,w_80/v12/team/ana.jpg?x=1").unwrap(),

@@ -23,13 +23,7 @@ use crate::csrf;
 use crate::error::PageError;
 use crate::session::Signed;
 
-fn state(r: &SubjectRequest, now: i64) -> &str {
-    match r.status.as_str() {
-        "open" if r.due_at < now => "overdue",
-        "open" if r.verified_at.is_none() => "unverified",
-        other => other,
-    }
-}
+use nimbus_app::privacy::desk::request_state as state;
 
 fn request_json(r: &SubjectRequest, now: i64) -> serde_json::Value {
     json!({
